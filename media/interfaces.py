@@ -1,0 +1,124 @@
+"""What the media room offers other rooms, and the storage backends it runs on.
+
+Media knows nothing of posts: a post is a *holder* string such as ``"diary:12"`` that media ids are
+attached to. Content tells media when an attachment starts, when the holder stops being visible
+and when it goes away; media decides what is served and what the sweeper deletes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Variant:
+    url: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class MediaView:
+    """An upload as other rooms show it."""
+
+    id: str
+    width: int
+    height: int
+    bytes: int
+    sha256: str
+    purpose: str
+    variants: dict[str, Variant] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "width": self.width,
+            "height": self.height,
+            "variants": {name: {"url": v.url, "width": v.width, "height": v.height}
+                         for name, v in self.variants.items()},
+        }
+
+
+class MediaError(ValueError):
+    """An attachment request names media that cannot be attached (unknown, not the owner's, taken)."""
+
+    def __init__(self, media_id: str, message: str) -> None:
+        super().__init__(f"{media_id}: {message}")
+        self.media_id = media_id
+        self.message = message
+
+
+class Attachments(Protocol):
+    """The media room's service, as content, accounts and moderation use it."""
+
+    async def attach(self, holder: str, media_ids: Sequence[str], *, owner_id: int | None,
+                     purposes: Sequence[str] = ("post",)) -> list[MediaView]:
+        """Attach pending uploads of ``owner_id`` to ``holder``; MediaError names the first bad id."""
+        ...
+
+    async def replace(self, holder: str, media_ids: Sequence[str], *, owner_id: int | None,
+                      purposes: Sequence[str] = ("post",)) -> list[MediaView]:
+        """Make ``media_ids`` the holder's media: attach new ones, release those no longer listed."""
+        ...
+
+    async def release(self, holder: str) -> None:
+        """The holder is gone: stop serving its media at once; the sweeper deletes the objects."""
+        ...
+
+    async def set_visible(self, holder: str, visible: bool) -> None:
+        """Stop (hidden, removed) or resume (restored) serving the holder's media."""
+        ...
+
+    async def views(self, media_ids: Sequence[str]) -> dict[str, MediaView]:
+        """Served media among ``media_ids`` with their variant URLs; others are absent."""
+        ...
+
+    async def erase_owner(self, owner_id: int) -> int:
+        """Account deletion: stop serving and delete every upload of the owner; returns how many."""
+        ...
+
+    async def owned(self, owner_id: int) -> list[MediaView]:
+        """Every upload of the owner that still exists (for the data export)."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise when the storage cannot be reached."""
+        ...
+
+
+class Storage(Protocol):
+    """Where variant bytes live: a local directory, an S3 bucket, or memory in tests."""
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store ``data`` under ``key``, replacing any object there."""
+        ...
+
+    async def get(self, key: str) -> bytes:
+        """The object's bytes; FileNotFoundError when there is none."""
+        ...
+
+    def stream(self, key: str) -> AsyncIterator[bytes]:
+        """The object's bytes in chunks; FileNotFoundError when there is none."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the object; no error when it is already gone."""
+        ...
+
+    async def exists(self, key: str) -> bool:
+        """Whether an object is stored under ``key``."""
+        ...
+
+    async def url(self, key: str) -> str | None:
+        """A URL clients can fetch directly (presigned or CDN), or None when the app serves it."""
+        ...
+
+    def keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
+        """Every key under ``prefix`` with its modification time (epoch seconds), for reconciling."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise when the storage cannot be reached."""
+        ...

@@ -1,0 +1,74 @@
+"""In-memory media for unit tests of other rooms: every id is an upload of its owner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from media.interfaces import MediaError, MediaView, Variant
+
+
+class MemoryAttachments:
+    """Attachments kept in dictionaries; ``add`` stands in for an upload."""
+
+    def __init__(self) -> None:
+        self.uploads: dict[str, tuple[int | None, str]] = {}
+        self.holders: dict[str, str] = {}
+        self.hidden: set[str] = set()
+        self.released: set[str] = set()
+
+    def add(self, media_id: str, owner_id: int | None, purpose: str = "post") -> None:
+        self.uploads[media_id] = (owner_id, purpose)
+
+    def _view(self, media_id: str) -> MediaView:
+        url = f"memory://{media_id}"
+        return MediaView(media_id, 1080, 1440, 1000, "0" * 64, self.uploads[media_id][1],
+                         {"thumb": Variant(url + "/thumb", 320, 427), "medium": Variant(url + "/medium", 1080, 1440),
+                          "large": Variant(url + "/large", 1080, 1440)})
+
+    async def attach(self, holder: str, media_ids: Sequence[str], *, owner_id: int | None,
+                     purposes: Sequence[str] = ("post",)) -> list[MediaView]:
+        for media_id in media_ids:
+            upload = self.uploads.get(media_id)
+            if upload is None or media_id in self.released or upload[0] != owner_id or upload[1] not in purposes:
+                raise MediaError(media_id, "no such upload of yours")
+            if self.holders.get(media_id, holder) != holder:
+                raise MediaError(media_id, "already attached elsewhere")
+        for media_id in media_ids:
+            self.holders[media_id] = holder
+        return [self._view(m) for m in media_ids]
+
+    async def replace(self, holder: str, media_ids: Sequence[str], *, owner_id: int | None,
+                      purposes: Sequence[str] = ("post",)) -> list[MediaView]:
+        views = await self.attach(holder, media_ids, owner_id=owner_id, purposes=purposes)
+        for media_id, owner in list(self.holders.items()):
+            if owner == holder and media_id not in media_ids:
+                del self.holders[media_id]
+                self.released.add(media_id)
+        return views
+
+    async def release(self, holder: str) -> None:
+        for media_id, owner in list(self.holders.items()):
+            if owner == holder:
+                del self.holders[media_id]
+                self.released.add(media_id)
+
+    async def set_visible(self, holder: str, visible: bool) -> None:
+        for media_id, owner in self.holders.items():
+            if owner == holder:
+                (self.hidden.discard if visible else self.hidden.add)(media_id)
+
+    async def views(self, media_ids: Sequence[str]) -> dict[str, MediaView]:
+        return {m: self._view(m) for m in media_ids
+                if m in self.uploads and m not in self.hidden and m not in self.released}
+
+    async def erase_owner(self, owner_id: int) -> int:
+        mine = [m for m, (owner, _) in self.uploads.items() if owner == owner_id and m not in self.released]
+        self.released.update(mine)
+        return len(mine)
+
+    async def owned(self, owner_id: int) -> list[MediaView]:
+        return [self._view(m) for m, (owner, _) in self.uploads.items()
+                if owner == owner_id and m not in self.released]
+
+    async def ping(self) -> None:
+        return None

@@ -1,0 +1,3 @@
+from meiji.cli import main
+
+main()

@@ -1,0 +1,114 @@
+"""``/v1/accounts``, ``/v1/sessions`` and ``/v1/me``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from media.interfaces import Attachments, MediaError
+from meiji.accounts import services
+from meiji.accounts.models import Account
+from meiji.accounts.schemas import AccountIn, AccountOut, MeOut, MePatch, RoleIn, SessionIn, SessionOut
+from meiji.web.auth import bearer_token
+from meiji.web.endpoints import Api, Call, json_response
+from meiji.web.etags import check_if_match, etag
+from meiji.web.problems import invalid
+
+api = Api("accounts")
+
+
+async def avatar_of(call: Call[Any, Any], account: Account) -> dict[str, object] | None:
+    if not account.avatar_media_id:
+        return None
+    media: Attachments = call.state.media
+    views = await media.views([account.avatar_media_id])
+    view = views.get(account.avatar_media_id)
+    return view.as_json() if view else None
+
+
+async def public_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
+    counts = await call.state.profile_counts(account.id)
+    return {"id": str(account.id), "handle": account.handle, "role": account.role, "bio": account.bio,
+            "avatar": await avatar_of(call, account), "created_at": account.created_at, "counts": counts}
+
+
+async def me_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
+    data = await public_json(call, account)
+    data.update(birth_date=account.birth_date, status=account.status, version=account.version,
+                avatar_media_id=account.avatar_media_id)
+    return data
+
+
+def me_response(data: dict[str, Any], account: Account, status: int = 200) -> Response:
+    return json_response(data, status, headers={"ETag": etag("account", account.id, account.version)})
+
+
+@api.route("POST", "/v1/accounts", body=AccountIn, response=MeOut, status=201, rate="signup",
+           idempotent=True, errors=(409,))
+async def create_account(call: Call[AccountIn, None]) -> Response:
+    """Sign up."""
+    b = call.body
+    account = await services.create_account(b.handle, b.password, b.birth_date, b.guardian_consent)
+    return me_response(await me_json(call, account), account, 201)
+
+
+@api.route("POST", "/v1/sessions", body=SessionIn, response=SessionOut, status=201, rate="login")
+async def create_session(call: Call[SessionIn, None]) -> object:
+    """Sign in: a bearer token for the account."""
+    token, account = await services.sign_in(call.body.handle, call.body.password, call.settings.session_days)
+    return {"token": token, "account": await me_json(call, account)}
+
+
+@api.route("DELETE", "/v1/sessions/current", status=204, auth="member")
+async def delete_session(call: Call[None, None]) -> Response:
+    """Sign out: the token stops working at once."""
+    token = bearer_token(call.request)
+    assert token is not None
+    await services.sign_out(token)
+    return Response(status_code=204)
+
+
+@api.route("GET", "/v1/me", response=MeOut, auth="member")
+async def get_me(call: Call[None, None]) -> Response:
+    """My account."""
+    account = await services.get_account(call.member.id)
+    return me_response(await me_json(call, account), account)
+
+
+@api.route("PATCH", "/v1/me", body=MePatch, response=MeOut, auth="member", errors=(409, 412))
+async def patch_me(call: Call[MePatch, None]) -> Response:
+    """Change my handle, bio or avatar."""
+    account = await services.get_account(call.member.id)
+    check_if_match(call.request, etag("account", account.id, account.version))
+    b = call.body
+    clear_avatar = "avatar_media_id" in b.model_fields_set and b.avatar_media_id is None
+    if b.avatar_media_id is not None and b.avatar_media_id != account.avatar_media_id:
+        media: Attachments = call.state.media
+        try:
+            await media.replace(f"avatar:{account.id}", [b.avatar_media_id], owner_id=account.id,
+                                purposes=("avatar", "post"))
+        except MediaError as exc:
+            raise invalid("avatar_media_id", exc.message) from None
+    elif clear_avatar:
+        await call.state.media.release(f"avatar:{account.id}")
+    account = await services.update_me(account, handle=b.handle, bio=b.bio, avatar_media_id=b.avatar_media_id,
+                                       clear_avatar=clear_avatar)
+    return me_response(await me_json(call, account), account)
+
+
+@api.route("GET", "/v1/accounts/{id}", response=AccountOut)
+async def get_account(call: Call[None, None]) -> object:
+    """A member's public profile; its counts leave out anonymous posts."""
+    account = await services.get_account(call.path["id"])
+    return await public_json(call, account)
+
+
+@api.route("PUT", "/v1/accounts/{id}/role", body=RoleIn, response=AccountOut, auth="admin")
+async def put_role(call: Call[RoleIn, None]) -> object:
+    """Give an account a role (admins only)."""
+    account = await services.set_role(call.path["id"], call.body.role)
+    return await public_json(call, account)
+
+
+routes = api.routes

@@ -1,0 +1,69 @@
+"""Request and response shapes of accounts and sessions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["member", "editor", "moderator", "admin"]
+HANDLE = r"^[\w\-.]{2,30}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountIn(Strict):
+    handle: str = Field(pattern=HANDLE, description="2-30 letters (Chinese included), digits, _ - .")
+    password: str = Field(min_length=8, max_length=128)
+    birth_date: date
+    guardian_consent: bool = False
+
+
+class SessionIn(Strict):
+    handle: str = Field(min_length=1, max_length=40)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class MePatch(Strict):
+    handle: str | None = Field(None, pattern=HANDLE)
+    avatar_media_id: str | None = Field(None, max_length=40)
+    bio: str | None = Field(None, max_length=500)
+
+
+class RoleIn(Strict):
+    role: Role
+
+
+class DeleteMeIn(Strict):
+    password: str = Field(min_length=1, max_length=128)
+    content: Literal["delete", "anonymize"]
+
+
+class Avatar(BaseModel):
+    id: str
+    url: str | None = None
+
+
+class AccountOut(BaseModel):
+    id: str
+    handle: str
+    role: Role
+    bio: str
+    avatar: dict[str, object] | None
+    created_at: datetime
+    counts: dict[str, int] = Field(default_factory=dict, description="published, non-anonymous posts")
+
+
+class MeOut(AccountOut):
+    birth_date: date | None
+    status: str
+    version: int
+    avatar_media_id: str | None
+
+
+class SessionOut(BaseModel):
+    token: str
+    account: MeOut

@@ -1,0 +1,142 @@
+"""Sign-up, sign-in, tokens, profiles and roles."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, timedelta
+
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from meiji.accounts.models import Account, Session
+from meiji.clock import now
+from meiji.web.auth import Principal
+from meiji.web.problems import Problem, conflict, invalid, not_found
+
+hasher = PasswordHasher()
+# Verifying against this keeps a wrong handle as slow as a wrong password.
+_DUMMY_HASH = hasher.hash("not-a-password-anyone-has")
+CONSENT_AGE = 14  # PIPL art. 31: under 14 needs a guardian's consent
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+async def hash_password(password: str) -> str:
+    return await anyio.to_thread.run_sync(hasher.hash, password)
+
+
+async def password_matches(stored: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return hasher.verify(stored or _DUMMY_HASH, password) and bool(stored)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check)
+
+
+async def create_account(handle: str, password: str, birth_date: date, guardian_consent: bool = False,
+                         role: str = "member") -> Account:
+    """A new account; 422 for an impossible birth date or a minor without consent, 409 for a taken handle."""
+    today = now().date()
+    if birth_date > today or age_on(birth_date, today) > 130:
+        raise invalid("birth_date", "must be a real date of birth")
+    if age_on(birth_date, today) < CONSENT_AGE and not guardian_consent:
+        raise invalid("guardian_consent", f"members under {CONSENT_AGE} need a guardian's consent")
+    if await Account.filter(handle=handle).exists():
+        raise conflict("This handle is taken.")
+    password_hash = await hash_password(password)
+    try:
+        return await Account.create(handle=handle, password_hash=password_hash, birth_date=birth_date,
+                                    guardian_consent=guardian_consent, role=role, created_at=now())
+    except IntegrityError:
+        raise conflict("This handle is taken.") from None
+
+
+async def sign_in(handle: str, password: str, session_days: int) -> tuple[str, Account]:
+    """A new bearer token; 401 for a wrong handle or password, alike so neither is revealed."""
+    account = await Account.get_or_none(handle=handle, status__in=("active", "suspended"))
+    stored = account.password_hash if account else ""
+    if not await password_matches(stored, password) or account is None:
+        raise Problem(401, "Wrong handle or password.")
+    token = secrets.token_urlsafe(32)
+    moment = now()
+    await Session.create(account=account, token_hash=token_hash(token), created_at=moment,
+                         expires_at=moment + timedelta(days=session_days))
+    return token, account
+
+
+async def sign_out(token: str) -> None:
+    await Session.filter(token_hash=token_hash(token)).delete()
+
+
+async def authenticate(token: str) -> Principal | None:
+    """The principal behind a token, or None when it is unknown, expired or its account is gone."""
+    if len(token) > 200:
+        return None
+    session = await Session.filter(token_hash=token_hash(token), expires_at__gt=now()).select_related(
+        "account").first()
+    if session is None or session.account.status == "deleted":
+        return None
+    account = session.account
+    return Principal(account.id, account.handle, account.role, account.status == "suspended")
+
+
+async def get_account(account_id: str | int) -> Account:
+    """A live account (active or suspended); 404 otherwise."""
+    try:
+        key = int(account_id)
+    except (TypeError, ValueError):
+        raise not_found("account") from None
+    account = await Account.get_or_none(id=key, status__in=("active", "suspended"))
+    if account is None:
+        raise not_found("account")
+    return account
+
+
+async def update_me(account: Account, *, handle: str | None, bio: str | None,
+                    avatar_media_id: str | None, clear_avatar: bool) -> Account:
+    changes: dict[str, object] = {}
+    if handle is not None and handle != account.handle:
+        if await Account.filter(handle=handle).exists():
+            raise conflict("This handle is taken.")
+        changes["handle"] = handle
+    if bio is not None:
+        changes["bio"] = bio
+    if avatar_media_id is not None or clear_avatar:
+        changes["avatar_media_id"] = avatar_media_id
+    if changes:
+        try:
+            await Account.filter(id=account.id).update(version=F("version") + 1, **changes)
+        except IntegrityError:
+            raise conflict("This handle is taken.") from None
+        await account.refresh_from_db()
+    return account
+
+
+async def set_role(account_id: str, role: str) -> Account:
+    account = await get_account(account_id)
+    await Account.filter(id=account.id).update(role=role, version=F("version") + 1)
+    await account.refresh_from_db()
+    return account
+
+
+async def set_suspended(account_id: int, suspended: bool) -> None:
+    """Suspend (read-only) or reinstate an account; used by moderation's repeat-infringer policy."""
+    await Account.filter(id=account_id, status__in=("active", "suspended")).update(
+        status="suspended" if suspended else "active", suspended_at=now() if suspended else None)
+
+
+async def handles(ids: list[int]) -> dict[int, Account]:
+    """Live accounts by id, for showing authors."""
+    return {a.id: a for a in await Account.filter(id__in=ids, status__in=("active", "suspended"))}

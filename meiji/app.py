@@ -1,0 +1,158 @@
+"""The composition root: builds each room's backends from settings and mounts its routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+import content.routes
+import content.services
+import media.routes
+import media.services
+import moderation.routes
+import moderation.services
+import search.routes
+import search.services
+from content.documents import ContentDocuments
+from meiji import __version__, db
+from meiji import settings as settings_module
+from meiji.accounts import routes as account_routes
+from meiji.accounts import services as account_services
+from meiji.accounts.authors import AccountAuthors
+from meiji.settings import Settings
+from meiji.web import idempotency
+from meiji.web.endpoints import Api, Call, Endpoint, json_response
+from meiji.web.observability import AccessMiddleware, Metrics
+from meiji.web.openapi import document
+from meiji.web.problems import EXCEPTION_HANDLERS
+from meiji.web.ratelimit import RateLimiter
+
+log = logging.getLogger("meiji")
+
+ops = Api("operations")
+
+
+@ops.route("GET", "/healthz")
+async def healthz(call: Call[None, None]) -> object:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@ops.route("GET", "/readyz", errors=(503,))
+async def readyz(call: Call[None, None]) -> Response:
+    """The database, the storage and the search index answer."""
+    checks: dict[str, str] = {}
+    for name, probe in (("database", db.ping), ("storage", call.state.media.ping),
+                        ("search", call.state.search.ping)):
+        try:
+            await asyncio.wait_for(probe(), timeout=5)
+            checks[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", named below
+            log.warning("readiness check %s failed: %s", name, type(exc).__name__)
+            checks[name] = "unavailable"
+    ready = all(v == "ok" for v in checks.values())
+    return json_response({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
+
+
+@ops.route("GET", "/metrics")
+async def metrics(call: Call[None, None]) -> Response:
+    """Request counts and latencies per route, in Prometheus text format."""
+    return PlainTextResponse(call.state.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+@ops.route("GET", "/openapi.json")
+async def openapi(call: Call[None, None]) -> Response:
+    """This document: OpenAPI 3.1, generated from the request and response schemas."""
+    return json_response(call.state.openapi)
+
+
+def endpoints_of(routes: Iterable[BaseRoute]) -> list[Endpoint]:
+    found: list[Endpoint] = []
+    for route in routes:
+        if isinstance(route, Route):
+            found.extend(getattr(route.endpoint, "endpoints", {}).values())
+    return found
+
+
+def all_routes() -> list[BaseRoute]:
+    return [*ops.routes, *account_routes.routes, *content.routes.routes, *media.routes.routes,
+            *search.routes.routes, *moderation.routes.routes]
+
+
+async def _every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+    while True:
+        try:
+            await job()
+        except Exception:  # a failed round is logged and retried next round
+            log.exception("background job %s failed", name)
+        await asyncio.sleep(seconds)
+
+
+def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
+    state = app.state
+    s: Settings = state.settings
+    return [
+        ("indexer", s.indexer_seconds, lambda: search.services.drain(state.search, state.documents)),
+        ("media-sweep", s.scheduler_seconds, lambda: media.services.sweep(state.media, s)),
+        ("moderation-tick", s.scheduler_seconds, lambda: moderation.services.tick(state)),
+        ("idempotency", s.scheduler_seconds, lambda: idempotency.forget_expired(s.idempotency_seconds)),
+    ]
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if db.is_sqlite(settings):
+        # The embedded default migrates itself; production runs ``meiji db migrate`` explicitly.
+        await db.migrate(settings)
+    await db.open_database(settings)
+    await app.state.on_start()
+    tasks = [asyncio.create_task(_every(seconds, name, job), name=name)
+             for name, seconds, job in background_jobs(app)] if settings.background else []
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await app.state.search.close()
+        await db.close_database()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI application for ``settings`` (read from the environment when not given)."""
+    settings = settings or settings_module.load()
+    metrics_store = Metrics()
+    routes = all_routes()
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=dict(EXCEPTION_HANDLERS),
+                    middleware=[Middleware(AccessMiddleware, metrics=metrics_store)],
+                    max_body_size=settings.max_body_bytes)
+    state = app.state
+    state.settings = settings
+    state.metrics = metrics_store
+    state.rate_limiter = RateLimiter(settings.rate_limits)
+    state.authenticate = account_services.authenticate
+    state.media = media.services.build_attachments(settings)
+    state.search = search.services.build_index(settings)
+    state.documents = ContentDocuments()
+    state.authors = AccountAuthors(state.media)
+    state.notifier = moderation.services.build_notifier()
+    state.screener = moderation.services.build_screener(settings)
+    state.profile_counts = content.services.public_counts
+    state.openapi = document(endpoints_of(routes), title="meiji", version=__version__)
+
+    async def on_start() -> None:
+        await state.search.set_vocabulary(await state.documents.vocabulary())
+
+    state.on_start = on_start
+    return app
+

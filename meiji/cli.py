@@ -1,0 +1,199 @@
+"""The ``meiji`` command: serve, migrate, manage accounts and run the background jobs by hand."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from starlette.applications import Starlette
+
+from meiji import db
+from meiji import settings as settings_module
+from meiji.settings import Settings, SettingsError
+from meiji.web.problems import Problem
+
+Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+
+async def _with_app(settings: Settings, job: Callable[[Starlette], Awaitable[int]]) -> int:
+    """Run ``job`` with the database open and every backend built, as ``meiji serve`` has them."""
+    from meiji.app import create_app
+
+    app = create_app(settings.with_(background=False))
+    async with app.router.lifespan_context(app):
+        return await job(app)
+
+
+async def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    await db.migrate(settings)
+    print("migrations applied")
+    return 0
+
+
+async def cmd_accounts_create(args: argparse.Namespace, settings: Settings) -> int:
+    from meiji.accounts import services
+
+    password = args.password
+    if password is None:
+        password = getpass.getpass("password: ")
+        if password != getpass.getpass("again: "):
+            print("meiji: the passwords differ", file=sys.stderr)
+            return 2
+    if not 8 <= len(password) <= 128:
+        print("meiji: the password needs 8 to 128 characters", file=sys.stderr)
+        return 2
+
+    async def job(app: Starlette) -> int:
+        account = await services.create_account(args.handle, password, date.fromisoformat(args.birth_date),
+                                                True, role=args.role)
+        print(f"created {account.role} {account.handle} (id {account.id})")
+        return 0
+
+    return await _with_app(settings, job)
+
+
+async def cmd_media_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    import media.services
+
+    async def job(app: Starlette) -> int:
+        removed = await media.services.sweep(app.state.media, settings)
+        print(f"swept {removed} uploads")
+        return 0
+
+    return await _with_app(settings, job)
+
+
+async def cmd_index_run(args: argparse.Namespace, settings: Settings) -> int:
+    import search.services
+
+    async def job(app: Starlette) -> int:
+        await search.services.run_indexer(app.state.search, app.state.documents, settings,
+                                          once=args.once)
+        return 0
+
+    return await _with_app(settings, job)
+
+
+async def cmd_search_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    import search.services
+
+    async def job(app: Starlette) -> int:
+        count = await search.services.reindex(app.state.search, app.state.documents, settings,
+                                              progress=not args.quiet)
+        print(f"reindexed {count} documents")
+        return 0
+
+    return await _with_app(settings, job)
+
+
+async def cmd_moderation_tick(args: argparse.Namespace, settings: Settings) -> int:
+    import moderation.services
+
+    async def job(app: Starlette) -> int:
+        await moderation.services.tick(app.state)
+        print("moderation timers run")
+        return 0
+
+    return await _with_app(settings, job)
+
+
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    import content.demo
+
+    async def job(app: Starlette) -> int:
+        summary = await content.demo.load(app.state)
+        print(summary)
+        return 0
+
+    return await _with_app(settings, job)
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    if args.workers > 1 and db.is_sqlite(settings):
+        print("meiji: the embedded default (SQLite, local index) runs one worker; set MEIJI_DATABASE_URL, "
+              "MEIJI_STORAGE_URL and MEIJI_SEARCH_URL to production backends for more", file=sys.stderr)
+        return 2
+    uvicorn.run("meiji.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                loop="uvloop", http="httptools", access_log=False, log_level=settings.log_level,
+                lifespan="on")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="meiji", description="meiji (美记): a headless content and community "
+                                  "service for a medical-aesthetics platform. Settings come from MEIJI_* "
+                                  "environment variables (see README).")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="apply migrations (embedded default) and serve the HTTP API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1 on SQLite)")
+    p.set_defaults(sync=serve)
+
+    p = sub.add_parser("db", help="database commands")
+    dbsub = p.add_subparsers(dest="db_command", required=True)
+    m = dbsub.add_parser("migrate", help="apply every pending migration")
+    m.set_defaults(run=cmd_db_migrate)
+
+    p = sub.add_parser("accounts", help="account commands")
+    asub = p.add_subparsers(dest="accounts_command", required=True)
+    c = asub.add_parser("create", help="create an account, e.g. the first admin")
+    c.add_argument("handle")
+    c.add_argument("--role", choices=("member", "editor", "moderator", "admin"), default="member")
+    c.add_argument("--password", help="prompted for when not given")
+    c.add_argument("--birth-date", default="1990-01-01", help="YYYY-MM-DD (default 1990-01-01)")
+    c.set_defaults(run=cmd_accounts_create)
+
+    p = sub.add_parser("media", help="media commands")
+    msub = p.add_subparsers(dest="media_command", required=True)
+    s = msub.add_parser("sweep", help="delete released and expired uploads and orphan objects")
+    s.set_defaults(run=cmd_media_sweep)
+
+    p = sub.add_parser("index", help="search indexer")
+    isub = p.add_subparsers(dest="index_command", required=True)
+    r = isub.add_parser("run", help="drain the search outbox continuously (production)")
+    r.add_argument("--once", action="store_true", help="drain once and exit")
+    r.set_defaults(run=cmd_index_run)
+
+    p = sub.add_parser("search", help="search index commands")
+    ssub = p.add_subparsers(dest="search_command", required=True)
+    r = ssub.add_parser("reindex", help="rebuild the index from the database, then swap it in")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(run=cmd_search_reindex)
+
+    p = sub.add_parser("moderation", help="moderation commands")
+    osub = p.add_subparsers(dest="moderation_command", required=True)
+    t = osub.add_parser("tick", help="run due moderation timers once (safe from cron)")
+    t.set_defaults(run=cmd_moderation_tick)
+
+    p = sub.add_parser("demo", help="load a small, realistic demo data set")
+    p.set_defaults(run=cmd_demo)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        settings = settings_module.load()
+    except SettingsError as exc:
+        print(f"meiji: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    sync: Any = getattr(args, "sync", None)
+    if sync is not None:
+        raise SystemExit(sync(args, settings))
+    try:
+        code = asyncio.run(args.run(args, settings))
+    except Problem as exc:
+        print(f"meiji: {exc.detail}", file=sys.stderr)
+        code = 1
+    raise SystemExit(code)

@@ -1,0 +1,105 @@
+"""The database: Tortoise configuration for every room, migrations, and the SQLite defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.migrations.api import migrate as run_migrations
+
+from meiji.settings import Settings
+
+# Each room is a Tortoise app with its own checked-in migrations. Rooms refer to each other's rows
+# by id only (no foreign keys across rooms), so each room's migrations stand alone.
+APPS: dict[str, list[str]] = {
+    "meiji": ["meiji.accounts.models", "meiji.web.models"],
+    "content": ["content.models"],
+    "media": ["media.models"],
+    "search": ["search.models"],
+    "moderation": ["moderation.models"],
+}
+
+# WAL is Tortoise's default; NORMAL sync is safe under WAL, and a busy timeout lets a second
+# process (the indexer, a CLI command) wait for the writer instead of failing.
+SQLITE_PRAGMAS = "busy_timeout=5000&synchronous=NORMAL"
+
+
+def database_url(settings: Settings) -> str:
+    url = settings.database_url
+    if url.startswith("sqlite://"):
+        Path(urlsplit(url).path).parent.mkdir(parents=True, exist_ok=True)
+        if "?" not in url:
+            url = f"{url}?{SQLITE_PRAGMAS}"
+    elif url.startswith("postgres://"):
+        url = "asyncpg://" + url.removeprefix("postgres://")
+    return url
+
+
+def is_sqlite(settings: Settings) -> bool:
+    return settings.database_url.startswith("sqlite://")
+
+
+def connection_name(settings: Settings) -> str:
+    # Tortoise caches compiled SQL per connection name: naming the connection after its dialect
+    # keeps SQLite's and PostgreSQL's statements apart when one process uses both (the tests).
+    return "sqlite" if is_sqlite(settings) else "postgres"
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    name = connection_name(settings)
+    return {
+        "connections": {name: database_url(settings)},
+        "apps": {
+            label: {"models": modules, "default_connection": name, "migrations": f"{label}.migrations"}
+            for label, modules in APPS.items()
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every pending migration of every room."""
+    await run_migrations(config=tortoise_config(settings))
+    await Tortoise.close_connections()
+
+
+_active_name = "sqlite"
+
+
+async def open_database(settings: Settings) -> None:
+    global _active_name
+    _active_name = connection_name(settings)
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    # Also forgets the global context, so another app (a test, a CLI job) can open its own.
+    await Tortoise.close_connections()
+
+
+def connection() -> BaseDBAsyncClient:
+    """The one database connection (pool) of the process, for raw SQL."""
+    client: BaseDBAsyncClient = connections.get(_active_name)
+    return client
+
+
+def dialect() -> str:
+    """``sqlite`` or ``postgres``: what the open database speaks."""
+    return _active_name
+
+
+async def ping() -> None:
+    await connection().execute_query("SELECT 1")
+
+
+def __getattr__(name: str) -> Any:
+    # ``tortoise -c meiji.db.TORTOISE_ORM makemigrations`` during development, read lazily.
+    if name == "TORTOISE_ORM":
+        from meiji import settings as settings_module
+
+        return tortoise_config(settings_module.load())
+    raise AttributeError(name)

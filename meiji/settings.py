@@ -1,0 +1,197 @@
+"""One typed settings object, read once from ``MEIJI_*`` environment variables.
+
+Every value has an embedded default: SQLite, local disk and an embedded search index under
+``MEIJI_DATA_DIR``. An invalid value stops start-up with one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """A ``MEIJI_*`` variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``count`` requests per ``seconds`` in one bucket."""
+
+    count: int
+    seconds: int
+
+
+# In the spirit of Mastodon's defaults: a few hundred requests per five minutes, far fewer
+# sign-ups and logins, uploads and reports.
+DEFAULT_RATE_LIMITS: dict[str, RateLimit] = {
+    "ip": RateLimit(600, 300),
+    "token": RateLimit(600, 300),
+    "signup": RateLimit(10, 3600),
+    "login": RateLimit(30, 300),
+    "upload": RateLimit(60, 3600),
+    "report": RateLimit(30, 3600),
+    "notice": RateLimit(20, 3600),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    storage_url: str = ""
+    search_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    # Request bodies: small everywhere, larger on upload routes.
+    max_body_bytes: int = 256 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_pixels: int = 40_000_000
+    upload_ttl_seconds: int = 24 * 3600
+    uploads_per_day: int = 200
+    upload_bytes_per_day: int = 500 * 1024 * 1024
+    image_workers: int = 2
+    presign_seconds: int = 3600
+    cdn_url: str = ""
+    rate_limits: Mapping[str, RateLimit] | None = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    idempotency_seconds: int = 24 * 3600
+    session_days: int = 90
+    autohide_reports: int = 3
+    counter_notice_wait_seconds: int = 15 * 24 * 3600
+    notice_due_seconds: int = 24 * 3600
+    counter_due_seconds: int = 24 * 3600
+    report_due_seconds: int = 72 * 3600
+    claim_seconds: int = 15 * 60
+    no_counter_close_seconds: int = 15 * 24 * 3600
+    ad_words: tuple[str, ...] = ("加微信", "加V", "私信我", "代购", "返现", "优惠价", "vx", "薇信")
+    scheduler_seconds: float = 60.0
+    indexer_seconds: float = 0.2
+    background: bool = True
+    log_level: str = "info"
+
+    @property
+    def rate_limits_on(self) -> bool:
+        return self.rate_limits is not None
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some values replaced (tests and tools)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _int(name: str, raw: str, lo: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < lo:
+        raise SettingsError(f"{name}: must be at least {lo}, got {value}")
+    return value
+
+
+def _float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number, got {raw!r}") from None
+    if not value > 0:
+        raise SettingsError(f"{name}: must be positive, got {raw!r}")
+    return value
+
+
+def _bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
+    scheme = urlsplit(raw).scheme
+    if scheme not in schemes:
+        raise SettingsError(f"{name}: scheme must be one of {', '.join(schemes)}, got {raw!r}")
+    return raw
+
+
+def parse_rate_limits(name: str, raw: str) -> dict[str, RateLimit] | None:
+    """``off``, or ``bucket=count/seconds`` pairs separated by commas, over the defaults."""
+    if raw.strip().lower() == "off":
+        return None
+    limits = dict(DEFAULT_RATE_LIMITS)
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        bucket, _, spec = part.partition("=")
+        count, _, seconds = spec.partition("/")
+        if bucket not in DEFAULT_RATE_LIMITS or not count or not seconds:
+            raise SettingsError(f"{name}: expected off or bucket=count/seconds with a bucket of "
+                                f"{', '.join(DEFAULT_RATE_LIMITS)}, got {part!r}")
+        limits[bucket] = RateLimit(_int(name, count, 1), _int(name, seconds, 1))
+    return limits
+
+
+def _default_limits() -> dict[str, RateLimit] | None:
+    return dict(DEFAULT_RATE_LIMITS)
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment (``os.environ`` by default)."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, parse: Callable[[str, str], T], default: T) -> T:
+        raw = env.get(name)
+        if raw is None or raw == "":
+            return default
+        return parse(name, raw)
+
+    base = Settings()
+    data_dir = Path(env.get("MEIJI_DATA_DIR") or "data")
+    database_url = get("MEIJI_DATABASE_URL", lambda n, r: _url(n, r, ("sqlite", "postgres", "asyncpg")),
+                       f"sqlite://{(data_dir / 'meiji.sqlite3').resolve()}")
+    storage_url = get("MEIJI_STORAGE_URL", lambda n, r: _url(n, r, ("file", "s3", "memory")),
+                      (data_dir / "media").resolve().as_uri())
+    search_url = get("MEIJI_SEARCH_URL", lambda n, r: _url(n, r, ("tantivy", "whoosh", "postgres", "memory")),
+                     f"tantivy://{(data_dir / 'search').resolve()}")
+    ad_words = get("MEIJI_AD_WORDS", lambda n, r: tuple(w.strip() for w in r.split(",") if w.strip()),
+                   base.ad_words)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        storage_url=storage_url,
+        search_url=search_url,
+        public_url=get("MEIJI_PUBLIC_URL", lambda n, r: _url(n, r, ("http", "https")), base.public_url).rstrip("/"),
+        max_body_bytes=get("MEIJI_MAX_BODY_BYTES", lambda n, r: _int(n, r, 1024), base.max_body_bytes),
+        max_upload_bytes=get("MEIJI_MAX_UPLOAD_BYTES", lambda n, r: _int(n, r, 1024), base.max_upload_bytes),
+        max_upload_pixels=get("MEIJI_MAX_UPLOAD_PIXELS", lambda n, r: _int(n, r, 1), base.max_upload_pixels),
+        upload_ttl_seconds=get("MEIJI_UPLOAD_TTL", lambda n, r: _int(n, r, 1), base.upload_ttl_seconds),
+        uploads_per_day=get("MEIJI_UPLOADS_PER_DAY", lambda n, r: _int(n, r, 1), base.uploads_per_day),
+        upload_bytes_per_day=get("MEIJI_UPLOAD_BYTES_PER_DAY", lambda n, r: _int(n, r, 1),
+                                 base.upload_bytes_per_day),
+        image_workers=get("MEIJI_IMAGE_WORKERS", lambda n, r: _int(n, r, 1), base.image_workers),
+        presign_seconds=get("MEIJI_PRESIGN_SECONDS", lambda n, r: _int(n, r, 1), base.presign_seconds),
+        cdn_url=get("MEIJI_CDN_URL", lambda n, r: _url(n, r, ("http", "https")), "").rstrip("/"),
+        rate_limits=get("MEIJI_RATE_LIMITS", parse_rate_limits, _default_limits()),
+        idempotency_seconds=get("MEIJI_IDEMPOTENCY_SECONDS", lambda n, r: _int(n, r, 1),
+                                base.idempotency_seconds),
+        session_days=get("MEIJI_SESSION_DAYS", lambda n, r: _int(n, r, 1), base.session_days),
+        autohide_reports=get("MEIJI_AUTOHIDE_REPORTS", lambda n, r: _int(n, r, 1), base.autohide_reports),
+        counter_notice_wait_seconds=get("MEIJI_COUNTER_NOTICE_WAIT_SECONDS", lambda n, r: _int(n, r, 0),
+                                        base.counter_notice_wait_seconds),
+        notice_due_seconds=get("MEIJI_NOTICE_DUE_SECONDS", lambda n, r: _int(n, r, 1), base.notice_due_seconds),
+        counter_due_seconds=get("MEIJI_COUNTER_DUE_SECONDS", lambda n, r: _int(n, r, 1),
+                                base.counter_due_seconds),
+        report_due_seconds=get("MEIJI_REPORT_DUE_SECONDS", lambda n, r: _int(n, r, 1), base.report_due_seconds),
+        claim_seconds=get("MEIJI_CLAIM_SECONDS", lambda n, r: _int(n, r, 1), base.claim_seconds),
+        no_counter_close_seconds=get("MEIJI_NO_COUNTER_CLOSE_SECONDS", lambda n, r: _int(n, r, 0),
+                                     base.no_counter_close_seconds),
+        ad_words=ad_words,
+        scheduler_seconds=get("MEIJI_SCHEDULER_SECONDS", _float, base.scheduler_seconds),
+        indexer_seconds=get("MEIJI_INDEXER_SECONDS", _float, base.indexer_seconds),
+        background=get("MEIJI_BACKGROUND", _bool, base.background),
+        log_level=get("MEIJI_LOG_LEVEL", lambda n, r: r.lower(), base.log_level),
+    )

@@ -1,0 +1,103 @@
+"""Turn request bodies and query strings into typed objects, or a problem naming the field at fault."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from meiji.web.problems import Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_DEPTH = 32
+MAX_INT = 2**63 - 1
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def validation_problem(exc: ValidationError, prefix: str = "") -> Problem:
+    errors = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = _location(tuple(error["loc"]))
+        # pydantic's messages for tagged unions and literal mismatches are clear enough to show.
+        errors.append({"field": f"{prefix}{field}", "message": str(error["msg"])})
+    fields = ", ".join(e["field"] for e in errors)
+    return Problem(422, f"Invalid fields: {fields}.", errors=errors)
+
+
+def _check(value: Any, path: str, depth: int) -> None:
+    """Refuse what JSON allows but the service must not store."""
+    if depth > MAX_DEPTH:
+        raise Problem(422, "The body is nested too deeply.", errors=[{"field": path or "body",
+                                                                      "message": "nested too deeply"}])
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise Problem(422, f"{path or 'body'}: NUL characters are not allowed.",
+                          errors=[{"field": path or "body", "message": "NUL characters are not allowed"}])
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int | float):
+        if abs(value) > MAX_INT:
+            raise Problem(422, f"{path or 'body'}: number out of range.",
+                          errors=[{"field": path or "body", "message": "number out of range"}])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check(item, f"{path}.{index}" if path else str(index), depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check(key, path or "body", depth + 1)
+            _check(item, f"{path}.{key}" if path else str(key), depth + 1)
+
+
+def decode_json(raw: bytes) -> Any:
+    """Parse JSON strictly: no NaN, no lone surrogates, no NUL, bounded depth and numbers."""
+    if not raw.strip():
+        raise Problem(400, "The request body is empty; a JSON object was expected.")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Problem(400, f"The body is not valid JSON: {exc.msg}.") from None
+    _check(value, "", 0)
+    return value
+
+
+async def json_body(request: Request, model: type[M]) -> M:
+    """The request's JSON body as ``model``; 415 for another content type, 400/422 for bad input."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise Problem(415, "Send the body as application/json.", headers={"Accept": "application/json"})
+    value = decode_json(await request.body())
+    return validate(model, value)
+
+
+def validate(model: type[M], value: Any, prefix: str = "") -> M:
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise validation_problem(exc, prefix) from None
+
+
+def query_params(request: Request, model: type[M]) -> M:
+    """The query string as ``model``; repeated keys become lists only where the model says so."""
+    values: dict[str, Any] = {}
+    for key in request.query_params:
+        items = request.query_params.getlist(key)
+        for item in items:
+            if "\x00" in item:
+                raise Problem(422, f"{key}: NUL characters are not allowed.",
+                              errors=[{"field": key, "message": "NUL characters are not allowed"}])
+        field = model.model_fields.get(key)
+        wants_list = field is not None and "list" in str(field.annotation)
+        values[key] = items if wants_list else items[-1]
+    return validate(model, values)
+
+
+def path_params(request: Request) -> Mapping[str, str]:
+    return request.path_params

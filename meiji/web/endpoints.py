@@ -1,0 +1,211 @@
+"""Declaring an HTTP endpoint once: its schemas validate requests and describe it in OpenAPI.
+
+A room writes::
+
+    api = Api("diaries")
+
+    @api.route("POST", "/v1/diaries", body=DiaryIn, response=DiaryOut, status=201,
+               auth="member", idempotent=True)
+    async def create_diary(call: Call[DiaryIn, None]) -> object:
+        return await services.create_diary(call.member, call.body)
+
+and exposes ``routes = api.routes``. The wrapper resolves the caller, applies rate limits and
+``Idempotency-Key``, parses the query and body into the schemas, and serializes what the handler
+returns (a dict, a list, a pydantic model, or a ready ``Response``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+import orjson
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from meiji.settings import Settings
+from meiji.web import idempotency
+from meiji.web.auth import Principal, require, resolve
+from meiji.web.bodies import json_body, query_params
+from meiji.web.problems import Problem
+
+B = TypeVar("B")
+Q = TypeVar("Q")
+
+Auth = Literal["public", "member", "editor", "moderator", "admin"]
+_ROLES: Mapping[str, tuple[str, ...]] = {
+    "editor": ("editor",),
+    "moderator": ("moderator",),
+    "admin": ("admin",),
+}
+
+
+@dataclass
+class Call(Generic[B, Q]):
+    """One request, parsed: the caller, the body and query as their schemas, the path values."""
+
+    request: Request
+    body: B
+    query: Q
+    principal: Principal | None
+
+    @property
+    def member(self) -> Principal:
+        """The caller; only on routes whose ``auth`` is not ``public``."""
+        assert self.principal is not None
+        return self.principal
+
+    @property
+    def path(self) -> Mapping[str, Any]:
+        return self.request.path_params
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.request.app.state.settings
+        return settings
+
+    @property
+    def state(self) -> Any:
+        return self.request.app.state
+
+
+Handler = Callable[[Call[Any, Any]], Awaitable[object]]
+
+
+@dataclass
+class Endpoint:
+    """What OpenAPI and the wrapper know of one route."""
+
+    method: str
+    path: str
+    handler: Handler
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    auth: Auth = "public"
+    idempotent: bool = False
+    rate: str | None = None
+    max_body: int | None = None
+    raw_body: bool = False
+    request_schema: dict[str, Any] | None = None
+    errors: Collection[int] = field(default_factory=tuple)
+    summary: str = ""
+
+
+def dump(value: object) -> bytes:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json().encode()
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z)
+
+
+def json_response(value: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(dump(value), status_code=status, media_type="application/json", headers=headers)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class Api:
+    """The endpoints of one room, with their Starlette routes."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.endpoints: list[Endpoint] = []
+        self._routes: dict[str, Route] = {}
+        self._methods: dict[str, dict[str, Endpoint]] = {}
+
+    @property
+    def routes(self) -> list[Route]:
+        return list(self._routes.values())
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        auth: Auth = "public",
+        idempotent: bool = False,
+        rate: str | None = None,
+        max_body: int | None = None,
+        raw_body: bool = False,
+        request_schema: dict[str, Any] | None = None,
+        errors: Collection[int] = (),
+    ) -> Callable[[Callable[[Call[B, Q]], Awaitable[object]]], Callable[[Call[B, Q]], Awaitable[object]]]:
+        def register(handler: Callable[[Call[B, Q]], Awaitable[object]]) -> Callable[[Call[B, Q]], Awaitable[object]]:
+            summary = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
+            endpoint = Endpoint(method, path, handler, self.tag, body, query, response, status, auth,
+                                idempotent, rate, max_body, raw_body, request_schema, errors, summary)
+            self.endpoints.append(endpoint)
+            methods = self._methods.setdefault(path, {})
+            methods[method] = endpoint
+            # One Route per path dispatching on method, so an unknown method answers 405.
+            self._routes[path] = Route(path, _dispatcher(methods), methods=list(methods),
+                                       max_body_size=max(e.max_body or 0 for e in methods.values()) or None)
+            return handler
+
+        return register
+
+
+def _dispatcher(methods: Mapping[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
+    async def dispatch(request: Request) -> Response:
+        endpoint = methods.get(request.method) or (methods.get("GET") if request.method == "HEAD" else None)
+        if endpoint is None:
+            raise Problem(405, f"{request.method} is not allowed here.",
+                          headers={"Allow": ", ".join(methods)})
+        return await run(endpoint, request)
+
+    # OpenAPI reads the endpoints behind each mounted route from here.
+    setattr(dispatch, "endpoints", methods)  # noqa: B010
+    return dispatch
+
+
+async def run(endpoint: Endpoint, request: Request) -> Response:
+    request.scope["meiji.route"] = endpoint.path
+    state = request.app.state
+    settings: Settings = state.settings
+    limiter = state.rate_limiter
+    address = client_address(request)
+    token = request.headers.get("authorization")
+    if token:
+        limiter.hit("token", token[-24:])
+    else:
+        limiter.hit("ip", address)
+    if endpoint.rate:
+        limiter.hit(endpoint.rate, address)
+
+    caller = await resolve(request)
+    if endpoint.auth != "public":
+        require(caller, roles=_ROLES.get(endpoint.auth, ()), write=request.method not in ("GET", "HEAD"))
+
+    # Refuse a declared oversize body before reading any of it (Starlette's limit, app or route).
+    limit = request.scope.get("starlette.max_body_size")
+    length = request.headers.get("content-length")
+    if limit is not None and length and length.isdigit() and int(length) > limit:
+        raise Problem(413, "The request body is larger than this route accepts.")
+
+    key = idempotency.key_of(request) if endpoint.idempotent else None
+    scope = f"a:{caller.id}" if caller else f"ip:{address}"
+    if key is not None:
+        raw = await request.body()
+        print_ = idempotency.fingerprint(request, raw)
+        replayed = await idempotency.replay(scope, key, print_, settings.idempotency_seconds)
+        if replayed is not None:
+            return replayed
+
+    query = query_params(request, endpoint.query) if endpoint.query else None
+    body = await json_body(request, endpoint.body) if endpoint.body and not endpoint.raw_body else None
+    result = await endpoint.handler(Call(request, body, query, caller))
+    response = result if isinstance(result, Response) else json_response(result, endpoint.status)
+    if key is not None:
+        await idempotency.remember(scope, key, print_, response)
+    return response

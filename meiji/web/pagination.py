@@ -1,0 +1,49 @@
+"""Opaque, stable cursors: the sort key and id of the last item seen, never anything else."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, Field
+
+from meiji.web.problems import invalid
+
+Scalar = str | int | float | None
+
+
+class PageQuery(BaseModel):
+    """``limit`` (1-100, default 20) and ``cursor``; list queries extend it."""
+
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=512)
+
+
+def encode_cursor(values: Sequence[Scalar]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, shape: Sequence[type]) -> list[Any] | None:
+    """The values a cursor carries, checked against ``shape``; 422 on the field ``cursor`` if forged."""
+    if cursor is None:
+        return None
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise invalid("cursor", "not a cursor this service gave out") from None
+    if not isinstance(values, list) or len(values) != len(shape):
+        raise invalid("cursor", "not a cursor this service gave out")
+    for value, kind in zip(values, shape, strict=True):
+        if value is not None and not isinstance(value, kind):
+            raise invalid("cursor", "not a cursor this service gave out")
+        if isinstance(value, bool):
+            raise invalid("cursor", "not a cursor this service gave out")
+    return values
+
+
+def page(items: list[Any], next_values: Sequence[Scalar] | None) -> dict[str, Any]:
+    """The list envelope: ``{items, next_cursor}``."""
+    return {"items": items, "next_cursor": encode_cursor(next_values) if next_values is not None else None}

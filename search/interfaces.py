@@ -1,0 +1,133 @@
+"""The search index as other rooms see it, and what it needs from the room that owns documents.
+
+Search knows nothing of posts: content turns its objects into ``Document``s (``content/documents.py``)
+and records changes in the outbox (``search.services.enqueue``); the indexer asks a
+``DocumentSource`` for the current document of each changed key and upserts or deletes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+DocKey = tuple[str, str]  # (type, id): ("diary", "12")
+DOC_TYPES = ("diary", "review", "question", "answer", "wiki")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A searchable object. Never carries an author: anonymous posts must not be inferable."""
+
+    type: str
+    id: str
+    title: str
+    text: str
+    created_at: datetime
+    procedure: str | None = None
+    clinic_id: str | None = None
+    popularity: float = 0.0
+
+    @property
+    def key(self) -> DocKey:
+        return (self.type, self.id)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    types: Sequence[str] = ()
+    procedure: str | None = None
+    clinic_id: str | None = None
+    sort: Literal["relevance", "recent"] = "relevance"
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    type: str
+    id: str
+    title: str
+    snippet: str
+    score: float
+    created_at: datetime
+    procedure: str | None = None
+
+
+@dataclass(frozen=True)
+class Results:
+    hits: list[Hit]
+    total: int
+
+
+@dataclass(frozen=True)
+class Term:
+    """A dictionary entry: a procedure or wiki title with its aliases (热玛吉: Thermage, 射频紧肤)."""
+
+    text: str
+    kind: Literal["procedure", "wiki"]
+    aliases: Sequence[str] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    type: str
+
+
+class SearchIndex(Protocol):
+    """One search backend (tantivy, Whoosh, PostgreSQL, memory)."""
+
+    async def upsert(self, docs: Sequence[Document]) -> None:
+        """Add or replace documents, visible to searches once the call returns."""
+        ...
+
+    async def delete(self, keys: Sequence[DocKey]) -> None:
+        """Remove documents; no error for keys that are not indexed."""
+        ...
+
+    async def search(self, query: Query) -> Results:
+        """Hits for any user text, with ``<em>`` snippets built from the indexed text."""
+        ...
+
+    async def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        """Completions from the vocabulary: names, aliases, pinyin and pinyin initials."""
+        ...
+
+    async def set_vocabulary(self, terms: Sequence[Term]) -> None:
+        """Replace the domain dictionary and the alias groups used at query time."""
+        ...
+
+    async def clear(self) -> None:
+        """Remove every document."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise when the index cannot be used."""
+        ...
+
+    async def close(self) -> None:
+        """Flush and release files or connections."""
+        ...
+
+
+class DocumentSource(Protocol):
+    """The room that owns documents (content), as the indexer sees it."""
+
+    async def load(self, keys: Sequence[DocKey]) -> dict[DocKey, Document | None]:
+        """The current document of each key; None when it is not published (so: delete it)."""
+        ...
+
+    def everything(self, batch: int = 500) -> AsyncIterator[list[Document]]:
+        """Every published document, in batches, for a full reindex."""
+        ...
+
+    async def vocabulary(self) -> list[Term]:
+        """Procedures and wiki titles with their aliases."""
+        ...
+
+    async def count(self) -> int:
+        """How many published documents there are (for progress bars)."""
+        ...

