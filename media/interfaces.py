@@ -122,3 +122,11 @@ class Storage(Protocol):
     async def ping(self) -> None:
         """Raise when the storage cannot be reached."""
         ...
+
+
+class CaseAccess(Protocol):
+    """Who besides moderators may read evidence: the holder of a legal case's token."""
+
+    async def may_read(self, holder: str, case_token: str) -> bool:
+        """Whether ``case_token`` opens media attached to ``holder`` (a notice or counter-notice)."""
+        ...

@@ -25,7 +25,7 @@ from meiji import __version__, db
 from meiji import settings as settings_module
 from meiji.accounts import routes as account_routes
 from meiji.accounts import services as account_services
-from meiji.accounts.authors import AccountAuthors
+from meiji.accounts.authors import AccountDirectory
 from meiji.settings import Settings
 from meiji.web import idempotency
 from meiji.web.endpoints import Api, Call, Endpoint, json_response
@@ -144,7 +144,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     state.media = media.services.build_attachments(settings)
     state.search = search.services.build_index(settings)
     state.documents = ContentDocuments()
-    state.authors = AccountAuthors(state.media)
+    state.accounts = AccountDirectory(state.media)
+    state.authors = state.accounts
+    state.case_access = moderation.services.build_case_access()
     state.notifier = moderation.services.build_notifier()
     state.screener = moderation.services.build_screener(settings)
     state.profile_counts = content.services.public_counts
