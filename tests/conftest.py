@@ -185,3 +185,35 @@ def sign_up(client: TestClient, role: str = "member", handle: str | None = None,
 @pytest.fixture
 def member(client: TestClient) -> Member:
     return sign_up(client)
+
+
+# --- media -----------------------------------------------------------------------------------
+
+_media_ids = itertools.count(1)
+
+
+def photo_bytes(width: int = 640, height: int = 480, color: tuple[int, int, int] = (220, 180, 160)) -> bytes:
+    """A small real JPEG, made with Pillow."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def upload(client: TestClient, member: Member, purpose: str = "post") -> str:
+    """An uploaded photo of ``member``'s, through ``POST /v1/media`` (or the in-memory stand-in)."""
+    from media.memory import MemoryAttachments
+
+    media = client.app.state.media  # type: ignore[attr-defined]
+    if isinstance(media, MemoryAttachments):
+        media_id = f"m{next(_media_ids)}"
+        media.add(media_id, int(member.id), purpose)
+        return media_id
+    r = client.post("/v1/media", files={"file": ("photo.jpg", photo_bytes(), "image/jpeg")},
+                    data={"purpose": purpose}, headers=member.headers)
+    assert r.status_code == 201, r.text
+    media_id: str = r.json()["id"]
+    return media_id
