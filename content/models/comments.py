@@ -1,0 +1,3 @@
+"""comments."""
+
+from __future__ import annotations

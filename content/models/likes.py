@@ -1,0 +1,3 @@
+"""likes."""
+
+from __future__ import annotations

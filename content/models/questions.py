@@ -1,0 +1,3 @@
+"""questions."""
+
+from __future__ import annotations
