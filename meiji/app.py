@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -133,9 +134,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or settings_module.load()
     metrics_store = Metrics()
     routes = all_routes()
+    # The body limit sits inside the access middleware, which turns its plain-text 413 into
+    # problem+json; a route's own limit (uploads) replaces this app-wide one.
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=dict(EXCEPTION_HANDLERS),
-                    middleware=[Middleware(AccessMiddleware, metrics=metrics_store)],
-                    max_body_size=settings.max_body_bytes)
+                    middleware=[Middleware(AccessMiddleware, metrics=metrics_store),
+                                Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)])
     state = app.state
     state.settings = settings
     state.metrics = metrics_store
