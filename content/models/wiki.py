@@ -1,3 +1,67 @@
-"""wiki."""
+"""The encyclopedia (百科): pages about procedures, each save kept as a numbered revision."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+__all__ = ["WikiPage", "WikiRevision"]
+
+
+def _empty_list() -> list[Any]:
+    return []
+
+
+def _empty_dict() -> dict[str, Any]:
+    return {}
+
+
+class WikiPage(Model):
+    """The current state of an encyclopedia page, equal to its latest revision."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=80, unique=True)
+    title = fields.CharField(max_length=120)
+    aliases = fields.JSONField(default=_empty_list)
+    summary = fields.TextField(default="")
+    body = fields.TextField(default="")
+    text = fields.TextField(default="")
+    facts = fields.JSONField(default=_empty_dict)
+    procedure = fields.CharField(max_length=80, null=True, db_index=True)
+    status = fields.CharField(max_length=16, default="published", db_default="published")
+    case_id = fields.CharField(max_length=40, null=True)
+    status_reason = fields.TextField(null=True)
+    revision = fields.IntField(default=1, db_default=1)
+    version = fields.IntField(default=1, db_default=1)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "content_wiki_page"
+
+
+class WikiRevision(Model):
+    """One save of a page: the whole content as saved, with its editor, time and comment."""
+
+    id = fields.IntField(primary_key=True)
+    page: fields.ForeignKeyRelation[WikiPage] = fields.ForeignKeyField(
+        "content.WikiPage", related_name="revisions", on_delete=fields.CASCADE)
+    page_id: int
+    number = fields.IntField()
+    title = fields.CharField(max_length=120)
+    aliases = fields.JSONField(default=_empty_list)
+    summary = fields.TextField(default="")
+    body = fields.TextField(default="")
+    text = fields.TextField(default="")
+    facts = fields.JSONField(default=_empty_dict)
+    procedure = fields.CharField(max_length=80, null=True)
+    author_id = fields.IntField(null=True)
+    comment = fields.CharField(max_length=500, default="")
+    reverted_from = fields.IntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "content_wiki_revision"
+        unique_together = (("page", "number"),)

@@ -1,0 +1,102 @@
+"""Request and response shapes of questions, answers and votes (问答)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from meiji.web.pagination import PageQuery
+
+BODY_MAX = 20_000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class QuestionIn(Strict):
+    title: str = Field(min_length=2, max_length=200)
+    body: str = Field("", max_length=BODY_MAX, description="limited HTML, stored sanitized")
+    procedure: str | None = Field(None, min_length=1, max_length=80, description="a procedure slug")
+    anonymous: bool = False
+
+
+class QuestionPatch(Strict):
+    title: str | None = Field(None, min_length=2, max_length=200)
+    body: str | None = Field(None, max_length=BODY_MAX)
+    procedure: str | None = Field(None, min_length=1, max_length=80)
+
+
+class QuestionQuery(PageQuery):
+    procedure: str | None = Field(None, max_length=80)
+    answered: bool | None = Field(None, description="true: has a published answer; false: none yet")
+    author_id: str | None = Field(None, max_length=20, description="never lists anonymous questions")
+
+
+class AnswerIn(Strict):
+    body: str = Field(min_length=1, max_length=BODY_MAX)
+    anonymous: bool = False
+
+
+class AnswerPatch(Strict):
+    body: str = Field(min_length=1, max_length=BODY_MAX)
+
+
+class AcceptIn(Strict):
+    answer_id: str = Field(min_length=1, max_length=20)
+
+
+class VoteIn(Strict):
+    value: Literal[1, 0, -1]
+
+
+class QuestionOut(BaseModel):
+    id: str
+    title: str
+    body: str
+    text: str
+    procedure: str | None
+    author: dict[str, Any] | None
+    is_mine: bool = False
+    anonymous: bool
+    status: str
+    answer_count: int
+    answered: bool
+    accepted_answer_id: str | None
+    like_count: int
+    liked: bool = False
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AnswerOut(BaseModel):
+    id: str
+    question_id: str
+    body: str
+    text: str
+    author: dict[str, Any] | None
+    is_mine: bool = False
+    anonymous: bool
+    status: str
+    accepted: bool
+    score: int
+    my_vote: int = 0
+    like_count: int
+    liked: bool = False
+    comment_count: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class QuestionPage(BaseModel):
+    items: list[QuestionOut]
+    next_cursor: str | None
+
+
+class AnswerPage(BaseModel):
+    items: list[AnswerOut]
+    next_cursor: str | None

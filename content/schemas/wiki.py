@@ -1,0 +1,106 @@
+"""Request and response shapes of the encyclopedia (百科)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from meiji.web.pagination import PageQuery
+
+SLUG = r"^[\w-]{1,80}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Facts(Strict):
+    price_min_cny: int | None = Field(None, ge=0, le=10_000_000)
+    price_max_cny: int | None = Field(None, ge=0, le=10_000_000)
+    recovery_days: int | None = Field(None, ge=0, le=3650)
+    risks: list[str] = Field(default_factory=list, max_length=50)
+    suitable_for: str = Field("", max_length=2000)
+    not_suitable_for: str = Field("", max_length=2000)
+
+    @model_validator(mode="after")
+    def _price_range(self) -> Facts:
+        if (self.price_min_cny is not None and self.price_max_cny is not None
+                and self.price_max_cny < self.price_min_cny):
+            raise ValueError("price_max_cny must not be below price_min_cny")
+        return self
+
+
+class WikiIn(Strict):
+    title: str = Field(min_length=1, max_length=120)
+    aliases: list[str] = Field(default_factory=list, max_length=30)
+    summary: str = Field("", max_length=2000)
+    body: str = Field("", max_length=20_000, description="limited HTML, stored sanitized")
+    facts: Facts = Field(default_factory=Facts)
+    procedure: str | None = Field(None, min_length=1, max_length=80)
+    comment: str = Field("", max_length=500, description="what this revision changed")
+
+
+class RevertIn(Strict):
+    revision: int = Field(ge=1)
+    comment: str = Field("", max_length=500)
+
+
+class WikiQuery(PageQuery):
+    procedure: str | None = Field(None, max_length=80)
+
+
+class WikiOut(BaseModel):
+    slug: str
+    title: str
+    aliases: list[str]
+    summary: str
+    body: str
+    text: str
+    facts: dict[str, Any]
+    procedure: str | None
+    revision: int
+    version: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class WikiSummaryOut(BaseModel):
+    slug: str
+    title: str
+    aliases: list[str]
+    summary: str
+    procedure: str | None
+    revision: int
+    updated_at: datetime
+
+
+class RevisionOut(BaseModel):
+    number: int
+    title: str
+    comment: str
+    author: dict[str, Any] | None
+    reverted_from: int | None
+    created_at: datetime
+
+
+class RevisionFullOut(RevisionOut):
+    slug: str
+    aliases: list[str]
+    summary: str
+    body: str
+    text: str
+    facts: dict[str, Any]
+    procedure: str | None
+
+
+class WikiPage(BaseModel):
+    items: list[WikiSummaryOut]
+    next_cursor: str | None
+
+
+class RevisionPage(BaseModel):
+    items: list[RevisionOut]
+    next_cursor: str | None
