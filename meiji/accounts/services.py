@@ -84,12 +84,13 @@ async def authenticate(token: str) -> Principal | None:
     """The principal behind a token, or None when it is unknown, expired or its account is gone."""
     if len(token) > 200:
         return None
-    session = await Session.filter(token_hash=token_hash(token), expires_at__gt=now()).select_related(
-        "account").first()
-    if session is None or session.account.status == "deleted":
+    rows = await Session.filter(token_hash=token_hash(token), expires_at__gt=now()).limit(1).values(
+        "account_id", "account__handle", "account__role", "account__status")
+    if not rows or rows[0]["account__status"] == "deleted":
         return None
-    account = session.account
-    return Principal(account.id, account.handle, account.role, account.status == "suspended")
+    row = rows[0]
+    return Principal(row["account_id"], row["account__handle"], row["account__role"],
+                     row["account__status"] == "suspended")
 
 
 async def get_account(account_id: str | int) -> Account:
