@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import TABLE_HEAD, bench_env, get_json, load, measure_floors, post_json, row, serve  # noqa: E402
+from bench.harness import TABLE_HEAD, bench_env, get_json, load, measure_floors, post_json, row, serve
 
 
 def main() -> None:
