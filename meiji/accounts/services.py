@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
+from meiji import db
 from meiji.accounts.models import Account, Session
 from meiji.clock import now
 from meiji.web.auth import Principal
@@ -84,13 +85,18 @@ async def authenticate(token: str) -> Principal | None:
     """The principal behind a token, or None when it is unknown, expired or its account is gone."""
     if len(token) > 200:
         return None
-    rows = await Session.filter(token_hash=token_hash(token), expires_at__gt=now()).limit(1).values(
-        "account_id", "account__handle", "account__role", "account__status")
-    if not rows or rows[0]["account__status"] == "deleted":
+    # The hottest query of the service: written out by hand, one indexed lookup and a join.
+    placeholder = "$1" if db.dialect() == "postgres" else "?"
+    rows = await db.connection().execute_query_dict(
+        "SELECT s.expires_at, a.id, a.handle, a.role, a.status FROM account_session s "
+        f"JOIN account a ON a.id = s.account_id WHERE s.token_hash = {placeholder}", [token_hash(token)])
+    if not rows:
         return None
     row = rows[0]
-    return Principal(row["account_id"], row["account__handle"], row["account__role"],
-                     row["account__status"] == "suspended")
+    expires = Session._meta.fields_map["expires_at"].to_python_value(row["expires_at"])
+    if row["status"] == "deleted" or expires <= now():
+        return None
+    return Principal(row["id"], row["handle"], row["role"], row["status"] == "suspended")
 
 
 async def get_account(account_id: str | int) -> Account:
