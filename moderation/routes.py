@@ -1,5 +1,159 @@
-"""HTTP routes of the moderation room."""
+"""HTTP routes of the moderation room: reports, notices, the queue, the log, notifications."""
 
-from starlette.routing import Route
+from __future__ import annotations
 
-routes: list[Route] = []
+from typing import Any
+
+from starlette.responses import Response
+
+from meiji.web.endpoints import Api, Call, json_response
+from meiji.web.problems import not_found
+from moderation import schemas
+from moderation.services import audit as audit_log
+from moderation.services import decisions, notices, notifications, queue, reports, strikes
+
+api = Api("moderation")
+
+CASE_TOKEN = "X-Case-Token"  # noqa: S105 - a header name, not a secret
+
+
+def _token(call: Call[Any, Any]) -> str | None:
+    return call.request.headers.get(CASE_TOKEN)
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+@api.route("POST", "/v1/reports", body=schemas.ReportIn, response=schemas.ReportOut, status=201, auth="member",
+           rate="report", idempotent=True, errors=(404, 422))
+async def create_report(call: Call[schemas.ReportIn, None]) -> Response:
+    """Report content or an account; the same reporter on the same target gets the first report (200)."""
+    b = call.body
+    report, created = await reports.file_report(call.state, call.member, b.target_type, b.target_id, b.reason,
+                                                b.detail)
+    return json_response(reports.report_json(report), 201 if created else 200)
+
+
+# --- notices (no account needed) -------------------------------------------------------------
+
+@api.route("POST", "/v1/notices", body=schemas.NoticeIn, response=schemas.NoticeCreated, status=201,
+           rate="notice", idempotent=True, errors=(422,))
+async def create_notice(call: Call[schemas.NoticeIn, None]) -> object:
+    """File a legal notice (侵权投诉): every field the law asks for; answers the case id and its token."""
+    notice, token = await notices.submit(call.state, call.body, call.principal)
+    return {"case_id": notice.id, "status": notice.status, "access_token": token, "created_at": notice.created_at}
+
+
+@api.route("GET", "/v1/notices/{case_id}", response=schemas.CaseOut, errors=(404,))
+async def get_notice(call: Call[None, None]) -> object:
+    """Follow a case with its X-Case-Token (or as a moderator): status, timeline, forwarded counter-notice."""
+    notice = await notices.case_for(call.path["case_id"], _token(call), call.principal)
+    return await notices.case_json(notice, moderator=call.principal is not None and call.principal.is_moderator)
+
+
+@api.route("POST", "/v1/notices/{case_id}/supplements", body=schemas.SupplementIn, response=schemas.CaseOut,
+           rate="notice", errors=(404, 409, 422))
+async def supplement_notice(call: Call[schemas.SupplementIn, None]) -> object:
+    """Answer a request for more information (X-Case-Token): the case goes back to review."""
+    notice = await notices.case_for(call.path["case_id"], _token(call), None)
+    notice = await notices.supplement(call.state, notice, call.body, call.principal)
+    return await notices.case_json(notice, moderator=False)
+
+
+@api.route("POST", "/v1/notices/{case_id}/legal-action", body=schemas.LegalActionIn, response=schemas.CaseOut,
+           rate="notice", errors=(404, 409, 422))
+async def notice_legal_action(call: Call[schemas.LegalActionIn, None]) -> object:
+    """Report legal action after a counter-notice (X-Case-Token): the case is held, content stays removed."""
+    notice = await notices.case_for(call.path["case_id"], _token(call), None)
+    notice = await notices.legal_action(call.state, notice, call.body, call.principal)
+    return await notices.case_json(notice, moderator=False)
+
+
+@api.route("POST", "/v1/notices/{case_id}/withdrawal", body=schemas.WithdrawalIn, response=schemas.CaseOut,
+           rate="notice", errors=(404, 409))
+async def withdraw_notice(call: Call[schemas.WithdrawalIn, None]) -> object:
+    """Withdraw the notice (X-Case-Token); content removed on it is restored."""
+    notice = await notices.case_for(call.path["case_id"], _token(call), None)
+    notice = await notices.withdraw(call.state, notice, call.body.reason)
+    return await notices.case_json(notice, moderator=False)
+
+
+@api.route("POST", "/v1/notices/{case_id}/counter-notices", body=schemas.CounterNoticeIn,
+           response=schemas.CounterNoticeOut, status=201, auth="member", rate="notice", idempotent=True,
+           errors=(404, 409, 422))
+async def create_counter_notice(call: Call[schemas.CounterNoticeIn, None]) -> object:
+    """The author of a removed target answers the notice (反通知)."""
+    counter = await notices.counter_notice(call.state, call.member, call.path["case_id"], call.body)
+    return {"id": str(counter.id), "case_id": counter.notice_id, "status": "counter_received",
+            "created_at": counter.created_at}
+
+
+# --- the queue -----------------------------------------------------------------------------------
+
+@api.route("GET", "/v1/moderation/queue", query=schemas.QueueQuery, auth="moderator")
+async def list_queue(call: Call[None, schemas.QueueQuery]) -> object:
+    """Queue items, one per target, most urgent first; shows real authors (each reveal is logged)."""
+    q = call.query
+    return await queue.listing(call.state, call.member.id, status=q.status, kind=q.kind, sort=q.sort,
+                               limit=q.limit, cursor=q.cursor)
+
+
+@api.route("GET", "/v1/moderation/queue/{id}", auth="moderator", errors=(404,))
+async def get_queue_item(call: Call[None, None]) -> object:
+    """One queue item with its reports."""
+    item = await queue.get_item(call.path["id"])
+    return await queue.detail_json(call.state, item, call.member.id)
+
+
+@api.route("POST", "/v1/moderation/queue/{id}/claim", response=schemas.QueueItemOut, auth="moderator",
+           errors=(404, 409))
+async def claim_item(call: Call[None, None]) -> object:
+    """Hold the item for 15 minutes; 409 when another moderator holds it."""
+    item = await queue.claim(call.path["id"], call.member.id, call.settings)
+    return await queue.item_json(call.state, item, call.member.id)
+
+
+@api.route("POST", "/v1/moderation/queue/{id}/decisions", body=schemas.DecisionIn, response=schemas.QueueItemOut,
+           auth="moderator", errors=(404, 409))
+async def decide_item(call: Call[schemas.DecisionIn, None]) -> object:
+    """Decide a claimed item: remove, keep, request_info, reject_notice, forward_counter or restore."""
+    item = await decisions.decide(call.state, call.member.id, call.path["id"], call.body.action, call.body.reason)
+    return await queue.item_json(call.state, item, call.member.id)
+
+
+@api.route("POST", "/v1/moderation/accounts/{id}/reinstatement", body=schemas.ReinstatementIn, auth="moderator",
+           status=204, errors=(404,))
+async def reinstate_account(call: Call[schemas.ReinstatementIn, None]) -> Response:
+    """Lift a suspension; the strikes behind it stop counting."""
+    raw = call.path["id"]
+    if not raw.isdigit():
+        raise not_found("account")
+    await strikes.reinstate(call.state, call.member.id, int(raw), call.body.reason)
+    return Response(status_code=204)
+
+
+@api.route("GET", "/v1/moderation/log", query=schemas.LogQuery, auth="moderator")
+async def get_log(call: Call[None, schemas.LogQuery]) -> object:
+    """The append-only audit log, newest first, filtered."""
+    q = call.query
+    return await audit_log.entries(target_type=q.target_type, target_id=q.target_id, actor_id=q.actor_id,
+                                   case_id=q.case_id, action=q.action, limit=q.limit, cursor=q.cursor)
+
+
+# --- my notifications ----------------------------------------------------------------------------
+
+@api.route("GET", "/v1/me/notifications", query=schemas.NotificationQuery, auth="member")
+async def my_notifications(call: Call[None, schemas.NotificationQuery]) -> object:
+    """My notifications, newest first: takedowns, counter-notice outcomes, strikes, answers, comments."""
+    q = call.query
+    return await notifications.listing(call.member.id, unread=q.unread, limit=q.limit, cursor=q.cursor)
+
+
+@api.route("POST", "/v1/me/notifications/read", body=schemas.MarkReadIn, response=schemas.MarkReadOut,
+           auth="member")
+async def mark_notifications_read(call: Call[schemas.MarkReadIn, None]) -> object:
+    """Mark notifications read: ``{ids: [...]}`` or ``{all: true}``."""
+    ids = None if call.body.all else call.body.ids
+    return {"updated": await notifications.mark_read(call.member.id, ids)}
+
+
+routes = api.routes

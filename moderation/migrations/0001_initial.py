@@ -1,0 +1,155 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from orjson import loads
+from tortoise.fields.data import JSON_DUMPS
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='AuditEntry',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('actor_id', fields.IntField(null=True, db_index=True)),
+                ('actor_kind', fields.CharField(max_length=12)),
+                ('action', fields.CharField(max_length=32)),
+                ('target_type', fields.CharField(null=True, max_length=16)),
+                ('target_id', fields.CharField(null=True, max_length=40)),
+                ('case_id', fields.CharField(null=True, db_index=True, max_length=24)),
+                ('reason', fields.TextField(default='', unique=False)),
+            ],
+            options={'table': 'moderation_audit_entry', 'app': 'moderation', 'indexes': [Index(fields=['target_type', 'target_id'])], 'pk_attr': 'id', 'table_description': 'An append-only record of a moderation act: no API changes or deletes one.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CaseEvent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('notice_id', fields.CharField(db_index=True, max_length=24)),
+                ('event', fields.CharField(max_length=24)),
+                ('note', fields.TextField(default='', unique=False)),
+                ('data', fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'moderation_case_event', 'app': 'moderation', 'pk_attr': 'id', 'table_description': "One step of a case's timeline, as the claimant sees it with the case token."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CounterNotice',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('notice_id', fields.CharField(db_index=True, max_length=24)),
+                ('author_id', fields.IntField(db_index=True)),
+                ('statement', fields.TextField(unique=False)),
+                ('name', fields.CharField(max_length=100)),
+                ('phone', fields.CharField(max_length=40)),
+                ('address', fields.CharField(max_length=300)),
+                ('proof_media_ids', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('signature', fields.CharField(max_length=200)),
+                ('status', fields.CharField(default='received', db_default='received', max_length=12)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'moderation_counter_notice', 'app': 'moderation', 'pk_attr': 'id', 'table_description': 'The answer of an author to a takedown (反通知), forwarded to the claimant once checked.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Notice',
+            fields=[
+                ('id', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=24)),
+                ('notice_type', fields.CharField(max_length=16)),
+                ('status', fields.CharField(default='received', db_index=True, db_default='received', max_length=20)),
+                ('token_hash', fields.CharField(max_length=64)),
+                ('claimant', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('agent', fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads)),
+                ('work', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('description', fields.TextField(unique=False)),
+                ('signature', fields.CharField(max_length=200)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('close_at', fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),
+                ('restore_at', fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'moderation_notice', 'app': 'moderation', 'pk_attr': 'id', 'table_description': 'A legal notice (侵权投诉) from a rights holder without an account: one case.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='NoticeTarget',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('notice_id', fields.CharField(db_index=True, max_length=24)),
+                ('target_type', fields.CharField(max_length=16)),
+                ('target_id', fields.CharField(max_length=40)),
+                ('author_id', fields.IntField(null=True, db_index=True)),
+                ('removed', fields.BooleanField(default=False, db_default=False)),
+            ],
+            options={'table': 'moderation_notice_target', 'app': 'moderation', 'unique_together': (('notice_id', 'target_type', 'target_id'),), 'pk_attr': 'id', 'table_description': 'A piece of content named by a notice, with its real author at the time of the notice.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Notification',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account_id', fields.IntField()),
+                ('kind', fields.CharField(max_length=32)),
+                ('payload', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'moderation_notification', 'app': 'moderation', 'indexes': [Index(fields=['account_id', 'id'])], 'pk_attr': 'id', 'table_description': 'A message to a member: takedowns, counter-notice outcomes, strikes, answers, comments.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='QueueItem',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('target_type', fields.CharField(max_length=16)),
+                ('target_id', fields.CharField(max_length=40)),
+                ('live_key', fields.CharField(null=True, unique=True, max_length=60)),
+                ('kind', fields.CharField(default='report', db_default='report', max_length=16)),
+                ('status', fields.CharField(default='open', db_index=True, db_default='open', max_length=12)),
+                ('case_id', fields.CharField(null=True, db_index=True, max_length=24)),
+                ('due_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('claimed_by', fields.IntField(null=True)),
+                ('claimed_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('hidden', fields.BooleanField(default=False, db_default=False)),
+                ('decision', fields.CharField(null=True, max_length=20)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('resolved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'moderation_queue_item', 'app': 'moderation', 'indexes': [Index(fields=['target_type', 'target_id'])], 'pk_attr': 'id', 'table_description': 'One unresolved item per target, aggregating its reports, notices and counter-notices.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Report',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('reporter_id', fields.IntField(null=True, db_index=True)),
+                ('target_type', fields.CharField(max_length=16)),
+                ('target_id', fields.CharField(max_length=40)),
+                ('reason', fields.CharField(max_length=20)),
+                ('detail', fields.TextField(default='', unique=False)),
+                ('item_id', fields.IntField(db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'moderation_report', 'app': 'moderation', 'unique_together': (('reporter_id', 'target_type', 'target_id'),), 'pk_attr': 'id', 'table_description': 'A report of content or an account (举报), or a system report from the screener.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Strike',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account_id', fields.IntField(db_index=True)),
+                ('target_type', fields.CharField(max_length=16)),
+                ('target_id', fields.CharField(max_length=40)),
+                ('case_id', fields.CharField(null=True, max_length=24)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('lifted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'moderation_strike', 'app': 'moderation', 'pk_attr': 'id', 'table_description': 'An upheld removal counted against an author (repeat-infringer policy).'},
+            bases=['Model'],
+        ),
+    ]

@@ -1,0 +1,207 @@
+"""Request and response shapes of reports, notices, the queue, the log and notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from meiji.web.pagination import PageQuery
+
+ContentType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki"]
+ReportTarget = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "account"]
+Reason = Literal["spam", "advertising", "misinformation", "privacy", "harassment", "illegal", "infringement",
+                 "other"]
+NoticeType = Literal["copyright", "portrait", "privacy", "reputation", "other"]
+Action = Literal["remove", "keep", "request_info", "reject_notice", "forward_counter", "restore"]
+ItemKind = Literal["report", "notice", "counter_notice"]
+ItemStatus = Literal["open", "claimed", "resolved"]
+
+EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+# Digits with the separators people write (+86 138-0013-8000, (010) 6552 9988).
+PHONE = r"^\+?[0-9][0-9 ()\-]{5,24}$"
+MEDIA_ID = Field(min_length=1, max_length=40)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+class ReportIn(Strict):
+    target_type: ReportTarget
+    target_id: str = Field(min_length=1, max_length=40)
+    reason: Reason
+    detail: str = Field("", max_length=2000)
+
+
+class ReportOut(BaseModel):
+    id: str
+    target_type: str
+    target_id: str
+    reason: str
+    detail: str
+    created_at: datetime
+
+
+# --- notices -----------------------------------------------------------------------------------
+
+class Claimant(Strict):
+    name: str = Field(min_length=1, max_length=100, description="real name of the rights holder or its agent")
+    email: str = Field(pattern=EMAIL, max_length=200)
+    phone: str = Field(pattern=PHONE, max_length=30)
+    address: str = Field(min_length=4, max_length=300)
+    organization: str | None = Field(None, max_length=200)
+    id_document_media_id: str | None = Field(None, max_length=40)
+
+
+class Agent(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    authorization_media_id: str = MEDIA_ID
+
+
+class Work(Strict):
+    description: str = Field(min_length=1, max_length=5000)
+    original_url: str | None = Field(None, max_length=2000, pattern=r"^https?://\S+$")
+    proof_media_ids: list[str] = Field(default_factory=list, max_length=20)
+
+
+class TargetRef(Strict):
+    """A target by type and id, or by the URL of our content."""
+
+    type: ContentType | None = None
+    id: str | None = Field(None, min_length=1, max_length=40)
+    url: str | None = Field(None, min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def one_form(self) -> TargetRef:
+        if self.url is None and (self.type is None or self.id is None):
+            raise ValueError("give either {type, id} or {url}")
+        if self.url is not None and (self.type is not None or self.id is not None):
+            raise ValueError("give either {type, id} or {url}, not both")
+        return self
+
+
+class NoticeIn(Strict):
+    notice_type: NoticeType
+    claimant: Claimant
+    agent: Agent | None = None
+    work: Work
+    targets: list[TargetRef] = Field(min_length=1, max_length=50)
+    description: str = Field(min_length=1, max_length=10000)
+    good_faith: Literal[True] = Field(description="the claimant believes in good faith the use is not authorised")
+    accurate: Literal[True] = Field(description="the notice is accurate, under penalty of law")
+    signature: str = Field(min_length=1, max_length=200, description="the claimant's name as signature")
+
+
+class NoticeCreated(BaseModel):
+    case_id: str
+    status: str
+    access_token: str = Field(description="shown once: follow the case with X-Case-Token")
+    created_at: datetime
+
+
+class SupplementIn(Strict):
+    description: str = Field(min_length=1, max_length=10000)
+    proof_media_ids: list[str] = Field(default_factory=list, max_length=20)
+
+
+class LegalActionIn(Strict):
+    description: str = Field(min_length=1, max_length=10000)
+    proof_media_ids: list[str] = Field(default_factory=list, max_length=20)
+
+
+class WithdrawalIn(Strict):
+    reason: str = Field("", max_length=2000)
+
+
+class CounterNoticeIn(Strict):
+    statement: str = Field(min_length=1, max_length=10000)
+    name: str = Field(min_length=1, max_length=100)
+    phone: str = Field(pattern=PHONE, max_length=30)
+    address: str = Field(min_length=4, max_length=300)
+    proof_media_ids: list[str] = Field(default_factory=list, max_length=20)
+    accurate: Literal[True]
+    signature: str = Field(min_length=1, max_length=200)
+
+
+class CaseOut(BaseModel):
+    case_id: str
+    status: str
+    notice_type: str
+    created_at: datetime
+    updated_at: datetime
+    targets: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+    counter_notices: list[dict[str, Any]]
+    close_at: datetime | None = None
+    restore_at: datetime | None = None
+
+
+class CounterNoticeOut(BaseModel):
+    id: str
+    case_id: str
+    status: str
+    created_at: datetime
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+class QueueQuery(PageQuery):
+    status: ItemStatus | None = None
+    kind: ItemKind | None = None
+    sort: Literal["due", "recent"] = "due"
+
+
+class DecisionIn(Strict):
+    action: Action
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class QueueItemOut(BaseModel):
+    id: str
+    kind: str
+    target: dict[str, Any]
+    reasons: dict[str, int]
+    report_count: int
+    due_at: datetime
+    claimed_by: str | None
+    claimed_until: datetime | None
+    status: str
+    case_id: str | None
+    created_at: datetime
+
+
+class ReinstatementIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+# --- the log and notifications -----------------------------------------------------------------
+
+class LogQuery(PageQuery):
+    target_type: str | None = Field(None, max_length=16)
+    target_id: str | None = Field(None, max_length=40)
+    actor_id: int | None = None
+    case_id: str | None = Field(None, max_length=24)
+    action: str | None = Field(None, max_length=32)
+
+
+class NotificationQuery(PageQuery):
+    unread: bool = False
+
+
+class MarkReadIn(Strict):
+    ids: list[str] | None = Field(None, max_length=100)
+    all: bool = False
+
+    @model_validator(mode="after")
+    def one_form(self) -> MarkReadIn:
+        if (self.ids is None) == (not self.all):
+            raise ValueError("give either ids or all: true")
+        return self
+
+
+class MarkReadOut(BaseModel):
+    updated: int

@@ -1,0 +1,80 @@
+"""The moderation room's service functions: what the composition root and the routes call."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from meiji.clock import now
+from meiji.settings import Settings
+from moderation.models import CounterNotice, Notice, QueueItem
+from moderation.services import notices, notifications, reports
+from moderation.services.notifications import Notifications
+from moderation.services.reports import AdScreener
+
+__all__ = ["AdScreener", "CaseTokens", "Notifications", "build_case_access", "build_notifier",
+           "build_screener", "export_account", "forget_account", "tick"]
+
+
+async def tick(state: Any) -> dict[str, int]:
+    """Run the timers that are due once: lapsed claims, closed windows, restorations after the wait.
+
+    Idempotent and safe from two processes at once: each change is a conditional UPDATE that only
+    one process wins.
+    """
+    moment = now()
+    lapsed = await QueueItem.filter(status="claimed", claimed_until__lt=moment).update(
+        status="open", claimed_by=None, claimed_until=None)
+    closed = await notices.close_due(moment)
+    restored = await notices.restore_due(state, moment)
+    return {"claims_lapsed": lapsed, "cases_closed": closed, "cases_restored": restored}
+
+
+def build_notifier() -> Notifications:
+    """The notifier content uses (answers, comments) and moderation uses (takedowns)."""
+    return Notifications()
+
+
+def build_screener(settings: Settings) -> AdScreener:
+    """The screener that queues advertising and off-platform contact details."""
+    return AdScreener(settings)
+
+
+class CaseTokens:
+    """``media.interfaces.CaseAccess`` over legal cases: a case's token reads that case's evidence."""
+
+    async def may_read(self, holder: str, case_token: str) -> bool:
+        """Whether ``case_token`` opens media attached to ``holder`` (notice, counter-notice, legal action)."""
+        kind, _, key = holder.partition(":")
+        case_id: str | None = None
+        if kind in ("notice", "legal"):
+            case_id = key
+        elif kind == "counter" and key.isdigit():
+            counter = await CounterNotice.get_or_none(id=int(key))
+            case_id = counter.notice_id if counter else None
+        if not case_id or not case_token:
+            return False
+        notice = await Notice.get_or_none(id=case_id)
+        return notice is not None and hmac.compare_digest(notice.token_hash, notices.token_hash(case_token))
+
+
+def build_case_access() -> CaseTokens:
+    return CaseTokens()
+
+
+async def export_account(account_id: int) -> dict[str, Any]:
+    """The account's moderation data for its export: notifications, reports filed, counter-notices."""
+    counters = await CounterNotice.filter(author_id=account_id).order_by("id")
+    return {
+        "notifications": await notifications.export(account_id),
+        "reports": await reports.export(account_id),
+        "counter_notices": [{"id": str(c.id), "case_id": c.notice_id, "statement": c.statement, "name": c.name,
+                             "phone": c.phone, "address": c.address, "signature": c.signature,
+                             "status": c.status, "created_at": c.created_at} for c in counters],
+    }
+
+
+async def forget_account(account_id: int) -> None:
+    """Account deletion: notifications go; reports keep ids and reasons but lose the member's words."""
+    await notifications.forget(account_id)
+    await reports.forget(account_id)

@@ -1,0 +1,133 @@
+"""A moderator's decision on a claimed queue item, and what it does to the target and the case."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from content.services import TargetInfo
+from meiji.clock import now
+from meiji.settings import Settings
+from meiji.web.problems import conflict
+from moderation.models import CounterNotice, Notice, QueueItem, Report
+from moderation.services import audit, notices, notifications, queue, strikes, targets
+
+# Which actions each kind of item accepts; anything else is 409.
+ALLOWED: dict[str, frozenset[str]] = {
+    "report": frozenset({"remove", "keep", "restore"}),
+    "notice": frozenset({"remove", "request_info", "reject_notice"}),
+    "counter_notice": frozenset({"forward_counter", "restore"}),
+}
+
+
+async def decide(state: Any, moderator_id: int, raw_id: str, action: str, reason: str) -> QueueItem:
+    """Apply ``action`` to the item the moderator holds; 409 without a live claim, on a resolved item,
+    or for a transition the case does not allow. All of it commits together or not at all."""
+    item = await queue.get_item(raw_id)
+    moment = now()
+    if item.status == "resolved":
+        raise conflict("This item is already resolved.")
+    if item.claimed_by != moderator_id or item.claimed_until is None or item.claimed_until < moment:
+        raise conflict("Claim this item before deciding it.")
+    if action not in ALLOWED.get(item.kind, frozenset()):
+        raise conflict(f"A {item.kind} item does not take the action {action}.")
+    actor = audit.moderator(moderator_id)
+    async with in_transaction():
+        # The conditional UPDATE is the lock: a second decision on the same item finds nothing to resolve.
+        resolved = await QueueItem.filter(id=item.id, status="claimed", claimed_by=moderator_id,
+                                          live_key__isnull=False).update(
+            status="resolved", live_key=None, decision=action, resolved_at=moment)
+        if not resolved:
+            raise conflict("This item was decided or released meanwhile.")
+        info = await targets.find(state, item.target_type, item.target_id)
+        notice = await Notice.get_or_none(id=item.case_id) if item.case_id else None
+        await audit.record(actor, f"decision_{action}", target_type=item.target_type, target_id=item.target_id,
+                           case_id=item.case_id, reason=reason)
+        if notice is not None and item.kind != "report":
+            await _on_case(state, actor, item, notice, info, action, reason)
+        else:
+            await _on_reports(state, actor, item, info, action, reason)
+    return await QueueItem.get(id=item.id)
+
+
+async def _on_reports(state: Any, actor: audit.Actor, item: QueueItem, info: TargetInfo | None, action: str,
+                      reason: str) -> None:
+    if info is None:
+        if action == "keep":
+            return
+        raise conflict("The target no longer exists; decide keep to resolve the item.")
+    reasons = Counter(await Report.filter(item_id=item.id).values_list("reason", flat=True))
+    public_reason = str(reasons.most_common(1)[0][0]) if reasons else "moderation"
+    if action == "remove":
+        if info.status == "removed":
+            raise conflict("The target is already removed.")
+        await targets.set_status(state, info, "removed", reason=public_reason)
+        await audit.record(actor, "removed", target_type=info.type, target_id=info.id, reason=reason)
+        if info.author_id is not None:
+            await notifications.send(info.author_id, "removed", {"target": targets.summary(info),
+                                                                 "reason": public_reason, "explanation": reason})
+            if info.type != "account":
+                await strikes.strike(state, actor, info.author_id, info.type, info.id, None)
+    elif action == "keep":
+        if info.status == "hidden":
+            await targets.set_status(state, info, "published")
+            await audit.record(actor, "unhidden", target_type=info.type, target_id=info.id, reason=reason)
+            await notifications.send(info.author_id, "kept", {"target": targets.summary(info)})
+    elif action == "restore":
+        if info.status != "removed":
+            raise conflict(f"The target is {info.status}, not removed.")
+        await targets.set_status(state, info, "published")
+        await strikes.lift_for(info.type, info.id, None)
+        await audit.record(actor, "restored", target_type=info.type, target_id=info.id, reason=reason)
+        await notifications.send(info.author_id, "restored", {"target": targets.summary(info), "reason": reason})
+    # Reporters hear the outcome, never who else reported or who decided.
+    outcome = {"remove": "removed", "keep": "kept", "restore": "restored"}[action]
+    for report in await Report.filter(item_id=item.id, reporter_id__isnull=False):
+        await notifications.send(report.reporter_id, "report_outcome",
+                                 {"target": {"type": item.target_type, "id": item.target_id}, "outcome": outcome})
+
+
+async def _on_case(state: Any, actor: audit.Actor, item: QueueItem, notice: Notice, info: TargetInfo | None,
+                   action: str, reason: str) -> None:
+    settings: Settings = state.settings
+    case_id = notice.id
+    if action == "remove":
+        await notices.take_measures(state, notice, actor, reason, item.id)
+    elif action == "request_info":
+        if not await notices.transition(case_id, ("received",), "incomplete"):
+            raise conflict(f"The case is {notice.status}: information is requested on a received notice.")
+        await notices.event(case_id, "info_requested", reason)
+        await notices.settle_items(case_id, "request_info", keep=item.id)
+        await audit.record(actor, "info_requested", case_id=case_id, reason=reason)
+    elif action == "reject_notice":
+        if not await notices.transition(case_id, ("received", "incomplete"), "rejected"):
+            raise conflict(f"The case is {notice.status}: only a notice under review can be rejected.")
+        await notices.event(case_id, "rejected", reason)
+        await notices.settle_items(case_id, "reject_notice", keep=item.id)
+        await audit.record(actor, "notice_rejected", case_id=case_id, reason=reason)
+        # The content stays up: unhide it if reports had hidden it meanwhile.
+        if info is not None and info.status == "hidden":
+            await targets.set_status(state, info, "published")
+            await audit.record(actor, "unhidden", target_type=info.type, target_id=info.id, case_id=case_id,
+                               reason=reason)
+    elif action == "forward_counter":
+        restore_at = now() + timedelta(seconds=settings.counter_notice_wait_seconds)
+        if not await notices.transition(case_id, ("counter_received",), "counter_forwarded", restore_at=restore_at):
+            raise conflict(f"The case is {notice.status}: there is no counter-notice to forward.")
+        await CounterNotice.filter(notice_id=case_id, status="received").update(status="forwarded")
+        await notices.event(case_id, "counter_forwarded", "", {"restore_at": restore_at.isoformat()})
+        await notices.settle_items(case_id, "forward_counter", keep=item.id)
+        await audit.record(actor, "counter_forwarded", case_id=case_id, reason=reason)
+        for author_id in await notices.removed_authors(case_id):
+            await notifications.send(author_id, "counter_forwarded", {"case_id": case_id, "restore_at": restore_at})
+    elif action == "restore":
+        if not await notices.transition(case_id, ("counter_received", "counter_forwarded"),
+                                        "restored", restore_at=None):
+            raise conflict(f"The case is {notice.status}: nothing to restore.")
+        await notices.event(case_id, "restored", reason)
+        await notices.settle_items(case_id, "restore", keep=item.id)
+        await audit.record(actor, "case_restored", case_id=case_id, reason=reason)
+        await notices.restore_targets(state, case_id, actor, reason)

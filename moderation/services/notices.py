@@ -1,0 +1,346 @@
+"""Legal notices (侵权投诉) and counter-notices: the case, its token, its timeline and its states.
+
+States (民法典 1195-1196, 信息网络传播权保护条例 14-17, 电子商务法 43)::
+
+    received -> incomplete | rejected | withdrawn | measures_taken
+    incomplete -> received (supplement) | rejected | withdrawn
+    measures_taken -> counter_received | closed (no counter-notice in time) | withdrawn
+    counter_received -> counter_forwarded | restored | litigation_hold | withdrawn
+    counter_forwarded -> restored (moderator, or the wait ends) | litigation_hold | withdrawn
+    litigation_hold: final here; the court decides, and moderators act on its ruling by hand
+
+Every transition is one conditional UPDATE (``WHERE status IN (...)``): of two requests or two
+scheduler processes racing, exactly one moves the case; the loser sees 409 or does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from content.services import TargetInfo
+from media.interfaces import Attachments, MediaError
+from meiji.clock import now
+from meiji.settings import Settings
+from meiji.web.auth import Principal
+from meiji.web.problems import Problem, conflict, invalid, not_found
+from moderation.models import CaseEvent, CounterNotice, Notice, NoticeTarget, QueueItem
+from moderation.schemas import CounterNoticeIn, LegalActionIn, NoticeIn, SupplementIn
+from moderation.services import audit, notifications, queue, strikes, targets
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_case_id() -> str:
+    return "N" + "".join(secrets.choice(_ALPHABET) for _ in range(12))
+
+
+async def transition(case_id: str, sources: Sequence[str], target: str, **fields: Any) -> bool:
+    """Move the case from one of ``sources`` to ``target``; False when another request moved it first."""
+    moment = now()
+    moved = await Notice.filter(id=case_id, status__in=list(sources)).update(status=target, updated_at=moment,
+                                                                           **fields)
+    return bool(moved)
+
+
+async def event(case_id: str, name: str, note: str = "", data: dict[str, Any] | None = None) -> None:
+    await CaseEvent.create(notice_id=case_id, event=name, note=note, data=data, at=now())
+
+
+async def _attach(state: Any, holder: str, field: str, media_ids: Sequence[str], owner_id: int | None) -> None:
+    """Attach evidence uploads to a case holder; 422 naming the field of the first bad id."""
+    if not media_ids:
+        return
+    media: Attachments = state.media
+    try:
+        await media.attach(holder, list(media_ids), owner_id=owner_id, purposes=("evidence",))
+    except MediaError as exc:
+        index = list(media_ids).index(exc.media_id) if exc.media_id in media_ids else None
+        name = f"{field}.{index}" if index is not None and field.endswith("_ids") else field
+        raise invalid(name, exc.message) from None
+
+
+# --- the claimant's side ----------------------------------------------------------------------
+
+async def _resolve_targets(state: Any, body: NoticeIn) -> list[TargetInfo]:
+    found: list[TargetInfo] = []
+    errors: list[dict[str, str]] = []
+    for index, ref in enumerate(body.targets):
+        pair: tuple[str, str] | None
+        if ref.url is not None:
+            pair = await targets.resolve_url(ref.url)
+        else:
+            assert ref.type is not None and ref.id is not None
+            pair = (ref.type, ref.id)
+        info = await targets.find(state, *pair) if pair and pair[0] in targets.CONTENT_TYPES else None
+        if info is None or info.status == "deleted":
+            shown = ref.url if ref.url is not None else f"{ref.type} {ref.id}"
+            errors.append({"field": f"targets.{index}", "message": f"no content of ours at {shown}"})
+        elif all((t.type, t.id) != (info.type, info.id) for t in found):
+            found.append(info)
+    if errors:
+        raise Problem(422, "Some targets are not content of this service: "
+                      + ", ".join(e["field"] for e in errors) + ".", errors=errors)
+    return found
+
+
+async def submit(state: Any, body: NoticeIn, caller: Principal | None) -> tuple[Notice, str]:
+    """Open a case: the notice, its targets queued for review; returns the case and its access token."""
+    settings: Settings = state.settings
+    found = await _resolve_targets(state, body)
+    token = secrets.token_urlsafe(32)
+    moment = now()
+    owner = caller.id if caller else None
+    async with in_transaction():
+        notice = await Notice.create(
+            id=new_case_id(), notice_type=body.notice_type, status="received", token_hash=token_hash(token),
+            claimant=body.claimant.model_dump(), agent=body.agent.model_dump() if body.agent else None,
+            work=body.work.model_dump(), description=body.description, signature=body.signature,
+            created_at=moment, updated_at=moment)
+        holder = f"notice:{notice.id}"
+        await _attach(state, holder, "work.proof_media_ids", body.work.proof_media_ids, owner)
+        if body.claimant.id_document_media_id:
+            await _attach(state, holder, "claimant.id_document_media_id", [body.claimant.id_document_media_id],
+                          owner)
+        if body.agent:
+            await _attach(state, holder, "agent.authorization_media_id", [body.agent.authorization_media_id],
+                          owner)
+        for info in found:
+            await NoticeTarget.create(notice_id=notice.id, target_type=info.type, target_id=info.id,
+                                      author_id=info.author_id)
+            await queue.enqueue(info.type, info.id, "notice", moment + timedelta(seconds=settings.notice_due_seconds),
+                                case_id=notice.id)
+            await audit.record(audit.CLAIMANT, "notice_received", target_type=info.type, target_id=info.id,
+                               case_id=notice.id, reason=body.notice_type)
+        await event(notice.id, "received")
+    return notice, token
+
+
+async def case_for(case_id: str, token: str | None, caller: Principal | None) -> Notice:
+    """The case, for its token holder or a moderator; 404 for anyone else (existence is private)."""
+    notice = await Notice.get_or_none(id=case_id) if len(case_id) <= 24 else None
+    if notice is None:
+        raise not_found("case")
+    if caller is not None and caller.is_moderator:
+        return notice
+    if token and hmac.compare_digest(token_hash(token), notice.token_hash):
+        return notice
+    raise not_found("case")
+
+
+def _counter_json(counter: CounterNotice) -> dict[str, Any]:
+    # The law forwards the author's name, phone and address to the claimant (信息网络传播权保护条例 16).
+    return {"id": str(counter.id), "statement": counter.statement, "name": counter.name, "phone": counter.phone,
+            "address": counter.address, "proof_media_ids": counter.proof_media_ids,
+            "signature": counter.signature, "status": counter.status, "created_at": counter.created_at}
+
+
+async def case_json(notice: Notice, *, moderator: bool) -> dict[str, Any]:
+    """The case as its claimant (or a moderator, with every field) follows it."""
+    rows = await NoticeTarget.filter(notice_id=notice.id).order_by("id")
+    events = await CaseEvent.filter(notice_id=notice.id).order_by("id")
+    counters = await CounterNotice.filter(notice_id=notice.id).order_by("id")
+    if not moderator:
+        counters = [c for c in counters if c.status == "forwarded"]
+    data: dict[str, Any] = {
+        "case_id": notice.id,
+        "status": notice.status,
+        "notice_type": notice.notice_type,
+        "created_at": notice.created_at,
+        "updated_at": notice.updated_at,
+        "targets": [{"type": t.target_type, "id": t.target_id, "measures": "removed" if t.removed else None}
+                    for t in rows],
+        "timeline": [{"event": e.event, "at": e.at, "note": e.note} for e in events],
+        "counter_notices": [_counter_json(c) for c in counters],
+        "close_at": notice.close_at,
+        "restore_at": notice.restore_at,
+    }
+    if moderator:
+        data.update(claimant=notice.claimant, agent=notice.agent, work=notice.work, description=notice.description,
+                    signature=notice.signature)
+        for entry, row in zip(data["targets"], rows, strict=True):
+            entry["author_id"] = str(row.author_id) if row.author_id is not None else None
+    return data
+
+
+async def supplement(state: Any, notice: Notice, body: SupplementIn, caller: Principal | None) -> Notice:
+    """The claimant answers a request for information: the case goes back to review."""
+    settings: Settings = state.settings
+    async with in_transaction():
+        if not await transition(notice.id, ("incomplete",), "received"):
+            raise conflict(f"The case is {notice.status}: no information was requested.")
+        await _attach(state, f"notice:{notice.id}", "proof_media_ids", body.proof_media_ids,
+                      caller.id if caller else None)
+        await event(notice.id, "supplemented", body.description,
+                    {"proof_media_ids": body.proof_media_ids})
+        due = now() + timedelta(seconds=settings.notice_due_seconds)
+        for t in await NoticeTarget.filter(notice_id=notice.id):
+            await queue.enqueue(t.target_type, t.target_id, "notice", due, case_id=notice.id)
+        await audit.record(audit.CLAIMANT, "supplemented", case_id=notice.id)
+    return await Notice.get(id=notice.id)
+
+
+async def legal_action(state: Any, notice: Notice, body: LegalActionIn, caller: Principal | None) -> Notice:
+    """The claimant went to court or to the authorities: the content stays removed (litigation hold)."""
+    async with in_transaction():
+        if not await transition(notice.id, ("counter_received", "counter_forwarded"), "litigation_hold",
+                                restore_at=None):
+            raise conflict(f"The case is {notice.status}: legal action follows a counter-notice.")
+        await _attach(state, f"legal:{notice.id}", "proof_media_ids", body.proof_media_ids,
+                      caller.id if caller else None)
+        await event(notice.id, "litigation_hold", body.description, {"proof_media_ids": body.proof_media_ids})
+        await audit.record(audit.CLAIMANT, "litigation_hold", case_id=notice.id)
+        await settle_items(notice.id, "litigation_hold")
+        for author_id in await removed_authors(notice.id):
+            await notifications.send(author_id, "litigation_hold", {"case_id": notice.id})
+    return await Notice.get(id=notice.id)
+
+
+async def withdraw(state: Any, notice: Notice, reason: str) -> Notice:
+    """The claimant withdraws the notice; content removed on it is restored."""
+    async with in_transaction():
+        if not await transition(notice.id, ("received", "incomplete", "measures_taken", "counter_received",
+                                            "counter_forwarded"), "withdrawn", close_at=None, restore_at=None):
+            raise conflict(f"The case is {notice.status}: it can no longer be withdrawn.")
+        await event(notice.id, "withdrawn", reason)
+        await audit.record(audit.CLAIMANT, "withdrawn", case_id=notice.id, reason=reason)
+        await settle_items(notice.id, "withdrawn")
+        await restore_targets(state, notice.id, audit.CLAIMANT, "withdrawn")
+    return await Notice.get(id=notice.id)
+
+
+# --- the author's side ------------------------------------------------------------------------
+
+async def counter_notice(state: Any, author: Principal, case_id: str, body: CounterNoticeIn) -> CounterNotice:
+    """The author of a removed target answers the notice; the counter-notice is queued for checking."""
+    settings: Settings = state.settings
+    notice = await Notice.get_or_none(id=case_id) if len(case_id) <= 24 else None
+    mine = await NoticeTarget.filter(notice_id=case_id, author_id=author.id, removed=True) if notice else []
+    if notice is None or not mine:
+        raise not_found("case")
+    async with in_transaction():
+        if not await transition(case_id, ("measures_taken",), "counter_received", close_at=None):
+            raise conflict(f"The case is {notice.status}: a counter-notice is not accepted now.")
+        counter = await CounterNotice.create(
+            notice_id=case_id, author_id=author.id, statement=body.statement, name=body.name, phone=body.phone,
+            address=body.address, proof_media_ids=body.proof_media_ids, signature=body.signature,
+            status="received", created_at=now())
+        await _attach(state, f"counter:{counter.id}", "proof_media_ids", body.proof_media_ids, author.id)
+        await event(case_id, "counter_received")
+        due = now() + timedelta(seconds=settings.counter_due_seconds)
+        for t in mine:
+            await queue.enqueue(t.target_type, t.target_id, "counter_notice", due, case_id=case_id)
+            await audit.record(audit.member(author.id), "counter_received", target_type=t.target_type,
+                               target_id=t.target_id, case_id=case_id)
+    return counter
+
+
+# --- what decisions and timers do to a case ---------------------------------------------------
+
+def notice_summary(notice: Notice) -> dict[str, Any]:
+    """The notice as forwarded to the author: who claims what, never the claimant's contact details."""
+    claimant = notice.claimant or {}
+    work = notice.work or {}
+    return {
+        "case_id": notice.id,
+        "notice_type": notice.notice_type,
+        "claimant": {"name": claimant.get("name"), "organization": claimant.get("organization")},
+        "agent": {"name": notice.agent.get("name")} if notice.agent else None,
+        "work": {"description": work.get("description"), "original_url": work.get("original_url")},
+        "description": notice.description,
+        "received_at": notice.created_at,
+    }
+
+
+async def removed_authors(case_id: str) -> set[int]:
+    rows = await NoticeTarget.filter(notice_id=case_id, removed=True, author_id__isnull=False)
+    return {r.author_id for r in rows if r.author_id is not None}
+
+
+async def settle_items(case_id: str, decision: str, keep: int | None = None) -> None:
+    """Resolve the case's live queue items (the case moved on without them)."""
+    query = QueueItem.filter(case_id=case_id, live_key__isnull=False)
+    if keep is not None:
+        query = query.exclude(id=keep)
+    await query.update(status="resolved", live_key=None, decision=decision, resolved_at=now(),
+                       claimed_by=None, claimed_until=None)
+
+
+async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: str, item_id: int) -> None:
+    """Remove every target of the case: 451 with the case id, strikes, the notice forwarded to authors."""
+    settings: Settings = state.settings
+    if not await transition(notice.id, ("received",), "measures_taken",
+                            close_at=now() + timedelta(seconds=settings.no_counter_close_seconds)):
+        raise conflict(f"The case is {notice.status}: measures are taken on a received notice.")
+    forwarded = notice_summary(notice)
+    deadline = now() + timedelta(seconds=settings.no_counter_close_seconds)
+    for t in await NoticeTarget.filter(notice_id=notice.id, removed=False):
+        info = await targets.find(state, t.target_type, t.target_id)
+        if info is None or info.status == "deleted":
+            continue
+        await targets.set_status(state, info, "removed", case_id=notice.id, reason=notice.notice_type)
+        await NoticeTarget.filter(id=t.id).update(removed=True)
+        await audit.record(actor, "removed", target_type=t.target_type, target_id=t.target_id, case_id=notice.id,
+                           reason=reason)
+        if info.author_id is not None:
+            await notifications.send(info.author_id, "takedown", {
+                "target": targets.summary(info), "case_id": notice.id, "reason": notice.notice_type,
+                "notice": forwarded, "counter_notice_until": deadline,
+                "counter_notice_path": f"/v1/notices/{notice.id}/counter-notices"})
+            await strikes.strike(state, actor, info.author_id, t.target_type, t.target_id, notice.id)
+    await settle_items(notice.id, "remove", keep=item_id)
+    await event(notice.id, "measures_taken", reason)
+
+
+async def restore_targets(state: Any, case_id: str, actor: audit.Actor, why: str) -> None:
+    """Publish the case's removed targets again, lift their strikes and tell their authors."""
+    for t in await NoticeTarget.filter(notice_id=case_id, removed=True):
+        info = await targets.find(state, t.target_type, t.target_id)
+        await NoticeTarget.filter(id=t.id).update(removed=False)
+        await strikes.lift_for(t.target_type, t.target_id, case_id)
+        if info is None or info.status != "removed":
+            continue
+        await targets.set_status(state, info, "published")
+        await audit.record(actor, "restored", target_type=t.target_type, target_id=t.target_id, case_id=case_id,
+                           reason=why)
+        await notifications.send(info.author_id, "restored", {"target": targets.summary(info), "case_id": case_id,
+                                                              "reason": why})
+
+
+async def close_due(moment: datetime) -> int:
+    """``measures_taken -> closed`` for cases whose counter-notice window ended; returns how many."""
+    closed = 0
+    for case_id in await Notice.filter(status="measures_taken", close_at__lte=moment).values_list("id", flat=True):
+        async with in_transaction():
+            if not await transition(str(case_id), ("measures_taken",), "closed", close_at=None):
+                continue  # another scheduler process closed it
+            await event(str(case_id), "closed", "no counter-notice within the window")
+            await audit.record(audit.SYSTEM, "closed", case_id=str(case_id), reason="no counter-notice")
+            closed += 1
+    return closed
+
+
+async def restore_due(state: Any, moment: datetime) -> int:
+    """``counter_forwarded -> restored`` when the wait after forwarding ended without legal action."""
+    restored = 0
+    for case_id in await Notice.filter(status="counter_forwarded", restore_at__lte=moment).values_list("id",
+                                                                                                       flat=True):
+        async with in_transaction():
+            if not await transition(str(case_id), ("counter_forwarded",), "restored", restore_at=None):
+                continue
+            await event(str(case_id), "restored", "no legal action within the waiting period")
+            await audit.record(audit.SYSTEM, "case_restored", case_id=str(case_id),
+                               reason="no legal action within the waiting period")
+            await restore_targets(state, str(case_id), audit.SYSTEM, "no legal action within the waiting period")
+            restored += 1
+    return restored

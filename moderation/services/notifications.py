@@ -1,0 +1,64 @@
+"""Notifications to members: moderation outcomes, and what content sends (answers, comments)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from meiji.clock import now
+from meiji.web.pagination import decode_cursor, page
+from moderation.models import Notification
+
+
+class Notifications:
+    """``content.interfaces.Notifier`` over the notifications table."""
+
+    async def notify(self, account_id: int, kind: str, payload: dict[str, Any]) -> None:
+        """Queue one notification for ``account_id``."""
+        await send(account_id, kind, payload)
+
+
+async def send(account_id: int | None, kind: str, payload: dict[str, Any]) -> None:
+    """Store one notification; nothing happens for a post without a known author."""
+    if account_id is None:
+        return
+    await Notification.create(account_id=account_id, kind=kind, payload=payload, created_at=now())
+
+
+def notification_json(n: Notification) -> dict[str, Any]:
+    return {"id": str(n.id), "kind": n.kind, "payload": n.payload, "created_at": n.created_at,
+            "read": n.read_at is not None, "read_at": n.read_at}
+
+
+async def listing(account_id: int, *, unread: bool, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The member's notifications, newest first."""
+    query = Notification.filter(account_id=account_id)
+    if unread:
+        query = query.filter(read_at__isnull=True)
+    after = decode_cursor(cursor, (int,))
+    if after is not None:
+        query = query.filter(id__lt=after[0])
+    rows = await query.order_by("-id").limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    result = page([notification_json(n) for n in rows], [rows[-1].id] if more else None)
+    result["unread_count"] = await Notification.filter(account_id=account_id, read_at__isnull=True).count()
+    return result
+
+
+async def mark_read(account_id: int, ids: Sequence[str] | None) -> int:
+    """Mark some (``ids``) or all (None) of the member's notifications read; returns how many changed."""
+    query = Notification.filter(account_id=account_id, read_at__isnull=True)
+    if ids is not None:
+        numeric = [int(i) for i in ids if i.isdigit()]
+        query = query.filter(id__in=numeric)
+    return await query.update(read_at=now())
+
+
+async def export(account_id: int) -> list[dict[str, Any]]:
+    rows = await Notification.filter(account_id=account_id).order_by("id")
+    return [notification_json(n) for n in rows]
+
+
+async def forget(account_id: int) -> None:
+    await Notification.filter(account_id=account_id).delete()

@@ -1,0 +1,187 @@
+"""The moderation queue: one live item per target, its claims, and how moderators see it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+
+from meiji.clock import now
+from meiji.settings import Settings
+from meiji.web.pagination import decode_cursor, page
+from meiji.web.problems import conflict, not_found
+from moderation.models import CounterNotice, Notice, QueueItem, Report
+from moderation.services import audit, targets
+
+# A target's live item takes the most urgent kind among what is pending on it.
+KIND_RANK = {"report": 0, "notice": 1, "counter_notice": 2}
+
+
+def live_key(target_type: str, target_id: str) -> str:
+    return f"{target_type}:{target_id}"
+
+
+async def enqueue(target_type: str, target_id: str, kind: str, due_at: datetime,
+                  case_id: str | None = None) -> QueueItem:
+    """The target's live item, created or raised to ``kind``, due no later than ``due_at``."""
+    key = live_key(target_type, target_id)
+    item = await QueueItem.get_or_none(live_key=key)
+    if item is None:
+        try:
+            return await QueueItem.create(target_type=target_type, target_id=target_id, live_key=key, kind=kind,
+                                          status="open", case_id=case_id, due_at=due_at, created_at=now())
+        except IntegrityError:  # another request created it first
+            item = await QueueItem.get(live_key=key)
+    changes: dict[str, Any] = {}
+    if KIND_RANK[kind] > KIND_RANK.get(item.kind, 0):
+        changes["kind"] = kind
+        if case_id is not None:
+            changes["case_id"] = case_id
+    elif case_id is not None and item.case_id is None:
+        changes["case_id"] = case_id
+    if due_at < item.due_at:
+        changes["due_at"] = due_at
+    if changes:
+        await QueueItem.filter(id=item.id, live_key=key).update(**changes)
+        for name, value in changes.items():
+            setattr(item, name, value)
+    return item
+
+
+def _parse_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 12:
+        raise not_found("queue item")
+    return int(raw)
+
+
+async def get_item(raw_id: str) -> QueueItem:
+    item = await QueueItem.get_or_none(id=_parse_id(raw_id))
+    if item is None:
+        raise not_found("queue item")
+    return item
+
+
+async def claim(raw_id: str, moderator_id: int, settings: Settings) -> QueueItem:
+    """Hold the item for ``claim_seconds``; 409 when another moderator holds it or it is resolved."""
+    item_id = _parse_id(raw_id)
+    moment = now()
+    # One conditional UPDATE: of two moderators claiming at once, exactly one matches.
+    won = await QueueItem.filter(
+        Q(id=item_id), Q(live_key__isnull=False),
+        Q(status="open") | Q(claimed_by=moderator_id) | Q(claimed_until__lt=moment),
+    ).update(status="claimed", claimed_by=moderator_id,
+             claimed_until=moment + timedelta(seconds=settings.claim_seconds))
+    item = await QueueItem.get_or_none(id=item_id)
+    if item is None:
+        raise not_found("queue item")
+    if not won:
+        if item.status == "resolved":
+            raise conflict("This item is resolved.")
+        raise conflict("Another moderator holds this item.")
+    await audit.record(audit.moderator(moderator_id), "claimed", target_type=item.target_type,
+                       target_id=item.target_id, case_id=item.case_id)
+    return item
+
+
+def effective_status(item: QueueItem, moment: datetime) -> str:
+    if item.status == "claimed" and item.claimed_until is not None and item.claimed_until < moment:
+        return "open"
+    return item.status
+
+
+async def reasons_of(item: QueueItem) -> tuple[dict[str, int], int]:
+    """``{reason: count}`` over the item's reports, its notice's type and its counter-notices."""
+    reports = await Report.filter(item_id=item.id).values_list("reason", flat=True)
+    counts: Counter[str] = Counter(str(r) for r in reports)
+    if item.case_id:
+        notice_type = await Notice.filter(id=item.case_id).values_list("notice_type", flat=True)
+        counts.update(str(t) for t in notice_type)
+        if item.kind == "counter_notice":
+            counts["counter_notice"] += await CounterNotice.filter(notice_id=item.case_id).count()
+    return dict(counts), len(reports)
+
+
+async def item_json(state: Any, item: QueueItem, moderator_id: int) -> dict[str, Any]:
+    """The item as a moderator sees it, real author included; an anonymous author's reveal is logged."""
+    moment = now()
+    info = await targets.find(state, item.target_type, item.target_id)
+    target: dict[str, Any] = {"type": item.target_type, "id": item.target_id}
+    if info is None:
+        target.update(status="gone", title=None, preview=None, path=None, anonymous=False, author=None)
+    else:
+        target.update(status=info.status, title=info.title, preview=info.preview, path=info.path,
+                      anonymous=info.anonymous, author=await targets.author_json(state, info))
+        if info.anonymous and info.author_id is not None:
+            await audit.record(audit.moderator(moderator_id), "author_revealed", target_type=item.target_type,
+                               target_id=item.target_id, case_id=item.case_id)
+    reasons, report_count = await reasons_of(item)
+    status = effective_status(item, moment)
+    return {
+        "id": str(item.id),
+        "kind": item.kind,
+        "target": target,
+        "reasons": reasons,
+        "report_count": report_count,
+        "due_at": item.due_at,
+        "claimed_by": str(item.claimed_by) if status == "claimed" and item.claimed_by else None,
+        "claimed_until": item.claimed_until if status == "claimed" else None,
+        "status": status,
+        "case_id": item.case_id,
+        "hidden": item.hidden,
+        "decision": item.decision,
+        "created_at": item.created_at,
+        "resolved_at": item.resolved_at,
+    }
+
+
+async def detail_json(state: Any, item: QueueItem, moderator_id: int) -> dict[str, Any]:
+    """An item with its reports (reporters and details), for the moderator deciding it."""
+    data = await item_json(state, item, moderator_id)
+    reports = await Report.filter(item_id=item.id).order_by("id")
+    data["reports"] = [{"id": str(r.id), "reporter_id": str(r.reporter_id) if r.reporter_id else None,
+                        "system": r.reporter_id is None, "reason": r.reason, "detail": r.detail,
+                        "created_at": r.created_at} for r in reports]
+    return data
+
+
+async def listing(state: Any, moderator_id: int, *, status: str | None, kind: str | None, sort: str,
+                  limit: int, cursor: str | None) -> dict[str, Any]:
+    """Queue items, most urgent first (``sort=due``) or newest first (``sort=recent``)."""
+    moment = now()
+    query = QueueItem.all()
+    lapsed = Q(status="claimed", claimed_until__lt=moment)
+    if status == "open":
+        query = query.filter(Q(status="open") | lapsed)
+    elif status == "claimed":
+        query = query.filter(status="claimed", claimed_until__gte=moment)
+    elif status == "resolved":
+        query = query.filter(status="resolved")
+    else:
+        query = query.filter(live_key__isnull=False)
+    if kind:
+        query = query.filter(kind=kind)
+    if sort == "due":
+        after = decode_cursor(cursor, (str, int))
+        if after is not None:
+            try:
+                due = datetime.fromisoformat(after[0])
+            except ValueError:
+                raise not_found("cursor") from None
+            query = query.filter(Q(due_at__gt=due) | Q(due_at=due, id__gt=after[1]))
+        rows = await query.order_by("due_at", "id").limit(limit + 1)
+    else:
+        recent = decode_cursor(cursor, (int,))
+        if recent is not None:
+            query = query.filter(id__lt=recent[0])
+        rows = await query.order_by("-id").limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [await item_json(state, item, moderator_id) for item in rows]
+    next_values: list[str | int] | None = None
+    if more:
+        last = rows[-1]
+        next_values = [last.due_at.isoformat(), last.id] if sort == "due" else [last.id]
+    return page(items, next_values)

@@ -1,0 +1,127 @@
+"""Reports (举报) from members, auto-hiding, and the screener's system reports."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from content.interfaces import Published
+from meiji.clock import now
+from meiji.settings import Settings
+from meiji.web.auth import Principal
+from meiji.web.problems import invalid, not_found
+from moderation.models import QueueItem, Report
+from moderation.services import audit, notifications, queue, targets
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {"id": str(report.id), "target_type": report.target_type, "target_id": report.target_id,
+            "reason": report.reason, "detail": report.detail, "created_at": report.created_at}
+
+
+async def file_report(state: Any, reporter: Principal, target_type: str, target_id: str, reason: str,
+                      detail: str) -> tuple[Report, bool]:
+    """The reporter's report of the target, and whether it is new (the same reporter gets the first back)."""
+    settings: Settings = state.settings
+    first = await Report.get_or_none(reporter_id=reporter.id, target_type=target_type, target_id=target_id)
+    if first is not None:
+        return first, False
+    info = await targets.find(state, target_type, target_id)
+    if info is None or info.status != "published":
+        raise not_found("target")
+    if info.author_id == reporter.id:
+        raise invalid("target_id", "you cannot report your own content or account")
+    async with in_transaction():
+        item = await queue.enqueue(target_type, target_id, "report",
+                                   now() + timedelta(seconds=settings.report_due_seconds))
+        try:
+            report = await Report.create(reporter_id=reporter.id, target_type=target_type, target_id=target_id,
+                                         reason=reason, detail=detail, item_id=item.id, created_at=now())
+        except IntegrityError:
+            report = None
+        if report is not None:
+            await audit.record(audit.member(reporter.id), "report_filed", target_type=target_type,
+                               target_id=target_id, case_id=item.case_id, reason=reason)
+    if report is None:  # the same reporter, twice at once: the first one wins
+        return await Report.get(reporter_id=reporter.id, target_type=target_type, target_id=target_id), False
+    await _maybe_hide(state, item, settings.autohide_reports)
+    return report, True
+
+
+async def _maybe_hide(state: Any, item: QueueItem, threshold: int) -> None:
+    """Hide the target pending review once ``threshold`` distinct members reported it."""
+    if item.target_type == "account":
+        return  # an account is not hidden on reports alone; a moderator decides
+    reporters = await Report.filter(item_id=item.id, reporter_id__isnull=False).count()
+    if reporters < threshold:
+        return
+    # Only the request that flips the flag hides the target (and tells the author).
+    if not await QueueItem.filter(id=item.id, hidden=False, live_key__isnull=False).update(hidden=True):
+        return
+    info = await targets.find(state, item.target_type, item.target_id)
+    if info is None or info.status != "published":
+        return
+    await targets.set_status(state, info, "hidden", reason="reported")
+    await audit.record(audit.SYSTEM, "auto_hidden", target_type=item.target_type, target_id=item.target_id,
+                       reason=f"{reporters} reports")
+    await notifications.send(info.author_id, "hidden", {"target": targets.summary(info), "reason": "reported",
+                                                        "status": "hidden"})
+
+
+# --- the screener --------------------------------------------------------------------------------
+
+# Off-platform contact details: how before/after marketing by clinics moves patients off the platform.
+_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("wechat id", re.compile(r"(?:微信|威信|薇信|徽信|v信|vx|wx|weixin|wechat)\s*(?:号|id)?\s*[:：]?\s*"
+                             r"[a-z][-_a-z0-9]{5,19}", re.IGNORECASE)),
+    ("qq id", re.compile(r"(?:qq|扣扣|企鹅)\s*(?:号|群)?\s*[:：]?\s*[1-9][0-9]{4,11}", re.IGNORECASE)),
+    ("phone number", re.compile(r"(?<![0-9])(?:\+?86[\s-]?)?1[3-9][0-9](?:[\s-]?[0-9]{4}){2}(?![0-9])"
+                                r"|(?<![0-9])0[1-9][0-9]{1,2}-[0-9]{7,8}(?![0-9])")),
+    ("payment link", re.compile(r"qr\.alipay\.com|alipays?://|wxp://|pay\.weixin\.qq\.com|u\.wechat\.com"
+                                r"|paypal\.me/|(?:收款|付款)码", re.IGNORECASE)),
+)
+
+
+def findings(text: str, ad_words: tuple[str, ...]) -> list[str]:
+    """What in ``text`` looks like advertising: rule names and listed words (never the text itself)."""
+    found = [name for name, pattern in _RULES if pattern.search(text)]
+    lowered = text.lower()
+    found.extend(f"word {word}" for word in ad_words if word.lower() in lowered)
+    return found
+
+
+class AdScreener:
+    """``content.interfaces.Screener``: queues a system report with reason ``advertising``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def screen(self, post: Published) -> None:
+        """Queue the post for review when it looks like advertising; never blocks publishing."""
+        found = findings(post.text, self.settings.ad_words)
+        if not found:
+            return
+        item = await queue.enqueue(post.target_type, post.target_id, "report",
+                                   now() + timedelta(seconds=self.settings.report_due_seconds))
+        # An edited post is screened again: one system report per live item is enough.
+        if await Report.filter(item_id=item.id, reporter_id__isnull=True).exists():
+            return
+        await Report.create(reporter_id=None, target_type=post.target_type, target_id=post.target_id,
+                            reason="advertising", detail="screener: " + ", ".join(found), item_id=item.id,
+                            created_at=now())
+        await audit.record(audit.SYSTEM, "report_filed", target_type=post.target_type, target_id=post.target_id,
+                           reason="advertising")
+
+
+async def export(account_id: int) -> list[dict[str, Any]]:
+    rows = await Report.filter(reporter_id=account_id).order_by("id")
+    return [report_json(r) for r in rows]
+
+
+async def forget(account_id: int) -> None:
+    """Account deletion: reports keep their ids and reasons, never the reporter's own words."""
+    await Report.filter(reporter_id=account_id).update(detail="")

@@ -1,0 +1,59 @@
+"""What moderation acts on: content (through ``content.services`` only) and accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import content.services as content
+from content.services import TargetInfo
+from moderation.interfaces import AccountControl
+
+CONTENT_TYPES = ("diary", "diary_entry", "review", "question", "answer", "comment", "wiki")
+TARGET_TYPES = (*CONTENT_TYPES, "account")
+
+
+async def find(state: Any, target_type: str, target_id: str) -> TargetInfo | None:
+    """The target behind (type, id) whatever its status, accounts included; None when there is none."""
+    if target_type == "account":
+        if not target_id.isdigit():
+            return None
+        accounts: AccountControl = state.accounts
+        handle = await accounts.handle_of(int(target_id))
+        if handle is None:
+            return None
+        return TargetInfo(type="account", id=target_id, author_id=int(target_id), anonymous=False,
+                          status="published", title=handle, preview="", path=f"/v1/accounts/{target_id}")
+    if target_type not in CONTENT_TYPES:
+        return None
+    return await content.find_target(target_type, target_id)
+
+
+async def set_status(state: Any, info: TargetInfo, status: str, *, case_id: str | None = None,
+                     reason: str | None = None) -> None:
+    """Hide, remove or publish content; for an account, removal suspends it and publishing reinstates it."""
+    if info.type == "account":
+        accounts: AccountControl = state.accounts
+        if status == "removed":
+            await accounts.suspend(int(info.id))
+        elif status == "published":
+            await accounts.reinstate(int(info.id))
+        return
+    await content.set_status(state, info.type, info.id, status,  # type: ignore[arg-type]
+                             case_id=case_id, reason=reason)
+
+
+async def resolve_url(url: str) -> tuple[str, str] | None:
+    return await content.resolve_url(url)
+
+
+async def author_json(state: Any, info: TargetInfo | None) -> dict[str, Any] | None:
+    """The real author as moderators see it: ``{id, handle}`` (handle None for a deleted account)."""
+    if info is None or info.author_id is None:
+        return None
+    accounts: AccountControl = state.accounts
+    return {"id": str(info.author_id), "handle": await accounts.handle_of(info.author_id)}
+
+
+def summary(info: TargetInfo) -> dict[str, Any]:
+    """A target as its author is told about it (never the reporters or claimants behind it)."""
+    return {"type": info.type, "id": info.id, "title": info.title, "path": info.path}
