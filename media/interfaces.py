@@ -50,6 +50,10 @@ class MediaError(ValueError):
         self.message = message
 
 
+class StorageError(RuntimeError):
+    """The storage could not be reached or refused a call (answered 503; nothing is half-done)."""
+
+
 class Attachments(Protocol):
     """The media room's service, as content, accounts and moderation use it."""
 

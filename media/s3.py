@@ -1,0 +1,137 @@
+"""The S3 backend through aioboto3: AWS, MinIO, SeaweedFS, R2 or anything speaking the S3 API.
+
+Credentials come from the standard AWS variables (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+``AWS_SESSION_TOKEN``, profiles, instance roles): botocore's default chain. Each operation opens
+its own short-lived client (about 5 ms), so no connection pool outlives the event loop that made
+it. Clients fetch variants directly: under ``MEIJI_CDN_URL`` when one is set, otherwise through
+presigned GETs, which are cached and reused for the first half of their life so that a page's
+image URLs stay stable (and cacheable by browsers) for a while.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aioboto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from media.interfaces import StorageError
+from media.storage import check_key
+
+_MISSING = {"NoSuchKey", "404", "NotFound"}
+_PRESIGN_CACHE = 10_000
+
+
+def _code(exc: ClientError) -> str:
+    error: dict[str, Any] = exc.response.get("Error", {})
+    return str(error.get("Code", ""))
+
+
+class S3Storage:
+    """Objects in one bucket, under an optional key prefix."""
+
+    def __init__(self, *, bucket: str, prefix: str = "", endpoint: str | None = None, region: str | None = None,
+                 presign_seconds: int = 3600, cdn_url: str = "") -> None:
+        self.bucket = bucket
+        self.prefix = f"{prefix}/" if prefix else ""
+        self.endpoint = endpoint
+        self.region = region
+        self.presign_seconds = presign_seconds
+        self.cdn_url = cdn_url.rstrip("/")
+        # Path-style addressing when an endpoint is named: MinIO, SeaweedFS and moto expect it.
+        self.config = Config(signature_version="s3v4", s3={"addressing_style": "path" if endpoint else "auto"},
+                             connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"})
+        self.session = aioboto3.Session()
+        self._signer: Any = None
+        self._presigned: dict[str, tuple[str, float]] = {}
+
+    @contextlib.asynccontextmanager
+    async def _client(self) -> AsyncIterator[Any]:
+        try:
+            async with self.session.client("s3", endpoint_url=self.endpoint, region_name=self.region,
+                                           config=self.config) as client:
+                yield client
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                raise FileNotFoundError(str(exc)) from None
+            raise StorageError(f"S3 refused the call: {_code(exc) or exc}") from exc
+        except (BotoCoreError, OSError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise StorageError(f"S3 is unreachable: {type(exc).__name__}") from exc
+
+    def _key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        async with self._client() as s3:
+            # BytesIO, not bytes: aiohttp warns about a bytes payload it has to wrap itself.
+            await s3.put_object(Bucket=self.bucket, Key=self._key(key), Body=io.BytesIO(data),
+                                ContentType=content_type, CacheControl="public, max-age=31536000, immutable",
+                                ContentDisposition="inline")
+
+    async def get(self, key: str) -> bytes:
+        async with self._client() as s3:
+            response = await s3.get_object(Bucket=self.bucket, Key=self._key(key))
+            async with response["Body"] as body:
+                data: bytes = await body.read()
+                return data
+
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        async with self._client() as s3:
+            response = await s3.get_object(Bucket=self.bucket, Key=self._key(key))
+            async with response["Body"] as body:
+                while chunk := await body.read(64 * 1024):
+                    yield chunk
+
+    async def delete(self, key: str) -> None:
+        self._presigned.pop(key, None)
+        async with self._client() as s3:
+            await s3.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    async def exists(self, key: str) -> bool:
+        try:
+            async with self._client() as s3:
+                await s3.head_object(Bucket=self.bucket, Key=self._key(key))
+        except FileNotFoundError:
+            return False
+        return True
+
+    async def url(self, key: str) -> str | None:
+        if self.cdn_url:
+            return f"{self.cdn_url}/{self._key(key)}"
+        now = time.time()
+        cached = self._presigned.get(key)
+        if cached is not None and cached[1] - now > self.presign_seconds / 2:
+            return cached[0]
+        if self._signer is None:
+            # Presigning needs no network: a plain botocore client signs without an event loop.
+            self._signer = botocore.session.get_session().create_client(
+                "s3", endpoint_url=self.endpoint, region_name=self.region, config=self.config)
+        url: str = self._signer.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=self.presign_seconds)
+        if len(self._presigned) >= _PRESIGN_CACHE:
+            self._presigned.clear()
+        self._presigned[key] = (url, now + self.presign_seconds)
+        return url
+
+    def forget_url(self, key: str) -> None:
+        """Stop reusing the presigned URL of ``key`` (it was hidden or deleted)."""
+        self._presigned.pop(key, None)
+
+    async def keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
+        async with self._client() as s3:
+            paginator = s3.get_paginator("list_objects_v2")
+            async for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(self.prefix):], item["LastModified"].timestamp()
+
+    async def ping(self) -> None:
+        async with self._client() as s3:
+            await s3.head_bucket(Bucket=self.bucket)

@@ -1,0 +1,183 @@
+"""Storage backends: a local directory (served by the app), memory (tests), and the factory.
+
+The S3 backend lives in ``media/s3.py``. Keys are made by the media service from random ids
+(``<id>/<variant>.webp``); no user-supplied name ever reaches a key, and every backend refuses a
+key that could climb out of its root.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import anyio
+import anyio.to_thread
+
+from media.interfaces import Storage, StorageError
+from meiji.clock import now
+from meiji.settings import Settings
+
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_.-]*)*$")
+CHUNK = 64 * 1024
+
+
+def check_key(key: str) -> str:
+    """The key itself when it is one the service could have made; ValueError otherwise."""
+    if len(key) > 200 or not _KEY.match(key) or ".." in key:
+        raise ValueError(f"not a storage key: {key!r}")
+    return key
+
+
+class MemoryStorage:
+    """Objects in a dictionary, with modification times from ``meiji.clock`` (tests shift it)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str, float]] = {}
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[check_key(key)] = (bytes(data), content_type, now().timestamp())
+
+    async def get(self, key: str) -> bytes:
+        try:
+            return self.objects[key][0]
+        except KeyError:
+            raise FileNotFoundError(key) from None
+
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        data = await self.get(key)
+        for start in range(0, len(data), CHUNK):
+            yield data[start:start + CHUNK]
+
+    async def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    async def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    async def url(self, key: str) -> str | None:
+        return None
+
+    async def keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
+        for key, (_, _, mtime) in list(self.objects.items()):
+            if key.startswith(prefix):
+                yield key, mtime
+
+    async def ping(self) -> None:
+        return None
+
+
+class LocalStorage:
+    """Objects as files under one directory; the app serves them at ``/media/<key>``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def path_of(self, key: str) -> Path:
+        """The file holding ``key`` (for serving it with sendfile)."""
+        return self._path(key)
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Write beside the target, then rename: a reader never sees half a file.
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+        try:
+            await anyio.to_thread.run_sync(write)
+        except OSError as exc:
+            raise StorageError(f"cannot write {key}: {exc.strerror}") from exc
+
+    async def get(self, key: str) -> bytes:
+        return await anyio.Path(self._path(key)).read_bytes()
+
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        async with await anyio.open_file(self._path(key), "rb") as f:
+            while chunk := await f.read(CHUNK):
+                yield chunk
+
+    async def delete(self, key: str) -> None:
+        path = self._path(key)
+
+        def remove() -> None:
+            path.unlink(missing_ok=True)
+            # Drop the upload's directory once it is empty.
+            parent = path.parent
+            while parent != self.root and parent.is_relative_to(self.root):
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+                parent = parent.parent
+
+        try:
+            await anyio.to_thread.run_sync(remove)
+        except OSError as exc:
+            raise StorageError(f"cannot delete {key}: {exc.strerror}") from exc
+
+    async def exists(self, key: str) -> bool:
+        return await anyio.Path(self._path(key)).is_file()
+
+    async def url(self, key: str) -> str | None:
+        return None
+
+    async def keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
+        def walk() -> list[tuple[str, float]]:
+            found = []
+            for dirpath, _, filenames in os.walk(self.root):
+                for name in filenames:
+                    path = Path(dirpath, name)
+                    key = path.relative_to(self.root).as_posix()
+                    if key.startswith(prefix):
+                        try:
+                            found.append((key, path.stat().st_mtime))
+                        except FileNotFoundError:
+                            continue
+            return found
+
+        for item in await anyio.to_thread.run_sync(walk):
+            yield item
+
+    async def ping(self) -> None:
+        root = anyio.Path(self.root)
+        await root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK):
+            raise StorageError(f"{self.root} is not writable")
+
+
+def build_storage(settings: Settings) -> Storage:
+    """The backend named by ``MEIJI_STORAGE_URL``: ``file:///dir``, ``s3://bucket[/prefix]?...``, ``memory://``."""
+    url = settings.storage_url
+    parts = urlsplit(url)
+    if parts.scheme == "memory":
+        return MemoryStorage()
+    if parts.scheme == "file":
+        root = Path(unquote(parts.path))
+        if not root.is_absolute():
+            raise ValueError(f"MEIJI_STORAGE_URL: a file:// URL needs an absolute path, got {url!r}")
+        return LocalStorage(root)
+    if parts.scheme == "s3":
+        from media.s3 import S3Storage
+
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if not parts.netloc:
+            raise ValueError(f"MEIJI_STORAGE_URL: an s3:// URL names a bucket, got {url!r}")
+        return S3Storage(bucket=parts.netloc, prefix=parts.path.strip("/"), endpoint=query.get("endpoint"),
+                         region=query.get("region"), presign_seconds=settings.presign_seconds,
+                         cdn_url=settings.cdn_url)
+    raise ValueError(f"MEIJI_STORAGE_URL: unknown scheme in {url!r}")
