@@ -5,53 +5,34 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from content.models._base import Post
+
 __all__ = ["Answer", "AnswerVote", "Question"]
 
 
-class Question(Model):
+class Question(Post):
     """A member's question about a procedure (问题), possibly anonymous."""
 
-    id = fields.IntField(primary_key=True)
-    author_id = fields.IntField(db_index=True)
-    anonymous = fields.BooleanField(default=False, db_default=False)
     title = fields.CharField(max_length=200)
     body = fields.TextField(default="")
     text = fields.TextField(default="")
     procedure = fields.CharField(max_length=80, null=True, db_index=True)
-    # published, hidden (pending review), removed (moderation) or deleted (by the author)
-    status = fields.CharField(max_length=16, default="published", db_default="published", db_index=True)
-    case_id = fields.CharField(max_length=40, null=True)
-    status_reason = fields.TextField(null=True)
     # The accepted answer (an Answer id of this question), kept as a plain id to avoid a cycle.
     accepted_answer_id = fields.IntField(null=True)
-    like_count = fields.IntField(default=0, db_default=0)
-    version = fields.IntField(default=1, db_default=1)
-    created_at = fields.DatetimeField()
-    updated_at = fields.DatetimeField()
 
     class Meta:
         table = "content_question"
 
 
-class Answer(Model):
+class Answer(Post):
     """An answer to a question (回答), ranked by its vote score."""
 
-    id = fields.IntField(primary_key=True)
     question: fields.ForeignKeyRelation[Question] = fields.ForeignKeyField(
         "content.Question", related_name="answers", on_delete=fields.CASCADE)
     question_id: int
-    author_id = fields.IntField(db_index=True)
-    anonymous = fields.BooleanField(default=False, db_default=False)
     body = fields.TextField(default="")
     text = fields.TextField(default="")
-    status = fields.CharField(max_length=16, default="published", db_default="published", db_index=True)
-    case_id = fields.CharField(max_length=40, null=True)
-    status_reason = fields.TextField(null=True)
     score = fields.IntField(default=0, db_default=0)
-    like_count = fields.IntField(default=0, db_default=0)
-    version = fields.IntField(default=1, db_default=1)
-    created_at = fields.DatetimeField()
-    updated_at = fields.DatetimeField()
 
     class Meta:
         table = "content_answer"

@@ -7,6 +7,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from content.models._base import Post
+
 __all__ = ["WikiPage", "WikiRevision"]
 
 
@@ -18,25 +20,22 @@ def _empty_dict() -> dict[str, Any]:
     return {}
 
 
-class WikiPage(Model):
-    """The current state of an encyclopedia page, equal to its latest revision."""
+class WikiPage(Post):
+    """The current state of an encyclopedia page, equal to its latest revision.
 
-    id = fields.IntField(primary_key=True)
+    Pages belong to the encyclopedia, not to a person: author_id stays NULL (so deleting an editor's
+    account never deletes pages) and the editors are recorded on each revision.
+    """
+
     slug = fields.CharField(max_length=80, unique=True)
     title = fields.CharField(max_length=120)
-    aliases = fields.JSONField(default=_empty_list)
+    aliases: fields.JSONField[list[str]] = fields.JSONField(default=_empty_list)
     summary = fields.TextField(default="")
     body = fields.TextField(default="")
     text = fields.TextField(default="")
-    facts = fields.JSONField(default=_empty_dict)
+    facts: fields.JSONField[dict[str, Any]] = fields.JSONField(default=_empty_dict)
     procedure = fields.CharField(max_length=80, null=True, db_index=True)
-    status = fields.CharField(max_length=16, default="published", db_default="published")
-    case_id = fields.CharField(max_length=40, null=True)
-    status_reason = fields.TextField(null=True)
     revision = fields.IntField(default=1, db_default=1)
-    version = fields.IntField(default=1, db_default=1)
-    created_at = fields.DatetimeField()
-    updated_at = fields.DatetimeField()
 
     class Meta:
         table = "content_wiki_page"
@@ -51,11 +50,11 @@ class WikiRevision(Model):
     page_id: int
     number = fields.IntField()
     title = fields.CharField(max_length=120)
-    aliases = fields.JSONField(default=_empty_list)
+    aliases: fields.JSONField[list[str]] = fields.JSONField(default=_empty_list)
     summary = fields.TextField(default="")
     body = fields.TextField(default="")
     text = fields.TextField(default="")
-    facts = fields.JSONField(default=_empty_dict)
+    facts: fields.JSONField[dict[str, Any]] = fields.JSONField(default=_empty_dict)
     procedure = fields.CharField(max_length=80, null=True)
     author_id = fields.IntField(null=True)
     comment = fields.CharField(max_length=500, default="")

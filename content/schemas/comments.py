@@ -39,6 +39,7 @@ class CommentOut(BaseModel):
     anonymous: bool
     reply_to: str | None = Field(description="the comment replied to: its id only")
     thread_id: str = Field(description="the top-level comment of the thread (its own id when top-level)")
+    reply_count: int = Field(0, description="published replies (top-level comments only)")
     status: str
     like_count: int
     liked: bool = False

@@ -37,7 +37,7 @@ class WikiIn(Strict):
     aliases: list[str] = Field(default_factory=list, max_length=30)
     summary: str = Field("", max_length=2000)
     body: str = Field("", max_length=20_000, description="limited HTML, stored sanitized")
-    facts: Facts = Field(default_factory=Facts)
+    facts: Facts = Field(default_factory=lambda: Facts.model_validate({}))
     procedure: str | None = Field(None, min_length=1, max_length=80)
     comment: str = Field("", max_length=500, description="what this revision changed")
 

@@ -1,0 +1,93 @@
+"""Likes (点赞): one per member per object, counted on the object with atomic ``F()`` updates.
+
+Likeable: diaries, diary entries, reviews, questions, answers and comments (``LIKE_TARGETS``). Liking
+twice counts once, unliking what one never liked changes nothing; only published content the caller
+may see can be liked (404, or 451 when removed); unliking needs only that the like exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from content.models.likes import Like
+from content.services import lifecycle
+from content.visibility import bump, kind
+from meiji import db
+from meiji.clock import now
+from meiji.web.auth import Principal
+from meiji.web.problems import Problem
+
+
+def _insert_sql() -> str:
+    columns = "INSERT INTO content_like (target_type, target_id, member_id, created_at) VALUES "
+    values = "($1, $2, $3, $4)" if db.dialect() == "postgres" else "(?, ?, ?, ?)"
+    return columns + values + " ON CONFLICT DO NOTHING"
+
+
+async def count_of(target_type: str, target_id: str) -> int:
+    rows = await kind(target_type).model.filter(id=int(target_id)).values_list("like_count", flat=True)
+    return int(str(rows[0])) if rows else 0
+
+
+def _answer(target_type: str, target_id: str, liked: bool, count: int) -> dict[str, Any]:
+    return {"target_type": target_type, "target_id": target_id, "liked": liked, "like_count": count}
+
+
+async def like(member: Principal, target_type: str, target_id: str) -> dict[str, Any]:
+    """Like once (idempotent); ``like_count`` grows only when the like is new."""
+    from content.services.comments import visible_target
+
+    _, obj = await visible_target(member, target_type, target_id)
+    if obj.status != "published":
+        raise Problem(409, "Only published content can be liked.")
+    key = str(obj.id)
+    async with in_transaction() as conn:
+        # INSERT ... ON CONFLICT DO NOTHING is the write that decides: a second like inserts nothing.
+        inserted, _ = await conn.execute_query(_insert_sql(), [target_type, key, member.id, now()])
+        if inserted:
+            await bump(target_type, obj.id, like_count=1)
+    return _answer(target_type, key, True, await count_of(target_type, key))
+
+
+async def unlike(member: Principal, target_type: str, target_id: str) -> dict[str, Any]:
+    """Take a like back (idempotent); ``like_count`` drops only when there was one."""
+    from content.services.comments import visible_target
+
+    _, obj = await visible_target(member, target_type, target_id)
+    key = str(obj.id)
+    async with in_transaction():
+        removed = await Like.filter(target_type=target_type, target_id=key, member_id=member.id).delete()
+        if removed:
+            await bump(target_type, obj.id, like_count=-1)
+    return _answer(target_type, key, False, await count_of(target_type, key))
+
+
+async def liked_ids(viewer: Principal | None, target_type: str, target_ids: list[str]) -> set[str]:
+    """Which of these objects the caller likes (empty for the public)."""
+    if viewer is None or not target_ids:
+        return set()
+    rows = await Like.filter(target_type=target_type, target_id__in=target_ids,
+                             member_id=viewer.id).values_list("target_id", flat=True)
+    return {str(r) for r in rows}
+
+
+async def _export(member_id: int) -> list[dict[str, Any]]:
+    return [{"target_type": x.target_type, "target_id": x.target_id, "created_at": x.created_at}
+            for x in await Like.filter(member_id=member_id).order_by("id")]
+
+
+async def _erase(state: Any, member_id: int, mode: str) -> None:
+    # Likes are personal data: they go with the account either way, and the counters follow.
+    for row in await Like.filter(member_id=member_id):
+        async with in_transaction():
+            if await Like.filter(id=row.id).delete():
+                try:
+                    await bump(row.target_type, int(row.target_id), like_count=-1)
+                except Problem:
+                    pass  # a type that is no longer registered
+
+
+lifecycle.EXPORTERS["likes"] = _export
+lifecycle.ERASERS.append(_erase)

@@ -1,0 +1,349 @@
+"""Questions, answers, acceptance and votes (问答).
+
+Rules: the asker alone accepts one answer at a time (PUT replaces, DELETE undoes); a member has one
+vote per answer (+1 or -1, 0 withdraws; no votes on one's own answer) and ``score`` moves by the
+difference in the same transaction; a new answer notifies the asker without naming an anonymous
+answerer. ``answered`` means the question has at least one published answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tortoise.expressions import F, Q, Subquery
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from content.models.questions import Answer, AnswerVote, Question
+from content.sanitizer import plain, sanitize, snippet
+from content.schemas.questions import AnswerIn, AnswerPatch, QuestionIn, QuestionPatch, QuestionQuery
+from content.services import lifecycle, likes
+from content.visibility import Kind, author_fields, authors_for, get_visible, listed, own_or_raise, post_etag, register
+from meiji.clock import now
+from meiji.web.auth import Principal
+from meiji.web.pagination import PageQuery, decode_cursor
+from meiji.web.problems import Problem, invalid
+from search.interfaces import DocKey
+from search.services import enqueue
+
+Precondition = Callable[[str], None]
+
+
+async def _no_holders(obj: Any) -> list[str]:
+    return []  # questions and answers carry no media
+
+
+def question_etag(question: Question) -> str:
+    return post_etag("question", question)
+
+
+def answer_etag(answer: Answer) -> str:
+    return post_etag("answer", answer)
+
+
+async def _question_documents(question: Question) -> list[DocKey]:
+    # A question's answers leave search with it (and come back with it).
+    answer_ids = await Answer.filter(question_id=question.id).values_list("id", flat=True)
+    return [("question", str(question.id)), *(("answer", str(a)) for a in answer_ids)]
+
+
+async def _export_question(question: Question) -> dict[str, Any]:
+    return {"body": question.body, "procedure": question.procedure}
+
+
+async def _export_answer(answer: Answer) -> dict[str, Any]:
+    return {"question_id": str(answer.question_id), "body": answer.body, "score": answer.score}
+
+
+async def _export_votes(author_id: int) -> list[dict[str, Any]]:
+    return [{"answer_id": str(v.answer_id), "value": v.value, "created_at": v.created_at}
+            for v in await AnswerVote.filter(voter_id=author_id).order_by("id")]
+
+
+async def _erase_votes(state: Any, author_id: int, mode: str) -> None:
+    # Votes are personal data: they go either way, and the scores follow.
+    for v in await AnswerVote.filter(voter_id=author_id):
+        async with in_transaction():
+            if await AnswerVote.filter(id=v.id).delete():
+                await Answer.filter(id=v.answer_id).update(score=F("score") - v.value)
+
+
+register(Kind("question", Question, "/v1/questions/{id}", title=lambda q: q.title,
+              documents=_question_documents, holders=_no_holders, count_as="questions", export=_export_question))
+register(Kind("answer", Answer, "/v1/answers/{id}", holders=_no_holders, count_as="answers",
+              export=_export_answer, popularity={"like_count": 1.0}))
+lifecycle.EXPORTERS["answer_votes"] = _export_votes
+lifecycle.ERASERS.append(_erase_votes)
+
+
+async def _check_procedure(slug: str | None) -> None:
+    # TODO(content-core): validate against reference data once it offers a lookup (procedure_exists).
+    from content.services import reference
+
+    exists = getattr(reference, "procedure_exists", None)
+    if slug is not None and exists is not None and not await exists(slug):
+        raise invalid("procedure", "no such procedure")
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+async def create_question(state: Any, member: Principal, data: QuestionIn) -> Question:
+    """Ask a question; it is published at once and screened in the background."""
+    await _check_procedure(data.procedure)
+    rich = await sanitize(data.body, field="body")
+    title = plain(data.title)
+    if not title:
+        raise invalid("title", "must not be blank")
+    at = now()
+    async with in_transaction():
+        question = await Question.create(author_id=member.id, anonymous=data.anonymous, title=title,
+                                         body=rich.html, text=rich.text, procedure=data.procedure,
+                                         created_at=at, updated_at=at)
+        await enqueue([("question", str(question.id))])
+    await lifecycle.published(state, "question", question, f"{title}\n{rich.text}")
+    return question
+
+
+async def get_question(viewer: Principal | None, question_id: object) -> Question:
+    """The question if the caller may see it: 404, or 451 for removed content."""
+    return await get_visible(Question, question_id, viewer, "question")
+
+
+async def list_questions(viewer: Principal | None, query: QuestionQuery) -> tuple[list[Question], list[Any] | None]:
+    """Published questions, newest first; ``author_id`` lists anonymous ones only to their author."""
+    after = decode_cursor(query.cursor, (int,))
+    rows = listed(Question.all(), viewer, query.author_id)
+    if query.procedure:
+        rows = rows.filter(procedure=query.procedure)
+    if query.answered is not None:
+        answered = Subquery(Answer.filter(status="published").values("question_id"))
+        rows = rows.filter(id__in=answered) if query.answered else rows.exclude(id__in=answered)
+    if after is not None:
+        rows = rows.filter(id__lt=after[0])
+    found = await rows.order_by("-id").limit(query.limit + 1)
+    more = len(found) > query.limit
+    found = found[: query.limit]
+    return found, ([found[-1].id] if more else None)
+
+
+async def update_question(state: Any, member: Principal, question_id: object, patch: QuestionPatch,
+                          precondition: Precondition) -> Question:
+    """The asker edits title, body or procedure; If-Match is honoured (412)."""
+    question = own_or_raise(await get_visible(Question, question_id, member, "question"), member, "question")
+    precondition(question_etag(question))
+    changes: dict[str, Any] = {}
+    if patch.title is not None:
+        title = plain(patch.title)
+        if not title:
+            raise invalid("title", "must not be blank")
+        changes["title"] = title
+    if patch.body is not None:
+        rich = await sanitize(patch.body, field="body")
+        changes.update(body=rich.html, text=rich.text)
+    if "procedure" in patch.model_fields_set:
+        await _check_procedure(patch.procedure)
+        changes["procedure"] = patch.procedure
+    if not changes:
+        return question
+    async with in_transaction():
+        # Compare-and-set on the version: a concurrent edit makes this one fail with 412.
+        updated = await Question.filter(id=question.id, version=question.version).update(
+            **changes, version=F("version") + 1, updated_at=now())
+        if not updated:
+            raise Problem(412, "The object changed since you read it; fetch it again.")
+        await enqueue([("question", str(question.id))])
+    await question.refresh_from_db()
+    await lifecycle.published(state, "question", question, f"{question.title}\n{question.text}")
+    return question
+
+
+async def delete_question(state: Any, member: Principal, question_id: object) -> None:
+    """The asker deletes: gone for others at once, and from search before this returns."""
+    question = own_or_raise(await get_visible(Question, question_id, member, "question"), member, "question")
+    await lifecycle.delete_by_author(state, "question", question)
+
+
+async def question_json(state: Any, viewer: Principal | None, rows: list[Question]) -> list[dict[str, Any]]:
+    """Questions as the caller sees them (anonymous askers hidden, like and answer counts)."""
+    if not rows:
+        return []
+    ids = [q.id for q in rows]
+    counts = {r["question_id"]: r["n"] for r in await Answer.filter(question_id__in=ids, status="published")
+              .group_by("question_id").annotate(n=Count("id")).values("question_id", "n")}
+    accepted_ids = [q.accepted_answer_id for q in rows if q.accepted_answer_id]
+    live_accepted: set[int] = set()
+    if accepted_ids:
+        live_accepted = {int(str(i)) for i in await Answer.filter(id__in=accepted_ids, status="published")
+                         .values_list("id", flat=True)}
+    views = await authors_for(state, rows, viewer)
+    liked = await likes.liked_ids(viewer, "question", [str(i) for i in ids])
+    out = []
+    for q in rows:
+        accepted = q.accepted_answer_id if q.accepted_answer_id in live_accepted else None
+        out.append({
+            "id": str(q.id), "title": q.title, "body": q.body, "text": q.text, "procedure": q.procedure,
+            **author_fields(q, viewer, views), "status": q.status,
+            "answer_count": counts.get(q.id, 0), "answered": counts.get(q.id, 0) > 0,
+            "accepted_answer_id": str(accepted) if accepted else None, "like_count": q.like_count,
+            "liked": str(q.id) in liked, "version": q.version, "created_at": q.created_at,
+            "updated_at": q.updated_at,
+        })
+    return out
+
+
+# --- answers -----------------------------------------------------------------------------------
+
+async def create_answer(state: Any, member: Principal, question_id: object, data: AnswerIn) -> Answer:
+    """Answer a published question; the asker is notified (never told who, if anonymous)."""
+    question = await get_question(member, question_id)
+    if question.status != "published":
+        raise Problem(409, "This question is not open for answers.")
+    rich = await sanitize(data.body, field="body")
+    if not rich.text:
+        raise invalid("body", "must not be empty")
+    at = now()
+    async with in_transaction():
+        answer = await Answer.create(question_id=question.id, author_id=member.id, anonymous=data.anonymous,
+                                     body=rich.html, text=rich.text, created_at=at, updated_at=at)
+        await enqueue([("answer", str(answer.id))])
+    if question.author_id is not None and question.author_id != member.id:
+        answerer = None if data.anonymous else {"id": str(member.id), "handle": member.handle}
+        await state.notifier.notify(question.author_id, "answer", {
+            "question_id": str(question.id), "question_title": question.title, "answer_id": str(answer.id),
+            "excerpt": snippet(rich.text, 80), "answerer": answerer})
+    await lifecycle.published(state, "answer", answer, rich.text)
+    return answer
+
+
+async def get_answer(viewer: Principal | None, answer_id: object) -> Answer:
+    """The answer if the caller may see it and its question (404, or 451 when removed)."""
+    answer = await get_visible(Answer, answer_id, viewer, "answer")
+    await get_visible(Question, answer.question_id, viewer, "answer")
+    return answer
+
+
+async def list_answers(viewer: Principal | None, question_id: object,
+                       query: PageQuery) -> tuple[Question, list[Answer], list[Any] | None]:
+    """Published answers: the accepted one first, then by score (highest first), then oldest first."""
+    question = await get_question(viewer, question_id)
+    after = decode_cursor(query.cursor, (int, int))
+    found: list[Answer] = []
+    accepted_id = question.accepted_answer_id
+    if after is None and accepted_id is not None:
+        found.extend(await Answer.filter(id=accepted_id, question_id=question.id, status="published"))
+    rows = Answer.filter(question_id=question.id, status="published")
+    if accepted_id is not None:
+        rows = rows.exclude(id=accepted_id)
+    if after is not None and after[0] is not None and after[1] is not None:
+        score, last = after
+        rows = rows.filter(Q(score__lt=score) | Q(score=score, id__gt=last))
+    found.extend(await rows.order_by("-score", "id").limit(query.limit + 1 - len(found)))
+    more = len(found) > query.limit
+    found = found[: query.limit]
+    if not more:
+        return question, found, None
+    last_answer = found[-1]
+    if last_answer.id == accepted_id:
+        return question, found, [None, None]
+    return question, found, [last_answer.score, last_answer.id]
+
+
+async def update_answer(state: Any, member: Principal, answer_id: object, patch: AnswerPatch,
+                        precondition: Precondition) -> Answer:
+    """The answerer edits the body; If-Match is honoured (412)."""
+    answer = own_or_raise(await get_answer(member, answer_id), member, "answer")
+    precondition(answer_etag(answer))
+    rich = await sanitize(patch.body, field="body")
+    if not rich.text:
+        raise invalid("body", "must not be empty")
+    async with in_transaction():
+        updated = await Answer.filter(id=answer.id, version=answer.version).update(
+            body=rich.html, text=rich.text, version=F("version") + 1, updated_at=now())
+        if not updated:
+            raise Problem(412, "The object changed since you read it; fetch it again.")
+        await enqueue([("answer", str(answer.id))])
+    await answer.refresh_from_db()
+    await lifecycle.published(state, "answer", answer, rich.text)
+    return answer
+
+
+async def delete_answer(state: Any, member: Principal, answer_id: object) -> None:
+    """The answerer deletes: the acceptance goes with it, and search forgets it before this returns."""
+    answer = own_or_raise(await get_answer(member, answer_id), member, "answer")
+    await lifecycle.delete_by_author(state, "answer", answer)
+    await Question.filter(id=answer.question_id, accepted_answer_id=answer.id).update(
+        accepted_answer_id=None, version=F("version") + 1)
+
+
+async def set_accepted(member: Principal, question_id: object, answer_id: str | None) -> Question:
+    """The asker accepts one answer (replacing any other) or, with None, undoes the acceptance."""
+    question = await get_question(member, question_id)
+    if question.author_id != member.id:
+        raise Problem(403, "Only the asker can accept an answer.")
+    target: int | None = None
+    if answer_id is not None:
+        if not answer_id.isdigit() or len(answer_id) > 18:
+            raise invalid("answer_id", "no such answer to this question")
+        answer = await Answer.get_or_none(id=int(answer_id), question_id=question.id, status="published")
+        if answer is None:
+            raise invalid("answer_id", "no such answer to this question")
+        target = answer.id
+    if question.accepted_answer_id != target:
+        await Question.filter(id=question.id).update(accepted_answer_id=target, version=F("version") + 1)
+        await question.refresh_from_db()
+    return question
+
+
+async def vote(member: Principal, answer_id: object, value: int) -> Answer:
+    """One vote per member per answer: changing replaces, 0 withdraws; ``score`` moves atomically."""
+    answer = await get_answer(member, answer_id)
+    if answer.status != "published":
+        raise Problem(409, "This answer does not take votes.")
+    if answer.author_id == member.id:
+        raise Problem(403, "You cannot vote on your own answer.")
+    async with in_transaction() as conn:
+        # Write first: takes SQLite's write lock (no read-then-write upgrade) and PostgreSQL's row
+        # lock on the answer, so concurrent votes on it are serialized.
+        await Answer.filter(id=answer.id).using_db(conn).update(score=F("score"))
+        old = await AnswerVote.filter(answer_id=answer.id, voter_id=member.id).using_db(conn).first()
+        previous = old.value if old else 0
+        if value == 0:
+            if old is not None:
+                await old.delete(using_db=conn)
+        elif old is None:
+            await AnswerVote.create(answer_id=answer.id, voter_id=member.id, value=value, created_at=now(),
+                                    using_db=conn)
+        elif old.value != value:
+            await AnswerVote.filter(id=old.id).using_db(conn).update(value=value, created_at=now())
+        if value != previous:
+            await Answer.filter(id=answer.id).using_db(conn).update(score=F("score") + (value - previous))
+    await answer.refresh_from_db()
+    return answer
+
+
+async def answer_json(state: Any, viewer: Principal | None, question: Question | None,
+                      rows: list[Answer]) -> list[dict[str, Any]]:
+    """Answers as the caller sees them, with score, the caller's vote and counts."""
+    if not rows:
+        return []
+    ids = [a.id for a in rows]
+    keys = [str(i) for i in ids]
+    my_votes: dict[int, int] = {}
+    if viewer is not None:
+        my_votes = {v.answer_id: v.value for v in await AnswerVote.filter(answer_id__in=ids, voter_id=viewer.id)}
+    liked = await likes.liked_ids(viewer, "answer", keys)
+    views = await authors_for(state, rows, viewer)
+    accepted: dict[int, int | None] = {}
+    if question is not None:
+        accepted[question.id] = question.accepted_answer_id
+    else:
+        for q in await Question.filter(id__in={a.question_id for a in rows}).only("id", "accepted_answer_id"):
+            accepted[q.id] = q.accepted_answer_id
+    return [{
+        "id": str(a.id), "question_id": str(a.question_id), "body": a.body, "text": a.text,
+        **author_fields(a, viewer, views), "status": a.status,
+        "accepted": accepted.get(a.question_id) == a.id, "score": a.score, "my_vote": my_votes.get(a.id, 0),
+        "like_count": a.like_count, "liked": str(a.id) in liked, "comment_count": a.comment_count,
+        "version": a.version, "created_at": a.created_at, "updated_at": a.updated_at,
+    } for a in rows]

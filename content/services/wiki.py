@@ -1,0 +1,250 @@
+"""The encyclopedia (百科): pages with numbered revisions, written by editors.
+
+- ``PUT`` creates a page (201) or, with ``If-Match``, saves a new revision (200); without ``If-Match``
+  on an existing page: 428; a stale one: 412 (compare-and-set on ``version``, so two editors can never
+  both win). Every save, revert included, is a ``WikiRevision`` with its editor, time and comment.
+- A page is addressed by its slug; a slug is never all digits, so ``/v1/wiki/{id}`` (the id that
+  search documents and moderation use, key ``("wiki", id)``) also finds it.
+- A new page, or a change of title or aliases, enqueues ``("vocabulary", "*")`` so search reloads its
+  dictionary, together with the page's own ``("wiki", id)`` key.
+- Pages have no author (``author_id`` is NULL): deleting an editor's account keeps the encyclopedia.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from content.models.wiki import WikiPage, WikiRevision
+from content.sanitizer import plain, sanitize
+from content.schemas.wiki import RevertIn, WikiIn, WikiQuery
+from content.services import lifecycle
+from content.visibility import Kind, post_etag, register, visible_or_raise
+from meiji.clock import now
+from meiji.web.auth import Principal
+from meiji.web.pagination import PageQuery, decode_cursor
+from meiji.web.problems import Problem, invalid, not_found
+from search.interfaces import DocKey
+from search.services import enqueue
+
+VOCABULARY: DocKey = ("vocabulary", "*")
+_SLUG = re.compile(r"^[\w-]{1,80}$")
+
+# ``precondition(current_etag, required)``: the handler's If-Match check (412, or 428 when required).
+Precondition = Callable[[str, bool], None]
+
+
+def page_etag(page: WikiPage) -> str:
+    return post_etag("wiki", page)
+
+
+async def _no_holders(obj: Any) -> list[str]:
+    return []  # pages carry no uploaded media
+
+
+async def _on_publicity(page: WikiPage, public: bool) -> None:
+    # A hidden or removed page's title and aliases leave the suggestions and the dictionary.
+    await enqueue([VOCABULARY])
+
+
+register(Kind("wiki", WikiPage, "/v1/wiki/{id}", what="encyclopedia page", title=lambda p: p.title,
+              holders=_no_holders, on_publicity=_on_publicity))
+
+
+async def _check_procedure(slug: str | None) -> None:
+    # TODO(content-core): validate against reference data once it offers procedure_exists(slug).
+    from content.services import reference
+
+    exists = getattr(reference, "procedure_exists", None)
+    if slug is not None and exists is not None and not await exists(slug):
+        raise invalid("procedure", "no such procedure")
+
+
+def _aliases(title: str, raw: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for index, alias in enumerate(raw):
+        clean = plain(alias)
+        if len(clean) > 60:
+            raise invalid(f"aliases.{index}", "must be at most 60 characters")
+        if clean and clean != title and clean.casefold() not in seen:
+            seen[clean.casefold()] = clean
+    return list(seen.values())
+
+
+async def _fields(data: WikiIn) -> dict[str, Any]:
+    title = plain(data.title)
+    if not title:
+        raise invalid("title", "must not be blank")
+    await _check_procedure(data.procedure)
+    rich = await sanitize(data.body, field="body")
+    facts = data.facts.model_dump()
+    facts["risks"] = [r for r in (plain(x) for x in facts["risks"]) if r]
+    return {"title": title, "aliases": _aliases(title, data.aliases), "summary": plain(data.summary),
+            "body": rich.html, "text": rich.text, "facts": facts, "procedure": data.procedure}
+
+
+async def find_page(slug: str) -> WikiPage | None:
+    """The page with this slug, or with this id when the value is all digits; any status."""
+    page = await WikiPage.get_or_none(slug=slug)
+    if page is None and slug.isascii() and slug.isdigit() and len(slug) < 10:
+        page = await WikiPage.get_or_none(id=int(slug))
+    return page
+
+
+async def get_page(viewer: Principal | None, slug: str) -> WikiPage:
+    """The page if the caller may see it (404, or 451 when removed)."""
+    return visible_or_raise(await find_page(slug), viewer, "encyclopedia page")
+
+
+async def list_pages(query: WikiQuery) -> tuple[list[WikiPage], list[Any] | None]:
+    """Published pages, oldest first, optionally about one procedure."""
+    after = decode_cursor(query.cursor, (int,))
+    rows = WikiPage.filter(status="published")
+    if query.procedure:
+        rows = rows.filter(procedure=query.procedure)
+    if after is not None:
+        rows = rows.filter(id__gt=after[0])
+    found = await rows.order_by("id").limit(query.limit + 1)
+    more = len(found) > query.limit
+    found = found[: query.limit]
+    return found, ([found[-1].id] if more else None)
+
+
+async def save_page(state: Any, editor: Principal, slug: str, data: WikiIn, conditional: bool,
+                    precondition: Precondition) -> tuple[WikiPage, bool]:
+    """Create (True) or update (False) a page, writing one numbered revision either way."""
+    if not _SLUG.match(slug) or slug.isdigit():
+        raise invalid("slug", "1-80 letters, digits, _ or -, not only digits")
+    page = await WikiPage.get_or_none(slug=slug)
+    values = await _fields(data)
+    comment = plain(data.comment)
+    if page is None:
+        if conditional:
+            raise Problem(412, "There is no such page yet; create it without If-Match.")
+        return await _create(slug, values, editor, comment), True
+    visible_or_raise(page, editor, "encyclopedia page")
+    precondition(page_etag(page), True)
+    return await _update(page, values, editor, comment), False
+
+
+async def _create(slug: str, values: dict[str, Any], editor: Principal, comment: str) -> WikiPage:
+    at = now()
+    try:
+        async with in_transaction():
+            page = await WikiPage.create(slug=slug, **values, revision=1, created_at=at, updated_at=at)
+            await _revision(page, 1, values, editor, comment or "创建词条", at)
+            await enqueue([VOCABULARY, ("wiki", str(page.id))])
+    except IntegrityError:
+        raise Problem(409, "Another editor created this page a moment ago; fetch it and edit that.") from None
+    return page
+
+
+async def _update(page: WikiPage, values: dict[str, Any], editor: Principal, comment: str,
+                  reverted_from: int | None = None) -> WikiPage:
+    at = now()
+    number = page.revision + 1
+    names_changed = values["title"] != page.title or values["aliases"] != page.aliases
+    async with in_transaction():
+        # Compare-and-set: of two saves from the same version, exactly one gets through.
+        updated = await WikiPage.filter(id=page.id, version=page.version).update(
+            **values, revision=F("revision") + 1, version=F("version") + 1, updated_at=at)
+        if not updated:
+            raise Problem(412, "The page changed since you read it; fetch it again.")
+        await _revision(page, number, values, editor, comment, at, reverted_from)
+        await enqueue([VOCABULARY, ("wiki", str(page.id))] if names_changed else [("wiki", str(page.id))])
+    await page.refresh_from_db()
+    return page
+
+
+async def _revision(page: WikiPage, number: int, values: dict[str, Any], editor: Principal, comment: str,
+                    at: Any, reverted_from: int | None = None) -> None:
+    await WikiRevision.create(page_id=page.id, number=number, author_id=editor.id, comment=comment,
+                              reverted_from=reverted_from, created_at=at, **values)
+
+
+async def revert(state: Any, editor: Principal, slug: str, data: RevertIn, conditional: bool,
+                 precondition: Precondition) -> WikiPage:
+    """Save the content of an earlier revision as a new revision (If-Match honoured when sent)."""
+    page = await get_page(editor, slug)
+    if conditional:
+        precondition(page_etag(page), False)
+    old = await WikiRevision.get_or_none(page_id=page.id, number=data.revision)
+    if old is None:
+        raise invalid("revision", "no such revision of this page")
+    values = {"title": old.title, "aliases": old.aliases, "summary": old.summary, "body": old.body,
+              "text": old.text, "facts": old.facts, "procedure": old.procedure}
+    comment = plain(data.comment) or f"恢复到第 {old.number} 版"
+    return await _update(page, values, editor, comment, reverted_from=old.number)
+
+
+async def list_revisions(viewer: Principal | None, slug: str,
+                         query: PageQuery) -> tuple[list[WikiRevision], list[Any] | None]:
+    """A page's revisions, newest first."""
+    page = await get_page(viewer, slug)
+    after = decode_cursor(query.cursor, (int,))
+    rows = WikiRevision.filter(page_id=page.id)
+    if after is not None:
+        rows = rows.filter(number__lt=after[0])
+    found = await rows.order_by("-number").limit(query.limit + 1)
+    more = len(found) > query.limit
+    found = found[: query.limit]
+    return found, ([found[-1].number] if more else None)
+
+
+async def get_revision(viewer: Principal | None, slug: str, number: str) -> tuple[WikiPage, WikiRevision]:
+    page = await get_page(viewer, slug)
+    found = await WikiRevision.get_or_none(page_id=page.id, number=int(number)) if number.isdigit() else None
+    if found is None:
+        raise not_found("revision")
+    return page, found
+
+
+def page_json(page: WikiPage) -> dict[str, Any]:
+    return {"id": str(page.id), "slug": page.slug, "title": page.title, "aliases": page.aliases,
+            "summary": page.summary, "body": page.body, "text": page.text, "facts": page.facts,
+            "procedure": page.procedure, "revision": page.revision, "version": page.version,
+            "status": page.status, "created_at": page.created_at, "updated_at": page.updated_at}
+
+
+def summary_json(page: WikiPage) -> dict[str, Any]:
+    return {"id": str(page.id), "slug": page.slug, "title": page.title, "aliases": page.aliases,
+            "summary": page.summary, "procedure": page.procedure, "revision": page.revision,
+            "updated_at": page.updated_at}
+
+
+async def revision_json(state: Any, rows: list[WikiRevision], page: WikiPage | None = None,
+                        full: bool = False) -> list[dict[str, Any]]:
+    """Revisions with their editors (editors sign their work; a deleted account shows null)."""
+    ids = sorted({r.author_id for r in rows if r.author_id is not None})
+    views = await state.authors.views(ids) if ids else {}
+    out = []
+    for r in rows:
+        view = views.get(r.author_id) if r.author_id is not None else None
+        item: dict[str, Any] = {"number": r.number, "title": r.title, "comment": r.comment,
+                                "author": view.as_json() if view else None, "reverted_from": r.reverted_from,
+                                "created_at": r.created_at}
+        if full and page is not None:
+            item.update(slug=page.slug, aliases=r.aliases, summary=r.summary, body=r.body, text=r.text,
+                        facts=r.facts, procedure=r.procedure)
+        out.append(item)
+    return out
+
+
+async def _export_revisions(author_id: int) -> list[dict[str, Any]]:
+    rows = await WikiRevision.filter(author_id=author_id).prefetch_related("page").order_by("id")
+    return [{"slug": r.page.slug, "number": r.number, "comment": r.comment, "created_at": r.created_at}
+            for r in rows]
+
+
+async def _erase_revisions(state: Any, author_id: int, mode: str) -> None:
+    # The encyclopedia keeps its history; the editor's name goes from it.
+    await WikiRevision.filter(author_id=author_id).update(author_id=None)
+
+
+lifecycle.EXPORTERS["wiki_revisions"] = _export_revisions
+lifecycle.ERASERS.append(_erase_revisions)
