@@ -1,0 +1,291 @@
+"""The legal notice-and-takedown process end to end, over HTTP, with time moved instead of waited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from meiji.clock import clock
+from tests.conftest import Member, sign_up
+from tests.moderation.conftest import (
+    CONTACT_DETAILS,
+    answer,
+    ask,
+    decide,
+    evidence,
+    file_notice,
+    item_of,
+    notice_body,
+    notifications,
+    tick,
+)
+
+COUNTER = {"statement": "照片为本人术后自拍，原图及拍摄时间可证明，不存在侵权。", "name": "王悦",
+           "phone": "+86 186-0000-1111", "address": "杭州市西湖区文三路100号", "proof_media_ids": [],
+           "accurate": True, "signature": "王悦"}
+
+
+def case(client: TestClient, case_id: str, token: str) -> dict[str, Any]:
+    r = client.get(f"/v1/notices/{case_id}", headers={"X-Case-Token": token})
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
+def events(client: TestClient, case_id: str, token: str) -> list[str]:
+    return [e["event"] for e in case(client, case_id, token)["timeline"]]
+
+
+def removed_question(client: TestClient, author: Member, moderator: Member) -> tuple[str, str, str]:
+    """A question taken down on a notice: (question_id, case_id, token)."""
+    question = ask(client, author)
+    case_id, token = file_notice(client, [{"type": "question", "id": question}])
+    item = item_of(client, moderator, "question", question)
+    assert item["kind"] == "notice" and item["case_id"] == case_id
+    decide(client, moderator, item["id"], "remove", "权利人提供了原图，初步证明侵权")
+    return question, case_id, token
+
+
+def test_every_missing_field_is_named(client: TestClient) -> None:
+    r = client.post("/v1/notices", json={"notice_type": "copyright", "claimant": {"name": "林晓雯"},
+                                         "targets": [], "good_faith": False})
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"claimant.email", "claimant.phone", "claimant.address", "work", "targets", "description",
+            "good_faith", "accurate", "signature"} <= fields
+
+
+def test_unknown_targets_are_named(client: TestClient, member: Member) -> None:
+    question = ask(client, member)
+    r = client.post("/v1/notices", json=notice_body([
+        {"type": "question", "id": question},
+        {"type": "question", "id": "987654"},
+        {"url": "https://meiji.example.cn/v1/diaries/424242"},
+        {"url": "https://elsewhere.example.com/post/1"},
+    ]))
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["targets.1", "targets.2", "targets.3"]
+    bad_email = client.post("/v1/notices", json=notice_body([{"type": "question", "id": question}],
+                                                            claimant={**notice_body([])["claimant"], "email": "no"}))
+    assert [e["field"] for e in bad_email.json()["errors"]] == ["claimant.email"]
+
+
+def test_a_url_names_a_target(client: TestClient, member: Member, moderator: Member) -> None:
+    question = ask(client, member)
+    case_id, token = file_notice(client, [{"url": f"https://m.meiji.example.cn/questions/{question}"}])
+    assert case(client, case_id, token)["targets"] == [{"type": "question", "id": question, "measures": None}]
+    assert item_of(client, moderator, "question", question)["case_id"] == case_id
+
+
+def test_the_case_is_private_to_its_token(client: TestClient, member: Member, moderator: Member) -> None:
+    question = ask(client, member)
+    case_id, token = file_notice(client, [{"type": "question", "id": question}])
+    assert client.get(f"/v1/notices/{case_id}").status_code == 404
+    assert client.get(f"/v1/notices/{case_id}", headers={"X-Case-Token": "guess"}).status_code == 404
+    assert client.get(f"/v1/notices/{case_id}", headers=member.headers).status_code == 404
+    assert client.get("/v1/notices/NOSUCHCASE", headers={"X-Case-Token": token}).status_code == 404
+    seen = case(client, case_id, token)
+    assert seen["status"] == "received"
+    assert seen["timeline"][0]["event"] == "received"
+    as_moderator = client.get(f"/v1/notices/{case_id}", headers=moderator.headers).json()
+    assert as_moderator["claimant"]["phone"] == "+86 139-1234-5678"
+    assert as_moderator["targets"][0]["author_id"] == member.id
+
+
+def test_remove_then_no_counter_notice_closes_the_case(client: TestClient, member: Member,
+                                                       moderator: Member) -> None:
+    question, case_id, token = removed_question(client, member, moderator)
+    assert case(client, case_id, token)["status"] == "measures_taken"
+    gone = client.get(f"/v1/questions/{question}")
+    assert gone.status_code == 451
+    assert gone.json()["case_id"] == case_id
+    assert gone.json()["reason"] == "copyright"
+
+    assert tick(client)["cases_closed"] == 0
+    clock.advance(days=16)
+    assert tick(client)["cases_closed"] == 1
+    assert tick(client)["cases_closed"] == 0  # idempotent
+    assert case(client, case_id, token)["status"] == "closed"
+    assert client.get(f"/v1/questions/{question}").status_code == 451
+    late = client.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER, headers=member.headers)
+    assert late.status_code == 409
+
+
+def test_counter_notice_forwarded_then_restored_after_the_wait(client: TestClient, member: Member,
+                                                               moderator: Member) -> None:
+    question, case_id, token = removed_question(client, member, moderator)
+    stranger = sign_up(client)
+    assert client.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER,
+                       headers=stranger.headers).status_code == 404
+    r = client.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER, headers=member.headers)
+    assert r.status_code == 201
+    assert case(client, case_id, token)["status"] == "counter_received"
+    assert case(client, case_id, token)["counter_notices"] == []  # not yet checked and forwarded
+
+    item = item_of(client, moderator, "question", question)
+    assert item["kind"] == "counter_notice"
+    decide(client, moderator, item["id"], "forward_counter", "反通知要素齐全")
+    seen = case(client, case_id, token)
+    assert seen["status"] == "counter_forwarded"
+    [forwarded] = seen["counter_notices"]
+    assert forwarded["name"] == "王悦" and forwarded["phone"] == "+86 186-0000-1111"
+    assert "counter_forwarded" in [n["kind"] for n in notifications(client, member)]
+
+    clock.advance(days=14)
+    assert tick(client)["cases_restored"] == 0
+    assert client.get(f"/v1/questions/{question}").status_code == 451
+    clock.advance(days=2)
+    assert tick(client)["cases_restored"] == 1
+    assert tick(client)["cases_restored"] == 0
+    assert client.get(f"/v1/questions/{question}").status_code == 200
+    assert case(client, case_id, token)["status"] == "restored"
+    assert "restored" in [n["kind"] for n in notifications(client, member)]
+    # The counter-notice stays with the claimant, never with the public.
+    assert "186-0000-1111" not in client.get(f"/v1/questions/{question}").text
+
+
+def test_legal_action_holds_the_case(client: TestClient, member: Member, moderator: Member) -> None:
+    question, case_id, token = removed_question(client, member, moderator)
+    early = client.post(f"/v1/notices/{case_id}/legal-action", json={"description": "已起诉"},
+                        headers={"X-Case-Token": token})
+    assert early.status_code == 409
+    client.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER, headers=member.headers)
+    decide(client, moderator, item_of(client, moderator, "question", question)["id"], "forward_counter")
+
+    proof = evidence(client)
+    r = client.post(f"/v1/notices/{case_id}/legal-action",
+                    json={"description": "已向上海市徐汇区人民法院提起诉讼，案号（2026）沪0104民初1234号",
+                          "proof_media_ids": [proof]}, headers={"X-Case-Token": token})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "litigation_hold"
+    assert client.post(f"/v1/notices/{case_id}/legal-action", json={"description": "再次提交"},
+                       headers={"X-Case-Token": "wrong"}).status_code == 404
+
+    clock.advance(days=30)
+    assert tick(client)["cases_restored"] == 0
+    assert client.get(f"/v1/questions/{question}").status_code == 451
+    assert "litigation_hold" in [n["kind"] for n in notifications(client, member)]
+    # The evidence of the legal action opens with the case token only.
+    assert client.get(f"/v1/media/{proof}").status_code == 404
+    assert client.get(f"/v1/media/{proof}", headers={"X-Case-Token": token}).status_code == 200
+
+
+def test_incomplete_notice_supplemented_then_removed(client: TestClient, member: Member,
+                                                     moderator: Member) -> None:
+    question = ask(client, member)
+    case_id, token = file_notice(client, [{"type": "question", "id": question}])
+    decide(client, moderator, item_of(client, moderator, "question", question)["id"], "request_info",
+           "请补充原图的拍摄时间与权属证明")
+    seen = case(client, case_id, token)
+    assert seen["status"] == "incomplete"
+    assert seen["timeline"][-1] == {"event": "info_requested", "at": seen["timeline"][-1]["at"],
+                                    "note": "请补充原图的拍摄时间与权属证明"}
+    assert client.get(f"/v1/questions/{question}").status_code == 200
+
+    proof = evidence(client)
+    r = client.post(f"/v1/notices/{case_id}/supplements",
+                    json={"description": "附上原图EXIF截图与著作权登记证书", "proof_media_ids": [proof]},
+                    headers={"X-Case-Token": token})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "received"
+    again = client.post(f"/v1/notices/{case_id}/supplements", json={"description": "再补充"},
+                        headers={"X-Case-Token": token})
+    assert again.status_code == 409
+
+    item = item_of(client, moderator, "question", question)
+    assert item["kind"] == "notice"
+    decide(client, moderator, item["id"], "remove", "补充材料足以证明权属")
+    assert client.get(f"/v1/questions/{question}").status_code == 451
+    assert events(client, case_id, token) == ["received", "info_requested", "supplemented", "measures_taken"]
+
+
+def test_rejected_notice_leaves_the_content_up(client: TestClient, member: Member, moderator: Member) -> None:
+    question = ask(client, member)
+    case_id, token = file_notice(client, [{"type": "question", "id": question}], notice_type="reputation")
+    decide(client, moderator, item_of(client, moderator, "question", question)["id"], "reject_notice",
+           "所涉内容为正常的消费评价")
+    assert case(client, case_id, token)["status"] == "rejected"
+    assert client.get(f"/v1/questions/{question}").status_code == 200
+    assert client.post(f"/v1/notices/{case_id}/supplements", json={"description": "补充"},
+                       headers={"X-Case-Token": token}).status_code == 409
+    assert notifications(client, member) == []
+
+
+def test_withdrawal_restores_removed_content(client: TestClient, member: Member, moderator: Member) -> None:
+    question, case_id, token = removed_question(client, member, moderator)
+    r = client.post(f"/v1/notices/{case_id}/withdrawal", json={"reason": "已与作者协商解决"},
+                    headers={"X-Case-Token": token})
+    assert r.status_code == 200
+    assert r.json()["status"] == "withdrawn"
+    assert client.get(f"/v1/questions/{question}").status_code == 200
+    assert client.post(f"/v1/notices/{case_id}/withdrawal", json={},
+                       headers={"X-Case-Token": token}).status_code == 409
+
+
+def test_claimant_contact_details_never_reach_the_author(client: TestClient, member: Member,
+                                                         moderator: Member) -> None:
+    question, case_id, _token = removed_question(client, member, moderator)
+    [takedown] = [n for n in notifications(client, member) if n["kind"] == "takedown"]
+    forwarded = takedown["payload"]["notice"]
+    assert forwarded["claimant"] == {"name": "林晓雯", "organization": "晓雯摄影工作室"}
+    assert forwarded["description"] == "该帖未经许可使用了本人拍摄的照片，请删除。"
+    assert takedown["payload"]["case_id"] == case_id
+
+    seen_by_author = [
+        client.get("/v1/me/notifications", headers=member.headers),
+        client.get(f"/v1/questions/{question}", headers=member.headers),
+        client.get(f"/v1/notices/{case_id}", headers=member.headers),
+        client.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER, headers=member.headers),
+        client.get("/v1/me", headers=member.headers),
+    ]
+    for response in seen_by_author:
+        for detail in CONTACT_DETAILS:
+            assert detail not in response.text, response.request.url
+
+
+def test_evidence_opens_with_the_case_token(client: TestClient, member: Member) -> None:
+    question = ask(client, member)
+    proof = evidence(client)
+    _case_id, token = file_notice(client, [{"type": "question", "id": question}],
+                                 work={"description": "原创摄影作品", "proof_media_ids": [proof]})
+    assert client.get(f"/v1/media/{proof}").status_code == 404
+    assert client.get(f"/v1/media/{proof}", headers=member.headers).status_code == 404
+    assert client.get(f"/v1/media/{proof}", headers={"X-Case-Token": token}).status_code == 200
+    _other_case, other_token = file_notice(client, [{"type": "question", "id": question}])
+    assert client.get(f"/v1/media/{proof}", headers={"X-Case-Token": other_token}).status_code == 404
+    reused = client.post("/v1/notices", json=notice_body([{"type": "question", "id": question}],
+                                                         work={"description": "再投一次", "proof_media_ids": [proof]}))
+    assert reused.status_code == 422
+    assert reused.json()["errors"][0]["field"] == "work.proof_media_ids.0"
+
+
+def test_illegal_transitions_are_409(client: TestClient, member: Member, moderator: Member) -> None:
+    question = ask(client, member)
+    case_id, token = file_notice(client, [{"type": "question", "id": question}])
+    # No counter-notice before measures; no legal action before a counter-notice.
+    assert client.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER,
+                       headers=member.headers).status_code == 404
+    assert client.post(f"/v1/notices/{case_id}/legal-action", json={"description": "起诉"},
+                       headers={"X-Case-Token": token}).status_code == 409
+    item = item_of(client, moderator, "question", question)
+    client.post(f"/v1/moderation/queue/{item['id']}/claim", headers=moderator.headers)
+    for action in ("keep", "forward_counter", "restore"):
+        r = client.post(f"/v1/moderation/queue/{item['id']}/decisions", json={"action": action, "reason": "试"},
+                        headers=moderator.headers)
+        assert r.status_code == 409, action
+
+
+def test_a_notice_on_several_targets_removes_them_together(client: TestClient, member: Member,
+                                                           moderator: Member) -> None:
+    question = ask(client, member)
+    other_author = sign_up(client)
+    reply = answer(client, other_author, question)
+    case_id, token = file_notice(client, [{"type": "question", "id": question}, {"type": "answer", "id": reply}])
+    decide(client, moderator, item_of(client, moderator, "answer", reply)["id"], "remove", "两处均使用了原图")
+    assert {t["id"]: t["measures"] for t in case(client, case_id, token)["targets"]} == {question: "removed",
+                                                                                         reply: "removed"}
+    assert client.get(f"/v1/questions/{question}").status_code == 451
+    assert "takedown" in [n["kind"] for n in notifications(client, other_author)]
+    r = client.get("/v1/moderation/queue?limit=100", headers=moderator.headers)
+    assert all(i["case_id"] != case_id for i in r.json()["items"])
