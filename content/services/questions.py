@@ -4,11 +4,14 @@ Rules: the asker alone accepts one answer at a time (PUT replaces, DELETE undoes
 vote per answer (+1 or -1, 0 withdraws; no votes on one's own answer) and ``score`` moves by the
 difference in the same transaction; a new answer notifies the asker without naming an anonymous
 answerer. ``answered`` means the question has at least one published answer.
+
+Search: ``DOCUMENTS`` maps "question" and "answer" to (model, builder); a builder turns ids into the
+``Document``s of those that are public (an answer only while its question is published too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tortoise.expressions import F, Q, Subquery
@@ -24,7 +27,7 @@ from meiji.clock import now
 from meiji.web.auth import Principal
 from meiji.web.pagination import PageQuery, decode_cursor
 from meiji.web.problems import Problem, invalid
-from search.interfaces import DocKey
+from search.interfaces import DocKey, Document
 from search.services import enqueue
 
 Precondition = Callable[[str], None]
@@ -347,3 +350,58 @@ async def answer_json(state: Any, viewer: Principal | None, question: Question |
         "like_count": a.like_count, "liked": str(a.id) in liked, "comment_count": a.comment_count,
         "version": a.version, "created_at": a.created_at, "updated_at": a.updated_at,
     } for a in rows]
+
+
+# --- search documents (called by content/documents.py) ----------------------------------------
+
+def _ids(keys: Sequence[str]) -> list[int]:
+    return [int(k) for k in keys if k.isascii() and k.isdigit() and len(k) < 10]
+
+
+async def question_documents(keys: Sequence[str]) -> dict[str, Document]:
+    """The search documents of these question ids; absent when not published. Never an author."""
+    rows = await Question.filter(id__in=_ids(keys), status="published")
+    return {str(q.id): Document(type="question", id=str(q.id), title=q.title, text=q.text, created_at=q.created_at,
+                                procedure=q.procedure, popularity=float(q.like_count)) for q in rows}
+
+
+async def answer_documents(keys: Sequence[str]) -> dict[str, Document]:
+    """The search documents of these answer ids: only published answers of published questions."""
+    rows = await Answer.filter(id__in=_ids(keys), status="published",
+                               question__status="published").prefetch_related("question")
+    return {str(a.id): Document(type="answer", id=str(a.id), title=a.question.title, text=a.text,
+                                created_at=a.created_at, procedure=a.question.procedure,
+                                popularity=float(max(a.score, 0) + a.like_count)) for a in rows}
+
+
+DOCUMENTS = {"question": (Question, question_documents), "answer": (Answer, answer_documents)}
+
+
+# --- demo questions (called by content/demo.py) ------------------------------------------------
+
+DEMO_QUESTIONS: list[tuple[dict[str, Any], list[str]]] = [
+    ({"title": "全切双眼皮一周了还是很肿，正常吗？", "procedure": "shuang-yan-pi", "anonymous": True,
+      "body": "<p>上周五做的全切，今天拆线，眼睛还是肿得像核桃，有点担心。</p>"},
+     ["<p>正常的，全切一般要两到四周才消大肿，前三天冰敷、之后热敷会好一些。</p>",
+      "<p>我当时也是这样，一个月后就自然多了，别着急。</p>"]),
+    ({"title": "热玛吉做完多久能看到效果？", "procedure": "thermage", "anonymous": False,
+      "body": "<p>想在年底前做一次热玛吉，请问做完马上有效果吗？</p>"},
+     ["<p>当天会有一点紧致感，真正的胶原新生要三个月左右才明显。</p>"]),
+]
+
+
+async def load_demo(state: Any, asker: Principal, answerer: Principal) -> int:
+    """Ask the demo questions and answer them (the asker accepts the first answer); returns questions made."""
+    made = 0
+    for question_data, answers in DEMO_QUESTIONS:
+        if await Question.exists(title=question_data["title"]):
+            continue
+        question = await create_question(state, asker, QuestionIn.model_validate(question_data))
+        first: Answer | None = None
+        for body in answers:
+            answer = await create_answer(state, answerer, question.id, AnswerIn(body=body, anonymous=False))
+            first = first or answer
+        if first is not None:
+            await set_accepted(asker, question.id, str(first.id))
+        made += 1
+    return made

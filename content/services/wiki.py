@@ -8,12 +8,15 @@
 - A new page, or a change of title or aliases, enqueues ``("vocabulary", "*")`` so search reloads its
   dictionary, together with the page's own ``("wiki", id)`` key.
 - Pages have no author (``author_id`` is NULL): deleting an editor's account keeps the encyclopedia.
+
+Search: ``DOCUMENTS`` maps "wiki" to (model, builder) like the questions module; ``vocabulary()``
+gives the published titles and aliases (热玛吉: Thermage, 射频紧肤) for the dictionary.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -29,7 +32,7 @@ from meiji.clock import now
 from meiji.web.auth import Principal
 from meiji.web.pagination import PageQuery, decode_cursor
 from meiji.web.problems import Problem, invalid, not_found
-from search.interfaces import DocKey
+from search.interfaces import DocKey, Document, Term
 from search.services import enqueue
 
 VOCABULARY: DocKey = ("vocabulary", "*")
@@ -248,3 +251,79 @@ async def _erase_revisions(state: Any, author_id: int, mode: str) -> None:
 
 lifecycle.EXPORTERS["wiki_revisions"] = _export_revisions
 lifecycle.ERASERS.append(_erase_revisions)
+
+
+# --- search documents and vocabulary (called by content/documents.py) --------------------------
+
+async def page_documents(keys: Sequence[str]) -> dict[str, Document]:
+    """The search documents of these page ids (published only): title, aliases, summary and text."""
+    ids = [int(k) for k in keys if k.isascii() and k.isdigit() and len(k) < 10]
+    rows = await WikiPage.filter(id__in=ids, status="published")
+    return {str(p.id): Document(type="wiki", id=str(p.id), title=p.title,
+                                text="\n".join([" ".join(p.aliases), p.summary, p.text]).strip(),
+                                created_at=p.created_at, procedure=p.procedure, popularity=float(p.like_count))
+            for p in rows}
+
+
+async def vocabulary() -> list[Term]:
+    """Published page titles with their aliases, for the search dictionary and suggestions."""
+    rows = await WikiPage.filter(status="published").order_by("id").only("title", "aliases")
+    return [Term(text=p.title, kind="wiki", aliases=tuple(p.aliases)) for p in rows]
+
+
+DOCUMENTS = {"wiki": (WikiPage, page_documents)}
+
+
+# --- demo pages (called by content/demo.py) ----------------------------------------------------
+
+DEMO_PAGES: list[dict[str, Any]] = [
+    {"slug": "shuang-yan-pi", "title": "双眼皮", "aliases": ["重睑术", "割双眼皮", "埋线双眼皮"],
+     "procedure": "shuang-yan-pi",
+     "summary": "重睑术通过切开、埋线或韧带法在上睑形成稳定的皱襞，是最常见的眼部整形手术。",
+     "body": "<h2>常见术式</h2><ul><li>全切：适合皮肤松弛、脂肪较多者，效果持久。</li>"
+             "<li>埋线：创伤小、恢复快，但可能随时间变浅。</li></ul>"
+             "<h2>恢复</h2><p>术后一周拆线，肿胀约两到四周明显消退，完全自然需要三到六个月。</p>",
+     "facts": {"price_min_cny": 3000, "price_max_cny": 20000, "recovery_days": 30,
+               "risks": ["两侧不对称", "疤痕增生", "术后感染"],
+               "suitable_for": "单眼皮、内双或上睑皮肤松弛者",
+               "not_suitable_for": "眼部有急性炎症、瘢痕体质或凝血功能障碍者"}},
+    {"slug": "thermage", "title": "热玛吉", "aliases": ["Thermage", "射频紧肤"], "procedure": "thermage",
+     "summary": "热玛吉是一种单极射频紧肤项目，通过加热真皮层刺激胶原再生，改善皮肤松弛和细纹。",
+     "body": "<p>单次治疗约一到两小时，<strong>无需开刀</strong>，术后可能短暂发红。</p>"
+             "<p>效果通常在三到六个月逐渐显现，可维持一到两年。</p>",
+     "facts": {"price_min_cny": 8000, "price_max_cny": 30000, "recovery_days": 1,
+               "risks": ["烫伤", "局部红肿", "暂时性麻木"],
+               "suitable_for": "轻中度皮肤松弛、希望无创紧致者",
+               "not_suitable_for": "孕期、体内有心脏起搏器或金属植入物者"}},
+    {"slug": "hyaluronic-acid", "title": "玻尿酸", "aliases": ["透明质酸", "玻尿酸填充"],
+     "procedure": "hyaluronic-acid",
+     "summary": "玻尿酸（透明质酸）注射用于填充凹陷、塑形和补水，是最常见的微整形项目之一。",
+     "body": "<h2>常见部位</h2><p>苹果肌、法令纹、下巴、泪沟和唇部。</p>"
+             "<h2>注意</h2><p>请选择正规机构和有资质的医生，注射到血管内可能造成栓塞。</p>",
+     "facts": {"price_min_cny": 1500, "price_max_cny": 12000, "recovery_days": 3,
+               "risks": ["淤青肿胀", "血管栓塞", "结节"],
+               "suitable_for": "面部局部凹陷、轮廓不够饱满者",
+               "not_suitable_for": "对透明质酸过敏、注射部位有感染者"}},
+    {"slug": "shui-guang-zhen", "title": "水光针", "aliases": ["水光注射", "水光"], "procedure": "shui-guang-zhen",
+     "summary": "水光针将小分子玻尿酸等成分注入真皮浅层，改善干燥、暗沉和细纹。",
+     "body": "<p>一般建议每三到四周一次，三次为一个疗程。术后二十四小时内不要化妆。</p>",
+     "facts": {"price_min_cny": 500, "price_max_cny": 3000, "recovery_days": 2,
+               "risks": ["针眼红点", "轻微肿胀"],
+               "suitable_for": "皮肤干燥、粗糙、缺乏光泽者",
+               "not_suitable_for": "面部有痤疮急性发作或皮肤破损者"}},
+]
+
+
+async def load_demo(state: Any, editor: Principal) -> int:
+    """Write the demo encyclopedia pages (skipping those that exist); returns how many were created.
+
+    Procedures named in ``DEMO_PAGES`` must exist first when reference data validates them.
+    """
+    created = 0
+    for item in DEMO_PAGES:
+        if await WikiPage.exists(slug=item["slug"]):
+            continue
+        data = WikiIn.model_validate({k: v for k, v in item.items() if k != "slug"} | {"comment": "示例词条"})
+        await _create(item["slug"], await _fields(data), editor, data.comment)
+        created += 1
+    return created
