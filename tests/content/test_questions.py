@@ -91,8 +91,8 @@ def test_one_vote_per_member_changing_replaces_and_zero_withdraws(db_client: Tes
     question = ask(db_client, asker)
     given = answer(db_client, helper, question["id"])
     url = f"/v1/answers/{given['id']}/vote"
-    for v in voters:
-        assert db_client.put(url, json={"value": 1}, headers=v.headers).json()["score"] == len(voters[:voters.index(v) + 1])
+    for count, v in enumerate(voters, start=1):
+        assert db_client.put(url, json={"value": 1}, headers=v.headers).json()["score"] == count
     assert db_client.put(url, json={"value": 1}, headers=voters[0].headers).json()["score"] == 3
     assert db_client.put(url, json={"value": -1}, headers=voters[0].headers).json()["score"] == 1
     assert db_client.put(url, json={"value": 0}, headers=voters[0].headers).json()["score"] == 2
