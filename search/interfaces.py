@@ -88,6 +88,14 @@ class SearchIndex(Protocol):
         """Remove documents; no error for keys that are not indexed."""
         ...
 
+    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey]) -> None:
+        """Upsert ``docs`` and delete ``deletes`` together (one commit where the engine has commits)."""
+        ...
+
+    async def rebuild(self, batches: AsyncIterator[list[Document]]) -> int:
+        """Build a new index from ``batches`` aside, then swap it in; returns how many were indexed."""
+        ...
+
     async def search(self, query: Query) -> Results:
         """Hits for any user text, with ``<em>`` snippets built from the indexed text."""
         ...

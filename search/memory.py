@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import AsyncIterator, Sequence
 
+from search._fold import fold
 from search.interfaces import DocKey, Document, Hit, Query, Results, Suggestion, Term
 
 
+def _snippet(text: str, needle: str) -> str:
+    folded = fold(text)
+    at = folded.find(needle) if needle else -1
+    if at < 0:
+        return html.escape(text[:80], quote=False)
+    start = max(0, at - 20)
+    end = at + len(needle)
+    return (html.escape(text[start:at], quote=False) + f"<em>{html.escape(text[at:end], quote=False)}</em>"
+            + html.escape(text[end:start + 80], quote=False))
+
+
 class MemoryIndex:
-    """Documents in a dict; a query matches documents whose title or text contains it."""
+    """Documents in a dict; a query matches documents whose title or text contains it (folded)."""
 
     def __init__(self) -> None:
         self.docs: dict[DocKey, Document] = {}
@@ -22,22 +35,38 @@ class MemoryIndex:
         for key in keys:
             self.docs.pop(key, None)
 
+    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey]) -> None:
+        await self.upsert(docs)
+        await self.delete(deletes)
+
+    async def rebuild(self, batches: AsyncIterator[list[Document]]) -> int:
+        fresh: dict[DocKey, Document] = {}
+        async for docs in batches:
+            fresh.update((d.key, d) for d in docs)
+        self.docs = fresh
+        return len(fresh)
+
     async def search(self, query: Query) -> Results:
-        needle = query.text.strip().lower()
+        needle = fold(query.text.strip())
+        if not needle:
+            return Results([], 0)
         found = [d for d in self.docs.values()
-                 if needle in (d.title + " " + d.text).lower()
+                 if needle in fold(d.title + " " + d.text)
                  and (not query.types or d.type in query.types)
                  and (query.procedure is None or d.procedure == query.procedure)
                  and (query.clinic_id is None or d.clinic_id == query.clinic_id)]
         found.sort(key=lambda d: d.created_at, reverse=True)
         page = found[query.offset:query.offset + query.limit]
-        hits = [Hit(d.type, d.id, d.title, d.text[:80].replace(query.text, f"<em>{query.text}</em>"), 1.0,
-                    d.created_at, d.procedure) for d in page]
+        hits = [Hit(d.type, d.id, d.title, _snippet(d.text or d.title, needle), 1.0, d.created_at, d.procedure)
+                for d in page]
         return Results(hits, len(found))
 
     async def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        key = fold(prefix.strip())
+        if not key:
+            return []
         out = [Suggestion(t.text, t.kind) for t in self.terms
-               if t.text.startswith(prefix) or any(a.startswith(prefix) for a in t.aliases)]
+               if fold(t.text).startswith(key) or any(fold(a).startswith(key) for a in t.aliases)]
         return out[:limit]
 
     async def set_vocabulary(self, terms: Sequence[Term]) -> None:

@@ -1,5 +1,34 @@
-"""HTTP routes of the search room."""
+"""``/v1/search`` and ``/v1/search/suggest``."""
 
-from starlette.routing import Route
+from __future__ import annotations
 
-routes: list[Route] = []
+from meiji.web.endpoints import Api, Call
+from meiji.web.pagination import decode_cursor, page
+from search import services
+from search.schemas import SearchPage, SearchQuery, SuggestionList, SuggestQuery
+
+api = Api("search")
+
+
+@api.route("GET", "/v1/search", query=SearchQuery, response=SearchPage)
+async def search(call: Call[None, SearchQuery]) -> object:
+    """Full-text search over published diaries, reviews, questions, answers and wiki pages."""
+    q = call.query
+    values = decode_cursor(q.cursor, [int])
+    offset = values[0] if values else 0
+    results, next_offset = await services.search(call.state.search, q.q, types=q.types, procedure=q.procedure,
+                                                  clinic_id=q.clinic_id, sort=q.sort, limit=q.limit,
+                                                  offset=offset)
+    items = [{"type": h.type, "id": h.id, "title": h.title, "snippet": h.snippet, "score": round(h.score, 4),
+              "created_at": h.created_at, "procedure": h.procedure} for h in results.hits]
+    return {**page(items, [next_offset] if next_offset is not None else None), "total": results.total}
+
+
+@api.route("GET", "/v1/search/suggest", query=SuggestQuery, response=SuggestionList)
+async def suggest(call: Call[None, SuggestQuery]) -> object:
+    """Completions from procedure names, wiki titles and their aliases, also by pinyin (sy → 双眼皮)."""
+    found = await call.state.search.suggest(call.query.q, call.query.limit)
+    return {"items": [{"text": s.text, "type": s.type} for s in found]}
+
+
+routes = api.routes

@@ -1,0 +1,269 @@
+"""The Chinese analyzer shared by every backend: folding, segmentation, bigrams, query plans, snippets.
+
+Matching never depends on the dictionary: text is indexed as character bigrams (``grams``), so any
+substring of two or more characters finds the post, and a query of several characters is a phrase
+of its bigrams (玻尿酸 = 玻尿 尿酸 in a row, never 尿酸 alone). Segmentation with jieba in search
+mode (rjieba, with the domain dictionary added) fills a second field (``words``) that only ranks:
+a post where the query is a whole word scores above one where it is part of another word.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import rjieba
+
+from search._fold import fold
+from search.interfaces import Document, Term
+
+# A run is a maximal sequence of letters and digits of any script (CJK, latin, kana...), or of
+# other visible symbols (punctuation, emoji); whitespace and control characters separate runs.
+RUNS = re.compile(r"(?P<word>[^\W_]+)|(?P<symbol>(?:[^\w\s\x00-\x1f\x7f]|_)+)")
+MAX_SNIPPET = 100
+MAX_WORD = 40  # jieba words longer than this (a long URL) are cut to this many characters
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # newlines and control characters become spaces (one for one)
+
+
+def runs(folded: str) -> list[tuple[str, bool]]:
+    """The runs of ``folded`` text: ``(run, is_words)`` (False: a run of symbols)."""
+    return [(m.group(), m.lastgroup == "word") for m in RUNS.finditer(folded)]
+
+
+def gram_tokens(folded: str) -> list[str]:
+    """The bigrams of each run followed by its last character.
+
+    Bigrams make every substring of two or more characters findable as a phrase; the trailing
+    single character makes a one-character query findable (each character starts a bigram or ends
+    a run) and separates runs, so a phrase never spans two runs.
+    """
+    out: list[str] = []
+    for run, _ in runs(folded):
+        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        out.append(run[-1])
+    return out
+
+
+# --- what a query means ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sub:
+    """The folded text of one run must occur in the document."""
+
+    text: str
+
+    @property
+    def grams(self) -> list[str]:
+        """The bigrams of the run (a phrase), or its one character."""
+        if len(self.text) > 1:
+            return [self.text[i:i + 2] for i in range(len(self.text) - 1)]
+        return [self.text]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    parts: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Match, ...]
+
+
+Match = Sub | AllOf | AnyOf
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A query as the backends compile it: what must match, and words that raise the score."""
+
+    match: Match
+    boosts: tuple[str, ...]
+    needles: tuple[str, ...]  # folded strings to mark in snippets, longest first
+
+
+def _all(parts: Sequence[Match]) -> Match:
+    return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+
+def _any(parts: Sequence[Match]) -> Match:
+    unique = tuple(dict.fromkeys(parts))
+    return unique[0] if len(unique) == 1 else AnyOf(unique)
+
+
+def _subs(folded: str) -> list[Match]:
+    """One clause per run; symbol runs count only when there is nothing else (a query of emoji)."""
+    found = runs(folded)
+    words = [run for run, is_words in found if is_words]
+    return [Sub(run) for run in (words or [run for run, _ in found])]
+
+
+def needles_of(match: Match) -> list[str]:
+    if isinstance(match, Sub):
+        return [match.text]
+    return [n for part in match.parts for n in needles_of(part)]
+
+
+# --- the vocabulary: dictionary words and alias groups -----------------------------------------
+
+@dataclass
+class Vocabulary:
+    """Procedures and wiki titles with their aliases, folded, as the analyzer uses them."""
+
+    terms: list[Term] = field(default_factory=list)
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # folded member -> its group
+
+    @classmethod
+    def of(cls, terms: Sequence[Term]) -> Vocabulary:
+        groups: dict[str, tuple[str, ...]] = {}
+        for term in terms:
+            members = tuple(dict.fromkeys(m for m in (_normal(t) for t in (term.text, *term.aliases)) if m))
+            for member in members:
+                # A name in two groups (an alias shared by two procedures) expands to both.
+                groups[member] = tuple(dict.fromkeys((*groups.get(member, ()), *members)))
+        return cls(list(terms), groups)
+
+    def words(self) -> list[str]:
+        """Dictionary words for the segmenter: every CJK run of every name."""
+        return sorted({run for member in self.groups for run, is_words in runs(member)
+                       if is_words and len(run) > 1 and _CJK.search(run)})
+
+
+def _normal(text: str) -> str:
+    """Folded text with runs separated by single spaces (how names and queries are compared)."""
+    return " ".join(run for run, _ in runs(fold(text)))
+
+
+class Analyzer:
+    """Turns documents into index tokens and user text into a ``Plan``; thread-safe."""
+
+    def __init__(self) -> None:
+        self.vocabulary = Vocabulary()
+        self._segmenter: rjieba.Jieba | None = None
+        self._lock = threading.Lock()
+
+    # jieba's dictionary takes ~0.2 s to load (rjieba): once per process, on first use.
+    def _jieba(self) -> rjieba.Jieba:
+        with self._lock:
+            if self._segmenter is None:
+                self._segmenter = self._build(self.vocabulary)
+            return self._segmenter
+
+    @staticmethod
+    def _build(vocabulary: Vocabulary) -> rjieba.Jieba:
+        segmenter = rjieba.Jieba()
+        for word in vocabulary.words():
+            segmenter.add_word(word, None, None)
+        return segmenter
+
+    def set_terms(self, terms: Sequence[Term]) -> None:
+        """Replace the domain dictionary and alias groups (blocking: run it off the event loop)."""
+        vocabulary = Vocabulary.of(terms)
+        segmenter = self._build(vocabulary)
+        with self._lock:
+            self.vocabulary = vocabulary
+            self._segmenter = segmenter
+
+    def words(self, folded: str) -> list[str]:
+        """jieba's search-mode words of folded text: CJK words of 2+ characters and latin/digit words."""
+        out: list[str] = []
+        for token in self._jieba().cut_for_search(folded, True):
+            for run, is_words in runs(token):
+                if is_words and (len(run) > 1 or not _CJK.match(run)):
+                    out.append(run[:MAX_WORD])
+        return out
+
+    def index_fields(self, doc: Document) -> tuple[str, str]:
+        """``(grams, words)`` of a document, each as space-separated tokens."""
+        folded = fold(f"{doc.title}\n{doc.text}")
+        return " ".join(gram_tokens(folded)), " ".join(self.words(folded))
+
+    def plan(self, text: str, *, relaxed: bool = False) -> Plan | None:
+        """What ``text`` asks for; None when it holds no letter, digit or character to look for.
+
+        Each run of the query must occur (a name of the vocabulary may be replaced by any name
+        of its group). ``relaxed``: each jieba word of the query must occur instead, for a
+        second try when the whole runs find nothing.
+        """
+        query = _normal(text)
+        if not query:
+            return None
+        clauses: list[Match] = []
+        rest = query
+        for member in sorted(self.vocabulary.groups, key=len, reverse=True):
+            start = rest.find(member)
+            while start >= 0 and not _bounded(rest, start, start + len(member)):
+                start = rest.find(member, start + 1)
+            if start < 0:
+                continue
+            group = self.vocabulary.groups[member]
+            clauses.append(_any([_all(_subs(m)) for m in group]))
+            rest = f"{rest[:start]} {rest[start + len(member):]}"
+        for sub in _subs(rest) if rest.strip() else []:
+            assert isinstance(sub, Sub)
+            if relaxed and len(sub.text) > 2:
+                words = [w for w in self._jieba().cut(sub.text, True) if len(w.strip()) > 1]
+                clauses.extend(Sub(w) for w in words or [sub.text])
+            else:
+                clauses.append(sub)
+        if not clauses:
+            return None
+        match = _all(clauses)
+        boosts = tuple(dict.fromkeys(self.words(query)))
+        needles = tuple(sorted(set(needles_of(match)), key=len, reverse=True))
+        return Plan(match, boosts, needles)
+
+    def relaxable(self, text: str) -> bool:
+        """Whether ``plan(text, relaxed=True)`` can differ: a run of three or more characters."""
+        return any(is_words and len(run) > 2 for run, is_words in runs(fold(text)))
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    """A latin name matches whole words only (``ok`` is not in ``look``); CJK names match anywhere."""
+    def wordy(ch: str) -> bool:
+        return ch.isalnum() and not _CJK.match(ch)
+
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not ((wordy(before) and wordy(text[start])) or (wordy(after) and wordy(text[end - 1])))
+
+
+# --- snippets --------------------------------------------------------------------------------
+
+def snippet(title: str, text: str, needles: Iterable[str], size: int = MAX_SNIPPET) -> str:
+    """A window of ``text`` around the first match, HTML-escaped, with matches in ``<em>``."""
+    body = _CONTROL.sub(" ", text if text.strip() else title)
+    folded = fold(body)
+    spans: list[tuple[int, int]] = []
+    taken = [False] * len(folded)
+    for needle in needles:
+        if not needle:
+            continue
+        start = folded.find(needle)
+        while start >= 0:
+            end = start + len(needle)
+            if not any(taken[start:end]):
+                spans.append((start, end))
+                for i in range(start, end):
+                    taken[i] = True
+            start = folded.find(needle, end)
+    spans.sort()
+    first = spans[0][0] if spans else 0
+    begin = max(0, min(first - size // 4, len(body) - size))
+    end = min(len(body), begin + size)
+    out: list[str] = ["…"] if begin > 0 else []
+    cursor = begin
+    for s, e in spans:
+        if s < begin or e > end:
+            continue
+        out.append(html.escape(body[cursor:s], quote=False))
+        out.append(f"<em>{html.escape(body[s:e], quote=False)}</em>")
+        cursor = e
+    out.append(html.escape(body[cursor:end], quote=False))
+    if end < len(body):
+        out.append("…")
+    return "".join(out)

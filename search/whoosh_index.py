@@ -1,0 +1,211 @@
+"""The pure-Python embedded backend: Whoosh in a local directory.
+
+Same tokens as tantivy (our analyzer's, split on spaces). One writer per directory: writes are
+serialized and each call is one commit, after which the searcher is refreshed. Much slower than
+tantivy (see bench/search.py); kept for installations that cannot load a compiled engine.
+Popularity does not change Whoosh's ranking (BM25F only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+
+from search._generations import Generations
+from search.analyzer import AllOf, Match, Plan, Sub
+from search.engine import EngineIndex, Found, Prepared, Row, from_us
+from search.interfaces import Query
+
+WRITER_TIMEOUT = 10.0  # seconds to wait for another writer's lock
+
+
+def schema() -> Schema:
+    tokens = SpaceSeparatedTokenizer()
+    return Schema(
+        key=ID(unique=True),
+        type=ID(stored=True),
+        id=ID(stored=True),
+        procedure=ID(stored=True),
+        clinic=ID,
+        grams=TEXT(analyzer=tokens, phrase=True),
+        words=TEXT(analyzer=tokens, phrase=False),
+        created=NUMERIC(bits=64, signed=True, stored=True, sortable=True),
+        title=STORED,
+        text=STORED,
+    )
+
+
+SCHEMA = schema()
+
+
+def _fields(p: Prepared) -> dict[str, Any]:
+    d = p.doc
+    fields: dict[str, Any] = {"key": p.key, "type": d.type, "id": d.id, "grams": p.grams, "words": p.words,
+                              "created": p.created_us, "title": d.title, "text": d.text}
+    if d.procedure:
+        fields["procedure"] = d.procedure
+    if d.clinic_id:
+        fields["clinic"] = d.clinic_id
+    return fields
+
+
+def compile_match(match: Match) -> wq.Query:
+    """Our query tree as Whoosh query objects; no query parser is involved."""
+    if isinstance(match, Sub):
+        grams = match.grams
+        if len(match.text) == 1:
+            return wq.Or([wq.Term("grams", match.text), wq.Prefix("grams", match.text)])
+        if len(grams) == 1:
+            return wq.Term("grams", grams[0])
+        return wq.Phrase("grams", grams)
+    parts = [compile_match(part) for part in match.parts]
+    return wq.And(parts) if isinstance(match, AllOf) else wq.Or(parts)
+
+
+def compile_query(plan: Plan, query: Query) -> tuple[wq.Query, wq.Query | None]:
+    """The scored query and the filter."""
+    scored: wq.Query = compile_match(plan.match)
+    if plan.boosts:
+        scored = wq.AndMaybe(scored, wq.Or([wq.Term("words", w) for w in plan.boosts]))
+    filters: list[wq.Query] = []
+    if query.types:
+        filters.append(wq.Or([wq.Term("type", t) for t in query.types]))
+    if query.procedure is not None:
+        filters.append(wq.Term("procedure", query.procedure))
+    if query.clinic_id is not None:
+        filters.append(wq.Term("clinic", query.clinic_id))
+    return scored, (wq.And(filters) if filters else None)
+
+
+class WhooshIndex(EngineIndex):
+    """``SearchIndex`` on a Whoosh directory (``MEIJI_SEARCH_URL=whoosh:///abs/dir``)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.generations = Generations(root)
+        self._name = ""
+        self._index: Any = None
+        self._searcher: Any = None
+        self._guard = threading.Lock()
+        self._serial = asyncio.Lock()
+
+    def _live(self) -> Any:
+        name = self.generations.current()
+        with self._guard:
+            if self._index is None or name != self._name:
+                path = self.generations.path(name)
+                if whoosh_index.exists_in(str(path)):
+                    self._index = whoosh_index.open_dir(str(path))
+                else:
+                    self._index = whoosh_index.create_in(str(path), SCHEMA)
+                if self._searcher is not None:
+                    self._searcher.close()
+                self._searcher = self._index.searcher()
+                self._name = name
+            return self._index
+
+    def _current_searcher(self) -> Any:
+        self._live()
+        with self._guard:
+            if not self._searcher.up_to_date():
+                # A commit happened: open a new searcher (``refresh()`` fails on an index that was empty).
+                self._searcher.close()
+                self._searcher = self._index.searcher()
+            return self._searcher
+
+    def _write_now(self, upserts: Sequence[Prepared], deletes: Sequence[str]) -> None:
+        index = self._live()
+        writer = index.writer(timeout=WRITER_TIMEOUT)
+        try:
+            for key in deletes:
+                writer.delete_by_term("key", key)
+            for p in upserts:
+                writer.update_document(**_fields(p))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        self._current_searcher()
+
+    async def _write(self, upserts: Sequence[Prepared], deletes: Sequence[str]) -> None:
+        async with self._serial:
+            await asyncio.to_thread(self._write_now, upserts, deletes)
+
+    def _find_now(self, plan: Plan, query: Query) -> Found:
+        searcher = self._current_searcher()
+        scored, filters = compile_query(plan, query)
+        wanted = query.offset + query.limit
+        if query.sort == "recent":
+            results = searcher.search(scored, limit=wanted, filter=filters, sortedby="created", reverse=True)
+        else:
+            results = searcher.search(scored, limit=wanted, filter=filters)
+        rows = []
+        for hit in results[query.offset:wanted]:
+            stored = hit.fields()
+            rows.append(Row(stored["type"], stored["id"], stored["title"], stored["text"],
+                            from_us(stored["created"]), stored.get("procedure"),
+                            0.0 if query.sort == "recent" else float(hit.score or 0.0)))
+        return Found(rows, len(results))
+
+    async def _find(self, plan: Plan, query: Query) -> Found:
+        # Whoosh is pure Python and takes milliseconds: keep the event loop free meanwhile.
+        return await asyncio.to_thread(self._find_now, plan, query)
+
+    async def _rebuild(self, batches: AsyncIterator[list[Prepared]]) -> int:
+        name = self.generations.next()
+        fresh = whoosh_index.create_in(str(self.generations.path(name)), SCHEMA)
+        writer = fresh.writer(limitmb=256)
+        count = 0
+
+        def add(batch: list[Prepared]) -> None:
+            for p in batch:
+                writer.add_document(**_fields(p))
+
+        try:
+            async for batch in batches:
+                await asyncio.to_thread(add, batch)
+                count += len(batch)
+        except BaseException:
+            writer.cancel()
+            raise
+        await asyncio.to_thread(writer.commit)
+        async with self._serial:
+            self.generations.swap(name)
+            await asyncio.to_thread(self._live)
+        return count
+
+    async def clear(self) -> None:
+        def clear_now() -> None:
+            index = self._live()
+            writer = index.writer(timeout=WRITER_TIMEOUT)
+            writer.commit(mergetype=_clear_segments())
+            self._current_searcher()
+
+        async with self._serial:
+            await asyncio.to_thread(clear_now)
+
+    async def ping(self) -> None:
+        await asyncio.to_thread(self._current_searcher)
+
+    async def close(self) -> None:
+        async with self._serial:
+            with self._guard:
+                if self._searcher is not None:
+                    self._searcher.close()
+                self._searcher = None
+                self._index = None
+                self._name = ""
+
+
+def _clear_segments() -> Any:
+    from whoosh.writing import CLEAR
+
+    return CLEAR

@@ -1,0 +1,138 @@
+"""Fixtures of the search tests: the real review corpus, a stand-in for content, built indexes."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from search.engine import EngineIndex
+from search.interfaces import DocKey, Document, Term
+from search.tantivy_index import TantivyIndex
+from search.whoosh_index import WhooshIndex
+from tests.conftest import CORPORA
+
+BASE = datetime(2025, 3, 1, tzinfo=UTC)
+# Whoosh is pure Python (a few hundred documents a second): its relevance tests use a sample.
+WHOOSH_SAMPLE = 600
+
+VOCABULARY = [
+    Term("热玛吉", "procedure", ("Thermage", "射频紧肤")),
+    Term("双眼皮", "procedure", ("重睑术", "割双眼皮")),
+    Term("玻尿酸", "procedure", ("透明质酸", "Hyaluronic acid")),
+    Term("水光针", "procedure", ()),
+    Term("双眼皮修复", "wiki", ()),
+]
+
+# Posts we wrote for the medical-aesthetics cases the shopping reviews do not cover.
+POSTS = {
+    "thermage": "上个月在医院做了Thermage，脸部紧致了很多，价格有点贵。",
+    "rf": "射频紧肤做完第三天，脸有点红，医生说正常。",
+    "eyelid": "割双眼皮术后第七天拆线，肿得像核桃，希望快点消肿。",
+    "eyelid_tw": "雙眼皮手術做完一個月了，恢復得很自然。",
+    "uric": "体检发现尿酸偏高，医生让少吃海鲜。",
+    "filler": "打了玻尿酸填充苹果肌，效果维持半年左右。",
+    "fullwidth": "ＴＨＥＲＭＡＧＥ效果真的不错，推荐！",
+    "html": "医生说<script>alert(1)</script>这不是问题 & 不用担心。",
+}
+
+
+def reviews() -> list[str]:
+    lines: list[str] = []
+    for name in ("reviews_pos.txt", "reviews_neg.txt"):
+        text = (CORPORA / "zh" / name).read_text(encoding="utf-8")
+        lines.extend(line.strip() for line in text.splitlines() if line.strip())
+    return lines
+
+
+def corpus_documents(limit: int | None = None) -> list[Document]:
+    """The real reviews as review documents (ids r0, r1...), one minute apart."""
+    texts = reviews()
+    if limit is not None:
+        texts = random.Random(7).sample(texts, limit)
+    return [Document("review", f"r{i}", "", text, BASE + timedelta(minutes=i),
+                     procedure="双眼皮" if i % 3 == 0 else None, clinic_id=str(i % 5))
+            for i, text in enumerate(texts)]
+
+
+def post_documents() -> list[Document]:
+    return [Document("diary", key, f"日记：{key}", text, BASE - timedelta(days=1), procedure="热玛吉")
+            for key, text in POSTS.items()]
+
+
+@dataclass
+class FakeSource:
+    """``DocumentSource`` over a dict, as content would answer: published documents and the vocabulary."""
+
+    docs: dict[DocKey, Document] = field(default_factory=dict)
+    terms: list[Term] = field(default_factory=lambda: list(VOCABULARY))
+
+    def put(self, *docs: Document) -> None:
+        for doc in docs:
+            self.docs[doc.key] = doc
+
+    def take_down(self, key: DocKey) -> None:
+        self.docs.pop(key, None)
+
+    async def load(self, keys: Sequence[DocKey]) -> dict[DocKey, Document | None]:
+        return {key: self.docs.get(key) for key in keys}
+
+    async def everything(self, batch: int = 500) -> AsyncIterator[list[Document]]:
+        docs = list(self.docs.values())
+        for start in range(0, len(docs), batch):
+            yield docs[start:start + batch]
+
+    async def vocabulary(self) -> list[Term]:
+        return list(self.terms)
+
+    async def count(self) -> int:
+        return len(self.docs)
+
+
+async def build(index: EngineIndex, docs: Sequence[Document]) -> EngineIndex:
+    await index.set_vocabulary(VOCABULARY)
+
+    async def batches() -> AsyncIterator[list[Document]]:
+        for start in range(0, len(docs), 2000):
+            yield list(docs[start:start + 2000])
+
+    await index.rebuild(batches())
+    return index
+
+
+def make_engine(kind: str, root: Path) -> EngineIndex:
+    return TantivyIndex(root) if kind == "tantivy" else WhooshIndex(root)
+
+
+@dataclass
+class Built:
+    """An index over real reviews and our posts, with the documents it holds."""
+
+    kind: str
+    index: EngineIndex
+    docs: list[Document]
+
+
+@pytest.fixture(scope="module", params=["tantivy", "whoosh"])
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """The full corpus on tantivy (~17,000 reviews); a sample on Whoosh. Read-only: tests must not write."""
+    kind = request.param
+    docs = corpus_documents(None if kind == "tantivy" else WHOOSH_SAMPLE) + post_documents()
+    index = make_engine(kind, tmp_path_factory.mktemp(f"built-{kind}"))
+    asyncio.run(build(index, docs))
+    yield Built(kind, index, docs)
+    asyncio.run(index.close())
+
+
+@pytest.fixture(params=["tantivy", "whoosh"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EngineIndex]:
+    """An empty index with the vocabulary, for tests that write."""
+    index = make_engine(request.param, tmp_path / "index")
+    asyncio.run(index.set_vocabulary(VOCABULARY))
+    yield index
+    asyncio.run(index.close())
