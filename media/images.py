@@ -151,6 +151,11 @@ def render(file: IO[bytes], max_pixels: int) -> Rendered:
         raise ImageRejected(415, f"Not an image in an accepted format ({', '.join(FORMATS)}).") from None
     except MemoryError:
         raise ImageRejected(413, "The image is too large to decode.") from None
+    except ValueError as exc:
+        if "too large" in str(exc).lower():
+            # PNG text and ICC chunks that inflate past Pillow's limits: a bomb of another kind.
+            raise ImageRejected(413, "The image holds data that decompresses to more than is accepted.") from None
+        raise ImageRejected(422, "The image is truncated or corrupt and cannot be decoded.") from None
     except Exception:  # noqa: BLE001 - any decoder failure (OSError, ValueError, SyntaxError, struct.error...)
         # is the file's fault: truncated, corrupt or malformed.
         raise ImageRejected(422, "The image is truncated or corrupt and cannot be decoded.") from None

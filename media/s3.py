@@ -46,7 +46,7 @@ class S3Storage:
         self.cdn_url = cdn_url.rstrip("/")
         # Path-style addressing when an endpoint is named: MinIO, SeaweedFS and moto expect it.
         self.config = Config(signature_version="s3v4", s3={"addressing_style": "path" if endpoint else "auto"},
-                             connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"})
+                             connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"})
         self.session = aioboto3.Session()
         self._signer: Any = None
         self._presigned: dict[str, tuple[str, float]] = {}

