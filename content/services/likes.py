@@ -23,7 +23,8 @@ from meiji.web.problems import Problem
 def _insert_sql() -> str:
     columns = "INSERT INTO content_like (target_type, target_id, member_id, created_at) VALUES "
     values = "($1, $2, $3, $4)" if db.dialect() == "postgres" else "(?, ?, ?, ?)"
-    return columns + values + " ON CONFLICT DO NOTHING"
+    # RETURNING: a row comes back only when the like is new, on both databases (SQLite >= 3.35).
+    return columns + values + " ON CONFLICT DO NOTHING RETURNING id"
 
 
 async def count_of(target_type: str, target_id: str) -> int:
@@ -45,7 +46,8 @@ async def like(member: Principal, target_type: str, target_id: str) -> dict[str,
     key = str(obj.id)
     async with in_transaction() as conn:
         # INSERT ... ON CONFLICT DO NOTHING is the write that decides: a second like inserts nothing.
-        inserted, _ = await conn.execute_query(_insert_sql(), [target_type, key, member.id, now()])
+        # (Tortoise's asyncpg execute_query reads an INSERT's row count from the oid slot: use the rows.)
+        inserted = await conn.execute_query_dict(_insert_sql(), [target_type, key, member.id, now()])
         if inserted:
             await bump(target_type, obj.id, like_count=1)
     return _answer(target_type, key, True, await count_of(target_type, key))
