@@ -152,3 +152,12 @@ def test_a_single_character_finds_it_anywhere_in_a_run(built: Built) -> None:
 
 def test_hits_carry_no_author() -> None:
     assert not {"author", "author_id", "handle", "anonymous"} & set(Document.__dataclass_fields__)
+
+
+def test_random_user_text_never_fails(built: Built) -> None:
+    rng = random.Random(99)
+    alphabet = "".join({ch for d in built.docs[:300] for ch in d.text}) + "\"'*?~^:()[]{}!+-&|\\/ 😀\u200b\t"
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        found = find(built, text, limit=3)
+        assert len(found.hits) <= 3

@@ -1,0 +1,86 @@
+"""Folding, tokens, query plans and suggestions, without an index."""
+
+from __future__ import annotations
+
+from search._fold import fold
+from search.analyzer import Analyzer, AnyOf, Sub, gram_tokens, snippet
+from search.suggestions import Suggester
+from tests.search.conftest import VOCABULARY
+
+
+def test_folding_is_one_character_for_one() -> None:
+    text = "雙眼皮手術 ＴＨＥＲＭＡＧＥ　術後 İstanbul"
+
+    folded = fold(text)
+
+    assert folded == "双眼皮手术 thermage 术后 istanbul"
+    assert len(folded) == len(text)
+
+
+def test_tokens_are_bigrams_and_the_last_character_of_each_run() -> None:
+    assert gram_tokens("割双眼皮，ok!") == ["割双", "双眼", "眼皮", "皮", "，", "ok", "k", "!"]
+
+
+def test_queries_never_become_syntax() -> None:
+    analyzer = Analyzer()
+
+    plan = analyzer.plan('"质量" OR title:*')
+
+    assert plan is not None
+    assert {n for n in plan.needles} == {"质量", "or", "title"}
+    assert analyzer.plan("   ") is None
+
+
+def test_a_query_of_emoji_looks_for_the_emoji() -> None:
+    plan = Analyzer().plan("😀")
+
+    assert plan is not None and plan.match == Sub("😀")
+
+
+def test_names_expand_to_their_group() -> None:
+    analyzer = Analyzer()
+    analyzer.set_terms(VOCABULARY)
+
+    plan = analyzer.plan("热玛吉 价格")
+
+    assert plan is not None
+    first = plan.match.parts[0]  # type: ignore[union-attr]
+    assert isinstance(first, AnyOf)
+    assert {p.text for p in first.parts if isinstance(p, Sub)} == {"热玛吉", "thermage", "射频紧肤"}
+
+
+def test_a_latin_alias_matches_whole_words_only() -> None:
+    analyzer = Analyzer()
+    analyzer.set_terms(VOCABULARY)
+
+    plan = analyzer.plan("thermagex")
+
+    assert plan is not None and plan.match == Sub("thermagex")
+
+
+def test_snippets_escape_html_and_mark_matches() -> None:
+    text = "前面很长的一段话。" * 10 + "医生说<b>不用担心</b>"
+
+    html = snippet("", text, ["担心"])
+
+    assert "<em>担心</em>" in html
+    assert "&lt;b&gt;" in html
+    assert html.startswith("…")
+
+
+def test_suggestions_by_name_alias_pinyin_and_initials() -> None:
+    suggester = Suggester(VOCABULARY)
+
+    def texts(prefix: str) -> list[str]:
+        return [s.text for s in suggester.suggest(prefix)]
+
+    assert texts("双眼") == ["双眼皮", "双眼皮修复"]
+    assert "双眼皮" in texts("sy")
+    assert "双眼皮" in texts("shuangyanpi")
+    assert texts("syp") == ["双眼皮", "双眼皮修复"]
+    assert texts("therm") == ["Thermage"]
+    assert texts("雙眼") == ["双眼皮", "双眼皮修复"]
+    assert texts("SHUI") == ["水光针"]
+    assert texts("，，") == []
+    kinds = {s.text: s.type for s in suggester.suggest("双眼皮")}
+    assert kinds == {"双眼皮": "procedure", "双眼皮修复": "wiki"}

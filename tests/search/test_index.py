@@ -1,0 +1,160 @@
+"""Writing to an index: upserts replace, deletes are gone when the call returns, rebuilds swap."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+from search.engine import EngineIndex
+from search.interfaces import Document, Query, Term
+from search.tantivy_index import TantivyIndex
+from search.whoosh_index import WhooshIndex
+from tests.search.conftest import BASE, POSTS, VOCABULARY
+
+
+def diary(key: str, text: str, **extra: object) -> Document:
+    return Document("diary", key, f"日记 {key}", text, BASE, **extra)  # type: ignore[arg-type]
+
+
+async def found(index: EngineIndex, text: str) -> set[str]:
+    return {h.id for h in (await index.search(Query(text, limit=100))).hits}
+
+
+def test_deleted_documents_are_gone_when_delete_returns(engine: EngineIndex) -> None:
+    async def scenario() -> None:
+        await engine.upsert([diary("a", POSTS["eyelid"]), diary("b", POSTS["eyelid_tw"])])
+        assert await found(engine, "双眼皮") == {"a", "b"}
+
+        await engine.delete([("diary", "a"), ("diary", "never-indexed")])
+
+        assert await found(engine, "双眼皮") == {"b"}
+
+    asyncio.run(scenario())
+
+
+def test_upsert_replaces_the_old_text(engine: EngineIndex) -> None:
+    async def scenario() -> None:
+        await engine.upsert([diary("a", POSTS["eyelid"])])
+        await engine.upsert([diary("a", POSTS["filler"])])
+
+        assert await found(engine, "拆线") == set()
+        assert await found(engine, "苹果肌") == {"a"}
+        assert (await engine.search(Query("苹果肌"))).total == 1
+
+    asyncio.run(scenario())
+
+
+def test_apply_upserts_and_deletes_together(engine: EngineIndex) -> None:
+    async def scenario() -> None:
+        await engine.upsert([diary("a", POSTS["eyelid"])])
+
+        await engine.apply([diary("b", POSTS["eyelid_tw"])], [("diary", "a")])
+
+        assert await found(engine, "双眼皮") == {"b"}
+
+    asyncio.run(scenario())
+
+
+def test_replaying_the_same_changes_converges(engine: EngineIndex) -> None:
+    async def scenario() -> None:
+        for _ in range(3):
+            await engine.apply([diary("a", POSTS["eyelid"]), diary("b", POSTS["rf"])], [("diary", "c")])
+
+        assert (await engine.search(Query("双眼皮"))).total == 1
+        assert (await engine.search(Query("热玛吉"))).total == 1
+
+    asyncio.run(scenario())
+
+
+def test_clear_empties_the_index(engine: EngineIndex) -> None:
+    async def scenario() -> None:
+        await engine.upsert([diary("a", POSTS["eyelid"])])
+
+        await engine.clear()
+
+        assert await found(engine, "双眼皮") == set()
+
+    asyncio.run(scenario())
+
+
+def test_rebuild_swaps_in_a_new_index(engine: EngineIndex) -> None:
+    async def scenario() -> None:
+        await engine.upsert([diary("old", POSTS["eyelid"])])
+
+        async def batches() -> AsyncIterator[list[Document]]:
+            yield [diary("new", POSTS["eyelid_tw"])]
+
+        assert await engine.rebuild(batches()) == 1
+        assert await found(engine, "双眼皮") == {"new"}
+
+    asyncio.run(scenario())
+
+
+def test_another_process_sees_a_rebuild_on_its_next_call(tmp_path: Path) -> None:
+    # ``meiji search reindex`` runs in its own process while the app keeps its index open.
+    for kind in (TantivyIndex, WhooshIndex):
+        async def scenario(kind: type[EngineIndex] = kind) -> None:
+            root = tmp_path / kind.__name__
+            app = kind(root)  # type: ignore[call-arg]
+            cli = kind(root)  # type: ignore[call-arg]
+            await app.upsert([diary("old", POSTS["eyelid"])])
+            assert await found(app, "双眼皮") == {"old"}
+
+            async def batches() -> AsyncIterator[list[Document]]:
+                yield [diary("new", POSTS["eyelid_tw"])]
+
+            await cli.rebuild(batches())
+            await cli.close()
+
+            assert await found(app, "双眼皮") == {"new"}
+            await app.delete([("diary", "new")])  # the app's writer follows the new generation
+            assert await found(app, "双眼皮") == set()
+            await app.close()
+
+        asyncio.run(scenario())
+
+
+def test_vocabulary_changes_take_effect_at_once(engine: EngineIndex) -> None:
+    async def scenario() -> None:
+        await engine.upsert([diary("a", "做了超声刀，下颌线清楚了")])
+        assert await found(engine, "Ulthera") == set()
+
+        await engine.set_vocabulary([*VOCABULARY, Term("超声刀", "procedure", ("Ulthera",))])
+
+        assert await found(engine, "Ulthera") == {"a"}
+        assert [s.text for s in await engine.suggest("csd")] == ["超声刀"]
+
+    asyncio.run(scenario())
+
+
+def test_popular_posts_rank_higher_among_equal_matches(engine: EngineIndex) -> None:
+    if isinstance(engine, WhooshIndex):
+        return  # Whoosh ranks by BM25F alone (search/README.md)
+
+    async def scenario() -> None:
+        text = POSTS["eyelid"]
+        await engine.upsert([diary("quiet", text), diary("liked", text, popularity=200.0)])
+
+        hits = (await engine.search(Query("拆线"))).hits
+
+        assert [h.id for h in hits] == ["liked", "quiet"]
+
+    asyncio.run(scenario())
+
+
+def test_recent_sort_uses_created_at(engine: EngineIndex) -> None:
+    async def scenario() -> None:
+        await engine.upsert([
+            Document("review", "old", "", POSTS["eyelid"], BASE),
+            Document("review", "new", "", POSTS["eyelid"], BASE + timedelta(days=2)),
+            Document("review", "mid", "", POSTS["eyelid"], BASE + timedelta(days=1)),
+        ])
+
+        hits = (await engine.search(Query("拆线", sort="recent"))).hits
+
+        assert [h.id for h in hits] == ["new", "mid", "old"]
+        assert hits[0].created_at == BASE + timedelta(days=2)
+
+    asyncio.run(scenario())

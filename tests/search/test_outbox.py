@@ -1,0 +1,198 @@
+"""The outbox and the indexer: changes reach the index, replays converge, rebuilds lose nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from search import services
+from search.interfaces import DocKey, Document, SearchIndex
+from search.models import OutboxEntry
+from tests.conftest import AppFactory
+from tests.search.conftest import BASE, POSTS, FakeSource
+
+
+def diary(key: str, text: str) -> Document:
+    return Document("diary", key, f"日记 {key}", text, BASE)
+
+
+def call(client: TestClient, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    portal = client.portal
+    assert portal is not None
+    return portal.call(lambda: fn(*args, **kwargs))
+
+
+def search_ids(client: TestClient, q: str) -> set[str]:
+    r = client.get("/v1/search", params={"q": q, "limit": 100})
+    assert r.status_code == 200, r.text
+    return {item["id"] for item in r.json()["items"]}
+
+
+@pytest.fixture(params=["tantivy", "whoosh"])
+def app(request: pytest.FixtureRequest, make_client: AppFactory, tmp_path: Path) -> Iterator[TestClient]:
+    """The app with a real embedded index and content replaced by a ``FakeSource``."""
+    with make_client(search_url=f"{request.param}://{tmp_path / 'index'}") as client:
+        source = FakeSource()
+        client.app.state.documents = source  # type: ignore[attr-defined]
+        call(client, client.app.state.search.set_vocabulary, source.terms)  # type: ignore[attr-defined]
+        yield client
+
+
+def state(client: TestClient) -> tuple[SearchIndex, FakeSource]:
+    return client.app.state.search, client.app.state.documents  # type: ignore[attr-defined]
+
+
+def test_drained_changes_are_searchable(app: TestClient) -> None:
+    index, source = state(app)
+    source.put(diary("a", POSTS["eyelid"]))
+    call(app, services.enqueue, [("diary", "a")])
+
+    assert call(app, services.drain, index, source) == 1
+
+    assert search_ids(app, "双眼皮") == {"a"}
+    assert call(app, OutboxEntry.filter(done=False).count) == 0
+
+
+def test_a_key_whose_document_is_gone_is_deleted(app: TestClient) -> None:
+    index, source = state(app)
+    source.put(diary("a", POSTS["eyelid"]))
+    call(app, services.enqueue, [("diary", "a")])
+    call(app, services.drain, index, source)
+
+    source.take_down(("diary", "a"))
+    call(app, services.enqueue, [("diary", "a")])
+    call(app, services.drain, index, source)
+
+    assert search_ids(app, "双眼皮") == set()
+
+
+def test_replaying_the_outbox_converges(app: TestClient) -> None:
+    index, source = state(app)
+    source.put(diary("a", POSTS["eyelid"]), diary("b", POSTS["rf"]))
+    call(app, services.enqueue, [("diary", "a"), ("diary", "b"), ("diary", "a")])
+    call(app, services.drain, index, source)
+
+    # As after a crash between writing the index and marking the rows done:
+    call(app, OutboxEntry.all().update, done=False)
+    call(app, services.drain, index, source)
+
+    assert search_ids(app, "双眼皮") == {"a"}
+    assert search_ids(app, "热玛吉") == {"b"}
+
+
+class FailingOnce:
+    """An index whose first write fails, as a crash in the middle of a drain would."""
+
+    def __init__(self, inner: SearchIndex) -> None:
+        self.inner = inner
+        self.failed = False
+
+    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise OSError("disk full")
+        await self.inner.apply(docs, deletes)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_failed_drain_leaves_its_rows_for_the_next_round(app: TestClient) -> None:
+    index, source = state(app)
+    source.put(diary("a", POSTS["eyelid"]))
+    call(app, services.enqueue, [("diary", "a")])
+    flaky = FailingOnce(index)
+
+    with pytest.raises(OSError):
+        call(app, services.drain, flaky, source)
+    assert call(app, OutboxEntry.filter(done=False).count) == 1
+    call(app, services.drain, flaky, source)
+
+    assert search_ids(app, "双眼皮") == {"a"}
+
+
+def test_the_vocabulary_key_reloads_names_and_aliases(app: TestClient) -> None:
+    from search.interfaces import Term
+
+    index, source = state(app)
+    source.put(diary("a", "做了超声刀，下颌线清楚了"))
+    call(app, services.enqueue, [("diary", "a")])
+    call(app, services.drain, index, source)
+    assert search_ids(app, "Ulthera") == set()
+
+    source.terms.append(Term("超声刀", "procedure", ("Ulthera",)))
+    call(app, services.enqueue, [services.VOCABULARY])
+    call(app, services.drain, index, source)
+
+    assert search_ids(app, "Ulthera") == {"a"}
+    r = app.get("/v1/search/suggest", params={"q": "chaosheng"})
+    assert r.json()["items"] == [{"text": "超声刀", "type": "procedure"}]
+
+
+def test_run_indexer_once_drains_everything(app: TestClient) -> None:
+    index, source = state(app)
+    for i in range(7):
+        source.put(diary(f"d{i}", POSTS["eyelid"]))
+    call(app, services.enqueue, [("diary", f"d{i}") for i in range(7)])
+
+    async def small_batches() -> None:
+        while await services.drain(index, source, batch=3):
+            pass
+
+    call(app, small_batches)
+    call(app, services.run_indexer, index, source, app.app.state.settings, once=True)  # type: ignore[attr-defined]
+
+    assert len(search_ids(app, "双眼皮")) == 7
+
+
+def test_reindex_rebuilds_and_replays_changes_made_meanwhile(app: TestClient) -> None:
+    index, source = state(app)
+    call(app, index.upsert, [diary("stale", POSTS["eyelid"])])  # in the index, no longer in the database
+    source.put(diary("a", POSTS["eyelid_tw"]), diary("b", POSTS["filler"]))
+
+    class ChangingDuringRebuild(FakeSource):
+        async def everything(self, batch: int = 500) -> AsyncIterator[list[Document]]:
+            async for docs in source.everything(batch):
+                yield docs
+            # An author edits "b" after it was read: content writes it and its outbox row, and
+            # the app's indexer drains it into the old index before the swap.
+            source.put(diary("b", POSTS["rf"]))
+            await services.enqueue([("diary", "b")])
+            await services.drain(index, source)
+
+    changing = ChangingDuringRebuild(source.docs, source.terms)
+    count = call(app, services.reindex, index, changing, app.app.state.settings, progress=False)  # type: ignore[attr-defined]
+    call(app, services.drain, index, source)
+
+    assert count == 2
+    assert search_ids(app, "双眼皮") == {"a"}
+    assert search_ids(app, "玻尿酸") == set()
+    assert search_ids(app, "热玛吉") == {"b"}
+
+
+def test_published_content_is_findable_within_two_seconds(make_client: AppFactory, tmp_path: Path) -> None:
+    with make_client(search_url=f"tantivy://{tmp_path / 'index'}", background=True, indexer_seconds=0.05,
+                     scheduler_seconds=3600.0) as client:
+        source = FakeSource()
+        client.app.state.documents = source  # type: ignore[attr-defined]
+        source.put(diary("a", POSTS["thermage"]))
+        call(client, services.enqueue, [("diary", "a")])
+
+        deadline = time.monotonic() + 2.0
+        while search_ids(client, "Thermage") != {"a"} and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+        assert search_ids(client, "Thermage") == {"a"}
+
+
+def test_purge_keeps_recent_done_rows(app: TestClient) -> None:
+    index, source = state(app)
+    call(app, services.enqueue, [("diary", "x")])
+    call(app, services.drain, index, source)
+
+    assert call(app, OutboxEntry.filter(done=True).count) == 1
