@@ -1,0 +1,3 @@
+"""diaries."""
+
+from __future__ import annotations

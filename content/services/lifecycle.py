@@ -1,0 +1,212 @@
+"""The life of any post, whatever its type: status changes, author deletion, privacy tools, counts.
+
+These work on every type registered in ``content.visibility.KINDS``. Areas use:
+
+- ``await delete_by_author(state, "question", obj)``: the author's DELETE (soft: status ``deleted``).
+- ``await set_status(state, type, id, status, case_id=, reason=)``: moderation's hide/remove/restore.
+- ``await published(state, type, obj, text)``: after a create or an edit (screening).
+- ``await refresh_search(state, keys)``: bring index entries up to date *now* (used after removals).
+
+Every status change runs in one transaction: the row, the counters and ratings (``Kind.on_publicity``)
+and the search outbox; then, once committed, media serving follows the status and the index entries
+are deleted or rewritten synchronously, so removed content is not findable when the call returns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from tortoise.transactions import in_transaction
+
+import search.services
+from content.interfaces import Published
+from content.visibility import KINDS, Kind, kind, parse_id, registered
+from meiji.clock import now
+from meiji.web.problems import not_found
+from search.interfaces import DocKey
+
+TargetType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki"]
+Status = Literal["published", "hidden", "removed", "deleted"]
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """A piece of content as moderation sees it, real author included (never shown to the public)."""
+
+    type: str
+    id: str
+    author_id: int | None
+    anonymous: bool
+    status: str
+    title: str
+    preview: str
+    path: str
+    media_ids: list[str] = field(default_factory=list)
+    case_id: str | None = None
+
+
+async def _info(k: Kind, obj: Any) -> TargetInfo:
+    return TargetInfo(type=k.type, id=str(obj.id), author_id=obj.author_id, anonymous=obj.anonymous,
+                      status=obj.status, title=k.title(obj), preview=k.preview(obj)[:280], path=k.url(obj),
+                      media_ids=await k.media_of(obj), case_id=obj.case_id)
+
+
+async def find_target(target_type: str, target_id: str) -> TargetInfo | None:
+    """The content behind a (type, id), whatever its status; None when there is none."""
+    k = KINDS.get(target_type)
+    key = parse_id(target_id)
+    if k is None or key is None:
+        return None
+    obj = await k.model.get_or_none(id=key)
+    return await _info(k, obj) if obj is not None else None
+
+
+# API paths of each type, matched against a URL's path (any host: the web app and the API share ids).
+_PATHS = [
+    (re.compile(r"^/(?:v1/)?diaries/(\d+)/?$"), "diary"),
+    (re.compile(r"^/(?:v1/)?diary-entries/(\d+)/?$"), "diary_entry"),
+    (re.compile(r"^/(?:v1/)?reviews/(\d+)/?$"), "review"),
+    (re.compile(r"^/(?:v1/)?questions/(\d+)/?$"), "question"),
+    (re.compile(r"^/(?:v1/)?answers/(\d+)/?$"), "answer"),
+    (re.compile(r"^/(?:v1/)?comments/(\d+)/?$"), "comment"),
+    (re.compile(r"^/(?:v1/)?wiki/([^/?#]+)/?$"), "wiki"),
+]
+
+
+async def resolve_url(url: str) -> tuple[str, str] | None:
+    """(type, id) for a URL or API path of our content (``https://host/v1/diaries/12``), else None."""
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return None
+    for pattern, type_ in _PATHS:
+        match = pattern.match(path)
+        if match is None or type_ not in KINDS:
+            continue
+        value = match.group(1)
+        if type_ == "wiki":
+            # Wiki pages are addressed by slug; the registry's model finds the page's id.
+            page = await KINDS["wiki"].model.get_or_none(slug=value)
+            return ("wiki", str(page.pk)) if page is not None else None
+        return (type_, value) if parse_id(value) is not None else None
+    return None
+
+
+async def refresh_search(state: Any, keys: list[DocKey]) -> None:
+    """Rewrite or delete these index entries now, from the database (the outbox does it again later)."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return
+    current = await state.documents.load(keys)
+    gone = [key for key, doc in current.items() if doc is None]
+    fresh = [doc for doc in current.values() if doc is not None]
+    if gone:
+        await state.search.delete(gone)
+    if fresh:
+        await state.search.upsert(fresh)
+
+
+async def change_status(state: Any, k: Kind, obj: Any, status: Status, *, case_id: str | None = None,
+                        reason: str | None = None) -> Any:
+    """The one status transition: row, counters, outbox in a transaction; then media and search."""
+    if obj.status == "deleted":
+        # The author's deletion is final: moderation cannot bring a deleted post back.
+        return obj
+    was_public = obj.status == "published"
+    is_public = status == "published"
+    async with in_transaction():
+        changes: dict[str, Any] = {"status": status, "updated_at": now()}
+        if status in ("removed", "hidden"):
+            changes.update(case_id=case_id, status_reason=reason)
+        elif status == "published":
+            changes.update(case_id=None, status_reason=None)
+        await k.model.filter(id=obj.id).update(**changes)
+        for name, value in changes.items():
+            setattr(obj, name, value)
+        if was_public != is_public and k.on_publicity is not None:
+            await k.on_publicity(obj, is_public)
+        keys = await k.docs_of(obj)
+        if keys:
+            await search.services.enqueue(keys)
+    holders = await k.holders_of(obj)
+    for holder in holders:
+        if status == "deleted":
+            await state.media.release(holder)
+        else:
+            await state.media.set_visible(holder, is_public)
+    await refresh_search(state, keys)
+    return obj
+
+
+async def set_status(state: Any, target_type: str, target_id: str, status: Status, *,
+                     case_id: str | None = None, reason: str | None = None) -> TargetInfo:
+    """Hide, remove or restore content; leaves search and media serving at once when not published."""
+    k = kind(target_type)
+    key = parse_id(target_id)
+    obj = await k.model.get_or_none(id=key) if key is not None else None
+    if obj is None:
+        raise not_found(k.noun)
+    obj = await change_status(state, k, obj, status, case_id=case_id, reason=reason)
+    return await _info(k, obj)
+
+
+async def delete_by_author(state: Any, target_type: str, obj: Any) -> None:
+    """The author deletes a post: 404 to everyone at once, media released, gone from search."""
+    await change_status(state, kind(target_type), obj, "deleted")
+
+
+async def published(state: Any, target_type: str, obj: Any, text: str) -> None:
+    """After a create or an edit: hand the post to screening (advertising, contact details)."""
+    if obj.author_id is not None:
+        await state.screener.screen(Published(target_type, str(obj.id), obj.author_id, text))
+
+
+async def public_counts(author_id: int) -> dict[str, int]:
+    """Published, non-anonymous posts of an author, by kind (anonymous posts are never counted)."""
+    counts: dict[str, int] = {}
+    for k in registered():
+        if k.count_as:
+            counts[k.count_as] = await k.model.filter(author_id=author_id, status="published",
+                                                      anonymous=False).count()
+    return counts
+
+
+async def export_author(state: Any, author_id: int) -> dict[str, Any]:
+    """Everything content holds of an author, anonymous posts included (the data export)."""
+    out: dict[str, Any] = {}
+    for k in registered():
+        items = []
+        rows: list[Any] = await k.model.filter(author_id=author_id).order_by("id")
+        for obj in rows:
+            item: dict[str, Any] = {"id": str(obj.id), "status": obj.status, "anonymous": obj.anonymous,
+                                    "created_at": obj.created_at, "updated_at": obj.updated_at,
+                                    "title": k.title(obj), "text": k.preview(obj), "path": k.url(obj)}
+            if k.export is not None:
+                item.update(await k.export(obj))
+            items.append(item)
+        out[k.type] = items
+    for name, exporter in EXPORTERS.items():
+        out[name] = await exporter(author_id)
+    return out
+
+
+async def erase_author(state: Any, author_id: int, mode: Literal["delete", "anonymize"]) -> None:
+    """Account deletion: delete every post of the author, or keep them with the author removed for good."""
+    for k in registered():
+        rows = await k.model.filter(author_id=author_id)
+        if mode == "delete":
+            for obj in rows:
+                await change_status(state, k, obj, "deleted")
+        else:
+            # Kept, but no longer anyone's: author null to everyone, never "is_mine" again.
+            await k.model.filter(author_id=author_id).update(author_id=None, anonymous=True)
+    for eraser in ERASERS:
+        await eraser(state, author_id, mode)
+
+
+# Areas with author data outside posts (likes, votes, wiki revisions) plug in here.
+EXPORTERS: dict[str, Any] = {}
+ERASERS: list[Any] = []

@@ -1,0 +1,3 @@
+"""reference."""
+
+from __future__ import annotations

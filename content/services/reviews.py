@@ -1,0 +1,3 @@
+"""reviews."""
+
+from __future__ import annotations

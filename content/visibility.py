@@ -1,0 +1,261 @@
+"""Who may see a post, and how its author is shown: the ONE place status and anonymity are enforced.
+
+Every read path of every content type goes through these helpers:
+
+- ``visible_or_raise(obj, principal, "diary")``: the object if the caller may see it, else
+  404 (``hidden`` to others, ``deleted`` to everyone, unknown) or 451 ``{case_id, reason}``
+  (``removed``, to everyone but moderators and the author). ``await get_visible(Model, id, principal,
+  "diary")`` fetches and checks in one go (a non-numeric id is a 404, not a 422).
+- ``listed(qs, principal, author_id)``: the queryset filter for every list. Only ``published`` rows;
+  ``author_id`` filters leave out anonymous posts unless the caller *is* that author (who then also
+  sees their own hidden and removed posts).
+- ``await authors_for(state, objs, principal)`` then ``author_fields(obj, principal, views)`` →
+  ``{"author": {id, handle, avatar} | None, "is_mine": bool, "anonymous": bool}``. One batched
+  ``state.authors.views(ids)`` call per response; anonymous authors are never looked up for others.
+- ``post_etag(type, obj)``: the ETag (a hash of type, id and version: no author, no time).
+
+The registry ``KINDS`` maps each target type (diary, diary_entry, review, question, answer, comment,
+wiki) to its model and hooks, so moderation, likes, comments, privacy tools and search act on any
+type generically: ``register(Kind(...))`` at import of the area's services module. ``kind("diary")``
+raises 404 for unknown types. ``await bump(type, id, like_count=1)`` changes counters atomically (and
+the stored ``popularity`` where the model has one).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, cast
+
+from tortoise.expressions import F
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from content.interfaces import AuthorView
+from meiji.web.auth import Principal
+from meiji.web.etags import etag
+from meiji.web.problems import Problem, not_found
+from search.interfaces import DOC_TYPES, DocKey
+
+PUBLIC = "published"
+
+
+class Post(Protocol):
+    """What these helpers read of a row: ``content.models._base.Post`` has all of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def author_id(self) -> int | None: ...
+    @property
+    def anonymous(self) -> bool: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def case_id(self) -> str | None: ...
+    @property
+    def status_reason(self) -> str | None: ...
+    @property
+    def version(self) -> int: ...
+
+
+P = TypeVar("P", bound=Model)
+
+
+# --- reading one object ------------------------------------------------------------------------
+
+def is_mine(obj: Post, principal: Principal | None) -> bool:
+    return principal is not None and obj.author_id is not None and obj.author_id == principal.id
+
+
+def can_see(obj: Post, principal: Principal | None) -> bool:
+    """Whether the caller may read ``obj`` at all (moderators see hidden and removed, never deleted)."""
+    if obj.status == PUBLIC:
+        return True
+    if obj.status == "deleted":
+        return False
+    return is_mine(obj, principal) or (principal is not None and principal.is_moderator)
+
+
+def visible_or_raise(obj: P | None, principal: Principal | None, what: str = "resource") -> P:
+    """``obj`` when the caller may read it; 404 or 451 ``{case_id, reason}`` otherwise."""
+    if obj is None:
+        raise not_found(what)
+    post = cast(Post, obj)
+    if can_see(post, principal):
+        return obj
+    if post.status == "removed":
+        raise Problem(451, "This content was removed after a legal notice or a moderation decision.",
+                      extra={"case_id": post.case_id, "reason": post.status_reason})
+    raise not_found(what)
+
+
+def parse_id(value: object) -> int | None:
+    """An object id from a path or body (ids are opaque strings holding integers); None if malformed."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 < value < 2**31 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        number = int(value)
+        return number if number > 0 else None
+    return None
+
+
+async def get_visible(model: type[P], object_id: object, principal: Principal | None, what: str) -> P:
+    """Fetch by id and check visibility: the object, or 404 / 451."""
+    key = parse_id(object_id)
+    obj = await model.get_or_none(id=key) if key is not None else None
+    return visible_or_raise(obj, principal, what)
+
+
+def own_or_raise(obj: P, principal: Principal, what: str = "resource") -> P:
+    """For author-only actions (edit, delete): 404 when not visible, 403 when visible but not theirs."""
+    visible_or_raise(obj, principal, what)
+    post = cast(Post, obj)
+    if not is_mine(post, principal):
+        raise Problem(403, f"Only the author can change this {what}.")
+    if post.status == "removed":
+        raise Problem(451, "This content was removed; it can no longer be edited.",
+                      extra={"case_id": post.case_id, "reason": post.status_reason})
+    return obj
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+def listed(qs: QuerySet[P], principal: Principal | None, author_id: str | None = None) -> QuerySet[P]:
+    """The rows a list may show. With ``author_id``: that author's public, non-anonymous posts, or
+    all their live posts (anonymous, hidden, removed too) when the caller is that author."""
+    if author_id is None:
+        return qs.filter(status=PUBLIC)
+    key = parse_id(author_id)
+    if key is None:
+        return qs.filter(id=-1)
+    if principal is not None and principal.id == key:
+        return qs.filter(author_id=key, status__in=(PUBLIC, "hidden", "removed"))
+    return qs.filter(author_id=key, status=PUBLIC, anonymous=False)
+
+
+# --- authors -----------------------------------------------------------------------------------
+
+def shown_author_id(obj: Post, principal: Principal | None) -> int | None:
+    """The author id the caller may learn: none for anonymous posts unless the caller wrote them."""
+    if obj.author_id is None:
+        return None
+    if obj.anonymous and not is_mine(obj, principal):
+        return None
+    return obj.author_id
+
+
+async def authors_for(state: Any, objs: Iterable[Post], principal: Principal | None) -> dict[int, AuthorView]:
+    """One batched lookup of the authors the caller may see for ``objs``."""
+    ids = {i for i in (shown_author_id(o, principal) for o in objs) if i is not None}
+    if not ids:
+        return {}
+    views: dict[int, AuthorView] = await state.authors.views(sorted(ids))
+    return views
+
+
+def author_fields(obj: Post, principal: Principal | None, views: dict[int, AuthorView]) -> dict[str, Any]:
+    """``author`` (or null), ``is_mine`` and ``anonymous``, as every serializer must emit them."""
+    shown = shown_author_id(obj, principal)
+    view = views.get(shown) if shown is not None else None
+    return {"author": view.as_json() if view else None, "is_mine": is_mine(obj, principal),
+            "anonymous": obj.anonymous}
+
+
+def post_etag(type_: str, obj: Post) -> str:
+    return etag(type_, obj.id, obj.version)
+
+
+# --- the registry of target types --------------------------------------------------------------
+
+def _no_text(obj: Any) -> str:
+    return str(getattr(obj, "text", "") or "")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A content type as moderation, likes, comments, search and the privacy tools see it.
+
+    - ``path``: the API path of one object, with ``{id}``.
+    - ``title`` / ``preview``: plain text for moderators' queue and the export.
+    - ``documents``: the search documents that contain the object (an entry lives in its diary's).
+    - ``holders``: media holders whose serving follows the object's status (a diary's includes
+      its entries'). ``media_ids``: its own media ids (for moderation).
+    - ``on_publicity(obj, public)``: called inside the transaction whenever the object enters
+      (True) or leaves (False) the public, to keep counters and ratings exact.
+    - ``count_as``: the key of ``public_counts`` (profile), or None for types not counted.
+    - ``export``: extra fields for the data export.
+    """
+
+    type: str
+    model: builtins.type[Model]
+    path: str
+    what: str = ""
+    title: Callable[[Any], str] = lambda obj: ""
+    preview: Callable[[Any], str] = _no_text
+    documents: Callable[[Any], Awaitable[list[DocKey]]] | None = None
+    holders: Callable[[Any], Awaitable[list[str]]] | None = None
+    media_ids: Callable[[Any], Awaitable[list[str]]] | None = None
+    on_publicity: Callable[[Any, bool], Awaitable[None]] | None = None
+    count_as: str | None = None
+    export: Callable[[Any], Awaitable[dict[str, Any]]] | None = None
+    popularity: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def noun(self) -> str:
+        return self.what or self.type.replace("_", " ")
+
+    async def docs_of(self, obj: Any) -> list[DocKey]:
+        if self.documents is not None:
+            return await self.documents(obj)
+        return [(self.type, str(obj.id))] if self.type in DOC_TYPES else []
+
+    async def holders_of(self, obj: Any) -> list[str]:
+        if self.holders is not None:
+            return await self.holders(obj)
+        return [f"{self.type}:{obj.id}"]
+
+    async def media_of(self, obj: Any) -> list[str]:
+        return await self.media_ids(obj) if self.media_ids is not None else []
+
+    def url(self, obj: Any) -> str:
+        return self.path.replace("{id}", str(obj.id))
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind_: Kind) -> Kind:
+    """Make a content type known to moderation, likes, comments, search and the privacy tools."""
+    KINDS[kind_.type] = kind_
+    return kind_
+
+
+def kind(type_: str) -> Kind:
+    """The registered type; 404 for an unknown one (a ``target_type`` in a body gets 422 from its schema)."""
+    found = KINDS.get(type_)
+    if found is None:
+        raise not_found("content type")
+    return found
+
+
+async def target(type_: str, object_id: object, principal: Principal | None) -> tuple[Kind, Any]:
+    """Any registered object the caller may see (for comments, likes): its kind and row, or 404/451."""
+    k = kind(type_)
+    return k, await get_visible(k.model, object_id, principal, k.noun)
+
+
+async def bump(type_: str, object_id: int, **deltas: int) -> None:
+    """Atomically add to counters (``like_count=1``, ``comment_count=-1``) and the stored popularity."""
+    k = kind(type_)
+    changes: dict[str, Any] = {name: F(name) + delta for name, delta in deltas.items() if delta}
+    score = sum(k.popularity.get(name, 0.0) * delta for name, delta in deltas.items())
+    if score and "popularity" in k.model._meta.fields_map:
+        changes["popularity"] = F("popularity") + score
+    if changes:
+        await k.model.filter(id=object_id).update(**changes)
+
+
+def registered() -> Sequence[Kind]:
+    return list(KINDS.values())
