@@ -79,16 +79,22 @@ class S3Storage:
     async def get(self, key: str) -> bytes:
         async with self._client() as s3:
             response = await s3.get_object(Bucket=self.bucket, Key=self._key(key))
-            async with response["Body"] as body:
+            body = response["Body"]
+            try:
                 data: bytes = await body.read()
-                return data
+            finally:
+                body.close()
+            return data
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
         async with self._client() as s3:
             response = await s3.get_object(Bucket=self.bucket, Key=self._key(key))
-            async with response["Body"] as body:
-                while chunk := await body.read(64 * 1024):
+            body = response["Body"]
+            try:
+                async for chunk in body.iter_chunks(64 * 1024):
                     yield chunk
+            finally:
+                body.close()
 
     async def delete(self, key: str) -> None:
         self._presigned.pop(key, None)

@@ -131,7 +131,7 @@ def seaweedfs_server() -> Iterator[S3Server]:
                              f"-filer.port={ports['filer']}", f"-filer.port.grpc={ports['filer.grpc']}",
                              "-filer", "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={ports['s3.grpc']}",
                              "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
-                             "-volume.max=5", "-master.volumeSizeLimitMB=64"],
+                             "-volume.max=50", "-master.volumeSizeLimitMB=32"],
                             stdout=log, stderr=subprocess.STDOUT, cwd=root)
     try:
         try:
@@ -154,8 +154,9 @@ def seaweedfs_server() -> Iterator[S3Server]:
     finally:
         proc.terminate()
         try:
-            proc.wait(15)
+            proc.wait(1)
         except subprocess.TimeoutExpired:
+            # Its graceful stop waits on the filer for many seconds; the data is thrown away anyway.
             proc.kill()
             proc.wait(5)
         log.close()

@@ -62,6 +62,17 @@ def seaweed() -> Iterator[S3Server]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def seaweed_bucket(seaweed: S3Server) -> str:
+    """One bucket for the session: SeaweedFS gives each bucket its own volumes, so tests share one
+    and keep apart by key prefix."""
+    return make_bucket(seaweed.endpoint, SEAWEED_KEY)
+
+
+def fresh_prefix() -> str:
+    return f"t{next(_buckets)}-{int(time.time() * 1000) % 100000}"
+
+
 @dataclass
 class Backend:
     name: str
