@@ -96,7 +96,7 @@ def build_index(settings: Settings) -> SearchIndex:
 
         whoosh: SearchIndex = WhooshIndex(_path(settings.search_url))
         return whoosh
-    if scheme == "postgres":
+    if scheme == "postgres" or settings.search_url == "postgres":
         if settings.database_url.startswith("sqlite"):
             raise ValueError("MEIJI_SEARCH_URL=postgres needs MEIJI_DATABASE_URL to be PostgreSQL")
         from search.postgres_index import PostgresIndex

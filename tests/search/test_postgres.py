@@ -1,0 +1,142 @@
+"""The PostgreSQL backend (``MEIJI_SEARCH_URL=postgres``) on the throwaway cluster."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from meiji.settings import Settings
+from search import services
+from search._fold import fold
+from search.interfaces import Document, Query, SearchIndex
+from search.postgres_index import PostgresIndex
+from tests.conftest import base_settings, fresh_pg_url
+from tests.search.conftest import BASE, POSTS, VOCABULARY, FakeSource, corpus_documents, post_documents
+from tests.servers import Postgres
+
+pytestmark = pytest.mark.postgres
+
+SAMPLE = 3000
+
+
+def call(client: TestClient, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    portal = client.portal
+    assert portal is not None
+    return portal.call(lambda: fn(*args, **kwargs))
+
+
+@pytest.fixture
+def pg_app(pg: Postgres, pg_template: str, tmp_path: Path) -> Iterator[TestClient]:
+    from meiji.app import create_app
+
+    settings = base_settings(tmp_path, database_url=fresh_pg_url(pg, pg_template), search_url="postgres")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert isinstance(client.app.state.search, PostgresIndex)  # type: ignore[attr-defined]
+        call(client, client.app.state.search.set_vocabulary, VOCABULARY)  # type: ignore[attr-defined]
+        yield client
+
+
+def index_of(client: TestClient) -> SearchIndex:
+    index: SearchIndex = client.app.state.search  # type: ignore[attr-defined]
+    return index
+
+
+def ids(client: TestClient, text: str, **options: Any) -> set[str]:
+    options.setdefault("limit", 10_000)
+    results = call(client, index_of(client).search, Query(text, **options))
+    return {h.id for h in results.hits}
+
+
+def test_relevance_on_real_reviews(pg_app: TestClient) -> None:
+    docs = corpus_documents(SAMPLE) + post_documents()
+
+    async def batches() -> AsyncIterator[list[Document]]:
+        for start in range(0, len(docs), 1000):
+            yield docs[start:start + 1000]
+
+    assert call(pg_app, index_of(pg_app).rebuild, batches()) == len(docs)
+
+    assert ids(pg_app, "质量") == {d.id for d in docs if "质量" in fold(d.text)}
+    rng = random.Random(5)
+    hits = 0
+    for doc in rng.sample([d for d in docs if len(d.text) >= 4], 200):
+        size = rng.randint(2, 4)
+        start = rng.randrange(len(doc.text) - size + 1)
+        hits += doc.id in ids(pg_app, doc.text[start:start + size])
+    assert hits / 200 >= 0.95
+    assert {"thermage", "rf", "fullwidth"} <= ids(pg_app, "热玛吉")
+    assert "eyelid" in ids(pg_app, "雙眼皮")
+    found = ids(pg_app, "玻尿酸")
+    assert "filler" in found and "uric" not in found
+    assert ids(pg_app, "肿") == {d.id for d in docs if "肿" in fold(d.text)}
+    for text in ['"质量" OR 1=1', "'; DROP TABLE search_document; --", "😀", "\\", "*:", "!(", "质量 <-> 价格"]:
+        call(pg_app, index_of(pg_app).search, Query(text, limit=3))
+    assert ids(pg_app, "价格和质量都") == ({d.id for d in docs if "质量" in fold(d.text)}
+                                         & {d.id for d in docs if "价格" in fold(d.text)})
+
+
+def test_http_search_writes_deletes_and_pages(pg_app: TestClient) -> None:
+    index = index_of(pg_app)
+    docs = [Document("review", f"p{i}", "", POSTS["eyelid"], BASE + timedelta(hours=i), procedure="双眼皮",
+                     clinic_id=str(i % 2), popularity=float(i)) for i in range(25)]
+    call(pg_app, index.upsert, docs)
+
+    seen: list[str] = []
+    params: dict[str, Any] = {"q": "拆线", "limit": 10}
+    while True:
+        body = pg_app.get("/v1/search", params=params).json()
+        seen.extend(i["id"] for i in body["items"])
+        assert body["total"] == 25
+        if not body["next_cursor"]:
+            break
+        params["cursor"] = body["next_cursor"]
+    assert len(set(seen)) == 25
+    assert seen[0] == "p24"  # equal text: the most popular first
+
+    recent = pg_app.get("/v1/search", params={"q": "拆线", "sort": "recent", "clinic_id": "1"}).json()["items"]
+    assert [i["id"] for i in recent][:3] == ["p23", "p21", "p19"]
+    assert "<em>拆线</em>" in recent[0]["snippet"]
+
+    call(pg_app, index.delete, [("review", "p24")])
+    assert "p24" not in ids(pg_app, "拆线")
+    assert pg_app.get("/v1/search", params={"q": "拆线", "type": "wiki"}).json()["total"] == 0
+
+
+def test_outbox_and_reindex(pg_app: TestClient) -> None:
+    index = index_of(pg_app)
+    source = FakeSource()
+    source.put(Document("diary", "a", "日记", POSTS["eyelid_tw"], BASE))
+    call(pg_app, index.upsert, [Document("diary", "stale", "日记", POSTS["eyelid"], BASE)])
+    settings: Settings = pg_app.app.state.settings  # type: ignore[attr-defined]
+
+    assert call(pg_app, services.reindex, index, source, settings, progress=False) == 1
+    assert ids(pg_app, "双眼皮") == {"a"}
+
+    source.put(Document("diary", "b", "日记", POSTS["thermage"], BASE))
+    call(pg_app, services.enqueue, [("diary", "b")])
+    call(pg_app, services.run_indexer, index, source, settings, once=True)
+    assert ids(pg_app, "射频紧肤") == {"b"}
+
+
+def test_every_process_follows_the_shared_vocabulary(pg_app: TestClient) -> None:
+    from search.interfaces import Term
+
+    other = PostgresIndex()  # another app process on the same database
+    call(pg_app, index_of(pg_app).upsert, [Document("diary", "a", "日记", "做了超声刀，下颌线清楚了", BASE)])
+
+    call(pg_app, index_of(pg_app).set_vocabulary, [*VOCABULARY, Term("超声刀", "procedure", ("Ulthera",))])
+
+    other_found = call(pg_app, other.search, Query("Ulthera"))
+    assert [h.id for h in other_found.hits] == ["a"]
+    assert [s.text for s in call(pg_app, other.suggest, "csd")] == ["超声刀"]
+
+
+def test_postgres_search_needs_a_postgres_database() -> None:
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        services.build_index(Settings(database_url="sqlite:///tmp/x.sqlite3", search_url="postgres"))
