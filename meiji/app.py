@@ -22,7 +22,7 @@ import moderation.services
 import search.routes
 import search.services
 from content.documents import ContentDocuments
-from meiji import __version__, db
+from meiji import __version__, db, privacy
 from meiji import settings as settings_module
 from meiji.accounts import routes as account_routes
 from meiji.accounts import services as account_services
@@ -83,7 +83,7 @@ def endpoints_of(routes: Iterable[BaseRoute]) -> list[Endpoint]:
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*ops.routes, *account_routes.routes, *content.routes.routes, *media.routes.routes,
+    return [*ops.routes, *account_routes.routes, *privacy.routes, *content.routes.routes, *media.routes.routes,
             *search.routes.routes, *moderation.routes.routes]
 
 

@@ -1,0 +1,76 @@
+"""The member's own data: everything we hold about them (export), and leaving for good (deletion).
+
+This is the one place that asks every room about one account, so it lives in the composition root.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Literal
+
+from starlette.responses import Response
+from tortoise.transactions import in_transaction
+
+import content.services
+import moderation.services
+from meiji.accounts import services as account_services
+from meiji.accounts.models import Account, Session
+from meiji.accounts.routes import me_json
+from meiji.accounts.schemas import DeleteMeIn
+from meiji.clock import now
+from meiji.web.endpoints import Api, Call, json_response
+from meiji.web.problems import Problem
+
+api = Api("privacy")
+
+
+async def export(call: Call[Any, Any], account: Account) -> dict[str, Any]:
+    state = call.state
+    media = await state.media.owned(account.id)
+    return {
+        "exported_at": now(),
+        "account": await me_json(call, account),
+        "content": await content.services.export_author(state, account.id),
+        "media": [view.as_json() for view in media],
+        "moderation": await moderation.services.export_account(account.id),
+        "sessions": await Session.filter(account_id=account.id).count(),
+    }
+
+
+async def erase(state: Any, account: Account, mode: Literal["delete", "anonymize"]) -> None:
+    """Delete the account; its posts are deleted or kept with the author removed for good."""
+    await content.services.erase_author(state, account.id, mode)
+    if mode == "delete":
+        await state.media.erase_owner(account.id)
+    else:
+        await state.media.release(f"avatar:{account.id}")
+    await moderation.services.forget_account(account.id)
+    async with in_transaction():
+        await Session.filter(account_id=account.id).delete()
+        # The row stays so ids elsewhere keep meaning; nothing personal stays in it.
+        await Account.filter(id=account.id).update(
+            status="deleted", handle=f"deleted-{account.id}-{secrets.token_hex(4)}", password_hash="",
+            bio="", birth_date=None, avatar_media_id=None, guardian_consent=False)
+
+
+@api.route("GET", "/v1/me/export", auth="member")
+async def get_export(call: Call[None, None]) -> Response:
+    """Everything the service holds about me, anonymous posts included, as one JSON document."""
+    account = await account_services.get_account(call.member.id)
+    data = await export(call, account)
+    return json_response(data, headers={"Content-Disposition": 'attachment; filename="meiji-export.json"',
+                                        "Cache-Control": "no-store"})
+
+
+@api.route("DELETE", "/v1/me", body=DeleteMeIn, status=204, auth="member", errors=(403,))
+async def delete_me(call: Call[DeleteMeIn, None]) -> Response:
+    """Delete my account: sessions end, sign-in fails, my profile answers 404."""
+    account = await account_services.get_account(call.member.id)
+    if not await account_services.password_matches(account.password_hash, call.body.password):
+        raise Problem(403, "The password does not match.", errors=[{"field": "password",
+                                                                    "message": "does not match"}])
+    await erase(call.state, account, call.body.content)
+    return Response(status_code=204)
+
+
+routes = api.routes
