@@ -92,49 +92,74 @@ def effective_status(item: QueueItem, moment: datetime) -> str:
     return item.status
 
 
-async def reasons_of(item: QueueItem) -> tuple[dict[str, int], int]:
-    """``{reason: count}`` over the item's reports, its notice's type and its counter-notices."""
-    reports = await Report.filter(item_id=item.id).values_list("reason", flat=True)
-    counts: Counter[str] = Counter(str(r) for r in reports)
-    if item.case_id:
-        notice_type = await Notice.filter(id=item.case_id).values_list("notice_type", flat=True)
-        counts.update(str(t) for t in notice_type)
-        if item.kind == "counter_notice":
-            counts["counter_notice"] += await CounterNotice.filter(notice_id=item.case_id).count()
-    return dict(counts), len(reports)
+async def _facts(items: list[QueueItem]) -> dict[int, tuple[dict[str, int], int]]:
+    """``({reason: count}, report_count)`` per item, over its reports, its notice type and counter-notices.
+
+    Three queries for a whole page, whatever its length.
+    """
+    ids = [item.id for item in items]
+    case_ids = list({item.case_id for item in items if item.case_id})
+    counts: dict[int, Counter[str]] = {i: Counter() for i in ids}
+    reports: Counter[int] = Counter()
+    for item_id, reason in await Report.filter(item_id__in=ids).values_list("item_id", "reason"):
+        counts[int(item_id)][str(reason)] += 1
+        reports[int(item_id)] += 1
+    types: dict[str, str] = {}
+    counters: Counter[str] = Counter()
+    if case_ids:
+        types = {str(k): str(v) for k, v in await Notice.filter(id__in=case_ids).values_list("id", "notice_type")}
+        counters.update(str(c) for c in await CounterNotice.filter(notice_id__in=case_ids).values_list(
+            "notice_id", flat=True))
+    for item in items:
+        if item.case_id and item.case_id in types:
+            counts[item.id][types[item.case_id]] += 1
+            if item.kind == "counter_notice" and counters[item.case_id]:
+                counts[item.id]["counter_notice"] += counters[item.case_id]
+    return {i: (dict(counts[i]), reports[i]) for i in ids}
+
+
+async def items_json(state: Any, items: list[QueueItem], moderator_id: int) -> list[dict[str, Any]]:
+    """Items as a moderator sees them, real authors included; each anonymous author's reveal is logged."""
+    moment = now()
+    facts = await _facts(items)
+    infos = [await targets.find(state, item.target_type, item.target_id) for item in items]
+    authors = await targets.authors_json(state, [i.author_id for i in infos if i is not None and i.author_id])
+    out = []
+    for item, info in zip(items, infos, strict=True):
+        target: dict[str, Any] = {"type": item.target_type, "id": item.target_id}
+        if info is None:
+            target.update(status="gone", title=None, preview=None, path=None, anonymous=False, author=None)
+        else:
+            author = authors.get(info.author_id) if info.author_id is not None else None
+            target.update(status=info.status, title=info.title, preview=info.preview, path=info.path,
+                          anonymous=info.anonymous, author=author)
+            if info.anonymous and author is not None:
+                await audit.record(audit.moderator(moderator_id), "author_revealed", target_type=item.target_type,
+                                   target_id=item.target_id, case_id=item.case_id)
+        reasons, report_count = facts[item.id]
+        status = effective_status(item, moment)
+        out.append({
+            "id": str(item.id),
+            "kind": item.kind,
+            "target": target,
+            "reasons": reasons,
+            "report_count": report_count,
+            "due_at": item.due_at,
+            "claimed_by": str(item.claimed_by) if status == "claimed" and item.claimed_by else None,
+            "claimed_until": item.claimed_until if status == "claimed" else None,
+            "status": status,
+            "case_id": item.case_id,
+            "hidden": item.hidden,
+            "decision": item.decision,
+            "created_at": item.created_at,
+            "resolved_at": item.resolved_at,
+        })
+    return out
 
 
 async def item_json(state: Any, item: QueueItem, moderator_id: int) -> dict[str, Any]:
-    """The item as a moderator sees it, real author included; an anonymous author's reveal is logged."""
-    moment = now()
-    info = await targets.find(state, item.target_type, item.target_id)
-    target: dict[str, Any] = {"type": item.target_type, "id": item.target_id}
-    if info is None:
-        target.update(status="gone", title=None, preview=None, path=None, anonymous=False, author=None)
-    else:
-        target.update(status=info.status, title=info.title, preview=info.preview, path=info.path,
-                      anonymous=info.anonymous, author=await targets.author_json(state, info))
-        if info.anonymous and info.author_id is not None:
-            await audit.record(audit.moderator(moderator_id), "author_revealed", target_type=item.target_type,
-                               target_id=item.target_id, case_id=item.case_id)
-    reasons, report_count = await reasons_of(item)
-    status = effective_status(item, moment)
-    return {
-        "id": str(item.id),
-        "kind": item.kind,
-        "target": target,
-        "reasons": reasons,
-        "report_count": report_count,
-        "due_at": item.due_at,
-        "claimed_by": str(item.claimed_by) if status == "claimed" and item.claimed_by else None,
-        "claimed_until": item.claimed_until if status == "claimed" else None,
-        "status": status,
-        "case_id": item.case_id,
-        "hidden": item.hidden,
-        "decision": item.decision,
-        "created_at": item.created_at,
-        "resolved_at": item.resolved_at,
-    }
+    [data] = await items_json(state, [item], moderator_id)
+    return data
 
 
 async def detail_json(state: Any, item: QueueItem, moderator_id: int) -> dict[str, Any]:
@@ -179,7 +204,7 @@ async def listing(state: Any, moderator_id: int, *, status: str | None, kind: st
         rows = await query.order_by("-id").limit(limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [await item_json(state, item, moderator_id) for item in rows]
+    items = await items_json(state, rows, moderator_id)
     next_values: list[str | int] | None = None
     if more:
         last = rows[-1]

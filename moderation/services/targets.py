@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import content.services as content
+from content.interfaces import Authors
 from content.services import TargetInfo
 from moderation.interfaces import AccountControl
 
@@ -46,12 +47,11 @@ async def resolve_url(url: str) -> tuple[str, str] | None:
     return await content.resolve_url(url)
 
 
-async def author_json(state: Any, info: TargetInfo | None) -> dict[str, Any] | None:
-    """The real author as moderators see it: ``{id, handle}`` (handle None for a deleted account)."""
-    if info is None or info.author_id is None:
-        return None
-    accounts: AccountControl = state.accounts
-    return {"id": str(info.author_id), "handle": await accounts.handle_of(info.author_id)}
+async def authors_json(state: Any, author_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Real authors as moderators see them, ``{id, handle}``, in one lookup (deleted accounts: handle None)."""
+    authors: Authors = state.authors
+    views = await authors.views(list(set(author_ids)))
+    return {i: {"id": str(i), "handle": views[i].handle if i in views else None} for i in set(author_ids)}
 
 
 def summary(info: TargetInfo) -> dict[str, Any]:

@@ -173,10 +173,10 @@ async def _race(state: Any, item_id: str, moderators: list[int]) -> list[str]:
     return list(await asyncio.gather(*(attempt(m) for m in moderators)))
 
 
-@pytest.mark.parametrize("rounds", [5])
+@pytest.mark.parametrize("rounds", [3])
 def test_of_concurrent_claims_exactly_one_wins(db_client: TestClient, rounds: int) -> None:
     author = sign_up(db_client)
-    moderators = [sign_up(db_client, role="moderator") for _ in range(4)]
+    moderators = [sign_up(db_client, role="moderator") for _ in range(3)]
     portal = db_client.portal
     assert portal is not None
     for _ in range(rounds):
@@ -185,4 +185,4 @@ def test_of_concurrent_claims_exactly_one_wins(db_client: TestClient, rounds: in
         item = item_of(db_client, moderators[0], "question", question)
         outcome = portal.call(_race, db_client.app.state, item["id"],  # type: ignore[attr-defined]
                               [int(m.id) for m in moderators])
-        assert sorted(outcome) == ["lost", "lost", "lost", "won"]
+        assert sorted(outcome) == ["lost", "lost", "won"]
