@@ -8,6 +8,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from meiji.clock import now
 from meiji.settings import Settings
@@ -31,8 +32,11 @@ async def enqueue(target_type: str, target_id: str, kind: str, due_at: datetime,
     item = await QueueItem.get_or_none(live_key=key)
     if item is None:
         try:
-            return await QueueItem.create(target_type=target_type, target_id=target_id, live_key=key, kind=kind,
-                                          status="open", case_id=case_id, due_at=due_at, created_at=now())
+            # A savepoint: on PostgreSQL a failed INSERT would otherwise abort the caller's transaction.
+            async with in_transaction():
+                return await QueueItem.create(target_type=target_type, target_id=target_id, live_key=key,
+                                              kind=kind, status="open", case_id=case_id, due_at=due_at,
+                                              created_at=now())
         except IntegrityError:  # another request created it first
             item = await QueueItem.get(live_key=key)
     changes: dict[str, Any] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,8 @@ from meiji.web.auth import Principal
 from meiji.web.problems import invalid, not_found
 from moderation.models import QueueItem, Report
 from moderation.services import audit, notifications, queue, targets
+
+log = logging.getLogger("meiji.moderation")
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -39,8 +42,10 @@ async def file_report(state: Any, reporter: Principal, target_type: str, target_
         item = await queue.enqueue(target_type, target_id, "report",
                                    now() + timedelta(seconds=settings.report_due_seconds))
         try:
-            report = await Report.create(reporter_id=reporter.id, target_type=target_type, target_id=target_id,
-                                         reason=reason, detail=detail, item_id=item.id, created_at=now())
+            async with in_transaction():  # a savepoint, so a duplicate leaves the transaction usable
+                report = await Report.create(reporter_id=reporter.id, target_type=target_type,
+                                             target_id=target_id, reason=reason, detail=detail, item_id=item.id,
+                                             created_at=now())
         except IntegrityError:
             report = None
         if report is not None:
@@ -105,6 +110,13 @@ class AdScreener:
         found = findings(post.text, self.settings.ad_words)
         if not found:
             return
+        try:
+            async with in_transaction():
+                await self._queue(post, found)
+        except Exception:  # a failed screening is logged; the post stays published
+            log.exception("screening %s %s failed", post.target_type, post.target_id)
+
+    async def _queue(self, post: Published, found: list[str]) -> None:
         item = await queue.enqueue(post.target_type, post.target_id, "report",
                                    now() + timedelta(seconds=self.settings.report_due_seconds))
         # An edited post is screened again: one system report per live item is enough.

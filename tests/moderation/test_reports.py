@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from starlette.testclient import TestClient
 
 from meiji.settings import RateLimit
+from meiji.web.auth import Principal
 from tests.conftest import AppFactory, Member, sign_up
 from tests.moderation.conftest import ask, decide, item_of, notifications
 
@@ -146,3 +150,30 @@ def test_report_floods_are_rate_limited(make_client: AppFactory) -> None:
                              headers=reporter.headers).status_code for q in questions]
         assert codes[:2] == [201, 201]
         assert codes[2] == 429
+
+
+async def _report_at_once(state: Any, question: str, reporters: list[Principal]) -> list[bool]:
+    from moderation.services import reports
+
+    async def one(reporter: Principal) -> bool:
+        _, created = await reports.file_report(state, reporter, "question", question, "spam", "")
+        return created
+
+    return list(await asyncio.gather(*(one(r) for r in reporters)))
+
+
+def test_reports_at_once_make_one_item_and_hide_once(db_client: TestClient) -> None:
+    author = sign_up(db_client)
+    moderator = sign_up(db_client, role="moderator")
+    question = ask(db_client, author)
+    members = [sign_up(db_client) for _ in range(3)]
+    principals = [Principal(int(m.id), m.handle, "member") for m in members]
+    portal = db_client.portal
+    assert portal is not None
+    state = db_client.app.state  # type: ignore[attr-defined]
+    created = portal.call(_report_at_once, state, question, [*principals, principals[0]])
+    assert sorted(created) == [False, True, True, True]
+    queued = db_client.get("/v1/moderation/queue", headers=moderator.headers).json()["items"]
+    assert [(i["target"]["id"], i["report_count"]) for i in queued] == [(question, 3)]
+    assert db_client.get(f"/v1/questions/{question}").status_code == 404
+    assert [n["kind"] for n in notifications(db_client, author)] == ["hidden"]
