@@ -19,6 +19,8 @@ class Question(Post):
     procedure = fields.CharField(max_length=80, null=True, db_index=True)
     # The accepted answer (an Answer id of this question), kept as a plain id to avoid a cycle.
     accepted_answer_id = fields.IntField(null=True)
+    # Published answers, kept exact by the answers' publicity hook (lists and ``answered=`` read it).
+    answer_count = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "content_question"

@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tortoise.expressions import F, Q, Subquery
-from tortoise.functions import Count
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from content.models.questions import Answer, AnswerVote, Question
 from content.sanitizer import plain, sanitize, snippet
 from content.schemas.questions import AnswerIn, AnswerPatch, QuestionIn, QuestionPatch, QuestionQuery
-from content.services import lifecycle, likes
+from content.services import lifecycle, likes, reference
 from content.visibility import Kind, author_fields, authors_for, get_visible, listed, own_or_raise, post_etag, register
 from meiji.clock import now
 from meiji.web.auth import Principal
@@ -74,26 +73,24 @@ async def _erase_votes(state: Any, author_id: int, mode: str) -> None:
 
 register(Kind("question", Question, "/v1/questions/{id}", title=lambda q: q.title,
               documents=_question_documents, holders=_no_holders, count_as="questions", export=_export_question))
+async def _answer_publicity(answer: Answer, public: bool) -> None:
+    await Question.filter(id=answer.question_id).update(answer_count=F("answer_count") + (1 if public else -1))
+
+
 register(Kind("answer", Answer, "/v1/answers/{id}", holders=_no_holders, count_as="answers",
+              on_publicity=_answer_publicity,
               export=_export_answer, popularity={"like_count": 1.0}))
 lifecycle.EXPORTERS["answer_votes"] = _export_votes
 lifecycle.ERASERS.append(_erase_votes)
 
 
-async def _check_procedure(slug: str | None) -> None:
-    # TODO(content-core): validate against reference data once it offers a lookup (procedure_exists).
-    from content.services import reference
-
-    exists = getattr(reference, "procedure_exists", None)
-    if slug is not None and exists is not None and not await exists(slug):
-        raise invalid("procedure", "no such procedure")
 
 
 # --- questions ---------------------------------------------------------------------------------
 
 async def create_question(state: Any, member: Principal, data: QuestionIn) -> Question:
     """Ask a question; it is published at once and screened in the background."""
-    await _check_procedure(data.procedure)
+    await reference.require_procedure(data.procedure)
     rich = await sanitize(data.body, field="body")
     title = plain(data.title)
     if not title:
@@ -120,8 +117,7 @@ async def list_questions(viewer: Principal | None, query: QuestionQuery) -> tupl
     if query.procedure:
         rows = rows.filter(procedure=query.procedure)
     if query.answered is not None:
-        answered = Subquery(Answer.filter(status="published").values("question_id"))
-        rows = rows.filter(id__in=answered) if query.answered else rows.exclude(id__in=answered)
+        rows = rows.filter(answer_count__gt=0) if query.answered else rows.filter(answer_count=0)
     if after is not None:
         rows = rows.filter(id__lt=after[0])
     found = await rows.order_by("-id").limit(query.limit + 1)
@@ -145,7 +141,7 @@ async def update_question(state: Any, member: Principal, question_id: object, pa
         rich = await sanitize(patch.body, field="body")
         changes.update(body=rich.html, text=rich.text)
     if "procedure" in patch.model_fields_set:
-        await _check_procedure(patch.procedure)
+        await reference.require_procedure(patch.procedure)
         changes["procedure"] = patch.procedure
     if not changes:
         return question
@@ -172,8 +168,6 @@ async def question_json(state: Any, viewer: Principal | None, rows: list[Questio
     if not rows:
         return []
     ids = [q.id for q in rows]
-    counts = {r["question_id"]: r["n"] for r in await Answer.filter(question_id__in=ids, status="published")
-              .group_by("question_id").annotate(n=Count("id")).values("question_id", "n")}
     accepted_ids = [q.accepted_answer_id for q in rows if q.accepted_answer_id]
     live_accepted: set[int] = set()
     if accepted_ids:
@@ -187,7 +181,7 @@ async def question_json(state: Any, viewer: Principal | None, rows: list[Questio
         out.append({
             "id": str(q.id), "title": q.title, "body": q.body, "text": q.text, "procedure": q.procedure,
             **author_fields(q, viewer, views), "status": q.status,
-            "answer_count": counts.get(q.id, 0), "answered": counts.get(q.id, 0) > 0,
+            "answer_count": q.answer_count, "answered": q.answer_count > 0,
             "accepted_answer_id": str(accepted) if accepted else None, "like_count": q.like_count,
             "liked": str(q.id) in liked, "version": q.version, "created_at": q.created_at,
             "updated_at": q.updated_at,
@@ -209,6 +203,7 @@ async def create_answer(state: Any, member: Principal, question_id: object, data
     async with in_transaction():
         answer = await Answer.create(question_id=question.id, author_id=member.id, anonymous=data.anonymous,
                                      body=rich.html, text=rich.text, created_at=at, updated_at=at)
+        await _answer_publicity(answer, True)
         await enqueue([("answer", str(answer.id))])
     if question.author_id is not None and question.author_id != member.id:
         answerer = None if data.anonymous else {"id": str(member.id), "handle": member.handle}
@@ -391,12 +386,18 @@ DEMO_QUESTIONS: list[tuple[dict[str, Any], list[str]]] = [
 
 
 async def load_demo(state: Any, asker: Principal, answerer: Principal) -> int:
-    """Ask the demo questions and answer them (the asker accepts the first answer); returns questions made."""
+    """Ask the demo questions and answer them (the asker accepts the first answer); returns questions made.
+
+    A question names its procedure only when reference data has one with that slug.
+    """
     made = 0
     for question_data, answers in DEMO_QUESTIONS:
         if await Question.exists(title=question_data["title"]):
             continue
-        question = await create_question(state, asker, QuestionIn.model_validate(question_data))
+        data = QuestionIn.model_validate(question_data)
+        if data.procedure and not await reference.procedure_exists(data.procedure):
+            data.procedure = None
+        question = await create_question(state, asker, data)
         first: Answer | None = None
         for body in answers:
             answer = await create_answer(state, answerer, question.id, AnswerIn(body=body, anonymous=False))

@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 from content.models.wiki import WikiPage, WikiRevision
 from content.sanitizer import plain, sanitize
 from content.schemas.wiki import RevertIn, WikiIn, WikiQuery
-from content.services import lifecycle
+from content.services import lifecycle, reference
 from content.visibility import Kind, post_etag, register, visible_or_raise
 from meiji.clock import now
 from meiji.web.auth import Principal
@@ -59,13 +59,6 @@ register(Kind("wiki", WikiPage, "/v1/wiki/{id}", what="encyclopedia page", title
               holders=_no_holders, on_publicity=_on_publicity))
 
 
-async def _check_procedure(slug: str | None) -> None:
-    # TODO(content-core): validate against reference data once it offers procedure_exists(slug).
-    from content.services import reference
-
-    exists = getattr(reference, "procedure_exists", None)
-    if slug is not None and exists is not None and not await exists(slug):
-        raise invalid("procedure", "no such procedure")
 
 
 def _aliases(title: str, raw: list[str]) -> list[str]:
@@ -83,7 +76,7 @@ async def _fields(data: WikiIn) -> dict[str, Any]:
     title = plain(data.title)
     if not title:
         raise invalid("title", "must not be blank")
-    await _check_procedure(data.procedure)
+    await reference.require_procedure(data.procedure)
     rich = await sanitize(data.body, field="body")
     facts = data.facts.model_dump()
     facts["risks"] = [r for r in (plain(x) for x in facts["risks"]) if r]
@@ -317,13 +310,16 @@ DEMO_PAGES: list[dict[str, Any]] = [
 async def load_demo(state: Any, editor: Principal) -> int:
     """Write the demo encyclopedia pages (skipping those that exist); returns how many were created.
 
-    Procedures named in ``DEMO_PAGES`` must exist first when reference data validates them.
+    A page names its procedure only when reference data has one with that slug.
     """
     created = 0
     for item in DEMO_PAGES:
         if await WikiPage.exists(slug=item["slug"]):
             continue
-        data = WikiIn.model_validate({k: v for k, v in item.items() if k != "slug"} | {"comment": "示例词条"})
+        fields = {k: v for k, v in item.items() if k != "slug"} | {"comment": "示例词条"}
+        if not await reference.procedure_exists(item["procedure"]):
+            fields["procedure"] = None
+        data = WikiIn.model_validate(fields)
         await _create(item["slug"], await _fields(data), editor, data.comment)
         created += 1
     return created

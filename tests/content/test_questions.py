@@ -27,6 +27,17 @@ def answer(client: TestClient, member: Member, question_id: str, body: str = "�
     return r.json()  # type: ignore[no-any-return]
 
 
+def procedures(client: TestClient, *slugs: str) -> None:
+    """Reference data the posts name, made as an editor would (content's reference service)."""
+    from content.schemas.reference import ProcedureIn
+    from content.services import reference
+
+    portal = client.portal
+    assert portal is not None
+    for slug in slugs:
+        portal.call(reference.create_procedure, ProcedureIn(slug=slug, name=slug))
+
+
 def notifications(client: TestClient, member: Member) -> list[dict[str, Any]]:
     r = client.get("/v1/me/notifications", headers=member.headers)
     assert r.status_code == 200, r.text
@@ -149,6 +160,7 @@ def test_anonymous_question_and_answer_hide_their_authors(client: TestClient) ->
 
 def test_list_filters_by_procedure_and_answered_with_cursors(db_client: TestClient) -> None:
     asker, helper = sign_up(db_client), sign_up(db_client)
+    procedures(db_client, "thermage", "shui-guang-zhen")
     made = [ask(db_client, asker, title=f"热玛吉第{i}次问题：多久见效？", procedure="thermage") for i in range(5)]
     ask(db_client, asker, title="水光针多久打一次？", procedure="shui-guang-zhen")
     answer(db_client, helper, made[1]["id"])
@@ -166,6 +178,8 @@ def test_list_filters_by_procedure_and_answered_with_cursors(db_client: TestClie
     unanswered = db_client.get("/v1/questions?answered=false&procedure=thermage").json()["items"]
     assert made[1]["id"] not in [q["id"] for q in unanswered] and len(unanswered) == 4
     assert db_client.get("/v1/questions?cursor=forged!").status_code == 422
+    r = db_client.post("/v1/questions", json={"title": "不存在的项目", "procedure": "no-such"}, headers=asker.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "procedure"
 
 
 def test_edit_with_if_match(client: TestClient) -> None:

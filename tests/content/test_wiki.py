@@ -25,6 +25,17 @@ def put(client: TestClient, editor: Member, slug: str, body: dict[str, Any], if_
     return client.put(f"/v1/wiki/{slug}", json=body, headers=headers)
 
 
+def procedures(client: TestClient, *slugs: str) -> None:
+    """Reference data the posts name, made as an editor would (content's reference service)."""
+    from content.schemas.reference import ProcedureIn
+    from content.services import reference
+
+    portal = client.portal
+    assert portal is not None
+    for slug in slugs:
+        portal.call(reference.create_procedure, ProcedureIn(slug=slug, name=slug))
+
+
 def outbox(client: TestClient) -> list[tuple[str, str]]:
     from search.models import OutboxEntry
 
@@ -125,6 +136,7 @@ def test_title_and_alias_changes_reload_the_search_vocabulary(client: TestClient
 
 def test_list_by_procedure_with_cursor(client: TestClient) -> None:
     editor = sign_up(client, role="editor")
+    procedures(client, "thermage", "hydration")
     put(client, editor, "thermage", {**THERMAGE, "procedure": "thermage"})
     put(client, editor, "shui-guang-zhen", {**THERMAGE, "title": "水光针", "aliases": [], "procedure": "hydration"})
     put(client, editor, "hyaluronic-acid", {**THERMAGE, "title": "玻尿酸", "aliases": ["透明质酸"],
@@ -146,6 +158,8 @@ def test_validation(client: TestClient) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "title"
     r = put(client, editor, "thermage", {**THERMAGE, "unknown": 1})
     assert r.status_code == 422
+    r = put(client, editor, "thermage", {**THERMAGE, "procedure": "no-such-procedure"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "procedure"
     assert client.get("/v1/wiki/no-such-page").status_code == 404
 
 
@@ -166,6 +180,7 @@ def test_hidden_page_is_gone_for_readers(client: TestClient) -> None:
 
 def test_demo_pages(client: TestClient) -> None:
     editor = sign_up(client, role="editor")
+    procedures(client, "thermage")
     from content.services import wiki
     from meiji.web.auth import Principal
 
@@ -178,4 +193,6 @@ def test_demo_pages(client: TestClient) -> None:
         raise AssertionError(f"demo pages failed: {exc}") from exc
     assert made == 4 and portal.call(wiki.load_demo, client.app.state, who) == 0  # type: ignore[attr-defined]
     page = client.get("/v1/wiki/thermage").json()
-    assert page["aliases"] == ["Thermage", "射频紧肤"]
+    assert page["aliases"] == ["Thermage", "射频紧肤"] and page["procedure"] == "thermage"
+    # A demo page whose procedure reference data does not know is kept without one.
+    assert client.get("/v1/wiki/shui-guang-zhen").json()["procedure"] is None

@@ -1,0 +1,102 @@
+"""Questions, answers, votes, likes, comments and the encyclopedia over HTTP, beside the two floors.
+
+Run: ``.venv/bin/python bench/community.py [--seconds 5]``. Prints a Markdown table and ratios: each
+endpoint's throughput against one Tortoise row read measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import PYTHON, ROOT, TABLE_HEAD, bench_env, get_json, load, measure_floors, post_json, row, serve
+
+CORPUS = ROOT.parent / "shared" / "corpora" / "zh" / "reviews_pos.txt"
+PASSWORD = "bench-password-1"
+
+
+def sign_in(base: str, handle: str) -> dict[str, str]:
+    token = post_json(base + "/v1/sessions", {"handle": handle, "password": PASSWORD})["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def put_json(url: str, payload: object, headers: dict[str, str]) -> object:
+    import json
+
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="PUT",
+                                     headers={"Content-Type": "application/json", **headers})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        return json.load(r)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5)
+    args = parser.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="meiji-bench-community-"))
+    env = bench_env(data)
+    connections = (8, 64)
+    subprocess.run([PYTHON, "-m", "meiji", "accounts", "create", "百科编辑", "--role", "editor",
+                    "--password", PASSWORD], cwd=ROOT, env={**os.environ, **env}, check=True,
+                   stdout=subprocess.DEVNULL)
+    texts = [t for t in CORPUS.read_text(encoding="utf-8").splitlines() if 20 < len(t) < 400][:300]
+    ours = {}
+    with serve(env=env) as (base, _):
+        for handle in ("提问者", "回答者", "读者"):
+            post_json(base + "/v1/accounts", {"handle": handle, "password": PASSWORD, "birth_date": "1992-04-01"})
+        asker, helper, reader = sign_in(base, "提问者"), sign_in(base, "回答者"), sign_in(base, "读者")
+        editor = sign_in(base, "百科编辑")
+        questions = [post_json(base + "/v1/questions", {"title": f"第{i}个问题：热玛吉多久见效？", "body": texts[i],
+                                                         "anonymous": i % 3 == 0}, asker)["id"] for i in range(100)]
+        first = questions[0]
+        answers = [post_json(base + f"/v1/questions/{first}/answers", {"body": texts[100 + i],
+                                                                       "anonymous": i % 2 == 0}, helper)["id"]
+                   for i in range(40)]
+        for i in range(40):
+            post_json(base + "/v1/comments", {"target_type": "answer", "target_id": answers[0], "body": texts[200 + i],
+                                              "anonymous": i % 4 == 0}, reader)
+        body = "<p>" + "</p><p>".join(texts[251:260]) + "</p>"
+        put_json(base + "/v1/wiki/thermage", {"title": "热玛吉", "aliases": ["Thermage", "射频紧肤"],
+                                               "summary": texts[250], "body": body,
+                                               "comment": "基准测试"}, editor)
+        assert len(get_json(base + "/v1/questions?limit=20")["items"]) == 20
+        for c in connections:
+            ours[("GET /v1/questions (20 items)", c)] = load(base + "/v1/questions?limit=20", c, args.seconds)
+            ours[("GET /v1/questions/{id}/answers (20 items)", c)] = load(
+                base + f"/v1/questions/{first}/answers?limit=20", c, args.seconds, headers=reader)
+            ours[("GET /v1/comments (20 items)", c)] = load(
+                base + f"/v1/comments?target_type=answer&target_id={answers[0]}&limit=20", c, args.seconds)
+            ours[("GET /v1/wiki/{slug}", c)] = load(base + "/v1/wiki/thermage", c, args.seconds)
+            ours[("PUT /v1/answers/{id}/vote (same vote again)", c)] = load(
+                base + f"/v1/answers/{answers[1]}/vote", c, args.seconds, "PUT", {"value": 1}, reader)
+            ours[("PUT /v1/likes/question/{id} (liked already)", c)] = load(
+                base + f"/v1/likes/question/{first}", c, args.seconds, "PUT", None, reader)
+        liked = get_json(base + f"/v1/questions/{first}")["like_count"]
+        score = get_json(base + f"/v1/answers/{answers[1]}")["score"]
+        assert liked == 1 and score == 1, (liked, score)
+    floor = measure_floors(data, connections, args.seconds)
+
+    print(TABLE_HEAD)
+    names = sorted({name for name, _ in ours}, key=[n for n, _ in ours].index)
+    for c in connections:
+        print(row(f"floor: bare Starlette JSON, {c} conn", floor["bare"][c]))
+        print(row(f"floor: one Tortoise row read, {c} conn", floor["orm"][c]))
+        for name in names:
+            print(row(f"{name}, {c} conn (vs ORM floor)", ours[(name, c)], floor["orm"][c]))
+    print()
+    for c in connections:
+        for name in names:
+            r = ours[(name, c)]
+            print(f"{name} @{c}: {r['rps'] / floor['orm'][c]['rps']:.0%} of one Tortoise read")
+    print(f"after the load: like_count {liked}, score {score} (repeated likes and votes counted once)")
+
+
+if __name__ == "__main__":
+    main()
