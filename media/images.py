@@ -29,9 +29,12 @@ VARIANTS: dict[str, int] = {"thumb": 320, "medium": 1080, "large": 1920}
 LARGEST = max(VARIANTS.values())
 
 WEBP_QUALITY = 80
-# libwebp's effort 0-6: 2 is about three times faster than the default 4 for files ~5% larger.
-WEBP_METHOD = 2
-RESAMPLE = Image.Resampling.BICUBIC
+# libwebp's effort, 0-6. Measured on a 12 MP photo's 1920 px variant: the default 4 takes ~3x the
+# time of 2; 0 saves another ~25% of the whole pipeline for files ~15% larger than 2 (and ~2% larger
+# than 1). Uploads are CPU-bound and variants are small, so the cheapest effort wins.
+WEBP_METHOD = 0
+# Hamming: a support of 1 like bilinear (half of bicubic's cost), sharper, without its artefacts.
+RESAMPLE = Image.Resampling.HAMMING
 CONTENT_TYPE = "image/webp"
 
 _SRGB = ImageCms.createProfile("sRGB")
@@ -132,6 +135,13 @@ def _orientation(im: Image.Image) -> int:
     return value if isinstance(value, int) else 1
 
 
+def _replace(old: Image.Image, new: Image.Image) -> Image.Image:
+    """``new``, with ``old``'s pixels freed at once: at most two decoded images per worker at a time."""
+    if new is not old:
+        old.close()
+    return new
+
+
 def _encode(im: Image.Image) -> bytes:
     out = io.BytesIO()
     im.info.clear()
@@ -181,15 +191,16 @@ def _render(file: IO[bytes], max_pixels: int) -> Rendered:
             orientation = _orientation(opened)
         im: Image.Image = opened
         if orientation in _TRANSPOSE:
-            im = im.transpose(_TRANSPOSE[orientation])
-        im = _to_srgb(im)
+            im = _replace(im, im.transpose(_TRANSPOSE[orientation]))
+        im = _replace(im, _to_srgb(im))
         upright = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
         renditions = []
         for name, longest in sorted(VARIANTS.items(), key=lambda item: -item[1]):
             size = _fit(upright, longest)
             if im.size != size:
                 # Each variant from the next larger one: cheaper, and as sharp at these ratios.
-                im = im.resize(size, RESAMPLE, reducing_gap=2.0)
+                im = _replace(im, im.resize(size, RESAMPLE, reducing_gap=2.0))
             renditions.append(Rendition(name, _encode(im), size[0], size[1]))
+        im.close()
     renditions.sort(key=lambda r: VARIANTS[r.name])
     return Rendered(upright[0], upright[1], renditions)
