@@ -80,3 +80,22 @@ def test_liking_an_anonymous_post_reveals_nobody(client: TestClient) -> None:
     question_id = a_question(client, asker, anonymous=True)
     r = client.put(f"/v1/likes/question/{question_id}", headers=fan.headers)
     assert r.status_code == 200 and asker.handle not in r.text and "author" not in r.text
+
+
+def test_a_deleted_account_takes_its_likes_and_votes_along(client: TestClient) -> None:
+    from tests.conftest import PASSWORD
+
+    asker, helper, fan = sign_up(client), sign_up(client), sign_up(client)
+    question_id = a_question(client, asker)
+    answer_id = client.post(f"/v1/questions/{question_id}/answers", json={"body": "三次一个疗程，间隔一个月。"},
+                            headers=helper.headers).json()["id"]
+    client.put(f"/v1/likes/question/{question_id}", headers=fan.headers)
+    client.put(f"/v1/answers/{answer_id}/vote", json={"value": 1}, headers=fan.headers)
+    exported = client.get("/v1/me/export", headers=fan.headers)
+    assert exported.status_code == 200, exported.text
+    assert question_id in exported.text and "answer_votes" in exported.text
+
+    r = client.request("DELETE", "/v1/me", json={"password": PASSWORD, "content": "anonymize"}, headers=fan.headers)
+    assert r.status_code == 204, r.text
+    assert client.get(f"/v1/questions/{question_id}").json()["like_count"] == 0
+    assert client.get(f"/v1/answers/{answer_id}").json()["score"] == 0
