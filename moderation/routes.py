@@ -47,7 +47,8 @@ async def create_notice(call: Call[schemas.NoticeIn, None]) -> object:
 async def get_notice(call: Call[None, None]) -> object:
     """Follow a case with its X-Case-Token (or as a moderator): status, timeline, forwarded counter-notice."""
     notice = await notices.case_for(call.path["case_id"], _token(call), call.principal)
-    return await notices.case_json(notice, moderator=call.principal is not None and call.principal.is_moderator)
+    moderator = call.principal is not None and call.principal.is_moderator
+    return await notices.case_json(notice, moderator_id=call.member.id if moderator else None, state=call.state)
 
 
 @api.route("POST", "/v1/notices/{case_id}/supplements", body=schemas.SupplementIn, response=schemas.CaseOut,
@@ -56,7 +57,7 @@ async def supplement_notice(call: Call[schemas.SupplementIn, None]) -> object:
     """Answer a request for more information (X-Case-Token): the case goes back to review."""
     notice = await notices.case_for(call.path["case_id"], _token(call), None)
     notice = await notices.supplement(call.state, notice, call.body, call.principal)
-    return await notices.case_json(notice, moderator=False)
+    return await notices.case_json(notice)
 
 
 @api.route("POST", "/v1/notices/{case_id}/legal-action", body=schemas.LegalActionIn, response=schemas.CaseOut,
@@ -65,7 +66,7 @@ async def notice_legal_action(call: Call[schemas.LegalActionIn, None]) -> object
     """Report legal action after a counter-notice (X-Case-Token): the case is held, content stays removed."""
     notice = await notices.case_for(call.path["case_id"], _token(call), None)
     notice = await notices.legal_action(call.state, notice, call.body, call.principal)
-    return await notices.case_json(notice, moderator=False)
+    return await notices.case_json(notice)
 
 
 @api.route("POST", "/v1/notices/{case_id}/withdrawal", body=schemas.WithdrawalIn, response=schemas.CaseOut,
@@ -74,7 +75,7 @@ async def withdraw_notice(call: Call[schemas.WithdrawalIn, None]) -> object:
     """Withdraw the notice (X-Case-Token); content removed on it is restored."""
     notice = await notices.case_for(call.path["case_id"], _token(call), None)
     notice = await notices.withdraw(call.state, notice, call.body.reason)
-    return await notices.case_json(notice, moderator=False)
+    return await notices.case_json(notice)
 
 
 @api.route("POST", "/v1/notices/{case_id}/counter-notices", body=schemas.CounterNoticeIn,

@@ -145,12 +145,13 @@ def _counter_json(counter: CounterNotice) -> dict[str, Any]:
             "signature": counter.signature, "status": counter.status, "created_at": counter.created_at}
 
 
-async def case_json(notice: Notice, *, moderator: bool) -> dict[str, Any]:
-    """The case as its claimant (or a moderator, with every field) follows it."""
+async def case_json(notice: Notice, *, moderator_id: int | None = None, state: Any = None) -> dict[str, Any]:
+    """The case as its claimant follows it, or as a moderator sees it: every field, real authors included
+    (each anonymous author shown is an ``author_revealed`` entry in the log)."""
     rows = await NoticeTarget.filter(notice_id=notice.id).order_by("id")
     events = await CaseEvent.filter(notice_id=notice.id).order_by("id")
     counters = await CounterNotice.filter(notice_id=notice.id).order_by("id")
-    if not moderator:
+    if moderator_id is None:
         counters = [c for c in counters if c.status == "forwarded"]
     data: dict[str, Any] = {
         "case_id": notice.id,
@@ -165,11 +166,15 @@ async def case_json(notice: Notice, *, moderator: bool) -> dict[str, Any]:
         "close_at": notice.close_at,
         "restore_at": notice.restore_at,
     }
-    if moderator:
+    if moderator_id is not None:
         data.update(claimant=notice.claimant, agent=notice.agent, work=notice.work, description=notice.description,
                     signature=notice.signature)
         for entry, row in zip(data["targets"], rows, strict=True):
             entry["author_id"] = str(row.author_id) if row.author_id is not None else None
+            info = await targets.find(state, row.target_type, row.target_id) if row.author_id else None
+            if info is not None and info.anonymous:
+                await audit.record(audit.moderator(moderator_id), "author_revealed", target_type=row.target_type,
+                                   target_id=row.target_id, case_id=notice.id)
     return data
 
 

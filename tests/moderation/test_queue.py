@@ -115,6 +115,13 @@ def test_moderators_see_the_real_author_of_anonymous_posts_and_it_is_logged(
     assert len(log) == 1
     assert log[0]["actor"] == {"kind": "moderator", "id": moderator.id}
 
+    case_id, _ = file_notice(client, [{"type": "question", "id": question}], notice_type="privacy")
+    seen = client.get(f"/v1/notices/{case_id}", headers=moderator.headers).json()
+    assert seen["targets"][0]["author_id"] == member.id
+    log = client.get(f"/v1/moderation/log?case_id={case_id}&action=author_revealed",
+                     headers=moderator.headers).json()["items"]
+    assert len(log) == 1
+
 
 def test_the_log_records_every_step_and_filters(client: TestClient, member: Member, moderator: Member) -> None:
     question = ask(client, member)
