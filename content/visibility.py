@@ -36,7 +36,7 @@ from content.interfaces import AuthorView
 from meiji.web.auth import Principal
 from meiji.web.etags import etag
 from meiji.web.problems import Problem, not_found
-from search.interfaces import DOC_TYPES, DocKey
+from search.interfaces import DOC_TYPES, DocKey, Document, Term
 
 PUBLIC = "published"
 
@@ -186,6 +186,10 @@ class Kind:
       (True) or leaves (False) the public, to keep counters and ratings exact.
     - ``count_as``: the key of ``public_counts`` (profile), or None for types not counted.
     - ``export``: extra fields for the data export.
+    - ``guard(obj, principal)``: a further read check (an entry is visible only with its diary).
+    - ``search_docs(ids)``: the search documents of those ids that are published (others absent),
+      for the types in ``search.interfaces.DOC_TYPES``; ``terms()``: vocabulary for search (wiki).
+    - ``popularity``: how much each counter moves the stored ``popularity`` (see ``bump``).
     """
 
     type: str
@@ -201,6 +205,9 @@ class Kind:
     count_as: str | None = None
     export: Callable[[Any], Awaitable[dict[str, Any]]] | None = None
     popularity: dict[str, float] = field(default_factory=dict)
+    guard: Callable[[Any, Principal | None], Awaitable[None]] | None = None
+    search_docs: Callable[[Sequence[int]], Awaitable[dict[int, Document]]] | None = None
+    terms: Callable[[], Awaitable[list[Term]]] | None = None
 
     @property
     def noun(self) -> str:
@@ -243,7 +250,10 @@ def kind(type_: str) -> Kind:
 async def target(type_: str, object_id: object, principal: Principal | None) -> tuple[Kind, Any]:
     """Any registered object the caller may see (for comments, likes): its kind and row, or 404/451."""
     k = kind(type_)
-    return k, await get_visible(k.model, object_id, principal, k.noun)
+    obj = await get_visible(k.model, object_id, principal, k.noun)
+    if k.guard is not None:
+        await k.guard(obj, principal)
+    return k, obj
 
 
 async def bump(type_: str, object_id: int, **deltas: int) -> None:

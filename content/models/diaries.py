@@ -43,6 +43,7 @@ class DiaryEntry(Post):
     # Days from the operation: 术后第N天, negative before it.
     day = fields.IntField()
     media_ids: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    has_photos = fields.BooleanField(default=False, db_default=False)
     scores: fields.JSONField[dict[str, int] | None] = fields.JSONField(null=True)
 
     class Meta:

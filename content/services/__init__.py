@@ -10,9 +10,7 @@ Area modules: ``reference``, ``diaries``, ``reviews`` (reference data and member
 
 from __future__ import annotations
 
-from content.services import lifecycle
-from content.services import reference, diaries, reviews  # noqa: I001 - areas register their types in order
-from content.services import comments, likes, questions, wiki  # noqa: F401
+from content.services import comments, diaries, lifecycle, likes, questions, reference, reviews, wiki
 from content.services.lifecycle import (
     Status,
     TargetInfo,
@@ -29,14 +27,18 @@ __all__ = [
     "Status",
     "TargetInfo",
     "TargetType",
+    "comments",
     "diaries",
     "erase_author",
     "export_author",
     "find_target",
     "lifecycle",
+    "likes",
     "public_counts",
+    "questions",
     "reference",
     "resolve_url",
     "reviews",
     "set_status",
+    "wiki",
 ]

@@ -1,3 +1,388 @@
-"""diaries."""
+"""Diaries (日记本) and their entries.
+
+A diary holds before photos (holder ``diary:<id>``); each entry holds its own photos
+(``diary_entry:<id>``). The diary shows ``after``: the photos of its latest published entry that has
+photos, stored on the diary (``after_media_ids``, ``after_day``) and recomputed when entries come
+and go. ``popularity`` = freshness (5 points a day of creation time) + likes + 2 × comments + 3 × entries,
+moved only by atomic increments. Entries take their diary's author and anonymity.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+import search.services
+from content._listing import keyset
+from content.models.diaries import Diary, DiaryEntry
+from content.models.reference import Clinic, Doctor
+from content.sanitizer import plain, sanitize
+from content.schemas.diaries import DiaryIn, DiaryPatch, DiaryQuery, EntryIn, EntryPatch
+from content.services import lifecycle
+from content.services.reference import require_procedure, require_ref
+from content.visibility import (
+    Kind,
+    author_fields,
+    authors_for,
+    get_visible,
+    listed,
+    own_or_raise,
+    parse_id,
+    post_etag,
+    register,
+    visible_or_raise,
+)
+from media.interfaces import Attachments, MediaError, MediaView
+from meiji.clock import now
+from meiji.web.auth import Principal
+from meiji.web.problems import Problem, invalid
+from search.interfaces import Document
+
+Precondition = Callable[[str], None]
+
+POINTS_PER_DAY = 5.0
+ENTRY_POINTS = 3.0
+
+
+def freshness(moment: Any) -> float:
+    return float(moment.timestamp()) * POINTS_PER_DAY / 86400.0
+
+
+def media_problem(exc: MediaError, field: str, ids: Sequence[str]) -> Problem:
+    index = list(ids).index(exc.media_id) if exc.media_id in ids else 0
+    return invalid(f"{field}.{index}", exc.message)
+
+
+def _photos(ids: Sequence[str], views: dict[str, MediaView]) -> list[dict[str, object]]:
+    return [views[i].as_json() for i in ids if i in views]
+
+
+# --- serializing -------------------------------------------------------------------------------
+
+async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principal | None) -> list[dict[str, Any]]:
+    """Diaries as the caller may see them: one author lookup and one media lookup for all."""
+    authors = await authors_for(state, diaries, principal)
+    wanted: list[str] = []
+    for d in diaries:
+        wanted += [*d.before_media_ids, *d.after_media_ids, *([d.cover_media_id] if d.cover_media_id else [])]
+    media: Attachments = state.media
+    views = await media.views(list(dict.fromkeys(wanted))) if wanted else {}
+    out = []
+    for d in diaries:
+        cover = views.get(d.cover_media_id) if d.cover_media_id else None
+        out.append({
+            "id": str(d.id), "title": d.title, "procedure": d.procedure, "operated_on": d.operated_on,
+            "clinic_id": str(d.clinic_id) if d.clinic_id else None,
+            "doctor_id": str(d.doctor_id) if d.doctor_id else None, "price_cny": d.price_cny,
+            **author_fields(d, principal, authors), "status": d.status,
+            "before": _photos(d.before_media_ids, views), "after": _photos(d.after_media_ids, views),
+            "after_day": d.after_day if d.after_media_ids else None,
+            "cover": cover.as_json() if cover else None, "entry_count": d.entry_count,
+            "like_count": d.like_count, "comment_count": d.comment_count, "version": d.version,
+            "created_at": d.created_at, "updated_at": d.updated_at,
+        })
+    return out
+
+
+async def entries_json(state: Any, entries: Sequence[DiaryEntry], principal: Principal | None) -> list[dict[str, Any]]:
+    authors = await authors_for(state, entries, principal)
+    wanted = [m for e in entries for m in e.media_ids]
+    media: Attachments = state.media
+    views = await media.views(wanted) if wanted else {}
+    return [{
+        "id": str(e.id), "diary_id": str(e.diary_id), "body": e.body, "text": e.text,
+        "happened_on": e.happened_on, "day": e.day, "media": _photos(e.media_ids, views), "scores": e.scores,
+        **author_fields(e, principal, authors), "status": e.status, "like_count": e.like_count,
+        "comment_count": e.comment_count, "version": e.version, "created_at": e.created_at,
+    } for e in entries]
+
+
+# --- diaries -----------------------------------------------------------------------------------
+
+async def get_diary(diary_id: object, principal: Principal | None) -> Diary:
+    """A diary the caller may see (404 / 451 otherwise)."""
+    return await get_visible(Diary, diary_id, principal, "diary")
+
+
+async def _check_refs(data: DiaryIn | DiaryPatch) -> dict[str, Any]:
+    refs: dict[str, Any] = {}
+    if "clinic_id" in data.model_fields_set:
+        refs["clinic_id"] = await require_ref(Clinic, data.clinic_id, "clinic_id")
+    if "doctor_id" in data.model_fields_set:
+        refs["doctor_id"] = await require_ref(Doctor, data.doctor_id, "doctor_id")
+    return refs
+
+
+async def _attach_diary_media(state: Any, diary: Diary, before: list[str], cover: str | None, owner: int,
+                              *, replace: bool) -> None:
+    media: Attachments = state.media
+    holder = f"diary:{diary.id}"
+    ids = list(dict.fromkeys([*before, *([cover] if cover else [])]))
+    try:
+        if replace:
+            await media.replace(holder, ids, owner_id=owner)
+        else:
+            await media.attach(holder, ids, owner_id=owner)
+    except MediaError as exc:
+        if exc.media_id == cover and exc.media_id not in before:
+            raise invalid("cover_media_id", exc.message) from None
+        raise media_problem(exc, "before_media_ids", before) from None
+
+
+async def create_diary(state: Any, member: Principal, data: DiaryIn) -> Diary:
+    """A new diary; its photos are attached in the same transaction."""
+    await require_procedure(data.procedure)
+    refs = await _check_refs(data)
+    title = plain(data.title)
+    if not title:
+        raise invalid("title", "must not be empty")
+    moment = now()
+    async with in_transaction():
+        diary = await Diary.create(
+            author_id=member.id, anonymous=data.anonymous, title=title, procedure=data.procedure,
+            operated_on=data.operated_on, price_cny=data.price_cny, before_media_ids=list(data.before_media_ids),
+            cover_media_id=data.cover_media_id, popularity=freshness(moment), created_at=moment,
+            updated_at=moment, **refs)
+        if data.before_media_ids or data.cover_media_id:
+            await _attach_diary_media(state, diary, list(data.before_media_ids), data.cover_media_id, member.id,
+                                      replace=False)
+        await search.services.enqueue([("diary", str(diary.id))])
+    await lifecycle.published(state, "diary", diary, title)
+    return diary
+
+
+async def update_diary(state: Any, member: Principal, diary_id: object, data: DiaryPatch,
+                       check: Precondition) -> Diary:
+    """The author edits a diary (``check`` raises 412 when If-Match names another version)."""
+    diary = own_or_raise(await get_diary(diary_id, member), member, "diary")
+    check(post_etag("diary", diary))
+    changes: dict[str, Any] = await _check_refs(data)
+    if data.title is not None:
+        changes["title"] = plain(data.title) or diary.title
+    if data.procedure is not None:
+        await require_procedure(data.procedure)
+        changes["procedure"] = data.procedure
+    if data.operated_on is not None:
+        changes["operated_on"] = data.operated_on
+    if "price_cny" in data.model_fields_set:
+        changes["price_cny"] = data.price_cny
+    media_changed = data.before_media_ids is not None or "cover_media_id" in data.model_fields_set
+    if data.before_media_ids is not None:
+        changes["before_media_ids"] = list(data.before_media_ids)
+    if "cover_media_id" in data.model_fields_set:
+        changes["cover_media_id"] = data.cover_media_id
+    if not changes:
+        return diary
+    async with in_transaction():
+        updated = await Diary.filter(id=diary.id, version=diary.version).update(
+            version=F("version") + 1, updated_at=now(), **changes)
+        if not updated:
+            raise Problem(412, "The diary changed since you read it; fetch it again.")
+        if media_changed:
+            before = changes.get("before_media_ids", diary.before_media_ids)
+            cover = changes.get("cover_media_id", diary.cover_media_id)
+            await _attach_diary_media(state, diary, before, cover, member.id, replace=True)
+        if "operated_on" in changes:
+            for entry in await DiaryEntry.filter(diary_id=diary.id).only("id", "happened_on"):
+                day = (entry.happened_on - changes["operated_on"]).days
+                await DiaryEntry.filter(id=entry.id).update(day=day)
+            await _refresh_after(diary.id)
+        await search.services.enqueue([("diary", str(diary.id))])
+    await diary.refresh_from_db()
+    await lifecycle.published(state, "diary", diary, diary.title)
+    return diary
+
+
+async def delete_diary(state: Any, member: Principal, diary_id: object) -> None:
+    diary = own_or_raise(await get_diary(diary_id, member), member, "diary")
+    await lifecycle.delete_by_author(state, "diary", diary)
+
+
+async def list_diaries(q: DiaryQuery, principal: Principal | None) -> tuple[list[Diary], list[Any] | None]:
+    qs = listed(Diary.all(), principal, q.author_id)
+    if q.procedure is not None:
+        qs = qs.filter(procedure=q.procedure)
+    if q.clinic_id is not None:
+        qs = qs.filter(clinic_id=parse_id(q.clinic_id) or -1)
+    if q.doctor_id is not None:
+        qs = qs.filter(doctor_id=parse_id(q.doctor_id) or -1)
+    if q.sort == "popular":
+        return await keyset(qs, q, key="popularity", kind=float)
+    return await keyset(qs, q)
+
+
+# --- entries -----------------------------------------------------------------------------------
+
+async def _refresh_after(diary_id: int) -> None:
+    """Store the photos of the latest published entry that has photos as the diary's ``after``."""
+    latest = await DiaryEntry.filter(diary_id=diary_id, status="published", has_photos=True).order_by(
+        "-day", "-id").only("media_ids", "day").first()
+    await Diary.filter(id=diary_id).update(after_media_ids=latest.media_ids if latest else [],
+                                           after_day=latest.day if latest else None)
+
+
+async def _attach_entry_media(state: Any, entry: DiaryEntry, ids: list[str], owner: int, *, replace: bool) -> None:
+    media: Attachments = state.media
+    try:
+        if replace:
+            await media.replace(f"diary_entry:{entry.id}", ids, owner_id=owner)
+        elif ids:
+            await media.attach(f"diary_entry:{entry.id}", ids, owner_id=owner)
+    except MediaError as exc:
+        raise media_problem(exc, "media_ids", ids) from None
+
+
+def _day(diary: Diary, happened_on: date) -> int:
+    return (happened_on - diary.operated_on).days
+
+
+async def create_entry(state: Any, member: Principal, diary_id: object, data: EntryIn) -> DiaryEntry:
+    """Only the diary's author adds entries; ``day`` is counted from the operation (术后第N天)."""
+    diary = own_or_raise(await get_diary(diary_id, member), member, "diary")
+    rich = await sanitize(data.body, "body")
+    if not rich.text and not data.media_ids:
+        raise invalid("body", "must not be empty")
+    moment = now()
+    media_ids = list(dict.fromkeys(data.media_ids))
+    async with in_transaction():
+        entry = await DiaryEntry.create(
+            diary_id=diary.id, author_id=diary.author_id, anonymous=diary.anonymous, body=rich.html,
+            text=rich.text, happened_on=data.happened_on, day=_day(diary, data.happened_on), media_ids=media_ids,
+            has_photos=bool(media_ids), scores=data.scores.model_dump() if data.scores else None,
+            status="published" if diary.status == "published" else diary.status,
+            created_at=moment, updated_at=moment)
+        await _attach_entry_media(state, entry, media_ids, member.id, replace=False)
+        await Diary.filter(id=diary.id).update(entry_count=F("entry_count") + 1, updated_at=moment,
+                                               popularity=F("popularity") + ENTRY_POINTS)
+        if media_ids:
+            await _refresh_after(diary.id)
+        await search.services.enqueue([("diary", str(diary.id))])
+    await lifecycle.published(state, "diary_entry", entry, rich.text)
+    return entry
+
+
+async def list_entries(diary_id: object, q: Any, principal: Principal | None) -> tuple[list[DiaryEntry],
+                                                                                     list[Any] | None]:
+    """A diary's entries in day order (the author also sees their hidden ones)."""
+    diary = await get_diary(diary_id, principal)
+    qs = DiaryEntry.filter(diary_id=diary.id)
+    if principal is not None and principal.id == diary.author_id:
+        qs = qs.filter(status__in=("published", "hidden", "removed"))
+    else:
+        qs = qs.filter(status="published")
+    return await keyset(qs, q, key="day", descending=False)
+
+
+async def _own_entry(member: Principal, entry_id: object) -> tuple[DiaryEntry, Diary]:
+    key = parse_id(entry_id)
+    entry = await DiaryEntry.get_or_none(id=key) if key is not None else None
+    entry = visible_or_raise(entry, member, "diary entry")
+    diary = await get_diary(entry.diary_id, member)
+    own_or_raise(entry, member, "diary entry")
+    return entry, diary
+
+
+async def update_entry(state: Any, member: Principal, entry_id: object, data: EntryPatch,
+                       check: Precondition) -> DiaryEntry:
+    entry, diary = await _own_entry(member, entry_id)
+    check(post_etag("diary_entry", entry))
+    changes: dict[str, Any] = {}
+    if data.body is not None:
+        rich = await sanitize(data.body, "body")
+        changes.update(body=rich.html, text=rich.text)
+    if data.happened_on is not None:
+        changes.update(happened_on=data.happened_on, day=_day(diary, data.happened_on))
+    if data.scores is not None:
+        changes["scores"] = data.scores.model_dump()
+    media_ids = list(dict.fromkeys(data.media_ids)) if data.media_ids is not None else None
+    if media_ids is not None:
+        changes.update(media_ids=media_ids, has_photos=bool(media_ids))
+    if not changes:
+        return entry
+    async with in_transaction():
+        updated = await DiaryEntry.filter(id=entry.id, version=entry.version).update(
+            version=F("version") + 1, updated_at=now(), **changes)
+        if not updated:
+            raise Problem(412, "The entry changed since you read it; fetch it again.")
+        if media_ids is not None:
+            await _attach_entry_media(state, entry, media_ids, member.id, replace=True)
+        if media_ids is not None or "day" in changes:
+            await _refresh_after(diary.id)
+        await search.services.enqueue([("diary", str(diary.id))])
+    await entry.refresh_from_db()
+    await lifecycle.published(state, "diary_entry", entry, entry.text)
+    return entry
+
+
+async def delete_entry(state: Any, member: Principal, entry_id: object) -> None:
+    entry, _ = await _own_entry(member, entry_id)
+    await lifecycle.delete_by_author(state, "diary_entry", entry)
+
+
+# --- as a registered type ----------------------------------------------------------------------
+
+async def _diary_holders(diary: Any) -> list[str]:
+    entries = await DiaryEntry.filter(diary_id=diary.id).exclude(status="deleted").values_list("id", flat=True)
+    return [f"diary:{diary.id}", *(f"diary_entry:{i}" for i in entries)]
+
+
+async def _diary_media(diary: Any) -> list[str]:
+    return list(dict.fromkeys([*diary.before_media_ids, *([diary.cover_media_id] if diary.cover_media_id else [])]))
+
+
+async def _entry_media(entry: Any) -> list[str]:
+    return list(entry.media_ids)
+
+
+async def _entry_docs(entry: Any) -> list[tuple[str, str]]:
+    return [("diary", str(entry.diary_id))]
+
+
+async def _entry_publicity(entry: Any, public: bool) -> None:
+    await Diary.filter(id=entry.diary_id).update(entry_count=F("entry_count") + (1 if public else -1))
+    if entry.has_photos:
+        await _refresh_after(entry.diary_id)
+
+
+async def _entry_guard(entry: Any, principal: Principal | None) -> None:
+    await get_diary(entry.diary_id, principal)
+
+
+async def _entry_export(entry: Any) -> dict[str, Any]:
+    return {"diary_id": str(entry.diary_id), "happened_on": entry.happened_on, "day": entry.day,
+            "body": entry.body, "media_ids": entry.media_ids, "scores": entry.scores}
+
+
+async def _diary_export(diary: Any) -> dict[str, Any]:
+    return {"procedure": diary.procedure, "operated_on": diary.operated_on, "price_cny": diary.price_cny,
+            "clinic_id": diary.clinic_id, "doctor_id": diary.doctor_id, "media_ids": await _diary_media(diary)}
+
+
+async def diary_documents(ids: Sequence[int]) -> dict[int, Document]:
+    """Search documents of published diaries: title plus the text of their published entries."""
+    diaries = await Diary.filter(id__in=list(ids), status="published")
+    if not diaries:
+        return {}
+    texts: dict[int, list[str]] = {}
+    rows = await DiaryEntry.filter(diary_id__in=[d.id for d in diaries], status="published").order_by(
+        "day", "id").values_list("diary_id", "text")
+    for diary_id, text in rows:
+        texts.setdefault(diary_id, []).append(text)
+    return {d.id: Document(type="diary", id=str(d.id), title=d.title, text="\n".join(texts.get(d.id, [])),
+                           created_at=d.created_at, procedure=d.procedure,
+                           clinic_id=str(d.clinic_id) if d.clinic_id else None,
+                           popularity=float(d.like_count + 2 * d.comment_count + d.entry_count))
+            for d in diaries}
+
+
+register(Kind(type="diary", model=Diary, path="/v1/diaries/{id}", what="diary",
+              title=lambda d: d.title, preview=lambda d: d.title, holders=_diary_holders, media_ids=_diary_media,
+              count_as="diaries", export=_diary_export, popularity={"like_count": 1.0, "comment_count": 2.0},
+              search_docs=diary_documents))
+register(Kind(type="diary_entry", model=DiaryEntry, path="/v1/diary-entries/{id}", what="diary entry",
+              title=lambda e: f"第{e.day}天", documents=_entry_docs, media_ids=_entry_media,
+              on_publicity=_entry_publicity, guard=_entry_guard, export=_entry_export))

@@ -1,0 +1,101 @@
+"""Request and response shapes of reference data: procedures, clinics, doctors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from meiji.web.pagination import PageQuery
+
+SLUG = r"^[\w\-]{1,80}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ProcedureIn(Strict):
+    slug: str = Field(pattern=SLUG, description="stable key used by diaries, reviews and questions")
+    name: str = Field(min_length=1, max_length=80)
+    parent: str | None = Field(None, pattern=SLUG, description="slug of the parent procedure")
+    aliases: list[str] = Field(default_factory=list, max_length=30,
+                               description="other names: 重睑术, 割双眼皮 for 双眼皮")
+
+
+class ProcedurePatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=80)
+    parent: str | None = Field(None, pattern=SLUG)
+    aliases: list[str] | None = Field(None, max_length=30)
+
+
+class ProcedureQuery(PageQuery):
+    parent: str | None = Field(None, max_length=80)
+    q: str | None = Field(None, max_length=80, description="matches names and aliases")
+
+
+class ProcedureOut(BaseModel):
+    slug: str
+    name: str
+    parent: str | None
+    aliases: list[str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClinicIn(Strict):
+    name: str = Field(min_length=1, max_length=120)
+    city: str = Field(min_length=1, max_length=40)
+    license_no: str | None = Field(None, max_length=80, description="医疗机构执业许可证 number")
+
+
+class ClinicPatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    city: str | None = Field(None, min_length=1, max_length=40)
+    license_no: str | None = Field(None, max_length=80)
+
+
+class ClinicQuery(PageQuery):
+    city: str | None = Field(None, max_length=40)
+
+
+class Rating(BaseModel):
+    average: float | None
+    count: int
+    distribution: dict[str, int]
+    scores: dict[str, float | None]
+
+
+class ClinicOut(BaseModel):
+    id: str
+    name: str
+    city: str
+    license_no: str | None
+    rating: Rating
+    version: int
+
+
+class DoctorIn(Strict):
+    name: str = Field(min_length=1, max_length=80)
+    clinic_id: str | None = Field(None, max_length=20)
+    title: str = Field("", max_length=80, description="主任医师, 副主任医师...")
+
+
+class DoctorPatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=80)
+    clinic_id: str | None = Field(None, max_length=20)
+    title: str | None = Field(None, max_length=80)
+
+
+class DoctorQuery(PageQuery):
+    clinic_id: str | None = Field(None, max_length=20)
+
+
+class DoctorOut(BaseModel):
+    id: str
+    name: str
+    clinic_id: str | None
+    title: str
+    rating: Rating
+    version: int

@@ -1,0 +1,77 @@
+"""Request and response shapes of reviews (评价)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from content.schemas.diaries import Photo
+from meiji.web.pagination import PageQuery
+
+BODY_MAX = 20_000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ReviewScores(Strict):
+    """Detailed scores, 1-5 each."""
+
+    effect: int | None = Field(None, ge=1, le=5)
+    service: int | None = Field(None, ge=1, le=5)
+    environment: int | None = Field(None, ge=1, le=5)
+    professionalism: int | None = Field(None, ge=1, le=5)
+
+
+class ReviewIn(Strict):
+    target_type: Literal["clinic", "doctor"]
+    target_id: str = Field(min_length=1, max_length=20)
+    procedure: str | None = Field(None, min_length=1, max_length=80)
+    rating: int = Field(ge=1, le=5)
+    scores: ReviewScores | None = None
+    body: str = Field(min_length=1, max_length=BODY_MAX, description="limited HTML, stored sanitized")
+    media_ids: list[str] = Field(default_factory=list, max_length=9)
+    anonymous: bool = False
+    diary_id: str | None = Field(None, max_length=20)
+
+
+class ReviewPatch(Strict):
+    procedure: str | None = Field(None, min_length=1, max_length=80)
+    rating: int | None = Field(None, ge=1, le=5)
+    scores: ReviewScores | None = None
+    body: str | None = Field(None, min_length=1, max_length=BODY_MAX)
+    media_ids: list[str] | None = Field(None, max_length=9)
+
+
+class ReviewQuery(PageQuery):
+    target_type: Literal["clinic", "doctor"] | None = None
+    target_id: str | None = Field(None, max_length=20)
+    procedure: str | None = Field(None, max_length=80)
+    min_rating: int | None = Field(None, ge=1, le=5)
+    author_id: str | None = Field(None, max_length=20, description="never lists anonymous reviews to others")
+    sort: Literal["recent", "helpful"] = "recent"
+
+
+class ReviewOut(BaseModel):
+    id: str
+    target_type: str
+    target_id: str
+    procedure: str | None
+    rating: int
+    scores: dict[str, int | None] | None
+    body: str
+    text: str
+    media: list[Photo]
+    diary_id: str | None
+    anonymous: bool
+    author: dict[str, Any] | None
+    is_mine: bool
+    status: str
+    like_count: int
+    comment_count: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
