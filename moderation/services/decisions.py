@@ -12,7 +12,7 @@ from content.services import TargetInfo
 from meiji.clock import now
 from meiji.settings import Settings
 from meiji.web.problems import conflict
-from moderation.models import CounterNotice, Notice, QueueItem, Report
+from moderation.models import CounterNotice, Notice, NoticeTarget, QueueItem, Report
 from moderation.services import audit, notices, notifications, queue, strikes, targets
 
 # Which actions each kind of item accepts; anything else is 409.
@@ -48,8 +48,12 @@ async def decide(state: Any, moderator_id: int, raw_id: str, action: str, reason
                            case_id=item.case_id, reason=reason)
         if notice is not None and item.kind != "report":
             await _on_case(state, actor, item, notice, info, action, reason)
+            touched = await NoticeTarget.filter(notice_id=notice.id).values_list("target_type", "target_id")
         else:
             await _on_reports(state, actor, item, info, action, reason)
+            touched = [(item.target_type, item.target_id)]
+        for target_type, target_id in {(str(t), str(i)) for t, i in touched}:
+            await notices.requeue_waiting(state.settings, target_type, target_id)
     return await QueueItem.get(id=item.id)
 
 

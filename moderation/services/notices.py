@@ -30,11 +30,15 @@ from meiji.clock import now
 from meiji.settings import Settings
 from meiji.web.auth import Principal
 from meiji.web.problems import Problem, conflict, invalid, not_found
-from moderation.models import CaseEvent, CounterNotice, Notice, NoticeTarget, QueueItem
+from moderation.models import CaseEvent, CounterNotice, Notice, NoticeTarget, QueueItem, Report
 from moderation.schemas import CounterNoticeIn, LegalActionIn, NoticeIn, SupplementIn
 from moderation.services import audit, notifications, queue, strikes, targets
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+# Cases under which removed content stays removed.
+HOLDING = ("measures_taken", "counter_received", "counter_forwarded", "litigation_hold", "closed")
+# Decisions after which the content is (again) published: pending reports on it still need a decision.
+CONTENT_STAYS = frozenset({"request_info", "reject_notice", "withdrawn", "restore"})
 
 
 def token_hash(token: str) -> str:
@@ -273,12 +277,43 @@ async def removed_authors(case_id: str) -> set[int]:
 
 
 async def settle_items(case_id: str, decision: str, keep: int | None = None) -> None:
-    """Resolve the case's live queue items (the case moved on without them)."""
+    """Resolve the case's live queue items (the case moved on without them).
+
+    When the content stays up (``content_stays``), items that also carry members' reports go back
+    to being report items instead, so those reports are still decided.
+    """
     query = QueueItem.filter(case_id=case_id, live_key__isnull=False)
     if keep is not None:
         query = query.exclude(id=keep)
-    await query.update(status="resolved", live_key=None, decision=decision, resolved_at=now(),
-                       claimed_by=None, claimed_until=None)
+    items = await query
+    if decision in CONTENT_STAYS and items:
+        reported = {r.item_id for r in await Report.filter(item_id__in=[i.id for i in items])}
+        if reported:
+            await QueueItem.filter(id__in=list(reported)).update(kind="report", case_id=None)
+        items = [i for i in items if i.id not in reported]
+    if items:
+        await QueueItem.filter(id__in=[i.id for i in items]).update(
+            status="resolved", live_key=None, decision=decision, resolved_at=now(), claimed_by=None,
+            claimed_until=None)
+
+
+async def requeue_waiting(settings: Settings, target_type: str, target_id: str) -> None:
+    """Other cases on this target still waiting for a moderator get the target's next live item.
+
+    Notices on a target gather in its one live item under the first case; once that item is
+    decided, the next waiting case (a later notice, or a counter-notice) needs an item of its own.
+    """
+    case_ids = await NoticeTarget.filter(target_type=target_type, target_id=target_id).values_list(
+        "notice_id", flat=True)
+    waiting = await Notice.filter(id__in=[str(c) for c in case_ids], status__in=("received", "counter_received")
+                                  ).order_by("created_at")
+    for notice in waiting:
+        if await QueueItem.filter(case_id=notice.id, live_key__isnull=False).exists():
+            continue
+        counter = notice.status == "counter_received"
+        due = now() + timedelta(seconds=settings.counter_due_seconds if counter else settings.notice_due_seconds)
+        await queue.enqueue(target_type, target_id, "counter_notice" if counter else "notice", due,
+                            case_id=notice.id)
 
 
 async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: str, item_id: int) -> None:
@@ -293,7 +328,11 @@ async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: 
         info = await targets.find(state, t.target_type, t.target_id)
         if info is None or info.status == "deleted":
             continue
-        await targets.set_status(state, info, "removed", case_id=notice.id, reason=notice.notice_type)
+        # Content already removed (another case, or reports) stays removed under that decision: this
+        # case holds it too, its author hears of this notice, but it is no second strike.
+        already = info.status == "removed"
+        if not already:
+            await targets.set_status(state, info, "removed", case_id=notice.id, reason=notice.notice_type)
         await NoticeTarget.filter(id=t.id).update(removed=True)
         await audit.record(actor, "removed", target_type=t.target_type, target_id=t.target_id, case_id=notice.id,
                            reason=reason)
@@ -302,9 +341,17 @@ async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: 
                 "target": targets.summary(info), "case_id": notice.id, "reason": notice.notice_type,
                 "notice": forwarded, "counter_notice_until": deadline,
                 "counter_notice_path": f"/v1/notices/{notice.id}/counter-notices"})
-            await strikes.strike(state, actor, info.author_id, t.target_type, t.target_id, notice.id)
+            if not already:
+                await strikes.strike(state, actor, info.author_id, t.target_type, t.target_id, notice.id)
     await settle_items(notice.id, "remove", keep=item_id)
     await event(notice.id, "measures_taken", reason)
+
+
+async def _other_holder(target_type: str, target_id: str, case_id: str) -> Notice | None:
+    """Another case under which this target stays removed, if any."""
+    held = await NoticeTarget.filter(target_type=target_type, target_id=target_id, removed=True).exclude(
+        notice_id=case_id).values_list("notice_id", flat=True)
+    return await Notice.filter(id__in=[str(h) for h in held], status__in=HOLDING).order_by("created_at").first()
 
 
 async def restore_targets(state: Any, case_id: str, actor: audit.Actor, why: str) -> None:
@@ -314,6 +361,11 @@ async def restore_targets(state: Any, case_id: str, actor: audit.Actor, why: str
         await NoticeTarget.filter(id=t.id).update(removed=False)
         await strikes.lift_for(t.target_type, t.target_id, case_id)
         if info is None or info.status != "removed":
+            continue
+        holder = await _other_holder(t.target_type, t.target_id, case_id)
+        if holder is not None:
+            # Another case keeps it removed: 451 now names that case.
+            await targets.set_status(state, info, "removed", case_id=holder.id, reason=holder.notice_type)
             continue
         await targets.set_status(state, info, "published")
         await audit.record(actor, "restored", target_type=t.target_type, target_id=t.target_id, case_id=case_id,

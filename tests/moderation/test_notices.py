@@ -289,3 +289,24 @@ def test_a_notice_on_several_targets_removes_them_together(client: TestClient, m
     assert "takedown" in [n["kind"] for n in notifications(client, other_author)]
     r = client.get("/v1/moderation/queue?limit=100", headers=moderator.headers)
     assert all(i["case_id"] != case_id for i in r.json()["items"])
+
+
+def test_a_second_notice_on_the_same_target_gets_its_turn(client: TestClient, member: Member,
+                                                          moderator: Member) -> None:
+    question = ask(client, member)
+    first, first_token = file_notice(client, [{"type": "question", "id": question}])
+    second, second_token = file_notice(client, [{"type": "question", "id": question}], notice_type="portrait")
+    item = item_of(client, moderator, "question", question)
+    assert item["case_id"] == first
+    decide(client, moderator, item["id"], "remove", "侵权成立")
+
+    item = item_of(client, moderator, "question", question)
+    assert (item["kind"], item["case_id"]) == ("notice", second)
+    decide(client, moderator, item["id"], "remove", "肖像权同样成立")
+    assert case(client, second, second_token)["status"] == "measures_taken"
+    assert [n["kind"] for n in notifications(client, member)].count("strike") == 1  # one post, one strike
+
+    client.post(f"/v1/notices/{first}/withdrawal", json={"reason": "已和解"}, headers={"X-Case-Token": first_token})
+    still = client.get(f"/v1/questions/{question}")
+    assert still.status_code == 451
+    assert still.json()["case_id"] == second
