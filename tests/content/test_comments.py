@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.conftest import CORPORA, Member, sign_up
+from tests.conftest import CORPORA, Member
+from tests.content._people import person
 
 LINES = (CORPORA / "zh" / "reviews_neg.txt").read_text(encoding="utf-8").splitlines()[100:130]
 
@@ -40,7 +41,7 @@ def listing(client: TestClient, target_id: str, headers: dict[str, str] | None =
 
 
 def test_comment_and_reply_in_thread_order(db_client: TestClient) -> None:
-    asker, helper, reader = sign_up(db_client), sign_up(db_client), sign_up(db_client)
+    asker, helper, reader = person(db_client), person(db_client), person(db_client)
     answer_id = an_answer(db_client, asker, helper)
     first = comment(db_client, reader, answer_id, "<p>请问<em>清水</em>是凉水还是温水？</p>")
     second = comment(db_client, asker, answer_id, LINES[0])
@@ -66,7 +67,7 @@ def test_comment_and_reply_in_thread_order(db_client: TestClient) -> None:
 
 
 def test_anonymous_commenter_is_hidden_and_not_linkable(client: TestClient) -> None:
-    asker, helper, stranger = sign_up(client), sign_up(client), sign_up(client)
+    asker, helper, stranger = person(client), person(client), person(client)
     # The answerer answers anonymously, then replies anonymously in their own answer's comments.
     answer_id = an_answer(client, asker, helper, anonymous=True)
     question_comment = comment(client, stranger, answer_id, "请问你是在哪家医院打的？")
@@ -84,7 +85,7 @@ def test_anonymous_commenter_is_hidden_and_not_linkable(client: TestClient) -> N
 
 
 def test_comment_notifies_target_author_and_replied_commenter_without_naming_anonymous(client: TestClient) -> None:
-    asker, helper, reader, shy = sign_up(client), sign_up(client), sign_up(client), sign_up(client)
+    asker, helper, reader, shy = person(client), person(client), person(client), person(client)
     answer_id = an_answer(client, asker, helper)
     first = comment(client, reader, answer_id, "同问，我也想知道。")
     comment(client, shy, answer_id, "我打完当天就洗了，没事。", reply_to=first["id"], anonymous=True)
@@ -103,7 +104,7 @@ def test_comment_notifies_target_author_and_replied_commenter_without_naming_ano
 
 
 def test_reply_must_be_on_the_same_target(client: TestClient) -> None:
-    asker, helper = sign_up(client), sign_up(client)
+    asker, helper = person(client), person(client)
     one, other = an_answer(client, asker, helper), an_answer(client, asker, helper)
     elsewhere = comment(client, asker, other, "这条在另一个回答下面。")
     r = client.post("/v1/comments", json={"target_type": "answer", "target_id": one, "body": "回复",
@@ -112,7 +113,7 @@ def test_reply_must_be_on_the_same_target(client: TestClient) -> None:
 
 
 def test_comments_on_missing_or_deleted_targets_are_404(client: TestClient) -> None:
-    asker, helper = sign_up(client), sign_up(client)
+    asker, helper = person(client), person(client)
     answer_id = an_answer(client, asker, helper)
     assert client.post("/v1/comments", json={"target_type": "answer", "target_id": "98765", "body": "在吗"},
                        headers=asker.headers).status_code == 404
@@ -127,7 +128,7 @@ def test_comments_on_missing_or_deleted_targets_are_404(client: TestClient) -> N
 
 
 def test_delete_comment(db_client: TestClient) -> None:
-    asker, helper, reader = sign_up(db_client), sign_up(db_client), sign_up(db_client)
+    asker, helper, reader = person(db_client), person(db_client), person(db_client)
     answer_id = an_answer(db_client, asker, helper)
     top = comment(db_client, reader, answer_id, "第一条评论")
     reply = comment(db_client, helper, answer_id, "回复第一条", reply_to=top["id"])
@@ -142,7 +143,7 @@ def test_delete_comment(db_client: TestClient) -> None:
 
 
 def test_validation(client: TestClient) -> None:
-    asker, helper = sign_up(client), sign_up(client)
+    asker, helper = person(client), person(client)
     answer_id = an_answer(client, asker, helper)
     r = client.post("/v1/comments", json={"target_type": "answer", "target_id": answer_id, "body": ""},
                     headers=asker.headers)
@@ -155,14 +156,27 @@ def test_validation(client: TestClient) -> None:
                                              "body": "匿名?"}).status_code == 401
 
 
-def test_comment_on_a_diary(client: TestClient) -> None:
-    author, reader = sign_up(client), sign_up(client)
-    r = client.post("/v1/diaries", json={"title": "我的双眼皮日记", "procedure": "shuang-yan-pi",
-                                         "operated_on": "2026-10-01", "anonymous": True}, headers=author.headers)
-    assert r.status_code == 201, r.text
-    diary_id = r.json()["id"]
-    made = comment(client, reader, diary_id, "恢复得真好，求医院！", target_type="diary")
-    assert made["target_type"] == "diary"
-    assert [c["id"] for c in listing(client, diary_id, target_type="diary")] == [made["id"]]
+def test_comments_on_diaries_entries_and_reviews(client: TestClient) -> None:
+    from tests.content.factories import diary, entry, reference, review
+
+    ref = reference(client)
+    author, reader = person(client), person(client)
+    book = diary(client, author, ref, anonymous=True)
+    day = entry(client, author, book["id"])
+    rated = review(client, author, ref)
+    for target_type, target_id in (("diary", book["id"]), ("diary_entry", day["id"]), ("review", rated["id"])):
+        made = comment(client, reader, target_id, "恢复得真好，求医生信息！", target_type=target_type)
+        assert made["target_type"] == target_type
+        assert [c["id"] for c in listing(client, target_id, target_type=target_type)] == [made["id"]]
+        liked = client.put(f"/v1/likes/{target_type}/{target_id}", headers=reader.headers)
+        assert liked.status_code == 200 and liked.json()["like_count"] == 1
     told = client.get("/v1/me/notifications", headers=author.headers).json()["items"]
-    assert [n["kind"] for n in told] == ["comment"]
+    assert [n["kind"] for n in told] == ["comment"] * 3
+    assert client.get(f"/v1/diaries/{book['id']}").json()["author"] is None
+
+    # A post its author deleted takes no comments and lists none.
+    assert client.delete(f"/v1/reviews/{rated['id']}", headers=author.headers).status_code == 204
+    r = client.post("/v1/comments", json={"target_type": "review", "target_id": rated["id"], "body": "还在吗"},
+                    headers=reader.headers)
+    assert r.status_code == 404
+    assert client.get("/v1/comments", params={"target_type": "review", "target_id": rated["id"]}).status_code == 404

@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from starlette.testclient import TestClient
 
-from tests.conftest import Member, sign_up
+from tests.conftest import Member
+from tests.content._people import person
 
 
 def a_question(client: TestClient, member: Member, anonymous: bool = False) -> str:
@@ -17,7 +18,7 @@ def a_question(client: TestClient, member: Member, anonymous: bool = False) -> s
 
 
 def test_like_twice_counts_once_and_unlike_is_idempotent(db_client: TestClient) -> None:
-    asker, fan = sign_up(db_client), sign_up(db_client)
+    asker, fan = person(db_client), person(db_client)
     question_id = a_question(db_client, asker)
     url = f"/v1/likes/question/{question_id}"
     r = db_client.put(url, headers=fan.headers)
@@ -35,7 +36,7 @@ def test_like_twice_counts_once_and_unlike_is_idempotent(db_client: TestClient) 
 
 
 def test_likes_on_answers_and_comments(client: TestClient) -> None:
-    asker, helper, fan = sign_up(client), sign_up(client), sign_up(client)
+    asker, helper, fan = person(client), person(client), person(client)
     question_id = a_question(client, asker)
     answer_id = client.post(f"/v1/questions/{question_id}/answers", json={"body": "一般三次一个疗程。"},
                             headers=helper.headers).json()["id"]
@@ -50,8 +51,8 @@ def test_likes_on_answers_and_comments(client: TestClient) -> None:
 
 
 def test_many_members_liking_at_once_are_all_counted(client: TestClient) -> None:
-    asker = sign_up(client)
-    fans = [sign_up(client) for _ in range(8)]
+    asker = person(client)
+    fans = [person(client) for _ in range(8)]
     question_id = a_question(client, asker)
 
     def like(member: Member) -> int:
@@ -64,7 +65,7 @@ def test_many_members_liking_at_once_are_all_counted(client: TestClient) -> None
 
 
 def test_what_cannot_be_liked(client: TestClient) -> None:
-    asker, fan = sign_up(client), sign_up(client)
+    asker, fan = person(client), person(client)
     question_id = a_question(client, asker)
     assert client.put(f"/v1/likes/question/{question_id}").status_code == 401
     assert client.put("/v1/likes/question/99999", headers=fan.headers).status_code == 404
@@ -76,7 +77,7 @@ def test_what_cannot_be_liked(client: TestClient) -> None:
 
 
 def test_liking_an_anonymous_post_reveals_nobody(client: TestClient) -> None:
-    asker, fan = sign_up(client), sign_up(client)
+    asker, fan = person(client), person(client)
     question_id = a_question(client, asker, anonymous=True)
     r = client.put(f"/v1/likes/question/{question_id}", headers=fan.headers)
     assert r.status_code == 200 and asker.handle not in r.text and "author" not in r.text
@@ -85,7 +86,7 @@ def test_liking_an_anonymous_post_reveals_nobody(client: TestClient) -> None:
 def test_a_deleted_account_takes_its_likes_and_votes_along(client: TestClient) -> None:
     from tests.conftest import PASSWORD
 
-    asker, helper, fan = sign_up(client), sign_up(client), sign_up(client)
+    asker, helper, fan = person(client), person(client), person(client)
     question_id = a_question(client, asker)
     answer_id = client.post(f"/v1/questions/{question_id}/answers", json={"body": "三次一个疗程，间隔一个月。"},
                             headers=helper.headers).json()["id"]

@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.conftest import CORPORA, Member, sign_up
+from tests.conftest import CORPORA, Member
+from tests.content._people import person
 
 REVIEWS = (CORPORA / "zh" / "reviews_pos.txt").read_text(encoding="utf-8").splitlines()[10:40]
 
@@ -45,7 +46,7 @@ def notifications(client: TestClient, member: Member) -> list[dict[str, Any]]:
 
 
 def test_ask_answer_accept_and_vote(db_client: TestClient) -> None:
-    asker, helper, voter = sign_up(db_client), sign_up(db_client), sign_up(db_client)
+    asker, helper, voter = person(db_client), person(db_client), person(db_client)
     question = ask(db_client, asker, body="<p>眼睛<strong>很肿</strong><script>alert(1)</script></p>")
     assert question["body"] == "<p>眼睛<strong>很肿</strong></p>"
     assert question["text"] == "眼睛很肿"
@@ -72,7 +73,7 @@ def test_ask_answer_accept_and_vote(db_client: TestClient) -> None:
 
 
 def test_only_the_asker_accepts(client: TestClient) -> None:
-    asker, helper = sign_up(client), sign_up(client)
+    asker, helper = person(client), person(client)
     question = ask(client, asker)
     given = answer(client, helper, question["id"])
     r = client.put(f"/v1/questions/{question['id']}/accepted-answer", json={"answer_id": given["id"]},
@@ -86,7 +87,7 @@ def test_only_the_asker_accepts(client: TestClient) -> None:
 
 
 def test_accepting_another_answer_replaces_the_first(client: TestClient) -> None:
-    asker, a, b = sign_up(client), sign_up(client), sign_up(client)
+    asker, a, b = person(client), person(client), person(client)
     question = ask(client, asker)
     one, two = answer(client, a, question["id"]), answer(client, b, question["id"], "我是三周左右消的肿。")
     url = f"/v1/questions/{question['id']}/accepted-answer"
@@ -97,8 +98,8 @@ def test_accepting_another_answer_replaces_the_first(client: TestClient) -> None
 
 
 def test_one_vote_per_member_changing_replaces_and_zero_withdraws(db_client: TestClient) -> None:
-    asker, helper = sign_up(db_client), sign_up(db_client)
-    voters = [sign_up(db_client) for _ in range(3)]
+    asker, helper = person(db_client), person(db_client)
+    voters = [person(db_client) for _ in range(3)]
     question = ask(db_client, asker)
     given = answer(db_client, helper, question["id"])
     url = f"/v1/answers/{given['id']}/vote"
@@ -112,7 +113,7 @@ def test_one_vote_per_member_changing_replaces_and_zero_withdraws(db_client: Tes
 
 
 def test_vote_rules(client: TestClient) -> None:
-    asker, helper = sign_up(client), sign_up(client)
+    asker, helper = person(client), person(client)
     question = ask(client, asker)
     given = answer(client, helper, question["id"])
     url = f"/v1/answers/{given['id']}/vote"
@@ -123,7 +124,7 @@ def test_vote_rules(client: TestClient) -> None:
 
 
 def test_a_new_answer_notifies_the_asker_without_naming_an_anonymous_answerer(client: TestClient) -> None:
-    asker, shy, open_ = sign_up(client), sign_up(client), sign_up(client)
+    asker, shy, open_ = person(client), person(client), person(client)
     question = ask(client, asker)
     answer(client, shy, question["id"], "我也做过，三周后基本看不出来了。", anonymous=True)
     answer(client, open_, question["id"], "冰敷很重要。")
@@ -139,7 +140,7 @@ def test_a_new_answer_notifies_the_asker_without_naming_an_anonymous_answerer(cl
 
 
 def test_anonymous_question_and_answer_hide_their_authors(client: TestClient) -> None:
-    asker, helper, stranger = sign_up(client), sign_up(client), sign_up(client)
+    asker, helper, stranger = person(client), person(client), person(client)
     question = ask(client, asker, anonymous=True)
     given = answer(client, helper, question["id"], anonymous=True)
     for viewer in ({}, stranger.headers):
@@ -159,7 +160,7 @@ def test_anonymous_question_and_answer_hide_their_authors(client: TestClient) ->
 
 
 def test_list_filters_by_procedure_and_answered_with_cursors(db_client: TestClient) -> None:
-    asker, helper = sign_up(db_client), sign_up(db_client)
+    asker, helper = person(db_client), person(db_client)
     procedures(db_client, "thermage", "shui-guang-zhen")
     made = [ask(db_client, asker, title=f"热玛吉第{i}次问题：多久见效？", procedure="thermage") for i in range(5)]
     ask(db_client, asker, title="水光针多久打一次？", procedure="shui-guang-zhen")
@@ -183,7 +184,7 @@ def test_list_filters_by_procedure_and_answered_with_cursors(db_client: TestClie
 
 
 def test_edit_with_if_match(client: TestClient) -> None:
-    asker, other = sign_up(client), sign_up(client)
+    asker, other = person(client), person(client)
     question = ask(client, asker)
     url = f"/v1/questions/{question['id']}"
     tag = client.get(url).headers["etag"]
@@ -204,7 +205,7 @@ def test_edit_with_if_match(client: TestClient) -> None:
 
 
 def test_delete_is_soft_and_immediate(db_client: TestClient) -> None:
-    asker, helper = sign_up(db_client), sign_up(db_client)
+    asker, helper = person(db_client), person(db_client)
     question = ask(db_client, asker)
     given = answer(db_client, helper, question["id"])
     assert db_client.delete(f"/v1/answers/{given['id']}", headers=asker.headers).status_code == 403
@@ -222,7 +223,7 @@ def test_delete_is_soft_and_immediate(db_client: TestClient) -> None:
 
 
 def test_deleted_content_leaves_search_before_the_call_returns(client: TestClient) -> None:
-    asker, helper = sign_up(client), sign_up(client)
+    asker, helper = person(client), person(client)
     question = ask(client, asker, title="玻尿酸溶解酶有副作用吗")
     given = answer(client, helper, question["id"], "溶解酶可能过敏，要先做皮试。")
     index = client.app.state.search  # type: ignore[attr-defined]
@@ -247,7 +248,7 @@ def test_deleted_content_leaves_search_before_the_call_returns(client: TestClien
 
 
 def test_validation_and_missing_things(client: TestClient) -> None:
-    asker = sign_up(client)
+    asker = person(client)
     r = client.post("/v1/questions", json={"title": "", "body": "正文"}, headers=asker.headers)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["errors"][0]["field"] == "title"
@@ -262,7 +263,7 @@ def test_validation_and_missing_things(client: TestClient) -> None:
 
 
 def test_create_is_idempotent(client: TestClient) -> None:
-    asker = sign_up(client)
+    asker = person(client)
     headers = {**asker.headers, "Idempotency-Key": "ask-once-thermage"}
     body = {"title": "热玛吉能和水光针一起做吗？", "body": "想一次做完"}
     first = client.post("/v1/questions", json=body, headers=headers)
@@ -273,7 +274,7 @@ def test_create_is_idempotent(client: TestClient) -> None:
 
 
 def test_removed_question_answers_451_with_the_case(client: TestClient) -> None:
-    asker = sign_up(client)
+    asker = person(client)
     question = ask(client, asker)
     from content.services import set_status
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.conftest import Member, sign_up
+from tests.conftest import Member
+from tests.content._people import person
 
 THERMAGE: dict[str, Any] = {
     "title": "热玛吉", "aliases": ["Thermage", "射频紧肤"],
@@ -46,7 +47,7 @@ def outbox(client: TestClient) -> list[tuple[str, str]]:
 
 
 def test_create_read_update_and_history(db_client: TestClient) -> None:
-    editor, other_editor = sign_up(db_client, role="editor"), sign_up(db_client, role="editor")
+    editor, other_editor = person(db_client, role="editor"), person(db_client, role="editor")
     r = put(db_client, editor, "thermage", THERMAGE)
     assert r.status_code == 201, r.text
     page = r.json()
@@ -74,7 +75,7 @@ def test_create_read_update_and_history(db_client: TestClient) -> None:
 
 
 def test_if_match_is_required_and_checked(client: TestClient) -> None:
-    editor = sign_up(client, role="editor")
+    editor = person(client, role="editor")
     put(client, editor, "thermage", THERMAGE)
     r = put(client, editor, "thermage", {**THERMAGE, "comment": "没带 If-Match"})
     assert r.status_code == 428 and r.headers["content-type"] == "application/problem+json"
@@ -87,8 +88,8 @@ def test_if_match_is_required_and_checked(client: TestClient) -> None:
 
 
 def test_only_editors_write(client: TestClient) -> None:
-    member, editor = sign_up(client), sign_up(client, role="editor")
-    admin = sign_up(client, role="admin")
+    member, editor = person(client), person(client, role="editor")
+    admin = person(client, role="admin")
     assert client.put("/v1/wiki/thermage", json=THERMAGE).status_code == 401
     assert put(client, member, "thermage", THERMAGE).status_code == 403
     assert put(client, admin, "thermage", THERMAGE).status_code == 201
@@ -99,7 +100,7 @@ def test_only_editors_write(client: TestClient) -> None:
 
 
 def test_revert_creates_a_new_revision(db_client: TestClient) -> None:
-    editor = sign_up(db_client, role="editor")
+    editor = person(db_client, role="editor")
     put(db_client, editor, "thermage", THERMAGE)
     tag = db_client.get("/v1/wiki/thermage").headers["etag"]
     vandal = {**THERMAGE, "title": "热玛吉骗局", "aliases": [], "body": "<p>全是假的</p>", "comment": "破坏"}
@@ -121,7 +122,7 @@ def test_revert_creates_a_new_revision(db_client: TestClient) -> None:
 
 
 def test_title_and_alias_changes_reload_the_search_vocabulary(client: TestClient) -> None:
-    editor = sign_up(client, role="editor")
+    editor = person(client, role="editor")
     page_id = put(client, editor, "thermage", THERMAGE).json()["id"]
     assert outbox(client)[-2:] == [("vocabulary", "*"), ("wiki", page_id)]
     before = len(outbox(client))
@@ -135,7 +136,7 @@ def test_title_and_alias_changes_reload_the_search_vocabulary(client: TestClient
 
 
 def test_list_by_procedure_with_cursor(client: TestClient) -> None:
-    editor = sign_up(client, role="editor")
+    editor = person(client, role="editor")
     procedures(client, "thermage", "hydration")
     put(client, editor, "thermage", {**THERMAGE, "procedure": "thermage"})
     put(client, editor, "shui-guang-zhen", {**THERMAGE, "title": "水光针", "aliases": [], "procedure": "hydration"})
@@ -149,7 +150,7 @@ def test_list_by_procedure_with_cursor(client: TestClient) -> None:
 
 
 def test_validation(client: TestClient) -> None:
-    editor = sign_up(client, role="editor")
+    editor = person(client, role="editor")
     r = put(client, editor, "thermage", {**THERMAGE, "facts": {"price_min_cny": 9000, "price_max_cny": 100}})
     assert r.status_code == 422 and r.json()["errors"][0]["field"].startswith("facts")
     r = put(client, editor, "12345", THERMAGE)
@@ -164,7 +165,7 @@ def test_validation(client: TestClient) -> None:
 
 
 def test_hidden_page_is_gone_for_readers(client: TestClient) -> None:
-    editor = sign_up(client, role="editor")
+    editor = person(client, role="editor")
     page_id = put(client, editor, "thermage", THERMAGE).json()["id"]
     from content.services import set_status
 
@@ -179,7 +180,7 @@ def test_hidden_page_is_gone_for_readers(client: TestClient) -> None:
 
 
 def test_demo_pages(client: TestClient) -> None:
-    editor = sign_up(client, role="editor")
+    editor = person(client, role="editor")
     procedures(client, "thermage")
     from content.services import wiki
     from meiji.web.auth import Principal
