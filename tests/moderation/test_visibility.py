@@ -8,7 +8,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 import search.services
-from tests.conftest import Member, sign_up
+from tests.conftest import Member, sign_up, upload
+from tests.content.factories import diary, entry, reference, review
 from tests.moderation.conftest import answer, ask, decide, file_notice, item_of
 
 
@@ -56,3 +57,44 @@ def test_a_restored_question_comes_back_everywhere(client: TestClient, member: M
     client.post(f"/v1/notices/{case_id}/withdrawal", json={"reason": "误投"}, headers={"X-Case-Token": token})
     assert client.get(f"/v1/questions/{question}").status_code == 200
     assert question in [q["id"] for q in client.get("/v1/questions").json()["items"]]
+
+
+def test_a_removed_diary_and_review_answer_451_and_leave_search_media_and_ratings(
+        client: TestClient, moderator: Member) -> None:
+    ref = reference(client)
+    author, reader = sign_up(client), sign_up(client)
+    cover, photo = upload(client, author), upload(client, author)
+    d = diary(client, author, ref, title="鼻综合术后恢复记录", before_media_ids=[cover])
+    e = entry(client, author, d["id"], body="<p>鼻综合第十天，肿胀消了一半</p>", media_ids=[photo])
+    rv = review(client, author, ref, rating=1, body="<p>鼻综合做歪了，医院拒绝修复</p>")
+    review(client, reader, ref, rating=5, body="<p>环境很好，医生耐心</p>")
+    drain(client)
+    assert {("diary", d["id"]), ("review", rv["id"])} <= hits(client, "鼻综合")
+    variant = client.get(f"/v1/media/{photo}").json()["variants"]["thumb"]["url"]
+    assert client.get(variant).status_code == 200
+    assert client.get(f"/v1/clinics/{ref['clinic']['id']}").json()["rating"]["count"] == 2
+
+    case_id, _ = file_notice(client, [{"url": f"https://meiji.example.cn/v1/diaries/{d['id']}"},
+                                      {"type": "review", "id": rv["id"]}], notice_type="portrait")
+    decide(client, moderator, item_of(client, moderator, "diary", d["id"])["id"], "remove", "使用他人照片")
+
+    # Search, media and counts change before the decision's response, without an indexer round.
+    assert {("diary", d["id"]), ("review", rv["id"]), ("diary_entry", e["id"])}.isdisjoint(hits(client, "鼻综合"))
+    for media_id in (cover, photo):
+        assert client.get(f"/v1/media/{media_id}", headers=reader.headers).status_code == 404
+    assert client.get(variant).status_code == 404
+    rating = client.get(f"/v1/clinics/{ref['clinic']['id']}").json()["rating"]
+    assert rating["count"] == 1 and rating["average"] == 5
+    for path in (f"/v1/diaries/{d['id']}", f"/v1/diaries/{d['id']}/entries", f"/v1/reviews/{rv['id']}",
+                 f"/v1/comments?target_type=diary&target_id={d['id']}"):
+        for headers in ({}, reader.headers):
+            r = client.get(path, headers=headers)
+            assert r.status_code == 451, (path, r.text)
+            assert (r.json()["case_id"], r.json()["reason"]) == (case_id, "portrait")
+    assert client.get("/v1/diaries").json()["items"] == []
+    assert rv["id"] not in [x["id"] for x in client.get("/v1/reviews").json()["items"]]
+    assert client.get(f"/v1/diaries/{d['id']}", headers=author.headers).json()["status"] == "removed"
+    assert client.get(f"/v1/media/{photo}", headers=author.headers).status_code == 200
+    assert client.get(f"/v1/media/{photo}", headers=moderator.headers).status_code == 200
+    drain(client)
+    assert {("diary", d["id"]), ("review", rv["id"])}.isdisjoint(hits(client, "鼻综合"))
