@@ -1,0 +1,186 @@
+"""Diaries (日记本) and entries over HTTP: who sees what, days, photos, edits, deletion."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from content.services import set_status
+from tests.conftest import sign_up, upload
+from tests.content.factories import NEGATIVE, POSITIVE, diary, drain, entry, reference
+
+
+def test_diary_with_entries_before_and_after(db_client: TestClient) -> None:
+    ref = reference(db_client)
+    author = sign_up(db_client)
+    before = upload(db_client, author)
+    d = diary(db_client, author, ref, before_media_ids=[before])
+    assert d["before"][0]["id"] == before and d["after"] == [] and d["entry_count"] == 0
+    assert d["is_mine"] is True and d["author"]["handle"] == author.handle
+
+    photo = upload(db_client, author)
+    e1 = entry(db_client, author, d["id"], happened_on="2026-09-30", body=f"<p>{NEGATIVE[0]}</p>")
+    e2 = entry(db_client, author, d["id"], happened_on="2026-10-08", media_ids=[photo],
+               scores={"swelling": 6, "pain": 2, "satisfaction": 8})
+    assert e1["day"] == -1 and e2["day"] == 7
+    assert e2["scores"] == {"swelling": 6, "pain": 2, "satisfaction": 8}
+
+    shown = db_client.get(f"/v1/diaries/{d['id']}").json()
+    assert shown["entry_count"] == 2 and shown["after_day"] == 7
+    assert [p["id"] for p in shown["after"]] == [photo]
+    assert shown["is_mine"] is False and shown["status"] == "published"
+    days = [e["day"] for e in db_client.get(f"/v1/diaries/{d['id']}/entries").json()["items"]]
+    assert days == [-1, 7]
+
+
+def test_only_the_author_adds_entries_and_edits(client: TestClient) -> None:
+    ref = reference(client)
+    author, other = sign_up(client), sign_up(client)
+    d = diary(client, author, ref)
+    r = client.post(f"/v1/diaries/{d['id']}/entries", json={"body": POSITIVE[2], "happened_on": "2026-10-02"},
+                    headers=other.headers)
+    assert r.status_code == 403
+    assert client.post(f"/v1/diaries/{d['id']}/entries",
+                       json={"body": POSITIVE[2], "happened_on": "2026-10-02"}).status_code == 401
+    assert client.patch(f"/v1/diaries/{d['id']}", json={"title": "改个标题"}, headers=other.headers).status_code == 403
+    assert client.delete(f"/v1/diaries/{d['id']}", headers=other.headers).status_code == 403
+    assert client.post("/v1/diaries/999/entries", json={"body": "第一天", "happened_on": "2026-10-02"},
+                       headers=author.headers).status_code == 404
+
+
+def test_validation_names_the_field(client: TestClient) -> None:
+    ref = reference(client)
+    author, other = sign_up(client), sign_up(client)
+    r = client.post("/v1/diaries", json={"title": "热玛吉", "procedure": "thermage", "operated_on": "2026-10-01"},
+                    headers=author.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "procedure"
+    theirs = upload(client, other)
+    r = client.post("/v1/diaries", json={"title": "日记", "procedure": ref["procedure"], "operated_on": "2026-10-01",
+                                         "before_media_ids": [upload(client, author), theirs]},
+                    headers=author.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "before_media_ids.1"
+    r = client.post("/v1/diaries", json={"title": "日记", "procedure": ref["procedure"], "operated_on": "昨天"},
+                    headers=author.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "operated_on"
+    d = diary(client, author, ref)
+    r = client.post(f"/v1/diaries/{d['id']}/entries",
+                    json={"body": "<p>好</p>", "happened_on": "2026-10-02", "scores": {"pain": 11}},
+                    headers=author.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "scores.pain"
+
+
+def test_patch_honours_if_match(db_client: TestClient) -> None:
+    ref = reference(db_client)
+    author = sign_up(db_client)
+    d = diary(db_client, author, ref)
+    e = entry(db_client, author, d["id"])
+    tag = db_client.get(f"/v1/diaries/{d['id']}").headers["etag"]
+    r = db_client.patch(f"/v1/diaries/{d['id']}", json={"operated_on": "2026-10-05"},
+                        headers={**author.headers, "If-Match": tag})
+    assert r.status_code == 200 and r.json()["version"] == 2
+    assert db_client.get(f"/v1/diaries/{d['id']}/entries").json()["items"][0]["day"] == 3
+    stale = db_client.patch(f"/v1/diaries/{d['id']}", json={"title": "新标题"},
+                            headers={**author.headers, "If-Match": tag})
+    assert stale.status_code == 412
+    r = db_client.patch(f"/v1/diary-entries/{e['id']}", json={"body": "<p>今天<em>消肿</em>多了</p>"},
+                        headers={**author.headers, "If-Match": '"nope"'})
+    assert r.status_code == 412
+    r = db_client.patch(f"/v1/diary-entries/{e['id']}", json={"body": "<p>今天<em>消肿</em>多了</p>"},
+                        headers=author.headers)
+    assert r.status_code == 200 and r.json()["text"] == "今天消肿多了"
+
+
+def test_delete_is_404_at_once_and_releases_photos(client: TestClient) -> None:
+    ref = reference(client)
+    author = sign_up(client)
+    photo = upload(client, author)
+    d = diary(client, author, ref, title="水光针打完第一天", before_media_ids=[photo])
+    entry(client, author, d["id"], body="<p>水光针打完皮肤很水润</p>")
+    drain(client)
+    assert client.get("/v1/search?q=水光针").json()["total"] == 1
+    assert client.delete(f"/v1/diaries/{d['id']}", headers=author.headers).status_code == 204
+    assert client.get(f"/v1/diaries/{d['id']}").status_code == 404
+    assert client.get(f"/v1/diaries/{d['id']}", headers=author.headers).status_code == 404
+    assert client.get(f"/v1/diaries/{d['id']}/entries").status_code == 404
+    assert client.get("/v1/diaries").json()["items"] == []
+    assert client.get("/v1/search?q=水光针").json()["total"] == 0
+    media = client.app.state.media  # type: ignore[attr-defined]
+    portal = client.portal
+    assert portal is not None
+    assert portal.call(media.views, [photo]) == {}
+
+
+def test_deleting_an_entry_updates_count_after_and_search(client: TestClient) -> None:
+    ref = reference(client)
+    author = sign_up(client)
+    d = diary(client, author, ref)
+    photo = upload(client, author)
+    e = entry(client, author, d["id"], body="<p>拆线了，疤痕很淡</p>", media_ids=[photo])
+    drain(client)
+    assert client.get("/v1/search?q=拆线").json()["total"] == 1
+    assert client.delete(f"/v1/diary-entries/{e['id']}", headers=author.headers).status_code == 204
+    shown = client.get(f"/v1/diaries/{d['id']}").json()
+    assert shown["entry_count"] == 0 and shown["after"] == [] and shown["after_day"] is None
+    assert client.get("/v1/search?q=拆线").json()["total"] == 0
+    assert client.delete(f"/v1/diary-entries/{e['id']}", headers=author.headers).status_code == 404
+
+
+def test_hidden_is_404_to_others_removed_is_451(db_client: TestClient) -> None:
+    ref = reference(db_client)
+    author, other = sign_up(db_client), sign_up(db_client)
+    moderator = sign_up(db_client, role="moderator")
+    d = diary(db_client, author, ref)
+    portal = db_client.portal
+    assert portal is not None
+    state = db_client.app.state  # type: ignore[attr-defined]
+    portal.call(lambda: set_status(state, "diary", d["id"], "hidden"))
+    assert db_client.get(f"/v1/diaries/{d['id']}").status_code == 404
+    assert db_client.get(f"/v1/diaries/{d['id']}", headers=other.headers).status_code == 404
+    mine = db_client.get(f"/v1/diaries/{d['id']}", headers=author.headers)
+    assert mine.status_code == 200 and mine.json()["status"] == "hidden"
+    assert db_client.get("/v1/diaries").json()["items"] == []
+
+    portal.call(lambda: set_status(state, "diary", d["id"], "removed", case_id="C-2026-0001", reason="侵犯肖像权"))
+    r = db_client.get(f"/v1/diaries/{d['id']}", headers=other.headers)
+    assert r.status_code == 451
+    assert r.json()["case_id"] == "C-2026-0001" and r.json()["reason"] == "侵犯肖像权"
+    assert db_client.get(f"/v1/diaries/{d['id']}/entries").status_code == 451
+    assert db_client.get(f"/v1/diaries/{d['id']}", headers=author.headers).status_code == 200
+    assert db_client.get(f"/v1/diaries/{d['id']}", headers=moderator.headers).status_code == 200
+
+    portal.call(lambda: set_status(state, "diary", d["id"], "published"))
+    assert db_client.get(f"/v1/diaries/{d['id']}").json()["status"] == "published"
+
+
+def test_lists_filter_sort_and_page(client: TestClient) -> None:
+    ref = reference(client)
+    author = sign_up(client)
+    ids = [diary(client, author, ref, title=f"第{i}本日记")["id"] for i in range(5)]
+    other_proc = client.post("/v1/procedures", json={"slug": "thermage", "name": "热玛吉",
+                                                     "aliases": ["Thermage", "射频紧肤"]},
+                             headers=ref["editor"].headers)
+    assert other_proc.status_code == 201
+    thermage = diary(client, author, ref, title="热玛吉体验", procedure="thermage", clinic_id=None, doctor_id=None)
+    first = client.get("/v1/diaries?limit=2").json()
+    assert [d["id"] for d in first["items"]] == [thermage["id"], ids[4]]
+    second = client.get(f"/v1/diaries?limit=2&cursor={first['next_cursor']}").json()
+    assert [d["id"] for d in second["items"]] == [ids[3], ids[2]]
+    assert [d["id"] for d in client.get("/v1/diaries?procedure=thermage").json()["items"]] == [thermage["id"]]
+    assert len(client.get(f"/v1/diaries?clinic_id={ref['clinic']['id']}").json()["items"]) == 5
+    entry(client, author, ids[0])
+    assert client.get("/v1/diaries?sort=popular").json()["items"][0]["id"] == ids[0]
+    assert client.get("/v1/diaries?cursor=forged").status_code == 422
+    assert client.get("/v1/diaries?sort=best").status_code == 422
+
+
+def test_idempotency_key_replays(client: TestClient) -> None:
+    ref = reference(client)
+    author = sign_up(client)
+    body = {"title": "玻尿酸填充苹果肌", "procedure": ref["procedure"], "operated_on": "2026-10-01"}
+    headers = {**author.headers, "Idempotency-Key": "diary-1"}
+    first = client.post("/v1/diaries", json=body, headers=headers)
+    again = client.post("/v1/diaries", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert len(client.get("/v1/diaries").json()["items"]) == 1
+    other = client.post("/v1/diaries", json={**body, "title": "别的"}, headers=headers)
+    assert other.status_code == 422
