@@ -9,7 +9,6 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 from starlette.types import Message
 
 from media.interfaces import StorageError
@@ -179,18 +178,18 @@ async def get_variant(call: Call[None, None]) -> Response:
                           {"Cache-Control": PRIVATE_CACHE})
 
 
-async def serve_object(request: Request) -> Response:
-    """``GET /media/<key>``: a public variant, while its upload is served (local and memory storage)."""
-    service = service_of(request.app.state)
-    key = request.path_params["key"]
+@api.route("GET", "/media/{id}/{file}", errors=(404,))
+async def serve_object(call: Call[None, None]) -> Response:
+    """A public variant file (local and memory storage), while its upload is served; long-cached."""
+    service = service_of(call.state)
+    key = f"{call.path['id']}/{call.path['file']}"
     try:
         check_key(key)
     except ValueError:
         raise not_found("media") from None
     upload, name = await service.public_variant(key)
-    return image_response(request, await _read(service, upload, name), upload, name, {"Cache-Control": PUBLIC_CACHE})
+    return image_response(call.request, await _read(service, upload, name), upload, name,
+                          {"Cache-Control": PUBLIC_CACHE})
 
 
-# Variant files are a plain route outside the API's per-address request budget: a page of
-# thumbnails is dozens of requests, and each is one indexed row lookup.
-routes: list[BaseRoute] = [*api.routes, Route("/media/{key:path}", serve_object, methods=["GET"])]
+routes = api.routes

@@ -127,10 +127,6 @@ class S3Storage:
         self._presigned[key] = (url, now + self.presign_seconds)
         return url
 
-    def forget_url(self, key: str) -> None:
-        """Stop reusing the presigned URL of ``key`` (it was hidden or deleted)."""
-        self._presigned.pop(key, None)
-
     async def keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
         async with self._client() as s3:
             paginator = s3.get_paginator("list_objects_v2")

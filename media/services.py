@@ -18,6 +18,7 @@ from typing import IO
 
 import anyio
 import anyio.to_thread
+from PIL import Image
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -69,6 +70,8 @@ class MediaService:
         # At most ``image_workers`` images are decoded at once: a burst of uploads waits here
         # holding only its spooled temporary file, never a decoded image.
         self.limiter = anyio.CapacityLimiter(settings.image_workers)
+        # Pillow's own bomb check (a warning, an error at twice the limit) must not undercut ours.
+        Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, settings.max_upload_pixels)
 
     # --- uploads ----------------------------------------------------------------------------
 
