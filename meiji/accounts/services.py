@@ -23,9 +23,10 @@ hasher = PasswordHasher()
 _DUMMY_HASH = hasher.hash("not-a-password-anyone-has")
 CONSENT_AGE = 14
 _SESSION_SQL = {
-    dialect: "SELECT s.expires_at, a.id, a.handle, a.role, a.status FROM account_session s "
-             "JOIN account a ON a.id = s.account_id WHERE s.token_hash = " + placeholder
-    for dialect, placeholder in (("sqlite", "?"), ("postgres", "$1"))
+    "sqlite": "SELECT s.expires_at, a.id, a.handle, a.role, a.status FROM account_session s "
+              "JOIN account a ON a.id = s.account_id WHERE s.token_hash = ?",
+    "postgres": "SELECT s.expires_at, a.id, a.handle, a.role, a.status FROM account_session s "
+                "JOIN account a ON a.id = s.account_id WHERE s.token_hash = $1",
 }  # PIPL art. 31: under 14 needs a guardian's consent
 
 
