@@ -246,3 +246,53 @@ def test_an_unreachable_s3_answers_503_and_stores_nothing(make_client: AppFactor
         assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
         assert rows(c) == []
         assert ready.status_code == 503 and ready.json()["checks"]["storage"] == "unavailable"
+
+
+def test_a_burst_of_uploads_queues_behind_the_image_workers(make_client: AppFactory,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    import anyio
+
+    from media import images
+    from tests.media.helpers import service
+
+    active, peak = [0], [0]
+    lock = threading.Lock()
+    real = images.render
+
+    def counting(file: io.BufferedIOBase, max_pixels: int) -> images.Rendered:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            time.sleep(0.02)  # long enough for the others to pile up if nothing held them back
+            return real(file, max_pixels)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(images, "render", counting)
+    with make_client(image_workers=2) as c:
+        member = sign_up(c)
+        media = service(c)
+
+        async def burst() -> list[str]:
+            ids: list[str] = []
+
+            async def one(i: int) -> None:
+                file = io.BytesIO(jpeg(800, 600, color=(i * 20, 90, 90)))
+                sha, size = await media.fingerprint(file)
+                ids.append((await media.upload(file, owner_id=int(member.id), purpose="post", sha256=sha,
+                                               size=size)).id)
+
+            async with anyio.create_task_group() as group:
+                for i in range(8):
+                    group.start_soon(one, i)
+            return ids
+
+        ids = call(c, burst)
+
+    assert len(set(ids)) == 8
+    assert peak[0] == 2
