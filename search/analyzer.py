@@ -170,12 +170,9 @@ class Analyzer:
 
     def words(self, folded: str) -> list[str]:
         """jieba's search-mode words of folded text: CJK words of 2+ characters and latin/digit words."""
-        out: list[str] = []
-        for token in self._jieba().cut_for_search(folded, True):
-            for run, is_words in runs(token):
-                if is_words and (len(run) > 1 or not _CJK.match(run)):
-                    out.append(run[:MAX_WORD])
-        return out
+        # jieba's tokens are words, runs of punctuation or spaces: keep words, but no lone CJK character.
+        return [token[:MAX_WORD] for token in self._jieba().cut_for_search(folded, True)
+                if token.isalnum() and (len(token) > 1 or not _CJK.match(token))]
 
     def index_fields(self, doc: Document) -> tuple[str, str]:
         """``(grams, words)`` of a document, each as space-separated tokens."""
