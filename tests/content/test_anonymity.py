@@ -1,0 +1,161 @@
+"""The anonymity walk: anonymous content of every kind, and every read endpoint, as the public and as
+another member. The author's id and handle must appear in no response body or header."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+from starlette.testclient import TestClient
+
+from content.visibility import KINDS
+from tests.conftest import Member, sign_up, upload
+from tests.content.factories import NEGATIVE, POSITIVE, diary, drain, entry, reference, review
+
+# Keys under which an account can be named in any response of ours.
+PERSON_KEYS = {"author", "author_id", "account_id", "actor", "actor_id", "user_id", "owner_id", "asker_id",
+               "answerer_id", "commenter_id", "by", "from"}
+
+
+def people(value: Any) -> Iterator[Any]:
+    """Every value found under a person-naming key, anywhere in a JSON document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in PERSON_KEYS:
+                yield item
+            yield from people(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from people(item)
+
+
+def assert_hidden(r: httpx.Response, author: Member, where: str) -> None:
+    assert r.status_code < 500, (where, r.text)
+    assert author.handle not in r.text, where
+    for name, value in r.headers.items():
+        assert author.handle not in value and f"{author.id}" != value, (where, name)
+    if r.headers.get("content-type", "").startswith("application/json"):
+        for found in people(r.json()):
+            named = found.get("id") if isinstance(found, dict) else found
+            assert str(named) != author.id, (where, found)
+
+
+def make_everything(client: TestClient, author: Member, victim: Member) -> dict[str, Any]:
+    """Anonymous content of every kind by ``author``, some of it in reply to ``victim``."""
+    ref = reference(client)
+    made: dict[str, Any] = {"ref": ref}
+    d = diary(client, author, ref, anonymous=True, title="匿名的双眼皮日记",
+              before_media_ids=[upload(client, author)])
+    made["diary"] = d
+    made["diary_entry"] = entry(client, author, d["id"], body=f"<p>双眼皮第七天 {POSITIVE[5]}</p>",
+                                media_ids=[upload(client, author)])
+    made["review"] = review(client, author, ref, anonymous=True, body=f"<p>双眼皮效果 {NEGATIVE[3]}</p>")
+    question = client.post("/v1/questions", json={"title": "双眼皮多久能消肿？", "body": "<p>想知道恢复期</p>",
+                                                  "anonymous": False}, headers=victim.headers)
+    assert question.status_code == 201, question.text
+    made["victim_question"] = question.json()
+    own_q = client.post("/v1/questions", json={"title": "匿名问：双眼皮疤痕明显吗", "body": "<p>担心留疤</p>",
+                                               "anonymous": True}, headers=author.headers)
+    assert own_q.status_code == 201, own_q.text
+    made["question"] = own_q.json()
+    ans = client.post(f"/v1/questions/{question.json()['id']}/answers",
+                      json={"body": "<p>双眼皮一般两周消肿</p>", "anonymous": True}, headers=author.headers)
+    assert ans.status_code == 201, ans.text
+    made["answer"] = ans.json()
+    victim_diary = diary(client, victim, ref, title="我的双眼皮日记")
+    made["victim_diary"] = victim_diary
+    victim_comment = client.post("/v1/comments", json={"target_type": "diary", "target_id": victim_diary["id"],
+                                                       "body": "欢迎大家交流", "anonymous": False},
+                                 headers=victim.headers)
+    assert victim_comment.status_code == 201, victim_comment.text
+    comment = client.post("/v1/comments", json={"target_type": "diary", "target_id": victim_diary["id"],
+                                                "body": "恢复得真好", "anonymous": True,
+                                                "reply_to": victim_comment.json()["id"]}, headers=author.headers)
+    assert comment.status_code == 201, comment.text
+    made["comment"] = comment.json()
+    reply = client.post("/v1/comments", json={"target_type": "diary", "target_id": victim_diary["id"],
+                                              "body": "谢谢你", "anonymous": False,
+                                              "reply_to": comment.json()["id"]}, headers=victim.headers)
+    assert reply.status_code == 201, reply.text
+    for kind in ("diary", "review", "answer"):
+        target = made[kind]
+        r = client.put(f"/v1/likes/{kind}/{target['id']}", headers=victim.headers)
+        assert r.status_code in (200, 201), r.text
+    drain(client)
+    return made
+
+
+def read_paths(made: dict[str, Any], author: Member) -> list[str]:
+    d, q, vq, vd = made["diary"], made["question"], made["victim_question"], made["victim_diary"]
+    ref = made["ref"]
+    return [
+        f"/v1/diaries/{d['id']}", f"/v1/diaries/{d['id']}/entries", "/v1/diaries", "/v1/diaries?sort=popular",
+        f"/v1/diaries?author_id={author.id}", f"/v1/diaries?procedure={ref['procedure']}",
+        f"/v1/reviews/{made['review']['id']}", "/v1/reviews", "/v1/reviews?sort=helpful",
+        f"/v1/reviews?author_id={author.id}", f"/v1/reviews?target_type=clinic&target_id={ref['clinic']['id']}",
+        f"/v1/questions/{q['id']}", "/v1/questions", f"/v1/questions?author_id={author.id}",
+        f"/v1/questions/{vq['id']}", f"/v1/questions/{vq['id']}/answers", f"/v1/answers/{made['answer']['id']}",
+        f"/v1/comments?target_type=diary&target_id={vd['id']}", f"/v1/comments/{made['comment']['id']}",
+        f"/v1/comments?target_type=diary&target_id={d['id']}",
+        f"/v1/clinics/{ref['clinic']['id']}", f"/v1/doctors/{ref['doctor']['id']}",
+        "/v1/search?q=双眼皮", "/v1/search?q=双眼皮&sort=recent", "/v1/search?q=重睑术&type=diary,review,question,answer",
+        "/v1/search/suggest?q=双",
+        f"/v1/accounts/{author.id}",
+    ]
+
+
+CREATORS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "diary": lambda m: m["diary"], "diary_entry": lambda m: m["diary_entry"], "review": lambda m: m["review"],
+    "question": lambda m: m["question"], "answer": lambda m: m["answer"], "comment": lambda m: m["comment"],
+}
+# Pages are written by editors under their own name: the encyclopedia has no anonymous posts.
+NOT_ANONYMOUS = {"wiki"}
+
+
+def test_every_registered_type_is_walked() -> None:
+    assert set(KINDS) - NOT_ANONYMOUS <= set(CREATORS), "add the new type to the anonymity walk"
+
+
+def test_anonymous_author_is_never_revealed(client: TestClient) -> None:
+    author, victim = sign_up(client), sign_up(client)
+    made = make_everything(client, author, victim)
+    stranger = sign_up(client)
+    for kind, created in CREATORS.items():
+        if kind in KINDS:
+            assert created(made)["is_mine"] is True  # the author still sees their own posts as theirs
+
+    for path in read_paths(made, author):
+        for who, headers in (("public", {}), ("member", stranger.headers), ("victim", victim.headers)):
+            r = client.get(path, headers=headers)
+            where = f"{who} GET {path}"
+            if path == f"/v1/accounts/{author.id}":
+                # The profile is the author's own page: it may name them, but counts nothing anonymous.
+                assert set(r.json()["counts"].values()) == {0}, r.json()
+                continue
+            assert r.status_code == 200, (where, r.text)
+            assert_hidden(r, author, where)
+
+    r = client.get("/v1/search?q=双眼皮")
+    assert r.json()["total"] >= 3  # the walk did look at the anonymous posts in search
+    assert client.get(f"/v1/diaries?author_id={author.id}").json()["items"] == []
+    assert client.get(f"/v1/diaries?author_id={author.id}", headers=author.headers).json()["items"]
+
+    notes = client.get("/v1/me/notifications", headers=victim.headers)
+    assert notes.status_code == 200 and notes.json()["items"], notes.text
+    assert_hidden(notes, author, "victim's notifications")
+
+
+def test_errors_and_etags_do_not_reveal_the_author(client: TestClient) -> None:
+    author, victim = sign_up(client), sign_up(client)
+    ref = reference(client)
+    d = diary(client, author, ref, anonymous=True)
+    stranger = sign_up(client)
+    for r in (client.patch(f"/v1/diaries/{d['id']}", json={"title": "x"}, headers=stranger.headers),
+              client.delete(f"/v1/diaries/{d['id']}", headers=stranger.headers),
+              client.post(f"/v1/diaries/{d['id']}/entries", json={"body": "我来写", "happened_on": "2026-10-02"},
+                          headers=stranger.headers),
+              client.get(f"/v1/diaries/{d['id']}")):
+        assert_hidden(r, author, "errors")
+    etag_of_author = client.get(f"/v1/diaries/{d['id']}", headers=author.headers).headers["etag"]
+    assert client.get(f"/v1/diaries/{d['id']}", headers=victim.headers).headers["etag"] == etag_of_author
