@@ -286,3 +286,25 @@ def test_removed_question_answers_451_with_the_case(client: TestClient) -> None:
     assert r.status_code == 451 and r.json()["case_id"] == "C-2026-1"
     assert client.get(f"/v1/questions/{question['id']}", headers=asker.headers).status_code == 200
     assert client.get("/v1/questions").json()["items"] == []
+
+
+def test_concurrent_votes_are_all_counted(client: TestClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    asker, helper = person(client), person(client)
+    voters = [person(client) for _ in range(10)]
+    question = ask(client, asker)
+    given = answer(client, helper, question["id"])
+    url = f"/v1/answers/{given['id']}/vote"
+
+    def vote(pair: tuple[Member, int]) -> int:
+        return client.put(url, json={"value": pair[1]}, headers=pair[0].headers).status_code
+
+    # Each voter votes up, some change their minds down, all at once.
+    moves = [(v, 1) for v in voters] + [(v, -1) for v in voters[:3]]
+    with ThreadPoolExecutor(4) as pool:
+        assert set(pool.map(vote, moves)) == {200}
+    # Whatever order they landed in, the score is the sum of the votes that stand.
+    standing = [client.get(f"/v1/answers/{given['id']}", headers=v.headers).json()["my_vote"] for v in voters]
+    assert all(vote in (1, -1) for vote in standing)
+    assert client.get(f"/v1/answers/{given['id']}").json()["score"] == sum(standing)
