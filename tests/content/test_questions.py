@@ -308,3 +308,21 @@ def test_concurrent_votes_are_all_counted(client: TestClient) -> None:
     standing = [client.get(f"/v1/answers/{given['id']}", headers=v.headers).json()["my_vote"] for v in voters]
     assert all(vote in (1, -1) for vote in standing)
     assert client.get(f"/v1/answers/{given['id']}").json()["score"] == sum(standing)
+
+
+def test_hidden_question_is_seen_by_its_asker_but_takes_no_answers_or_likes(client: TestClient) -> None:
+    asker, helper = person(client), person(client)
+    question = ask(client, asker)
+    from content.services import set_status
+
+    portal = client.portal
+    assert portal is not None
+    portal.call(lambda: set_status(client.app.state, "question", question["id"], "hidden"))  # type: ignore[attr-defined]
+    assert client.get(f"/v1/questions/{question['id']}", headers=helper.headers).status_code == 404
+    shown = client.get(f"/v1/questions/{question['id']}", headers=asker.headers)
+    assert shown.status_code == 200 and shown.json()["status"] == "hidden"
+    r = client.post(f"/v1/questions/{question['id']}/answers", json={"body": "自问自答"}, headers=asker.headers)
+    assert r.status_code == 409
+    assert client.put(f"/v1/likes/question/{question['id']}", headers=asker.headers).status_code == 409
+    assert client.post(f"/v1/questions/{question['id']}/answers", json={"body": "我来回答"},
+                       headers=helper.headers).status_code == 404
