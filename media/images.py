@@ -21,8 +21,19 @@ from PIL import Image, ImageCms, UnidentifiedImageError, features
 warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
+try:
+    # HEIC/HEIF, what iPhones store: decoded by libheif through pillow-heif, which applies the
+    # orientation itself (and resets the EXIF tag, so it is not applied twice).
+    import pillow_heif
+
+    # One decoding thread per image: MEIJI_IMAGE_WORKERS is the whole CPU budget.
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False, decode_threads=1)
+    _HEIF: tuple[str, ...] = ("HEIF",)
+except ImportError:  # pragma: no cover - an install without the optional decoder refuses HEIC (415)
+    _HEIF = ()
+
 # The allow-list: Pillow never even tries another decoder (no TIFF, PSD, EPS, ICO, SVG...).
-FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF") + (("AVIF",) if features.check("avif") else ())
+FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF") + (("AVIF",) if features.check("avif") else ()) + _HEIF
 
 # Longest side of each variant, in pixels; a smaller image is never enlarged.
 VARIANTS: dict[str, int] = {"thumb": 320, "medium": 1080, "large": 1920}

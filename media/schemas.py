@@ -46,7 +46,7 @@ UPLOAD_SCHEMA: dict[str, Any] = {
             "required": ["file"],
             "properties": {
                 "file": {"type": "string", "contentMediaType": "application/octet-stream",
-                         "description": "JPEG, PNG, WebP, GIF (first frame) or AVIF; at most 20 MB and "
+                         "description": "JPEG, PNG, WebP, GIF (first frame), AVIF or HEIC; at most 20 MB and "
                                         "40 megapixels"},
                 "purpose": {"type": "string", "enum": list(PURPOSES), "default": "post"},
             },

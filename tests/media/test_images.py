@@ -114,6 +114,26 @@ def test_a_rotated_phone_photo_reports_its_upright_size() -> None:
     assert large.getpixel((1400, 40))[0] < 60 and large.getpixel((40, 40))[0] > 150  # type: ignore[index]
 
 
+def test_an_iphone_heic_comes_out_upright_and_without_its_metadata() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "Apple"
+    exif.get_ifd(0x8825)[2] = (39.0, 54.0, 27.0)
+    photo = Image.new("RGB", (640, 480), (200, 150, 120))
+    photo.paste((20, 20, 20), (0, 0, 160, 120))
+    heic = io.BytesIO()
+    photo.save(heic, "HEIF", quality=80, exif=exif.tobytes())
+    assert heic.getvalue()[4:12] in (b"ftypheic", b"ftypmif1")
+
+    result = rendered(heic.getvalue())
+
+    assert (result.width, result.height) == (480, 640)
+    large = decoded(result)
+    assert large.getpixel((470, 10))[0] < 60 and large.getpixel((10, 10))[0] > 150  # type: ignore[index]
+    for r in result.renditions:
+        assert not {b"EXIF", b"XMP ", b"ICCP"} & set(riff_chunks(r.data)) and b"Apple" not in r.data
+
+
 def test_pixel_count_over_the_limit_is_refused_from_the_header() -> None:
     big = io.BytesIO()
     Image.new("L", (8000, 6000)).save(big, "PNG")  # 48 MP of zeros: a small file

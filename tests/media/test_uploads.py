@@ -296,3 +296,16 @@ def test_a_burst_of_uploads_queues_behind_the_image_workers(make_client: AppFact
 
     assert len(set(ids)) == 8
     assert peak[0] == 2
+
+
+def test_a_heic_from_an_iphone_is_accepted(client: TestClient) -> None:
+    member = sign_up(client)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    heic = io.BytesIO()
+    Image.new("RGB", (800, 600), (180, 140, 120)).save(heic, "HEIF", quality=70, exif=exif.tobytes())
+
+    r = post_image(client, member, heic.getvalue(), filename="IMG_0001.HEIC", content_type="image/heic")
+
+    assert r.status_code == 201, r.text
+    assert (r.json()["width"], r.json()["height"]) == (600, 800)
