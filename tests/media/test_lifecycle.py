@@ -220,3 +220,20 @@ def test_public_file_urls_refuse_paths_that_are_not_keys(client: TestClient) -> 
     for path in ("/media/../meiji.sqlite3", "/media/%2e%2e/meiji.sqlite3", "/media/abc", "/media/ABC/thumb.webp"):
         r = client.get(path)
         assert r.status_code == 404, path
+
+
+def test_the_lifecycle_on_each_database(db_client: TestClient) -> None:
+    owner = sign_up(db_client)
+    first, second = str(uploaded(db_client, owner)["id"]), str(uploaded(db_client, owner)["id"])
+    svc = service(db_client)
+    call(db_client, svc.attach, "diary:1", [first, second], owner_id=int(owner.id))
+    call(db_client, svc.set_visible, "diary:1", False)
+    assert call(db_client, svc.views, [first, second]) == {}
+    call(db_client, svc.set_visible, "diary:1", True)
+
+    call(db_client, svc.replace, "diary:1", [second], owner_id=int(owner.id))
+
+    assert set(call(db_client, svc.views, [first, second])) == {second}
+    assert call(db_client, svc.sweep) == 1
+    assert [r.id for r in rows(db_client)] == [second]
+    assert len(stored_keys(db_client)) == 3
