@@ -27,7 +27,7 @@ from meiji.accounts import services as accounts
 from meiji.accounts.models import Account
 from meiji.web.auth import Principal
 
-DEMO_PASSWORD = "meiji-demo-2026"
+DEMO_PASSWORD = "meiji-demo-2026"  # noqa: S105 - a published demo password, by design
 
 PROCEDURES = [
     ("shuang-yan-pi", "双眼皮", None, ["重睑术", "割双眼皮", "全切双眼皮", "埋线双眼皮"]),
@@ -58,7 +58,8 @@ DIARIES: list[dict[str, Any]] = [
     {"author": 1, "title": "全切双眼皮 90 天真实记录", "procedure": "shuang-yan-pi", "operated_on": "2026-08-20",
      "clinic": 2, "doctor": 2, "price_cny": 12800, "anonymous": False,
      "entries": [
-         ("2026-08-18", "<p>术前面诊，医生说我是内双加轻微上睑下垂，建议全切。<strong>纠结了一周</strong>终于约了手术。</p>"),
+         ("2026-08-18", "<p>术前面诊，医生说我是内双加轻微上睑下垂，建议全切。"
+                        "<strong>纠结了一周</strong>终于约了手术。</p>"),
          ("2026-08-21", "<p>术后第一天，肿得像核桃，冰敷了一整天，疼倒不是很疼。</p>"),
          ("2026-08-27", "<p>今天拆线！拆完轻松多了，疤痕是粉色的，医生说三个月会慢慢变淡。</p>"),
          ("2026-09-20", "<p>一个月了，大肿基本消了，化妆已经看不太出来。早上起床还是有点肿。</p>"),
@@ -110,13 +111,15 @@ async def load(state: Any) -> str:
 
     for slug, name, parent, aliases in PROCEDURES:
         if not await Procedure.exists(slug=slug):
-            await reference.create_procedure(ProcedureIn(slug=slug, name=name, parent=parent, aliases=aliases))
+            await reference.create_procedure(ProcedureIn.model_validate(
+                {"slug": slug, "name": name, "parent": parent, "aliases": aliases}))
             made["procedures"] += 1
     clinics: list[Clinic] = []
     for name, city, license_no in CLINICS:
         clinic = await Clinic.get_or_none(name=name)
         if clinic is None:
-            clinic = await reference.create_clinic(ClinicIn(name=name, city=city, license_no=license_no))
+            clinic = await reference.create_clinic(ClinicIn.model_validate(
+                {"name": name, "city": city, "license_no": license_no}))
             made["clinics"] += 1
         clinics.append(clinic)
     doctors: list[Doctor] = []
@@ -132,13 +135,14 @@ async def load(state: Any) -> str:
         author = people[item["author"]]
         if await Diary.exists(author_id=author.id, title=item["title"]):
             continue
-        diary = await diaries.create_diary(state, author, DiaryIn(
-            title=item["title"], procedure=item["procedure"], operated_on=item["operated_on"],
-            clinic_id=str(clinics[item["clinic"]].id), doctor_id=str(doctors[item["doctor"]].id),
-            price_cny=item["price_cny"], anonymous=item["anonymous"]))
+        diary = await diaries.create_diary(state, author, DiaryIn.model_validate({
+            "title": item["title"], "procedure": item["procedure"], "operated_on": item["operated_on"],
+            "clinic_id": str(clinics[item["clinic"]].id), "doctor_id": str(doctors[item["doctor"]].id),
+            "price_cny": item["price_cny"], "anonymous": item["anonymous"]}))
         made["diaries"] += 1
         for happened_on, body in item["entries"]:
-            await diaries.create_entry(state, author, diary.id, EntryIn(body=body, happened_on=happened_on))
+            await diaries.create_entry(state, author, diary.id,
+                                       EntryIn.model_validate({"body": body, "happened_on": happened_on}))
             made["entries"] += 1
 
     for item in REVIEWS:
@@ -146,9 +150,10 @@ async def load(state: Any) -> str:
         target = doctors[item["doctor"]] if item["target_type"] == "doctor" else clinics[item["clinic"]]
         if await Review.exists(live_key=f"{author.id}:{item['target_type']}:{target.id}"):
             continue
-        await reviews.create_review(state, author, ReviewIn(
-            target_type=item["target_type"], target_id=str(target.id), procedure=item["procedure"],
-            rating=item["rating"], scores=item["scores"], body=item["body"], anonymous=item["anonymous"]))
+        await reviews.create_review(state, author, ReviewIn.model_validate({
+            "target_type": item["target_type"], "target_id": str(target.id), "procedure": item["procedure"],
+            "rating": item["rating"], "scores": item["scores"], "body": item["body"],
+            "anonymous": item["anonymous"]}))
         made["reviews"] += 1
 
     asked = await questions.load_demo(state, people[3], people[1])

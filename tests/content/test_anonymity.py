@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 from starlette.testclient import TestClient
 
 from content.visibility import KINDS
@@ -30,7 +29,7 @@ def people(value: Any) -> Iterator[Any]:
             yield from people(item)
 
 
-def assert_hidden(r: httpx.Response, author: Member, where: str) -> None:
+def assert_hidden(r: Any, author: Member, where: str) -> None:
     assert r.status_code < 500, (where, r.text)
     assert author.handle not in r.text, where
     for name, value in r.headers.items():
@@ -99,7 +98,8 @@ def read_paths(made: dict[str, Any], author: Member) -> list[str]:
         f"/v1/comments?target_type=diary&target_id={vd['id']}", f"/v1/comments/{made['comment']['id']}",
         f"/v1/comments?target_type=diary&target_id={d['id']}",
         f"/v1/clinics/{ref['clinic']['id']}", f"/v1/doctors/{ref['doctor']['id']}",
-        "/v1/search?q=双眼皮", "/v1/search?q=双眼皮&sort=recent", "/v1/search?q=重睑术&type=diary,review,question,answer",
+        "/v1/search?q=双眼皮", "/v1/search?q=双眼皮&sort=recent",
+        "/v1/search?q=重睑术&type=diary,review,question,answer",
         "/v1/search/suggest?q=双",
         f"/v1/accounts/{author.id}",
     ]
