@@ -8,10 +8,13 @@ find nothing, and builds the hits.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from search.analyzer import Analyzer, Plan, snippet
 from search.interfaces import DocKey, Document, Hit, Query, Results, Suggestion, Term
@@ -19,6 +22,9 @@ from search.suggestions import Suggester
 
 # Batches larger than this are analysed off the event loop (segmentation is CPU work).
 INLINE_BATCH = 16
+# Tombstones are kept this long (and pruned past this many): far longer than a drain round takes.
+TOMBSTONE_SECONDS = 600.0
+TOMBSTONES = 10_000
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,9 @@ class EngineIndex(ABC):
     def __init__(self) -> None:
         self.analyzer = Analyzer()
         self.suggester = Suggester()
+        self._writing = asyncio.Lock()  # a write and the tombstone check before it are one step
+        self._sequence = itertools.count(1)
+        self._tombstones: dict[str, tuple[int, float]] = {}  # key -> (sequence, monotonic time) of its delete
 
     # --- what each backend implements ---------------------------------------------------------
 
@@ -90,8 +99,12 @@ class EngineIndex(ABC):
         """The rows matching ``plan`` and the filters of ``query``, in its order, one page."""
 
     @abstractmethod
-    async def _rebuild(self, batches: AsyncIterator[list[Prepared]]) -> int:
-        """Build a complete new index from ``batches`` aside, then swap it in."""
+    async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:
+        """Build a complete new index from ``batches`` beside the live one; returns a handle for ``_swap``."""
+
+    @abstractmethod
+    async def _swap(self, aside: Any, late_deletes: Sequence[str], started: int) -> None:
+        """Delete ``late_deletes`` from the new index, then make it the live one (called under the write lock)."""
 
     # --- the SearchIndex protocol -------------------------------------------------------------
 
@@ -110,25 +123,63 @@ class EngineIndex(ABC):
 
     async def upsert(self, docs: Sequence[Document]) -> None:
         if docs:
-            await self._write(await self._prepare(docs), ())
+            prepared = await self._prepare(docs)
+            async with self._writing:
+                await self._write(prepared, ())
 
     async def delete(self, keys: Sequence[DocKey]) -> None:
         if keys:
-            await self._write((), [key_text(k) for k in keys])
+            texts = [key_text(k) for k in keys]
+            async with self._writing:
+                self._bury(texts)
+                await self._write((), texts)
 
-    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey]) -> None:
-        """Upsert ``docs`` and delete ``deletes`` in one commit."""
-        if docs or deletes:
-            await self._write(await self._prepare(docs), [key_text(k) for k in deletes])
+    async def mark(self) -> int:
+        return next(self._sequence)
+
+    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey], *,
+                    loaded_at: int | None = None) -> None:
+        """Upsert ``docs`` and delete ``deletes`` in one commit; a document deleted after ``loaded_at`` stays out."""
+        if not docs and not deletes:
+            return
+        prepared = await self._prepare(docs)
+        async with self._writing:
+            await self._write(self._unburied(prepared, loaded_at), [key_text(k) for k in deletes])
 
     async def rebuild(self, batches: AsyncIterator[list[Document]]) -> int:
-        """Index every document of ``batches`` into a new index, then swap it in (no downtime)."""
+        """Index every document of ``batches`` into a new index, then swap it in (no downtime).
+
+        Documents deleted while the new index was built are deleted from it before the swap.
+        """
+        started = await self.mark()
+        count = 0
 
         async def prepared() -> AsyncIterator[list[Prepared]]:
+            nonlocal count
             async for docs in batches:
+                count += len(docs)
                 yield await asyncio.to_thread(self.prepare, docs)
 
-        return await self._rebuild(prepared())
+        aside = await self._build_aside(prepared())
+        async with self._writing:
+            late = [key for key, (seq, _) in self._tombstones.items() if seq > started]
+            await self._swap(aside, late, started)
+        return count
+
+    # --- tombstones: a synchronous delete wins over a drain that loaded the document before it ---
+
+    def _bury(self, keys: Sequence[str]) -> None:
+        seq, now = next(self._sequence), time.monotonic()
+        for key in keys:
+            self._tombstones[key] = (seq, now)
+        if len(self._tombstones) > TOMBSTONES:
+            old = now - TOMBSTONE_SECONDS
+            self._tombstones = {k: v for k, v in self._tombstones.items() if v[1] >= old}
+
+    def _unburied(self, prepared: Sequence[Prepared], loaded_at: int | None) -> list[Prepared]:
+        if loaded_at is None:
+            return list(prepared)
+        return [p for p in prepared if self._tombstones.get(p.key, (0, 0.0))[0] <= loaded_at]
 
     async def search(self, query: Query) -> Results:
         plan = self.analyzer.plan(query.text)

@@ -88,8 +88,17 @@ class SearchIndex(Protocol):
         """Remove documents; no error for keys that are not indexed."""
         ...
 
-    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey]) -> None:
-        """Upsert ``docs`` and delete ``deletes`` together (one commit where the engine has commits)."""
+    async def mark(self) -> int:
+        """A point in the index's sequence of writes, taken before loading documents for ``apply``."""
+        ...
+
+    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey], *,
+                    loaded_at: int | None = None) -> None:
+        """Upsert ``docs`` and delete ``deletes`` together (one commit where the engine has commits).
+
+        A document that ``delete`` removed after ``loaded_at`` is not upserted: the caller loaded it
+        before it was taken down.
+        """
         ...
 
     async def rebuild(self, batches: AsyncIterator[list[Document]]) -> int:

@@ -26,18 +26,28 @@ class MemoryIndex:
     def __init__(self) -> None:
         self.docs: dict[DocKey, Document] = {}
         self.terms: list[Term] = []
+        self._sequence = 0
+        self._deleted: dict[DocKey, int] = {}  # tombstones: when each key was last deleted
 
     async def upsert(self, docs: Sequence[Document]) -> None:
         for doc in docs:
             self.docs[doc.key] = doc
 
     async def delete(self, keys: Sequence[DocKey]) -> None:
+        self._sequence += 1
         for key in keys:
             self.docs.pop(key, None)
+            self._deleted[key] = self._sequence
 
-    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey]) -> None:
-        await self.upsert(docs)
-        await self.delete(deletes)
+    async def mark(self) -> int:
+        self._sequence += 1
+        return self._sequence
+
+    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey], *,
+                    loaded_at: int | None = None) -> None:
+        await self.upsert([d for d in docs if loaded_at is None or self._deleted.get(d.key, 0) <= loaded_at])
+        for key in deletes:
+            self.docs.pop(key, None)
 
     async def rebuild(self, batches: AsyncIterator[list[Document]]) -> int:
         fresh: dict[DocKey, Document] = {}

@@ -25,8 +25,8 @@ from tortoise.transactions import in_transaction
 
 from meiji.db import connection
 from search.analyzer import AllOf, Match, Plan, Sub
-from search.engine import EngineIndex, Found, Prepared, Row
-from search.interfaces import Query, Suggestion, Term
+from search.engine import EngineIndex, Found, Prepared, Row, key_text
+from search.interfaces import DocKey, Document, Query, Suggestion, Term
 
 TABLE = "search_document"
 MAX_POSITION = 16383
@@ -70,9 +70,12 @@ def _row_values(p: Prepared) -> list[Any]:
             tsvector(p.grams), tsvector(p.words, positions=False)]
 
 
-def upsert_sql(table: str) -> str:
-    return (f"INSERT INTO {table} ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::tsvector, "  # noqa: S608 - names are constants, values are parameters
-            "$11::tsvector) ON CONFLICT (key) DO UPDATE SET type = EXCLUDED.type, id = EXCLUDED.id, "
+def upsert_sql(table: str, guarded: bool = False) -> str:
+    """Insert or replace one document; ``guarded``: not when a tombstone newer than ``$12`` names it."""
+    guard = (" WHERE $12::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM search_tombstone t WHERE t.key = $1 "
+             "AND t.seq > $12::bigint)") if guarded else ""
+    return (f"INSERT INTO {table} ({COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::tsvector, "
+            f"$11::tsvector{guard} ON CONFLICT (key) DO UPDATE SET type = EXCLUDED.type, id = EXCLUDED.id, "
             "title = EXCLUDED.title, body = EXCLUDED.body, procedure = EXCLUDED.procedure, "
             "clinic_id = EXCLUDED.clinic_id, created_at = EXCLUDED.created_at, "
             "popularity = EXCLUDED.popularity, grams = EXCLUDED.grams, words = EXCLUDED.words")
@@ -85,6 +88,7 @@ class PostgresIndex(EngineIndex):
         super().__init__()
         self._version = -1
         self._checked = 0.0
+        self._deletes = 0
 
     @staticmethod
     def _db() -> BaseDBAsyncClient:
@@ -120,38 +124,70 @@ class PostgresIndex(EngineIndex):
 
     # --- writing ------------------------------------------------------------------------------
 
-    async def _write(self, upserts: Sequence[Prepared], deletes: Sequence[str]) -> None:
+    async def _write(self, upserts: Sequence[Prepared], deletes: Sequence[str],
+                     loaded_at: int | None = None, bury: bool = False) -> None:
+        keys = sorted({*deletes, *(p.key for p in upserts)})
         async with in_transaction(self._db().connection_name) as conn:
+            # Writers of the same key take turns (in key order, so two never wait on each other),
+            # so the tombstone check below sees every delete that committed before it.
+            await conn.execute_query("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest($1::text[]) AS k "
+                                     "ORDER BY k", [keys])
             if deletes:
                 await conn.execute_query(f"DELETE FROM {TABLE} WHERE key = ANY($1::text[])",  # noqa: S608 - names are constants, values are parameters
                                          [list(deletes)])
+            if bury:
+                await conn.execute_query(
+                    "INSERT INTO search_tombstone (key, seq) SELECT k, nextval('search_sequence') "
+                    "FROM unnest($1::text[]) AS k ON CONFLICT (key) DO UPDATE SET seq = EXCLUDED.seq, "
+                    "deleted_at = now()", [list(deletes)])
             if upserts:
-                await conn.execute_many(upsert_sql(TABLE), [_row_values(p) for p in upserts])
+                await conn.execute_many(upsert_sql(TABLE, guarded=True),
+                                        [[*_row_values(p), loaded_at] for p in upserts])
 
-    async def _rebuild(self, batches: AsyncIterator[list[Prepared]]) -> int:
+    async def mark(self) -> int:
+        rows = await self._db().execute_query_dict("SELECT nextval('search_sequence') AS n")
+        return int(rows[0]["n"])
+
+    async def delete(self, keys: Sequence[DocKey]) -> None:
+        if keys:
+            await self._write((), [key_text(k) for k in keys], bury=True)
+            self._deletes += 1
+            if self._deletes % 100 == 1:
+                await self._db().execute_query("DELETE FROM search_tombstone WHERE deleted_at < now() - "
+                                               "interval '1 hour'")
+
+    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey], *,
+                    loaded_at: int | None = None) -> None:
+        if docs or deletes:
+            await self._write(await self._prepare(docs), [key_text(k) for k in deletes], loaded_at)
+
+    async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:
         db = self._db()
         aside = f"{TABLE}_next"
         await db.execute_script(f"DROP TABLE IF EXISTS {aside}; CREATE TABLE {aside} "
                                 f"(LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS); "
                                 f"ALTER TABLE {aside} ADD CONSTRAINT {aside}_pkey PRIMARY KEY (key)")
-        count = 0
 
         def rows(batch: list[Prepared]) -> list[list[Any]]:
             return [_row_values(p) for p in batch]
 
         async for batch in batches:
             await db.execute_many(upsert_sql(aside), await asyncio.to_thread(rows, batch))
-            count += len(batch)
         await db.execute_script(f"CREATE INDEX {aside}_grams ON {aside} USING GIN (grams); "
                                 f"CREATE INDEX {aside}_created ON {aside} (created_at DESC)")
-        # The swap is one short transaction: searches see the old table until it commits.
-        async with in_transaction(db.connection_name) as conn:
+        return aside
+
+    async def _swap(self, aside: Any, late_deletes: Sequence[str], started: int) -> None:
+        # One short transaction: searches read the old table until it commits; a delete that comes
+        # meanwhile waits for the lock and then applies to the new table.
+        async with in_transaction(self._db().connection_name) as conn:
             await conn.execute_script(
+                f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE; "  # noqa: S608 - constants and an int
+                f"DELETE FROM {aside} WHERE key IN (SELECT key FROM search_tombstone WHERE seq > {int(started)}); "
                 f"DROP TABLE {TABLE}; ALTER TABLE {aside} RENAME TO {TABLE}; "
                 f"ALTER TABLE {TABLE} RENAME CONSTRAINT {aside}_pkey TO {TABLE}_pkey; "
                 f"ALTER INDEX {aside}_grams RENAME TO {TABLE}_grams; "
                 f"ALTER INDEX {aside}_created RENAME TO {TABLE}_created")
-        return count
 
     async def clear(self) -> None:
         await self._db().execute_script(f"TRUNCATE {TABLE}")

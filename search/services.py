@@ -67,9 +67,12 @@ async def drain(index: SearchIndex, source: DocumentSource, batch: int = 500) ->
         if VOCABULARY in keys:
             keys.remove(VOCABULARY)
             await index.set_vocabulary(await source.vocabulary())
+        # Taken before loading: a document deleted from the index after this point (the
+        # synchronous delete of a takedown) is not put back by this round's stale copy.
+        loaded_at = await index.mark()
         current = await source.load(keys) if keys else {}
         await index.apply([d for d in current.values() if d is not None],
-                          [k for k in keys if current.get(k) is None])
+                          [k for k in keys if current.get(k) is None], loaded_at=loaded_at)
         # Exactly the rows read: a concurrent transaction may still commit a lower id.
         await OutboxEntry.filter(id__in=[e.id for e in entries]).update(done=True)
     _drains += 1

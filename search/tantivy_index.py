@@ -186,26 +186,37 @@ class TantivyIndex(EngineIndex):
 
     # --- rebuilding, clearing, closing ----------------------------------------------------------
 
-    async def _rebuild(self, batches: AsyncIterator[list[Prepared]]) -> int:
+    async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:
         name = self.generations.next()
         index = _open(self.generations.path(name))
         writer = index.writer(REBUILD_HEAP, 2)
-        count = 0
-        try:
-            def add(batch: list[Prepared]) -> None:
-                for p in batch:
-                    writer.add_document(_document(p))
 
+        def add(batch: list[Prepared]) -> None:
+            for p in batch:
+                writer.add_document(_document(p))
+
+        try:
             async for batch in batches:
                 await asyncio.to_thread(add, batch)
-                count += len(batch)
             await asyncio.to_thread(writer.commit)
-        finally:
+        except BaseException:
             await asyncio.to_thread(writer.wait_merging_threads)
-        async with self._serial:
+            raise
+        return name, writer
+
+    async def _swap(self, aside: Any, late_deletes: Sequence[str], started: int) -> None:
+        name, writer = aside
+
+        def finish() -> None:
+            for key in late_deletes:
+                writer.delete_documents_by_term("key", key)
+            writer.commit()
+            writer.wait_merging_threads()
             self.generations.swap(name)
-            await asyncio.to_thread(self._live)
-        return count
+            self._live()
+
+        async with self._serial:
+            await asyncio.to_thread(finish)
 
     async def clear(self) -> None:
         def clear_now() -> None:

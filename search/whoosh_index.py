@@ -159,11 +159,10 @@ class WhooshIndex(EngineIndex):
         # Whoosh is pure Python and takes milliseconds: keep the event loop free meanwhile.
         return await asyncio.to_thread(self._find_now, plan, query)
 
-    async def _rebuild(self, batches: AsyncIterator[list[Prepared]]) -> int:
+    async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:
         name = self.generations.next()
         fresh = whoosh_index.create_in(str(self.generations.path(name)), SCHEMA)
         writer = fresh.writer(limitmb=256)
-        count = 0
 
         def add(batch: list[Prepared]) -> None:
             for p in batch:
@@ -172,15 +171,26 @@ class WhooshIndex(EngineIndex):
         try:
             async for batch in batches:
                 await asyncio.to_thread(add, batch)
-                count += len(batch)
         except BaseException:
             writer.cancel()
             raise
         await asyncio.to_thread(writer.commit)
-        async with self._serial:
+        return name, fresh
+
+    async def _swap(self, aside: Any, late_deletes: Sequence[str], started: int) -> None:
+        name, fresh = aside
+
+        def finish() -> None:
+            if late_deletes:
+                writer = fresh.writer(timeout=WRITER_TIMEOUT)
+                for key in late_deletes:
+                    writer.delete_by_term("key", key)
+                writer.commit()
             self.generations.swap(name)
-            await asyncio.to_thread(self._live)
-        return count
+            self._live()
+
+        async with self._serial:
+            await asyncio.to_thread(finish)
 
     async def clear(self) -> None:
         def clear_now() -> None:

@@ -26,6 +26,14 @@ POSTGRES_UP = [
 )""",
     "CREATE INDEX IF NOT EXISTS search_document_grams ON search_document USING GIN (grams)",
     "CREATE INDEX IF NOT EXISTS search_document_created ON search_document (created_at DESC)",
+    # A synchronous delete leaves a tombstone: an indexer that loaded the document before the
+    # delete (its sequence number is older) must not put it back.
+    "CREATE SEQUENCE IF NOT EXISTS search_sequence",
+    """CREATE TABLE IF NOT EXISTS search_tombstone (
+    key TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    deleted_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)""",
     """CREATE TABLE IF NOT EXISTS search_vocabulary (
     id INT PRIMARY KEY,
     version BIGINT NOT NULL,
@@ -34,6 +42,8 @@ POSTGRES_UP = [
 ]
 POSTGRES_DOWN = [
     "DROP TABLE IF EXISTS search_vocabulary",
+    "DROP TABLE IF EXISTS search_tombstone",
+    "DROP SEQUENCE IF EXISTS search_sequence",
     "DROP TABLE IF EXISTS search_document",
 ]
 

@@ -158,3 +158,33 @@ def test_recent_sort_uses_created_at(engine: EngineIndex) -> None:
         assert hits[0].created_at == BASE + timedelta(days=2)
 
     asyncio.run(scenario())
+
+
+def test_a_stale_copy_loaded_before_a_delete_stays_out(engine: EngineIndex) -> None:
+    async def scenario() -> None:
+        await engine.upsert([diary("a", POSTS["eyelid"])])
+        loaded_at = await engine.mark()  # the indexer reads the post...
+        await engine.delete([("diary", "a")])  # ...a moderator removes it...
+
+        await engine.apply([diary("a", POSTS["eyelid"])], [], loaded_at=loaded_at)  # ...the indexer writes
+
+        assert await found(engine, "双眼皮") == set()
+        await engine.apply([diary("a", POSTS["eyelid"])], [], loaded_at=await engine.mark())  # restored later
+        assert await found(engine, "双眼皮") == {"a"}
+
+    asyncio.run(scenario())
+
+
+def test_a_delete_during_a_rebuild_is_applied_to_the_new_index(engine: EngineIndex) -> None:
+    async def scenario() -> None:
+        await engine.upsert([diary("a", POSTS["eyelid"])])
+
+        async def batches() -> AsyncIterator[list[Document]]:
+            yield [diary("a", POSTS["eyelid"]), diary("b", POSTS["eyelid_tw"])]
+            await engine.delete([("diary", "a")])  # taken down while the rebuild runs
+
+        await engine.rebuild(batches())
+
+        assert await found(engine, "双眼皮") == {"b"}
+
+    asyncio.run(scenario())

@@ -92,11 +92,12 @@ class FailingOnce:
         self.inner = inner
         self.failed = False
 
-    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey]) -> None:
+    async def apply(self, docs: Sequence[Document], deletes: Sequence[DocKey], *,
+                    loaded_at: int | None = None) -> None:
         if not self.failed:
             self.failed = True
             raise OSError("disk full")
-        await self.inner.apply(docs, deletes)
+        await self.inner.apply(docs, deletes, loaded_at=loaded_at)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -132,6 +133,33 @@ def test_the_vocabulary_key_reloads_names_and_aliases(app: TestClient) -> None:
     assert search_ids(app, "Ulthera") == {"a"}
     r = app.get("/v1/search/suggest", params={"q": "chaosheng"})
     assert r.json()["items"] == [{"text": "超声刀", "type": "procedure"}]
+
+
+def test_a_takedown_during_a_drain_is_not_undone_by_it(app: TestClient) -> None:
+    index, source = state(app)
+    source.put(diary("a", POSTS["eyelid"]))
+    call(app, services.enqueue, [("diary", "a")])
+
+    class TakenDownWhileLoading(FakeSource):
+        async def load(self, keys: Sequence[DocKey]) -> dict[DocKey, Document | None]:
+            loaded = await source.load(keys)
+            # A moderator removes the post after the indexer read it: content hides it, enqueues
+            # it and deletes it from the index before answering.
+            source.take_down(("diary", "a"))
+            await services.enqueue([("diary", "a")])
+            await index.delete([("diary", "a")])
+            return loaded
+
+    call(app, services.drain, index, TakenDownWhileLoading(source.docs, source.terms))
+
+    assert search_ids(app, "双眼皮") == set()
+    call(app, services.drain, index, source)
+    assert search_ids(app, "双眼皮") == set()
+
+    source.put(diary("a", POSTS["eyelid"]))  # restored after review
+    call(app, services.enqueue, [("diary", "a")])
+    call(app, services.drain, index, source)
+    assert search_ids(app, "双眼皮") == {"a"}
 
 
 def test_run_indexer_once_drains_everything(app: TestClient) -> None:

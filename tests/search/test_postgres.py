@@ -124,6 +124,25 @@ def test_outbox_and_reindex(pg_app: TestClient) -> None:
     assert ids(pg_app, "射频紧肤") == {"b"}
 
 
+def test_takedowns_win_over_stale_copies_and_rebuilds(pg_app: TestClient) -> None:
+    index = index_of(pg_app)
+    other = PostgresIndex()  # the indexer process
+    call(pg_app, index.upsert, [Document("diary", "a", "日记", POSTS["eyelid"], BASE)])
+
+    loaded_at = call(pg_app, other.mark)
+    call(pg_app, index.delete, [("diary", "a")])  # the app process answers a takedown
+    call(pg_app, other.apply, [Document("diary", "a", "日记", POSTS["eyelid"], BASE)], [], loaded_at=loaded_at)
+    assert ids(pg_app, "双眼皮") == set()
+
+    async def batches() -> AsyncIterator[list[Document]]:
+        yield [Document("diary", "b", "日记", POSTS["eyelid_tw"], BASE),
+               Document("diary", "c", "日记", POSTS["eyelid"], BASE)]
+        await index.delete([("diary", "c")])
+
+    call(pg_app, other.rebuild, batches())
+    assert ids(pg_app, "双眼皮") == {"b"}
+
+
 def test_every_process_follows_the_shared_vocabulary(pg_app: TestClient) -> None:
     from search.interfaces import Term
 
