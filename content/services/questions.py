@@ -71,19 +71,17 @@ async def _erase_votes(state: Any, author_id: int, mode: str) -> None:
                 await Answer.filter(id=v.answer_id).update(score=F("score") - v.value)
 
 
-register(Kind("question", Question, "/v1/questions/{id}", title=lambda q: q.title,
-              documents=_question_documents, holders=_no_holders, count_as="questions", export=_export_question))
 async def _answer_publicity(answer: Answer, public: bool) -> None:
+    # Keeps ``Question.answer_count`` exact through creates, deletions and moderation.
     await Question.filter(id=answer.question_id).update(answer_count=F("answer_count") + (1 if public else -1))
 
 
-register(Kind("answer", Answer, "/v1/answers/{id}", holders=_no_holders, count_as="answers",
-              on_publicity=_answer_publicity,
-              export=_export_answer, popularity={"like_count": 1.0}))
+register(Kind("question", Question, "/v1/questions/{id}", title=lambda q: q.title,
+              documents=_question_documents, holders=_no_holders, count_as="questions", export=_export_question))
+register(Kind("answer", Answer, "/v1/answers/{id}", holders=_no_holders, on_publicity=_answer_publicity,
+              count_as="answers", export=_export_answer))
 lifecycle.EXPORTERS["answer_votes"] = _export_votes
 lifecycle.ERASERS.append(_erase_votes)
-
-
 
 
 # --- questions ---------------------------------------------------------------------------------
