@@ -29,16 +29,15 @@ async def enqueue(target_type: str, target_id: str, kind: str, due_at: datetime,
                   case_id: str | None = None) -> QueueItem:
     """The target's live item, created or raised to ``kind``, due no later than ``due_at``."""
     key = live_key(target_type, target_id)
-    item = await QueueItem.get_or_none(live_key=key)
-    if item is None:
-        try:
-            # A savepoint: on PostgreSQL a failed INSERT would otherwise abort the caller's transaction.
-            async with in_transaction():
-                return await QueueItem.create(target_type=target_type, target_id=target_id, live_key=key,
-                                              kind=kind, status="open", case_id=case_id, due_at=due_at,
-                                              created_at=now())
-        except IntegrityError:  # another request created it first
-            item = await QueueItem.get(live_key=key)
+    # INSERT first, in a savepoint: a transaction that starts by writing takes SQLite's write lock at
+    # once (one that reads first can fail with "database is locked" beside another process), and a
+    # failed INSERT leaves a PostgreSQL transaction usable.
+    try:
+        async with in_transaction():
+            return await QueueItem.create(target_type=target_type, target_id=target_id, live_key=key, kind=kind,
+                                          status="open", case_id=case_id, due_at=due_at, created_at=now())
+    except IntegrityError:  # the target already has its live item
+        item = await QueueItem.get(live_key=key)
     changes: dict[str, Any] = {}
     if KIND_RANK[kind] > KIND_RANK.get(item.kind, 0):
         changes["kind"] = kind
