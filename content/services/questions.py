@@ -5,8 +5,8 @@ vote per answer (+1 or -1, 0 withdraws; no votes on one's own answer) and ``scor
 difference in the same transaction; a new answer notifies the asker without naming an anonymous
 answerer. ``answered`` means the question has at least one published answer.
 
-Search: ``DOCUMENTS`` maps "question" and "answer" to (model, builder); a builder turns ids into the
-``Document``s of those that are public (an answer only while its question is published too).
+Search: ``question_documents`` and ``answer_documents`` (the kinds' ``search_docs``) turn ids into
+the ``Document``s of those that are public (an answer only while its question is published too).
 """
 
 from __future__ import annotations
@@ -76,10 +76,27 @@ async def _answer_publicity(answer: Answer, public: bool) -> None:
     await Question.filter(id=answer.question_id).update(answer_count=F("answer_count") + (1 if public else -1))
 
 
+async def question_documents(ids: Sequence[int]) -> dict[int, Document]:
+    """The search documents of these question ids; absent when not published. Never an author."""
+    rows = await Question.filter(id__in=list(ids), status="published")
+    return {q.id: Document(type="question", id=str(q.id), title=q.title, text=q.text, created_at=q.created_at,
+                           procedure=q.procedure, popularity=float(q.like_count + q.answer_count)) for q in rows}
+
+
+async def answer_documents(ids: Sequence[int]) -> dict[int, Document]:
+    """The search documents of these answer ids: only published answers of published questions."""
+    rows = await Answer.filter(id__in=list(ids), status="published",
+                               question__status="published").prefetch_related("question")
+    return {a.id: Document(type="answer", id=str(a.id), title=a.question.title, text=a.text,
+                           created_at=a.created_at, procedure=a.question.procedure,
+                           popularity=float(max(a.score, 0) + a.like_count)) for a in rows}
+
+
 register(Kind("question", Question, "/v1/questions/{id}", title=lambda q: q.title,
-              documents=_question_documents, holders=_no_holders, count_as="questions", export=_export_question))
+              documents=_question_documents, holders=_no_holders, count_as="questions", export=_export_question,
+              search_docs=question_documents))
 register(Kind("answer", Answer, "/v1/answers/{id}", holders=_no_holders, on_publicity=_answer_publicity,
-              count_as="answers", export=_export_answer))
+              count_as="answers", export=_export_answer, search_docs=answer_documents))
 lifecycle.EXPORTERS["answer_votes"] = _export_votes
 lifecycle.ERASERS.append(_erase_votes)
 
@@ -343,31 +360,6 @@ async def answer_json(state: Any, viewer: Principal | None, question: Question |
         "like_count": a.like_count, "liked": str(a.id) in liked, "comment_count": a.comment_count,
         "version": a.version, "created_at": a.created_at, "updated_at": a.updated_at,
     } for a in rows]
-
-
-# --- search documents (called by content/documents.py) ----------------------------------------
-
-def _ids(keys: Sequence[str]) -> list[int]:
-    return [int(k) for k in keys if k.isascii() and k.isdigit() and len(k) < 10]
-
-
-async def question_documents(keys: Sequence[str]) -> dict[str, Document]:
-    """The search documents of these question ids; absent when not published. Never an author."""
-    rows = await Question.filter(id__in=_ids(keys), status="published")
-    return {str(q.id): Document(type="question", id=str(q.id), title=q.title, text=q.text, created_at=q.created_at,
-                                procedure=q.procedure, popularity=float(q.like_count)) for q in rows}
-
-
-async def answer_documents(keys: Sequence[str]) -> dict[str, Document]:
-    """The search documents of these answer ids: only published answers of published questions."""
-    rows = await Answer.filter(id__in=_ids(keys), status="published",
-                               question__status="published").prefetch_related("question")
-    return {str(a.id): Document(type="answer", id=str(a.id), title=a.question.title, text=a.text,
-                                created_at=a.created_at, procedure=a.question.procedure,
-                                popularity=float(max(a.score, 0) + a.like_count)) for a in rows}
-
-
-DOCUMENTS = {"question": (Question, question_documents), "answer": (Answer, answer_documents)}
 
 
 # --- demo questions (called by content/demo.py) ------------------------------------------------

@@ -9,8 +9,8 @@
   dictionary, together with the page's own ``("wiki", id)`` key.
 - Pages have no author (``author_id`` is NULL): deleting an editor's account keeps the encyclopedia.
 
-Search: ``DOCUMENTS`` maps "wiki" to (model, builder) like the questions module; ``vocabulary()``
-gives the published titles and aliases (热玛吉: Thermage, 射频紧肤) for the dictionary.
+Search: ``page_documents`` (the kind's ``search_docs``) and ``vocabulary()`` (its ``terms``: published
+titles with aliases, 热玛吉: Thermage, 射频紧肤) feed ``content.documents``.
 """
 
 from __future__ import annotations
@@ -55,8 +55,23 @@ async def _on_publicity(page: WikiPage, public: bool) -> None:
     await enqueue([VOCABULARY])
 
 
+async def page_documents(ids: Sequence[int]) -> dict[int, Document]:
+    """The search documents of these page ids (published only): title, aliases, summary and text."""
+    rows = await WikiPage.filter(id__in=list(ids), status="published")
+    return {p.id: Document(type="wiki", id=str(p.id), title=p.title,
+                           text="\n".join([" ".join(p.aliases), p.summary, p.text]).strip(),
+                           created_at=p.created_at, procedure=p.procedure, popularity=float(p.like_count))
+            for p in rows}
+
+
+async def vocabulary() -> list[Term]:
+    """Published page titles with their aliases, for the search dictionary and suggestions."""
+    rows = await WikiPage.filter(status="published").order_by("id")
+    return [Term(text=p.title, kind="wiki", aliases=tuple(p.aliases)) for p in rows]
+
+
 register(Kind("wiki", WikiPage, "/v1/wiki/{id}", what="encyclopedia page", title=lambda p: p.title,
-              holders=_no_holders, on_publicity=_on_publicity))
+              holders=_no_holders, on_publicity=_on_publicity, search_docs=page_documents, terms=vocabulary))
 
 
 
@@ -244,27 +259,6 @@ async def _erase_revisions(state: Any, author_id: int, mode: str) -> None:
 
 lifecycle.EXPORTERS["wiki_revisions"] = _export_revisions
 lifecycle.ERASERS.append(_erase_revisions)
-
-
-# --- search documents and vocabulary (called by content/documents.py) --------------------------
-
-async def page_documents(keys: Sequence[str]) -> dict[str, Document]:
-    """The search documents of these page ids (published only): title, aliases, summary and text."""
-    ids = [int(k) for k in keys if k.isascii() and k.isdigit() and len(k) < 10]
-    rows = await WikiPage.filter(id__in=ids, status="published")
-    return {str(p.id): Document(type="wiki", id=str(p.id), title=p.title,
-                                text="\n".join([" ".join(p.aliases), p.summary, p.text]).strip(),
-                                created_at=p.created_at, procedure=p.procedure, popularity=float(p.like_count))
-            for p in rows}
-
-
-async def vocabulary() -> list[Term]:
-    """Published page titles with their aliases, for the search dictionary and suggestions."""
-    rows = await WikiPage.filter(status="published").order_by("id").only("title", "aliases")
-    return [Term(text=p.title, kind="wiki", aliases=tuple(p.aliases)) for p in rows]
-
-
-DOCUMENTS = {"wiki": (WikiPage, page_documents)}
 
 
 # --- demo pages (called by content/demo.py) ----------------------------------------------------

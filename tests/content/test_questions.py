@@ -231,8 +231,8 @@ def test_deleted_content_leaves_search_before_the_call_returns(client: TestClien
     assert portal is not None
     from content.services.questions import answer_documents, question_documents
 
-    docs = [*portal.call(question_documents, [question["id"]]).values(),
-            *portal.call(answer_documents, [given["id"]]).values()]
+    docs = [*portal.call(question_documents, [int(question["id"])]).values(),
+            *portal.call(answer_documents, [int(given["id"])]).values()]
     assert {d.key for d in docs} == {("question", question["id"]), ("answer", given["id"])}
     assert all(asker.handle not in str(d) and helper.handle not in str(d) for d in docs)
     portal.call(index.upsert, docs)
@@ -244,7 +244,7 @@ def test_deleted_content_leaves_search_before_the_call_returns(client: TestClien
     assert client.delete(f"/v1/questions/{question['id']}", headers=asker.headers).status_code == 204
     hits = portal.call(index.search, Query("溶解酶")).hits
     assert {(h.type, h.id) for h in hits}.isdisjoint({("question", question["id"]), ("answer", given["id"])})
-    assert portal.call(answer_documents, [given["id"]]) == {}
+    assert portal.call(answer_documents, [int(given["id"])]) == {}
 
 
 def test_validation_and_missing_things(client: TestClient) -> None:
@@ -326,3 +326,19 @@ def test_hidden_question_is_seen_by_its_asker_but_takes_no_answers_or_likes(clie
     assert client.put(f"/v1/likes/question/{question['id']}", headers=asker.headers).status_code == 409
     assert client.post(f"/v1/questions/{question['id']}/answers", json={"body": "我来回答"},
                        headers=helper.headers).status_code == 404
+
+
+def test_questions_and_answers_are_searchable_until_deleted(client: TestClient) -> None:
+    from tests.content.factories import drain
+
+    asker, helper = person(client), person(client)
+    question = ask(client, asker, title="玻尿酸溶解酶打完会过敏吗", anonymous=True)
+    given = answer(client, helper, question["id"], "溶解酶有过敏的可能，注射前最好先做皮试。")
+    drain(client)
+    hits = client.get("/v1/search", params={"q": "溶解酶"}).json()["items"]
+    assert {("question", question["id"]), ("answer", given["id"])} <= {(h["type"], h["id"]) for h in hits}
+    assert asker.handle not in str(hits)
+
+    assert client.delete(f"/v1/questions/{question['id']}", headers=asker.headers).status_code == 204
+    hits = client.get("/v1/search", params={"q": "溶解酶"}).json()["items"]
+    assert {(h["type"], h["id"]) for h in hits}.isdisjoint({("question", question["id"]), ("answer", given["id"])})

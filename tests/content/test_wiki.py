@@ -197,3 +197,21 @@ def test_demo_pages(client: TestClient) -> None:
     assert page["aliases"] == ["Thermage", "射频紧肤"] and page["procedure"] == "thermage"
     # A demo page whose procedure reference data does not know is kept without one.
     assert client.get("/v1/wiki/shui-guang-zhen").json()["procedure"] is None
+
+
+def test_pages_and_aliases_reach_search(client: TestClient) -> None:
+    from tests.content.factories import drain
+
+    editor = person(client, role="editor")
+    page_id = put(client, editor, "thermage", THERMAGE).json()["id"]
+    drain(client)
+    hits = client.get("/v1/search", params={"q": "射频", "type": "wiki"}).json()["items"]
+    assert [(h["type"], h["id"]) for h in hits] == [("wiki", page_id)]
+    suggested = client.get("/v1/search/suggest", params={"q": "热玛"}).json()["items"]
+    assert "热玛吉" in [s["text"] for s in suggested]
+
+    tag = client.get("/v1/wiki/thermage").headers["etag"]
+    put(client, editor, "thermage", {**THERMAGE, "aliases": [*THERMAGE["aliases"], "塞尔玛"]}, if_match=tag)
+    drain(client)
+    suggested = client.get("/v1/search/suggest", params={"q": "塞尔"}).json()["items"]
+    assert suggested, "a new alias reaches the suggestions once the outbox is drained"
