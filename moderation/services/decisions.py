@@ -106,6 +106,7 @@ async def _on_case(state: Any, actor: audit.Actor, item: QueueItem, notice: Noti
         await notices.event(case_id, "info_requested", reason)
         await notices.settle_items(case_id, "request_info", keep=item.id)
         await audit.record(actor, "info_requested", case_id=case_id, reason=reason)
+        await _carry_reports(settings, item)
     elif action == "reject_notice":
         if not await notices.transition(case_id, ("received", "incomplete"), "rejected"):
             raise conflict(f"The case is {notice.status}: only a notice under review can be rejected.")
@@ -135,3 +136,15 @@ async def _on_case(state: Any, actor: audit.Actor, item: QueueItem, notice: Noti
         await notices.settle_items(case_id, "restore", keep=item.id)
         await audit.record(actor, "case_restored", case_id=case_id, reason=reason)
         await notices.restore_targets(state, case_id, actor, reason)
+
+
+async def _carry_reports(settings: Settings, item: QueueItem) -> None:
+    """The case waits for its claimant, but members' reports on the target still need a decision:
+    they move to a new live report item (keeping a hidden target's flag)."""
+    if not await Report.filter(item_id=item.id).exists():
+        return
+    fresh = await queue.enqueue(item.target_type, item.target_id, "report",
+                                now() + timedelta(seconds=settings.report_due_seconds))
+    await Report.filter(item_id=item.id).update(item_id=fresh.id)
+    if item.hidden:
+        await QueueItem.filter(id=fresh.id).update(hidden=True)

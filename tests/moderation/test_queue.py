@@ -193,3 +193,19 @@ def test_of_concurrent_claims_exactly_one_wins(db_client: TestClient, rounds: in
         outcome = portal.call(_race, db_client.app.state, item["id"],  # type: ignore[attr-defined]
                               [int(m.id) for m in moderators])
         assert sorted(outcome) == ["lost", "lost", "won"]
+
+
+def test_reports_outlive_a_request_for_information(client: TestClient, member: Member, moderator: Member) -> None:
+    question = ask(client, member)
+    for _ in range(3):
+        report(client, question, "harassment")
+    file_notice(client, [{"type": "question", "id": question}], notice_type="reputation")
+    notice_item = item_of(client, moderator, "question", question)
+    assert (notice_item["kind"], notice_item["report_count"]) == ("notice", 3)
+    decide(client, moderator, notice_item["id"], "request_info", "请说明哪些内容不实")
+
+    assert client.get(f"/v1/questions/{question}").status_code == 404  # still hidden on the reports
+    left = item_of(client, moderator, "question", question)
+    assert (left["kind"], left["report_count"], left["case_id"]) == ("report", 3, None)
+    decide(client, moderator, left["id"], "keep", "正常讨论")
+    assert client.get(f"/v1/questions/{question}").status_code == 200
