@@ -7,7 +7,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from meiji.clock import clock
-from tests.conftest import Member, sign_up
+from meiji.settings import RateLimit
+from tests.conftest import AppFactory, Member, sign_up
 from tests.moderation.conftest import (
     CONTACT_DETAILS,
     answer,
@@ -310,3 +311,19 @@ def test_a_second_notice_on_the_same_target_gets_its_turn(client: TestClient, me
     still = client.get(f"/v1/questions/{question}")
     assert still.status_code == 451
     assert still.json()["case_id"] == second
+
+
+def test_notices_are_rate_limited_per_address_and_replay_by_key(make_client: AppFactory) -> None:
+    limits = {"ip": RateLimit(10_000, 60), "token": RateLimit(10_000, 60), "signup": RateLimit(100, 60),
+              "login": RateLimit(100, 60), "notice": RateLimit(3, 3600)}
+    with make_client(rate_limits=limits) as client:
+        question = ask(client, sign_up(client))
+        body = notice_body([{"type": "question", "id": question}])
+        first = client.post("/v1/notices", json=body, headers={"Idempotency-Key": "notice-2026-001"})
+        replay = client.post("/v1/notices", json=body, headers={"Idempotency-Key": "notice-2026-001"})
+        assert first.status_code == replay.status_code == 201
+        assert first.json()["case_id"] == replay.json()["case_id"]
+        assert client.post("/v1/notices", json=body).status_code == 201
+        limited = client.post("/v1/notices", json=body)
+        assert limited.status_code == 429
+        assert "retry-after" in limited.headers
