@@ -46,6 +46,10 @@ async def decide(state: Any, moderator_id: int, raw_id: str, action: str, reason
         notice = await Notice.get_or_none(id=item.case_id) if item.case_id else None
         await audit.record(actor, f"decision_{action}", target_type=item.target_type, target_id=item.target_id,
                            case_id=item.case_id, reason=reason)
+        if item.kind != "report" and notice is None:
+            raise conflict("The case of this item no longer exists.")
+        if info is not None and info.status == "deleted":
+            info = None  # deleted by its author: nothing left to act on
         if notice is not None and item.kind != "report":
             await _on_case(state, actor, item, notice, info, action, reason)
             touched = await NoticeTarget.filter(notice_id=notice.id).values_list("target_type", "target_id")
@@ -62,7 +66,7 @@ async def _on_reports(state: Any, actor: audit.Actor, item: QueueItem, info: Tar
     if info is None:
         if action == "keep":
             return
-        raise conflict("The target no longer exists; decide keep to resolve the item.")
+        raise conflict("The target no longer exists or was deleted; decide keep to resolve the item.")
     reasons = Counter(await Report.filter(item_id=item.id).values_list("reason", flat=True))
     public_reason = str(reasons.most_common(1)[0][0]) if reasons else "moderation"
     if action == "remove":
