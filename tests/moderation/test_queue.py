@@ -209,3 +209,21 @@ def test_reports_outlive_a_request_for_information(client: TestClient, member: M
     assert (left["kind"], left["report_count"], left["case_id"]) == ("report", 3, None)
     decide(client, moderator, left["id"], "keep", "正常讨论")
     assert client.get(f"/v1/questions/{question}").status_code == 200
+
+
+def test_content_deleted_by_its_author_can_only_be_kept(client: TestClient, member: Member,
+                                                        moderator: Member) -> None:
+    question = ask(client, member)
+    report(client, question)
+    assert client.delete(f"/v1/questions/{question}", headers=member.headers).status_code == 204
+    item = item_of(client, moderator, "question", question)
+    assert item["target"]["status"] == "deleted"
+    client.post(f"/v1/moderation/queue/{item['id']}/claim", headers=moderator.headers)
+    removed = client.post(f"/v1/moderation/queue/{item['id']}/decisions", json={"action": "remove", "reason": "广告"},
+                          headers=moderator.headers)
+    assert removed.status_code == 409
+    kept = client.post(f"/v1/moderation/queue/{item['id']}/decisions", json={"action": "keep", "reason": "已删除"},
+                       headers=moderator.headers)
+    assert kept.status_code == 200
+    assert "strike" not in [n["kind"] for n in client.get("/v1/me/notifications", headers=member.headers)
+                            .json()["items"]]
