@@ -31,8 +31,11 @@ def test_a_removed_question_answers_451_everywhere(client: TestClient, member: M
     question = ask(client, member, body="<p>热玛吉做完一个月，下颌线没有变化，是不是被骗了？</p>")
     reader = sign_up(client)
     reply = answer(client, reader, question, "<p>热玛吉效果一般三个月后才明显，再等等看。</p>")
+    drain(client)
+    assert ("question", question) in hits(client, "热玛吉")
     case_id, _ = file_notice(client, [{"type": "question", "id": question}], notice_type="reputation")
     decide(client, moderator, item_of(client, moderator, "question", question)["id"], "remove", "不实信息")
+    assert ("question", question) not in hits(client, "热玛吉")  # before any indexer round
 
     assert question not in [q["id"] for q in client.get("/v1/questions").json()["items"]]
     assert question not in [q["id"] for q in client.get("/v1/questions", headers=reader.headers).json()["items"]]
@@ -57,6 +60,8 @@ def test_a_restored_question_comes_back_everywhere(client: TestClient, member: M
     client.post(f"/v1/notices/{case_id}/withdrawal", json={"reason": "误投"}, headers={"X-Case-Token": token})
     assert client.get(f"/v1/questions/{question}").status_code == 200
     assert question in [q["id"] for q in client.get("/v1/questions").json()["items"]]
+    drain(client)
+    assert ("question", question) in hits(client, "水光针")
 
 
 def test_a_removed_diary_and_review_answer_451_and_leave_search_media_and_ratings(
