@@ -103,3 +103,16 @@ def test_a_removed_diary_and_review_answer_451_and_leave_search_media_and_rating
     assert client.get(f"/v1/media/{photo}", headers=moderator.headers).status_code == 200
     drain(client)
     assert {("diary", d["id"]), ("review", rv["id"])}.isdisjoint(hits(client, "鼻综合"))
+
+
+def test_a_removed_answer_leaves_its_question(client: TestClient, member: Member, moderator: Member) -> None:
+    question = ask(client, member)
+    helper = sign_up(client)
+    kept = answer(client, sign_up(client), question, "<p>冷敷48小时，之后热敷。</p>")
+    advert = answer(client, helper, question, "<p>我们医院有专业消肿方案，详情私聊。</p>")
+    case_id, _ = file_notice(client, [{"type": "answer", "id": advert}], notice_type="other")
+    decide(client, moderator, item_of(client, moderator, "answer", advert)["id"], "remove", "广告引流")
+    listed = client.get(f"/v1/questions/{question}/answers").json()["items"]
+    assert [a["id"] for a in listed] == [kept]
+    r = client.get(f"/v1/comments?target_type=answer&target_id={advert}")
+    assert r.status_code == 451 and r.json()["case_id"] == case_id
