@@ -44,6 +44,8 @@ async def like(member: Principal, target_type: str, target_id: str) -> dict[str,
     if obj.status != "published":
         raise Problem(409, "Only published content can be liked.")
     key = str(obj.id)
+    if await Like.exists(target_type=target_type, target_id=key, member_id=member.id):
+        return _answer(target_type, key, True, int(obj.like_count))  # liked already: nothing to write
     async with in_transaction() as conn:
         # INSERT ... ON CONFLICT DO NOTHING is the write that decides: a second like inserts nothing.
         # (Tortoise's asyncpg execute_query reads an INSERT's row count from the oid slot: use the rows.)

@@ -315,6 +315,9 @@ async def vote(member: Principal, answer_id: object, value: int) -> Answer:
         raise Problem(409, "This answer does not take votes.")
     if answer.author_id == member.id:
         raise Problem(403, "You cannot vote on your own answer.")
+    standing = await AnswerVote.filter(answer_id=answer.id, voter_id=member.id).values_list("value", flat=True)
+    if (int(str(standing[0])) if standing else 0) == value:
+        return answer  # the same vote again: nothing to write
     async with in_transaction() as conn:
         # Write first: takes SQLite's write lock (no read-then-write upgrade) and PostgreSQL's row
         # lock on the answer, so concurrent votes on it are serialized.

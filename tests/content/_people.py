@@ -45,4 +45,12 @@ def person(client: TestClient, role: str = "member") -> Member:
 
     portal = client.portal
     assert portal is not None
-    return Member(str(portal.call(make)), handle, token)
+    account_id = portal.call(make)
+    # Each test has a fresh database, so ids repeat across tests: drop any author view that the
+    # process-wide cache of content.visibility still holds for this id from an earlier test.
+    import content.visibility
+
+    forget = getattr(content.visibility, "forget_author", None)
+    if forget is not None:
+        forget(account_id)
+    return Member(str(account_id), handle, token)
