@@ -50,7 +50,8 @@ class CaseTokens:
         if kind in ("notice", "legal"):
             case_id = key
         elif kind == "counter" and key.isdigit():
-            counter = await CounterNotice.get_or_none(id=int(key))
+            # The claimant sees a counter-notice's proof once a moderator forwarded it, not before.
+            counter = await CounterNotice.get_or_none(id=int(key), status="forwarded")
             case_id = counter.notice_id if counter else None
         if not case_id or not case_token:
             return False

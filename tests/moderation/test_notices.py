@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from meiji.clock import clock
 from meiji.settings import RateLimit
-from tests.conftest import AppFactory, Member, sign_up
+from tests.conftest import AppFactory, Member, sign_up, upload
 from tests.moderation.conftest import (
     CONTACT_DETAILS,
     answer,
@@ -327,3 +327,18 @@ def test_notices_are_rate_limited_per_address_and_replay_by_key(make_client: App
         limited = client.post("/v1/notices", json=body)
         assert limited.status_code == 429
         assert "retry-after" in limited.headers
+
+
+def test_counter_notice_proof_opens_to_the_claimant_once_forwarded(client: TestClient, member: Member,
+                                                                   moderator: Member) -> None:
+    question, case_id, token = removed_question(client, member, moderator)
+    proof = upload(client, member, "evidence")
+    r = client.post(f"/v1/notices/{case_id}/counter-notices", json={**COUNTER, "proof_media_ids": [proof]},
+                    headers=member.headers)
+    assert r.status_code == 201
+    assert client.get(f"/v1/media/{proof}", headers={"X-Case-Token": token}).status_code == 404
+    assert client.get(f"/v1/media/{proof}", headers=member.headers).status_code == 200
+    decide(client, moderator, item_of(client, moderator, "question", question)["id"], "forward_counter")
+    assert case(client, case_id, token)["counter_notices"][0]["proof_media_ids"] == [proof]
+    assert client.get(f"/v1/media/{proof}", headers={"X-Case-Token": token}).status_code == 200
+    assert client.get(f"/v1/media/{proof}").status_code == 404
