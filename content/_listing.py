@@ -8,16 +8,18 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from content._rows import fetch
 from meiji.web.pagination import PageQuery, Scalar, decode_cursor
 
 M = TypeVar("M", bound=Model)
 
 
 async def keyset(qs: QuerySet[M], query: PageQuery, key: str | None = None, kind: type = int,
-                 descending: bool = True) -> tuple[list[M], list[Scalar] | None]:
+                 descending: bool = True) -> tuple[list[Any], list[Scalar] | None]:
     """One page ordered by (``key``, id), newest or largest first unless ``descending`` is False.
 
-    Returns the rows and the values of the next cursor (None at the end); stable under inserts.
+    Returns the rows (read-only, see ``content._rows``) and the values of the next cursor (None at the
+    end); stable under inserts.
     """
     op = "lt" if descending else "gt"
     sign = "-" if descending else ""
@@ -29,7 +31,7 @@ async def keyset(qs: QuerySet[M], query: PageQuery, key: str | None = None, kind
         else:
             qs = qs.filter(Q(**{f"{key}__{op}": values[0]}) | Q(**{key: values[0], f"id__{op}": values[1]}))
     order = [f"{sign}id"] if key is None else [f"{sign}{key}", f"{sign}id"]
-    rows = list(await qs.order_by(*order).limit(query.limit + 1))
+    rows = await fetch(qs.order_by(*order).limit(query.limit + 1))
     if len(rows) <= query.limit:
         return rows, None
     rows = rows[: query.limit]

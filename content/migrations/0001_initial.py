@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
                 ('after_day', fields.IntField(null=True)),
                 ('popularity', fields.FloatField(default=0.0, db_index=True, db_default=0.0)),
             ],
-            options={'table': 'content_diary', 'app': 'content', 'pk_attr': 'id', 'table_description': 'A diary of one procedure, with before photos and dated entries'},
+            options={'table': 'content_diary', 'app': 'content', 'indexes': [Index(fields=['status', 'popularity']), Index(fields=['procedure', 'status'])], 'pk_attr': 'id', 'table_description': 'A diary of one procedure, with before photos and dated entries'},
             bases=['Post'],
         ),
         ops.CreateModel(
@@ -117,7 +117,7 @@ class Migration(migrations.Migration):
                 ('has_photos', fields.BooleanField(default=False, db_default=False)),
                 ('scores', fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads)),
             ],
-            options={'table': 'content_diary_entry', 'app': 'content', 'pk_attr': 'id', 'table_description': 'One day of a diary, with its text, photos and how it felt'},
+            options={'table': 'content_diary_entry', 'app': 'content', 'indexes': [Index(fields=['diary_id', 'status', 'day'])], 'pk_attr': 'id', 'table_description': 'One day of a diary, with its text, photos and how it felt'},
             bases=['Post'],
         ),
         ops.CreateModel(
@@ -259,7 +259,7 @@ class Migration(migrations.Migration):
                 ('diary_id', fields.IntField(null=True)),
                 ('live_key', fields.CharField(null=True, unique=True, max_length=60)),
             ],
-            options={'table': 'content_review', 'app': 'content', 'indexes': [Index(fields=['target_type', 'target_id', 'status'])], 'pk_attr': 'id', 'table_description': 'A rating with text and photos of a clinic or a doctor'},
+            options={'table': 'content_review', 'app': 'content', 'indexes': [Index(fields=['target_type', 'target_id', 'status']), Index(fields=['status', 'like_count'])], 'pk_attr': 'id', 'table_description': 'A rating with text and photos of a clinic or a doctor'},
             bases=['Post'],
         ),
         ops.CreateModel(

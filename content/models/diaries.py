@@ -29,6 +29,8 @@ class Diary(Post):
 
     class Meta:
         table = "content_diary"
+        # Lists: published diaries by popularity, and by procedure newest first.
+        indexes = (("status", "popularity"), ("procedure", "status"))
 
 
 class DiaryEntry(Post):
@@ -48,3 +50,5 @@ class DiaryEntry(Post):
 
     class Meta:
         table = "content_diary_entry"
+        # A diary's entries in day order (id breaks ties: SQLite appends the rowid to the index).
+        indexes = (("diary_id", "status", "day"),)

@@ -26,4 +26,4 @@ class Review(Post):
 
     class Meta:
         table = "content_review"
-        indexes = (("target_type", "target_id", "status"),)
+        indexes = (("target_type", "target_id", "status"), ("status", "like_count"))
