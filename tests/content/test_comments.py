@@ -180,3 +180,19 @@ def test_comments_on_diaries_entries_and_reviews(client: TestClient) -> None:
                     headers=reader.headers)
     assert r.status_code == 404
     assert client.get("/v1/comments", params={"target_type": "review", "target_id": rated["id"]}).status_code == 404
+
+
+def test_a_hidden_answer_takes_no_comments_even_from_its_author(client: TestClient) -> None:
+    asker, helper = person(client), person(client)
+    answer_id = an_answer(client, asker, helper)
+    from content.services import set_status
+
+    portal = client.portal
+    assert portal is not None
+    portal.call(lambda: set_status(client.app.state, "answer", answer_id, "hidden"))  # type: ignore[attr-defined]
+    mine = client.post("/v1/comments", json={"target_type": "answer", "target_id": answer_id, "body": "补充"},
+                       headers=helper.headers)
+    assert mine.status_code == 409
+    theirs = client.post("/v1/comments", json={"target_type": "answer", "target_id": answer_id, "body": "在吗"},
+                         headers=asker.headers)
+    assert theirs.status_code == 404

@@ -215,3 +215,21 @@ def test_pages_and_aliases_reach_search(client: TestClient) -> None:
     drain(client)
     suggested = client.get("/v1/search/suggest", params={"q": "塞尔"}).json()["items"]
     assert suggested, "a new alias reaches the suggestions once the outbox is drained"
+
+
+def test_of_two_concurrent_saves_from_one_version_exactly_one_wins(db_client: TestClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    editors = [person(db_client, role="editor") for _ in range(4)]
+    put(db_client, editors[0], "thermage", THERMAGE)
+    tag = db_client.get("/v1/wiki/thermage").headers["etag"]
+
+    def save(index: int) -> int:
+        body = {**THERMAGE, "summary": f"第{index}位编辑的修改", "comment": f"编辑{index}"}
+        return int(put(db_client, editors[index], "thermage", body, if_match=tag).status_code)
+
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(save, range(4)))
+    assert codes == [200, 412, 412, 412]
+    history = db_client.get("/v1/wiki/thermage/revisions").json()["items"]
+    assert [h["number"] for h in history] == [2, 1]
