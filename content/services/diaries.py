@@ -253,9 +253,11 @@ async def create_entry(state: Any, member: Principal, diary_id: object, data: En
             diary_id=diary.id, author_id=diary.author_id, anonymous=diary.anonymous, body=rich.html,
             text=rich.text, happened_on=data.happened_on, day=_day(diary, data.happened_on), media_ids=media_ids,
             has_photos=bool(media_ids), scores=data.scores.model_dump() if data.scores else None,
-            status="published" if diary.status == "published" else diary.status,
             created_at=moment, updated_at=moment)
         await _attach_entry_media(state, entry, media_ids, member.id, replace=False)
+        if media_ids and diary.status != "published":
+            # The entry is readable only through its diary; its photos follow the diary's status.
+            await state.media.set_visible(f"diary_entry:{entry.id}", False)
         await Diary.filter(id=diary.id).update(entry_count=F("entry_count") + 1, updated_at=moment,
                                                popularity=F("popularity") + ENTRY_POINTS)
         if media_ids:

@@ -199,6 +199,12 @@ async def review_documents(ids: Sequence[int]) -> dict[int, Document]:
                            popularity=float(r.like_count)) for r in reviews}
 
 
+async def _erase(state: Any, author_id: int, mode: str) -> None:
+    # live_key names the author: drop it, so an anonymized review keeps nothing of them.
+    await Review.filter(live_key__startswith=f"{author_id}:").update(live_key=None)
+
+
+lifecycle.ERASERS.append(_erase)
 register(Kind(type="review", model=Review, path="/v1/reviews/{id}", what="review",
               title=lambda r: f"{r.rating}★ {r.text[:30]}", media_ids=_media, on_publicity=_publicity,
               count_as="reviews", export=_export, search_docs=review_documents))

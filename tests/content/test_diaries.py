@@ -184,3 +184,20 @@ def test_idempotency_key_replays(client: TestClient) -> None:
     assert len(client.get("/v1/diaries").json()["items"]) == 1
     other = client.post("/v1/diaries", json={**body, "title": "别的"}, headers=headers)
     assert other.status_code == 422
+
+
+def test_entries_written_while_hidden_come_back_with_the_diary(client: TestClient) -> None:
+    ref = reference(client)
+    author = sign_up(client)
+    d = diary(client, author, ref)
+    state = client.app.state  # type: ignore[attr-defined]
+    portal = client.portal
+    assert portal is not None
+    portal.call(lambda: set_status(state, "diary", d["id"], "hidden"))
+    photo = upload(client, author)
+    entry(client, author, d["id"], media_ids=[photo])
+    assert portal.call(state.media.views, [photo]) == {}
+    assert client.get(f"/v1/diaries/{d['id']}/entries").status_code == 404
+    portal.call(lambda: set_status(state, "diary", d["id"], "published"))
+    items = client.get(f"/v1/diaries/{d['id']}/entries").json()["items"]
+    assert len(items) == 1 and items[0]["media"][0]["id"] == photo

@@ -97,8 +97,13 @@ def test_erase_with_anonymize_keeps_posts_without_author(client: TestClient) -> 
     ref = reference(client)
     author = sign_up(client)
     d = diary(client, author, ref)
+    rv = review(client, author, ref)
     state = client.app.state  # type: ignore[attr-defined]
     call(client, services.erase_author, state, int(author.id), "anonymize")
+    from content.models.reviews import Review
+
+    kept = call(client, Review.get, id=int(rv["id"]))
+    assert kept.author_id is None and kept.live_key is None and kept.status == "published"
     shown = client.get(f"/v1/diaries/{d['id']}", headers=author.headers).json()
     assert shown["author"] is None and shown["is_mine"] is False
     assert call(client, services.find_target, "diary", d["id"]).author_id is None
