@@ -74,7 +74,7 @@ class S3Storage:
             # BytesIO, not bytes: aiohttp warns about a bytes payload it has to wrap itself.
             await s3.put_object(Bucket=self.bucket, Key=self._key(key), Body=io.BytesIO(data),
                                 ContentType=content_type, CacheControl="public, max-age=31536000, immutable",
-                                ContentDisposition="inline")
+                                ContentDisposition=f'inline; filename="{key.replace("/", "-")}"')
 
     async def get(self, key: str) -> bytes:
         async with self._client() as s3:
