@@ -95,6 +95,7 @@ async def _fields(data: WikiIn) -> dict[str, Any]:
     rich = await sanitize(data.body, field="body")
     facts = data.facts.model_dump()
     facts["risks"] = [r for r in (plain(x) for x in facts["risks"]) if r]
+    facts["suitable_for"], facts["not_suitable_for"] = plain(facts["suitable_for"]), plain(facts["not_suitable_for"])
     return {"title": title, "aliases": _aliases(title, data.aliases), "summary": plain(data.summary),
             "body": rich.html, "text": rich.text, "facts": facts, "procedure": data.procedure}
 
