@@ -240,6 +240,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="17k documents only, no HTTP")
     parser.add_argument("--whoosh-170k", action="store_true", help="also index 170k documents with Whoosh (~15 min)")
     parser.add_argument("--seconds", type=float, default=8, help="wrk duration per HTTP measurement")
+    parser.add_argument("--backends", default="fts5,tantivy,whoosh,postgres",
+                        help="comma-separated subset to measure (fts5 and tantivy are needed for the goals)")
     args = parser.parse_args()
     if args.child:
         child(args)
@@ -252,14 +254,15 @@ def main() -> None:
     sizes = [base] if args.quick else [base, base * 10]
     results: list[dict[str, Any]] = []
     print(f"corpus: {base:,} reviews; {QUERIES} queries (top {TOP} with total); work in {root}", flush=True)
-    cluster = postgres_cluster() if postgres_bin() else None
+    wanted = set(args.backends.split(","))
+    cluster = postgres_cluster() if postgres_bin() and "postgres" in wanted else None
     pg = cluster.__enter__() if cluster else None
     try:
         for size in sizes:
             results.append(measure("fts5", size, root / f"fts5-{size}"))
             data_dir = root / f"data-{size}"
             results.append(measure("tantivy", size, data_dir / "search"))
-            if size == base or args.whoosh_170k:
+            if "whoosh" in wanted and (size == base or args.whoosh_170k):
                 results.append(measure("whoosh", size, root / f"whoosh-{size}"))
             if pg is not None:
                 import asyncpg

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import rjieba
@@ -231,36 +231,32 @@ def _bounded(text: str, start: int, end: int) -> bool:
 
 # --- snippets --------------------------------------------------------------------------------
 
-def snippet(title: str, text: str, needles: Iterable[str], size: int = MAX_SNIPPET) -> str:
-    """A window of ``text`` around the first match, HTML-escaped, with matches in ``<em>``."""
-    body = _CONTROL.sub(" ", text if text.strip() else title)
+def snippet(title: str, text: str, needles: Sequence[str], size: int = MAX_SNIPPET) -> str:
+    """A window of ``text`` around the first match, HTML-escaped, with matches in ``<em>``.
+
+    ``needles`` are folded strings, longest first (as ``Plan.needles``).
+    """
+    body = text if text.strip() else title
+    # Fold only as much as needed: the window is found in the folded text, one character for one.
     folded = fold(body)
-    spans: list[tuple[int, int]] = []
-    taken = [False] * len(folded)
-    for needle in needles:
-        if not needle:
-            continue
-        start = folded.find(needle)
-        while start >= 0:
-            end = start + len(needle)
-            if not any(taken[start:end]):
-                spans.append((start, end))
-                for i in range(start, end):
-                    taken[i] = True
-            start = folded.find(needle, end)
-    spans.sort()
-    first = spans[0][0] if spans else 0
+    found = [at for at in (folded.find(n) for n in needles if n) if at >= 0]
+    first = min(found, default=0)
     begin = max(0, min(first - size // 4, len(body) - size))
     end = min(len(body), begin + size)
-    out: list[str] = ["…"] if begin > 0 else []
-    cursor = begin
-    for s, e in spans:
-        if s < begin or e > end:
-            continue
-        out.append(html.escape(body[cursor:s], quote=False))
-        out.append(f"<em>{html.escape(body[s:e], quote=False)}</em>")
-        cursor = e
-    out.append(html.escape(body[cursor:end], quote=False))
-    if end < len(body):
-        out.append("…")
-    return "".join(out)
+    window, low = body[begin:end], folded[begin:end]
+    marks = [False] * len(window)
+    spans: list[tuple[int, int]] = []
+    for needle in needles:
+        at = low.find(needle) if needle else -1
+        while at >= 0:
+            stop = at + len(needle)
+            if not any(marks[at:stop]):
+                spans.append((at, stop))
+                marks[at:stop] = [True] * (stop - at)
+            at = low.find(needle, stop)
+    # Mark with control characters (removed from the text first), escape once, then turn into tags.
+    clean = _CONTROL.sub(" ", window)
+    for at, stop in sorted(spans, reverse=True):
+        clean = f"{clean[:at]}\x01{clean[at:stop]}\x02{clean[stop:]}"
+    html_text = html.escape(clean, quote=False).replace("\x01", "<em>").replace("\x02", "</em>")
+    return ("…" if begin > 0 else "") + html_text + ("…" if end < len(body) else "")
