@@ -36,6 +36,8 @@ log = logging.getLogger("meiji.media")
 
 SERVED = (PENDING, ATTACHED)
 _SWEEP_BATCH = 200
+# Listing a whole bucket is slow and billed per 1,000 keys: reconcile hourly, not every minute.
+RECONCILE_SECONDS = 3600
 
 
 def new_id() -> str:
@@ -70,6 +72,7 @@ class MediaService:
         # At most ``image_workers`` images are decoded at once: a burst of uploads waits here
         # holding only its spooled temporary file, never a decoded image.
         self.limiter = anyio.CapacityLimiter(settings.image_workers)
+        self.reconciled_at: datetime | None = None
         # Pillow's own bomb check (a warning, an error at twice the limit) must not undercut ours.
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, settings.max_upload_pixels)
 
@@ -284,8 +287,8 @@ class MediaService:
     # --- the sweeper ---------------------------------------------------------------------------
 
     async def sweep(self) -> int:
-        """Delete released uploads and expired pending ones with their objects, then objects that no
-        row knows of and that are older than the TTL; returns how many uploads were removed."""
+        """Delete released uploads and expired pending ones with their objects, then (hourly) objects
+        that no row knows of and that are older than the TTL; returns how many uploads were removed."""
         moment = now()
         cutoff = moment - timedelta(seconds=self.settings.upload_ttl_seconds)
         # Expired pending uploads stop being served first; the deletion below follows.
@@ -301,7 +304,9 @@ class MediaService:
                 if await self._delete_objects([str(v["key"]) for v in row.variants.values()]):
                     await Upload.filter(id=row.id, status=RELEASED).delete()
                     removed += 1
-        removed += await self._reconcile(cutoff.timestamp())
+        if self.reconciled_at is None or (moment - self.reconciled_at).total_seconds() >= RECONCILE_SECONDS:
+            removed += await self._reconcile(cutoff.timestamp())
+            self.reconciled_at = moment
         await UploadQuota.filter(day__lt=(moment - timedelta(days=2)).date()).delete()
         return removed
 
