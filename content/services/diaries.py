@@ -328,7 +328,11 @@ async def delete_entry(state: Any, member: Principal, entry_id: object) -> None:
 # --- as a registered type ----------------------------------------------------------------------
 
 async def _diary_holders(diary: Any) -> list[str]:
-    entries = await DiaryEntry.filter(diary_id=diary.id).exclude(status="deleted").values_list("id", flat=True)
+    # Called with the diary's new status: deleting releases every entry's photos; hiding and
+    # restoring touch only published entries, so an entry hidden on its own stays hidden.
+    qs = DiaryEntry.filter(diary_id=diary.id)
+    qs = qs.exclude(status="deleted") if diary.status == "deleted" else qs.filter(status="published")
+    entries = await qs.values_list("id", flat=True)
     return [f"diary:{diary.id}", *(f"diary_entry:{i}" for i in entries)]
 
 
