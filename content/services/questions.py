@@ -95,8 +95,13 @@ async def answer_documents(ids: Sequence[int]) -> dict[int, Document]:
 register(Kind("question", Question, "/v1/questions/{id}", title=lambda q: q.title,
               documents=_question_documents, holders=_no_holders, count_as="questions", export=_export_question,
               search_docs=question_documents))
+async def _answer_guard(answer: Answer, viewer: Principal | None) -> None:
+    # An answer is readable only with its question (404, or 451 when the question was removed).
+    await get_visible(Question, answer.question_id, viewer, "answer")
+
+
 register(Kind("answer", Answer, "/v1/answers/{id}", holders=_no_holders, on_publicity=_answer_publicity,
-              count_as="answers", export=_export_answer, search_docs=answer_documents))
+              guard=_answer_guard, count_as="answers", export=_export_answer, search_docs=answer_documents))
 lifecycle.EXPORTERS["answer_votes"] = _export_votes
 lifecycle.ERASERS.append(_erase_votes)
 
@@ -232,7 +237,7 @@ async def create_answer(state: Any, member: Principal, question_id: object, data
 async def get_answer(viewer: Principal | None, answer_id: object) -> Answer:
     """The answer if the caller may see it and its question (404, or 451 when removed)."""
     answer = await get_visible(Answer, answer_id, viewer, "answer")
-    await get_visible(Question, answer.question_id, viewer, "answer")
+    await _answer_guard(answer, viewer)
     return answer
 
 
