@@ -196,3 +196,17 @@ def test_a_hidden_answer_takes_no_comments_even_from_its_author(client: TestClie
     theirs = client.post("/v1/comments", json={"target_type": "answer", "target_id": answer_id, "body": "在吗"},
                          headers=asker.headers)
     assert theirs.status_code == 404
+
+
+def test_comments_go_with_what_they_are_on(client: TestClient) -> None:
+    asker, helper, reader = person(client), person(client), person(client)
+    answer_id = an_answer(client, asker, helper)
+    said = comment(client, reader, answer_id, "说得很清楚，谢谢！")
+    assert client.get(f"/v1/comments/{said['id']}").status_code == 200
+    question_id = client.get(f"/v1/answers/{answer_id}").json()["question_id"]
+    assert client.delete(f"/v1/questions/{question_id}", headers=asker.headers).status_code == 204
+    # The question is gone, so are its answer and the comment on it, for everyone.
+    assert client.get(f"/v1/comments/{said['id']}").status_code == 404
+    assert client.get(f"/v1/comments/{said['id']}", headers=reader.headers).status_code == 404
+    assert client.put(f"/v1/likes/comment/{said['id']}", headers=asker.headers).status_code == 404
+    assert client.get("/v1/comments", params={"target_type": "answer", "target_id": answer_id}).status_code == 404
