@@ -43,7 +43,7 @@ async def create_notice(call: Call[schemas.NoticeIn, None]) -> object:
     return {"case_id": notice.id, "status": notice.status, "access_token": token, "created_at": notice.created_at}
 
 
-@api.route("GET", "/v1/notices/{case_id}", response=schemas.CaseOut, errors=(404,))
+@api.route("GET", "/v1/notices/{case_id}", response=schemas.CaseOut, errors=(404,), headers=(CASE_TOKEN,))
 async def get_notice(call: Call[None, None]) -> object:
     """Follow a case with its X-Case-Token (or as a moderator): status, timeline, forwarded counter-notice."""
     notice = await notices.case_for(call.path["case_id"], _token(call), call.principal)
@@ -52,7 +52,7 @@ async def get_notice(call: Call[None, None]) -> object:
 
 
 @api.route("POST", "/v1/notices/{case_id}/supplements", body=schemas.SupplementIn, response=schemas.CaseOut,
-           rate="notice", errors=(404, 409, 422))
+           rate="notice", headers=(CASE_TOKEN,), errors=(404, 409, 422))
 async def supplement_notice(call: Call[schemas.SupplementIn, None]) -> object:
     """Answer a request for more information (X-Case-Token): the case goes back to review."""
     notice = await notices.case_for(call.path["case_id"], _token(call), None)
@@ -61,7 +61,7 @@ async def supplement_notice(call: Call[schemas.SupplementIn, None]) -> object:
 
 
 @api.route("POST", "/v1/notices/{case_id}/legal-action", body=schemas.LegalActionIn, response=schemas.CaseOut,
-           rate="notice", errors=(404, 409, 422))
+           rate="notice", headers=(CASE_TOKEN,), errors=(404, 409, 422))
 async def notice_legal_action(call: Call[schemas.LegalActionIn, None]) -> object:
     """Report legal action after a counter-notice (X-Case-Token): the case is held, content stays removed."""
     notice = await notices.case_for(call.path["case_id"], _token(call), None)
@@ -70,7 +70,7 @@ async def notice_legal_action(call: Call[schemas.LegalActionIn, None]) -> object
 
 
 @api.route("POST", "/v1/notices/{case_id}/withdrawal", body=schemas.WithdrawalIn, response=schemas.CaseOut,
-           rate="notice", errors=(404, 409))
+           rate="notice", headers=(CASE_TOKEN,), errors=(404, 409))
 async def withdraw_notice(call: Call[schemas.WithdrawalIn, None]) -> object:
     """Withdraw the notice (X-Case-Token); content removed on it is restored."""
     notice = await notices.case_for(call.path["case_id"], _token(call), None)
@@ -80,6 +80,7 @@ async def withdraw_notice(call: Call[schemas.WithdrawalIn, None]) -> object:
 
 @api.route("POST", "/v1/notices/{case_id}/counter-notices", body=schemas.CounterNoticeIn,
            response=schemas.CounterNoticeOut, status=201, auth="member", rate="notice", idempotent=True,
+           suspended_ok=True,
            errors=(404, 409, 422))
 async def create_counter_notice(call: Call[schemas.CounterNoticeIn, None]) -> object:
     """The author of a removed target answers the notice (反通知)."""
@@ -150,7 +151,7 @@ async def my_notifications(call: Call[None, schemas.NotificationQuery]) -> objec
 
 
 @api.route("POST", "/v1/me/notifications/read", body=schemas.MarkReadIn, response=schemas.MarkReadOut,
-           auth="member")
+           auth="member", suspended_ok=True)
 async def mark_notifications_read(call: Call[schemas.MarkReadIn, None]) -> object:
     """Mark notifications read: ``{ids: [...]}`` or ``{all: true}``."""
     ids = None if call.body.all else call.body.ids

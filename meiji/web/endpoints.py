@@ -95,6 +95,8 @@ class Endpoint:
     request_schema: dict[str, Any] | None = None
     errors: Collection[int] = field(default_factory=tuple)
     summary: str = ""
+    headers: Collection[str] = field(default_factory=tuple)
+    suspended_ok: bool = False
 
 
 def dump(value: object) -> bytes:
@@ -140,11 +142,14 @@ class Api:
         raw_body: bool = False,
         request_schema: dict[str, Any] | None = None,
         errors: Collection[int] = (),
+        headers: Collection[str] = (),
+        suspended_ok: bool = False,
     ) -> Callable[[Callable[[Call[B, Q]], Awaitable[object]]], Callable[[Call[B, Q]], Awaitable[object]]]:
         def register(handler: Callable[[Call[B, Q]], Awaitable[object]]) -> Callable[[Call[B, Q]], Awaitable[object]]:
             summary = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
             endpoint = Endpoint(method, path, handler, self.tag, body, query, response, status, auth,
-                                idempotent, rate, max_body, raw_body, request_schema, errors, summary)
+                                idempotent, rate, max_body, raw_body, request_schema, errors, summary,
+                                headers, suspended_ok)
             self.endpoints.append(endpoint)
             methods = self._methods.setdefault(path, {})
             methods[method] = endpoint
@@ -185,7 +190,9 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
 
     caller = await resolve(request)
     if endpoint.auth != "public":
-        require(caller, roles=_ROLES.get(endpoint.auth, ()), write=request.method not in ("GET", "HEAD"))
+        # Suspended accounts read but do not write; a few writes about their own account stay open.
+        writes = request.method not in ("GET", "HEAD") and not endpoint.suspended_ok
+        require(caller, roles=_ROLES.get(endpoint.auth, ()), write=writes)
 
     # Refuse a declared oversize body before reading any of it (Starlette's limit, app or route).
     limit = request.scope.get("starlette.max_body_size")

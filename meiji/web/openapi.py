@@ -72,6 +72,9 @@ def document(endpoints: Iterable[Endpoint], *, title: str, version: str) -> dict
                 operation["parameters"].append({"name": name, "in": "query", "required": name in required,
                                                 "schema": prop})
             schemas.update(query_schema.get("$defs", {}))
+        for header in e.headers:
+            operation["parameters"].append({"name": header, "in": "header", "required": False,
+                                            "schema": {"type": "string"}})
         if e.idempotent:
             operation["parameters"].append({"name": "Idempotency-Key", "in": "header", "required": False,
                                             "schema": {"type": "string", "maxLength": 200}})

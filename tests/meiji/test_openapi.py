@@ -26,3 +26,9 @@ def test_openapi_lists_every_route_with_schemas(client: TestClient) -> None:
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AccountIn")
     assert "201" in create["responses"] and "422" in create["responses"]
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
+
+
+def test_openapi_declares_the_case_token_header(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    case = doc["paths"]["/v1/notices/{case_id}"]["get"]
+    assert {"name": "X-Case-Token", "in": "header", "required": False, "schema": {"type": "string"}} in case["parameters"]
