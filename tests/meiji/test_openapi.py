@@ -31,4 +31,5 @@ def test_openapi_lists_every_route_with_schemas(client: TestClient) -> None:
 def test_openapi_declares_the_case_token_header(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
     case = doc["paths"]["/v1/notices/{case_id}"]["get"]
-    assert {"name": "X-Case-Token", "in": "header", "required": False, "schema": {"type": "string"}} in case["parameters"]
+    header = {"name": "X-Case-Token", "in": "header", "required": False, "schema": {"type": "string"}}
+    assert header in case["parameters"]
