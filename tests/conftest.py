@@ -41,6 +41,16 @@ def base_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+@pytest.fixture(autouse=True)
+def quick_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters: tests sign up many members; tests/meiji checks the real ones."""
+    from argon2 import PasswordHasher
+
+    from meiji.accounts import services
+
+    monkeypatch.setattr(services, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 # --- databases -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import PASSWORD, Member, sign_up
@@ -91,3 +94,17 @@ def test_only_admins_grant_roles(client: TestClient) -> None:
     bad = client.put(f"/v1/accounts/{someone.id}/role", json={"role": "god"}, headers=admin.headers)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "role"
+
+
+def test_passwords_are_stored_as_argon2id_with_strong_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argon2
+
+    from meiji.accounts import services
+
+    monkeypatch.undo()  # the suite's cheap hasher off: this checks what production stores
+    stored = asyncio.run(services.hash_password("美记的密码"))
+    assert stored.startswith("$argon2id$")
+    params = argon2.extract_parameters(stored)
+    assert params.memory_cost >= 65536 and params.time_cost >= 3
+    assert asyncio.run(services.password_matches(stored, "美记的密码"))
+    assert not asyncio.run(services.password_matches(stored, "别的密码"))

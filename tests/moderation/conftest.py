@@ -20,16 +20,6 @@ def restore_clock() -> Iterator[None]:
     clock.offset = offset
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters: these tests sign up many members and test moderation, not hashing."""
-    from argon2 import PasswordHasher
-
-    from meiji.accounts import services
-
-    monkeypatch.setattr(services, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
 @pytest.fixture
 def moderator(client: TestClient) -> Member:
     return sign_up(client, role="moderator")
