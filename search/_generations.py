@@ -15,6 +15,7 @@ from pathlib import Path
 class Generations:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._seen: tuple[tuple[int, int], str] | None = None
 
     @property
     def _pointer(self) -> Path:
@@ -23,7 +24,13 @@ class Generations:
     def current(self) -> str:
         """The live generation's name, creating the first one when there is none."""
         try:
-            return self._pointer.read_text().strip()
+            # A swap replaces the file (a new inode): stat is enough to know it is unchanged.
+            seen = os.stat(self._pointer)
+            if self._seen is not None and (seen.st_ino, seen.st_mtime_ns) == self._seen[0]:
+                return self._seen[1]
+            name = self._pointer.read_text().strip()
+            self._seen = ((seen.st_ino, seen.st_mtime_ns), name)
+            return name
         except FileNotFoundError:
             self.root.mkdir(parents=True, exist_ok=True)
             name = "g000001"

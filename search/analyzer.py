@@ -237,9 +237,13 @@ def snippet(title: str, text: str, needles: Sequence[str], size: int = MAX_SNIPP
     ``needles`` are folded strings, longest first (as ``Plan.needles``).
     """
     body = text if text.strip() else title
-    # Fold only as much as needed: the window is found in the folded text, one character for one.
-    folded = fold(body)
-    found = [at for at in (folded.find(n) for n in needles if n) if at >= 0]
+    # Most text is already simplified: lower() (fast, in C) finds the matches; fold() (a dict lookup
+    # per character) only when it does not. Both keep offsets (one character for one).
+    folded = body.lower()
+    found = [at for at in (folded.find(n) for n in needles if n) if at >= 0] if len(folded) == len(body) else []
+    if not found:
+        folded = fold(body)
+        found = [at for at in (folded.find(n) for n in needles if n) if at >= 0]
     first = min(found, default=0)
     begin = max(0, min(first - size // 4, len(body) - size))
     end = min(len(body), begin + size)
