@@ -91,6 +91,8 @@ class LocalStorage:
             # Write beside the target, then rename: a reader never sees half a file.
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
+                # Readable like any served file (mkstemp makes 0600), e.g. by a web server in front.
+                os.fchmod(fd, 0o644)
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
                 os.replace(tmp, path)
@@ -141,6 +143,8 @@ class LocalStorage:
             found = []
             for dirpath, _, filenames in os.walk(self.root):
                 for name in filenames:
+                    if name.startswith("."):
+                        continue  # a write in progress (".tmp-..."), never a key
                     path = Path(dirpath, name)
                     key = path.relative_to(self.root).as_posix()
                     if key.startswith(prefix):
