@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 from media import images
 from media.interfaces import Attachments, CaseAccess, MediaError, MediaView, Storage, StorageError, Variant
 from media.models import ATTACHED, PENDING, RELEASED, Upload, UploadQuota
-from media.storage import build_storage
+from media.storage import build_storage, check_key
 from meiji.clock import now
 from meiji.settings import Settings
 from meiji.web.auth import Principal
@@ -325,6 +325,8 @@ class MediaService:
         try:
             async for key, mtime in self.storage.keys():
                 media_id = key.partition("/")[0]
+                if not _is_key(key):
+                    continue  # not a key this service makes: not ours to delete
                 if mtime < older_than and media_id:
                     batch.setdefault(media_id, []).append(key)
                     if len(batch) >= 500:
@@ -340,6 +342,14 @@ class MediaService:
                 removed += 1
                 log.info("deleted %d objects of %s, which has no upload row", len(keys), media_id)
         return removed
+
+
+def _is_key(key: str) -> bool:
+    try:
+        check_key(key)
+    except ValueError:
+        return False
+    return True
 
 
 def build_attachments(settings: Settings) -> Attachments:
