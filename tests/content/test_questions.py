@@ -342,3 +342,25 @@ def test_questions_and_answers_are_searchable_until_deleted(client: TestClient) 
     assert client.delete(f"/v1/questions/{question['id']}", headers=asker.headers).status_code == 204
     hits = client.get("/v1/search", params={"q": "溶解酶"}).json()["items"]
     assert {(h["type"], h["id"]) for h in hits}.isdisjoint({("question", question["id"]), ("answer", given["id"])})
+
+
+def test_answer_pages_keep_the_accepted_answer_first_and_the_order_stable(client: TestClient) -> None:
+    asker = person(client)
+    helpers = [person(client) for _ in range(4)]
+    question = ask(client, asker)
+    given = [answer(client, h, question["id"], f"第{i}种说法：消肿需要{i + 1}周。") for i, h in enumerate(helpers)]
+    client.put(f"/v1/answers/{given[2]['id']}/vote", json={"value": 1}, headers=asker.headers)
+    client.put(f"/v1/answers/{given[3]['id']}/vote", json={"value": -1}, headers=asker.headers)
+    client.put(f"/v1/questions/{question['id']}/accepted-answer", json={"answer_id": given[1]["id"]},
+               headers=asker.headers)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        r = client.get(f"/v1/questions/{question['id']}/answers", params=params)
+        assert r.status_code == 200
+        seen += [a["id"] for a in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [given[1]["id"], given[2]["id"], given[0]["id"], given[3]["id"]]
