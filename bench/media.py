@@ -185,7 +185,8 @@ def main() -> None:
           f"< 200 MB for the uploads beyond the idle server: {'met' if peak - started < 200 * 1024 else 'NOT met'}")
     print(f"CPU per image: {server_cpu * 1000:.0f} ms in the server per upload (HTTP, multipart, SHA-256, "
           f"pipeline, storage, database) vs {floor_cpu * 1000:.0f} ms for Pillow alone: "
-          f"{floor_cpu / server_cpu:.0%} (the ratio the machine's other load disturbs least)")
+          f"{floor_cpu / server_cpu:.0%} (the ratio the machine's other load disturbs least); "
+          f"{WORKERS} idle cores would allow ~{WORKERS / server_cpu:.1f} uploads/s")
     print(f"cores: {os.cpu_count()}, load average at the end: {os.getloadavg()[0]:.1f}")
 
 
