@@ -21,6 +21,11 @@ from bench.harness import PYTHON, ROOT, TABLE_HEAD, bench_env, get_json, load, m
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "zh" / "reviews_pos.txt"
 PASSWORD = "bench-password-1"
+SPREAD = """
+request = function()
+  return wrk.format(nil, "/v1/diaries/" .. math.random(%d, %d) .. "/entries")
+end
+"""
 
 
 def sign_in(base: str, handle: str) -> dict[str, str]:
@@ -68,10 +73,12 @@ def main() -> None:
             ours[("GET /v1/diaries (20 items)", c)] = load(base + "/v1/diaries?limit=20", c, args.seconds)
             ours[("GET /v1/diaries?sort=popular (20 items)", c)] = load(
                 base + "/v1/diaries?limit=20&sort=popular", c, args.seconds)
+            # Entries go to the author's 60 diaries at random, as many members writing at once would.
             ours[("POST /v1/diaries/{id}/entries", c)] = load(
                 base + f"/v1/diaries/{write_target}/entries", c, args.seconds, "POST",
-                {"body": f"<p>{texts[40]}</p><p>{texts[41]}</p>", "happened_on": "2026-10-01"}, author)
-        entries = get_json(base + f"/v1/diaries/{write_target}")["entry_count"]
+                {"body": f"<p>{texts[40]}</p><p>{texts[41]}</p>", "happened_on": "2026-10-01"}, author,
+                lua=SPREAD % (int(diaries[0]), int(diaries[-2])))
+        entries = sum(get_json(base + f"/v1/diaries/{i}")["entry_count"] for i in diaries[:-1])
     floor = measure_floors(data, connections, args.seconds)
 
     print(TABLE_HEAD)

@@ -45,6 +45,7 @@ from search.interfaces import Document
 Precondition = Callable[[str], None]
 
 POINTS_PER_DAY = 5.0
+DOCUMENT_CHARS = 20_000
 ENTRY_POINTS = 3.0
 
 
@@ -374,10 +375,14 @@ async def diary_documents(ids: Sequence[int]) -> dict[int, Document]:
     if not diaries:
         return {}
     texts: dict[int, list[str]] = {}
+    sizes: dict[int, int] = {}
     rows = await DiaryEntry.filter(diary_id__in=[d.id for d in diaries], status="published").order_by(
         "day", "id").values_list("diary_id", "text")
     for diary_id, text in rows:
-        texts.setdefault(diary_id, []).append(text)
+        # A document stays bounded (the indexer segments all of it on every change of the diary).
+        if sizes.get(diary_id, 0) < DOCUMENT_CHARS:
+            texts.setdefault(diary_id, []).append(text)
+            sizes[diary_id] = sizes.get(diary_id, 0) + len(text)
     return {d.id: Document(type="diary", id=str(d.id), title=d.title, text="\n".join(texts.get(d.id, [])),
                            created_at=d.created_at, procedure=d.procedure,
                            clinic_id=str(d.clinic_id) if d.clinic_id else None,
