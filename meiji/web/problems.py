@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 log = logging.getLogger("meiji.errors")
@@ -83,6 +83,12 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     return problem_response(Problem(exc.status_code, detail, headers=exc.headers))
 
 
+async def on_disconnect(request: Request, exc: Exception) -> Response:
+    # The client went away mid-body: nobody reads this answer, and it is not a failure of ours.
+    log.info("client disconnected during %s %s", request.method, request.url.path)
+    return problem_response(Problem(400, "The client disconnected before the body was complete."))
+
+
 async def on_error(request: Request, exc: Exception) -> Response:
     # The body never carries the exception: no stack, no SQL, no path on disk.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -92,5 +98,6 @@ async def on_error(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS: Mapping[Any, Any] = {
     Problem: on_problem,
     HTTPException: on_http_exception,
+    ClientDisconnect: on_disconnect,
     Exception: on_error,
 }

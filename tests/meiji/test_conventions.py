@@ -200,3 +200,24 @@ def test_access_log_never_carries_secrets(client: TestClient, caplog: pytest.Log
     assert "POST /v1/sessions 201" in text
     for secret in ("极其机密的密码123", token, "13800138000"):
         assert secret not in text
+
+
+def test_a_client_that_disconnects_mid_body_is_not_an_error(client: TestClient,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/v1/accounts", "raw_path": b"/v1/accounts", "query_string": b"",
+             "root_path": "", "headers": [(b"content-type", b"application/json"), (b"host", b"testserver")],
+             "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+    assert client.portal is not None
+    with caplog.at_level(logging.INFO, logger="meiji"):
+        client.portal.call(client.app, scope, receive, send)  # type: ignore[arg-type]
+    assert sent[0]["status"] == 400
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
