@@ -234,9 +234,23 @@ def _bounded(text: str, start: int, end: int) -> bool:
 def snippet(title: str, text: str, needles: Sequence[str], size: int = MAX_SNIPPET) -> str:
     """A window of ``text`` around the first match, HTML-escaped, with matches in ``<em>``.
 
+    When only the title matches, the snippet is the marked title followed by the start of the text.
     ``needles`` are folded strings, longest first (as ``Plan.needles``).
     """
-    body = text if text.strip() else title
+    if text.strip():
+        marked, matched = _window(text, needles, size)
+        if matched or not title.strip():
+            return marked
+        head, matched = _window(title, needles, size)
+        if matched:
+            rest, _ = _window(text, (), max(0, size - len(title)))
+            return f"{head} · {rest}" if rest else head
+        return marked
+    return _window(title, needles, size)[0]
+
+
+def _window(body: str, needles: Sequence[str], size: int) -> tuple[str, bool]:
+    """The marked, escaped window of ``body`` and whether it holds a match."""
     # Most text is already simplified: lower() (fast, in C) finds the matches; fold() (a dict lookup
     # per character) only when it does not. Both keep offsets (one character for one).
     folded = body.lower()
@@ -263,4 +277,4 @@ def snippet(title: str, text: str, needles: Sequence[str], size: int = MAX_SNIPP
     for at, stop in sorted(spans, reverse=True):
         clean = f"{clean[:at]}\x01{clean[at:stop]}\x02{clean[stop:]}"
     html_text = html.escape(clean, quote=False).replace("\x01", "<em>").replace("\x02", "</em>")
-    return ("…" if begin > 0 else "") + html_text + ("…" if end < len(body) else "")
+    return ("…" if begin > 0 else "") + html_text + ("…" if end < len(body) else ""), bool(spans)

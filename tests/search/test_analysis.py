@@ -68,6 +68,12 @@ def test_snippets_escape_html_and_mark_matches() -> None:
     assert html.startswith("…")
 
 
+def test_a_match_in_the_title_only_is_shown_with_the_start_of_the_text() -> None:
+    html = snippet("双眼皮拆线第七天", "眼睛还是肿得像核桃，有点担心。", ["双眼皮"])
+
+    assert html.startswith("<em>双眼皮</em>拆线第七天 · 眼睛还是肿")
+
+
 def test_suggestions_by_name_alias_pinyin_and_initials() -> None:
     suggester = Suggester(VOCABULARY)
 
