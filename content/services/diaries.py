@@ -271,6 +271,14 @@ async def create_entry(state: Any, member: Principal, diary_id: object, data: En
 async def list_entries(diary_id: object, q: Any, principal: Principal | None) -> tuple[list[DiaryEntry],
                                                                                      list[Any] | None]:
     """A diary's entries in day order (the author also sees their hidden ones)."""
+    key = parse_id(diary_id)
+    if principal is None and key is not None:
+        # The public's common case in one query: published entries of a published diary. An empty
+        # page falls through to the full check (404, 451, or a diary without entries yet).
+        public = DiaryEntry.filter(diary_id=key, status="published", diary__status="published")
+        rows, after = await keyset(public, q, key="day", descending=False)
+        if rows:
+            return rows, after
     diary = await get_diary(diary_id, principal)
     qs = DiaryEntry.filter(diary_id=diary.id)
     if principal is not None and principal.id == diary.author_id:
