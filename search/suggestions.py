@@ -11,17 +11,37 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, pinyin
 
 from search._fold import fold
 from search.interfaces import Suggestion, Term
 
 _NOT_KEY = re.compile(r"[\W_]+")
+MAX_READINGS = 16
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_PARTS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def _key(text: str) -> str:
     """How a name or a typed prefix is compared: folded, without spaces or punctuation."""
     return _NOT_KEY.sub("", fold(text))
+
+
+def _pinyin_keys(name: str) -> set[str]:
+    """Full pinyin and initials of ``name``, with every reading of a heteronym (重睑术: chongjianshu,
+    zhongjianshu, cjs, zjs...), at most ``MAX_READINGS`` spellings; latin parts stay whole."""
+    spellings: list[list[tuple[str, str]]] = [[]]
+    for part in _PARTS.findall(name):
+        if _HAN.match(part):
+            readings = list(dict.fromkeys(_key(r) for r in pinyin(part, style=Style.NORMAL, heteronym=True)[0]))
+            options = [(r, r[0]) for r in readings if r][:3]
+        else:
+            key = _key(part)
+            options = [(key, key)] if key else []
+        if options:
+            spellings = [[*s, o] for s in spellings for o in options][:MAX_READINGS]
+    keys = {"".join(full for full, _ in s) for s in spellings} | {"".join(i for _, i in s) for s in spellings}
+    return keys - {""}
 
 
 @dataclass(frozen=True)
@@ -42,12 +62,8 @@ class Suggester:
                 if not key:
                     continue
                 keyed.append((key, _Entry(0, name, term.kind)))
-                syllables = [_key(s) for s in lazy_pinyin(name)]
-                full = "".join(syllables)
-                initials = "".join(s[0] for s in lazy_pinyin(name, style=Style.FIRST_LETTER) if _key(s))
-                for alt in {full, initials} - {key}:
-                    if alt:
-                        keyed.append((alt, _Entry(1, name, term.kind)))
+                for alt in _pinyin_keys(name) - {key}:
+                    keyed.append((alt, _Entry(1, name, term.kind)))
         keyed.sort(key=lambda pair: pair[0])
         self._keys = [k for k, _ in keyed]
         self._entries = [e for _, e in keyed]

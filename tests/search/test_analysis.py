@@ -85,6 +85,7 @@ def test_suggestions_by_name_alias_pinyin_and_initials() -> None:
     assert "双眼皮" in texts("shuangyanpi")
     assert texts("syp") == ["双眼皮", "双眼皮修复"]
     assert texts("therm") == ["Thermage"]
+    assert "重睑术" in texts("cjs") and "重睑术" in texts("chongjian")  # 重 read chóng here, not zhòng
     assert texts("雙眼") == ["双眼皮", "双眼皮修复"]
     assert texts("SHUI") == ["水光针"]
     assert texts("，，") == []
