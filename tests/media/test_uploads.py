@@ -309,3 +309,14 @@ def test_a_heic_from_an_iphone_is_accepted(client: TestClient) -> None:
 
     assert r.status_code == 201, r.text
     assert (r.json()["width"], r.json()["height"]) == (600, 800)
+
+
+def test_a_suspended_member_cannot_upload(client: TestClient) -> None:
+    from meiji.accounts import services as accounts
+
+    member = sign_up(client)
+    call(client, accounts.set_suspended, int(member.id), True)
+
+    r = post_image(client, member, jpeg())
+
+    assert r.status_code == 403 and rows(client) == []
