@@ -300,6 +300,7 @@ def main() -> None:
                 print(f"- tantivy vs {kind} at {size:,}: indexing {a['docs_per_s'] / b['docs_per_s']:.0f}x, "
                       f"p50 {b['p50_ms'] / a['p50_ms']:.0f}x, p99 {b['p99_ms'] / a['p99_ms']:.0f}x faster")
     if args.quick:
+        shutil.rmtree(root, ignore_errors=True)
         return
 
     big = sizes[-1]
