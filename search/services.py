@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
+from tortoise.transactions import in_transaction
 from tqdm import tqdm
 
-from meiji import clock
+from meiji import clock, db
 from meiji.settings import Settings
 from search.interfaces import DocKey, Document, DocumentSource, Query, Results, SearchIndex
 from search.memory import MemoryIndex
@@ -61,23 +62,35 @@ async def drain(index: SearchIndex, source: DocumentSource, batch: int = 500) ->
     writing the current state of a document twice changes nothing.
     """
     global _drains
-    entries = await OutboxEntry.filter(done=False).order_by("id").limit(batch)
-    if entries:
-        keys = list(dict.fromkeys((e.doc_type, e.doc_id) for e in entries))
-        if VOCABULARY in keys:
-            keys.remove(VOCABULARY)
-            await index.set_vocabulary(await source.vocabulary())
-        # Taken before loading: a document deleted from the index after this point (the
-        # synchronous delete of a takedown) is not put back by this round's stale copy.
-        loaded_at = await index.mark()
-        current = await source.load(keys) if keys else {}
-        await index.apply([d for d in current.values() if d is not None],
-                          [k for k in keys if current.get(k) is None], loaded_at=loaded_at)
-        # Exactly the rows read: a concurrent transaction may still commit a lower id.
-        await OutboxEntry.filter(id__in=[e.id for e in entries]).update(done=True)
+    pending = OutboxEntry.filter(done=False).order_by("id").limit(batch)
+    if db.dialect() == "postgres":
+        # Several indexers may share the outbox (each app worker, ``meiji index run``): each takes
+        # rows that no other holds, and marks them done in the transaction that locked them.
+        async with in_transaction(db.connection().connection_name):
+            handled = await _drain(index, source, await pending.select_for_update(skip_locked=True))
+    else:
+        handled = await _drain(index, source, await pending)
     _drains += 1
     if _drains % PURGE_EVERY == 1:
         await OutboxEntry.filter(done=True, created_at__lt=clock.now() - KEEP_DONE).delete()
+    return handled
+
+
+async def _drain(index: SearchIndex, source: DocumentSource, entries: list[OutboxEntry]) -> int:
+    if not entries:
+        return 0
+    keys = list(dict.fromkeys((e.doc_type, e.doc_id) for e in entries))
+    if VOCABULARY in keys:
+        keys.remove(VOCABULARY)
+        await index.set_vocabulary(await source.vocabulary())
+    # Taken before loading: a document deleted from the index after this point (the
+    # synchronous delete of a takedown) is not put back by this round's stale copy.
+    loaded_at = await index.mark()
+    current = await source.load(keys) if keys else {}
+    await index.apply([d for d in current.values() if d is not None],
+                      [k for k in keys if current.get(k) is None], loaded_at=loaded_at)
+    # Exactly the rows read: a concurrent transaction may still commit a lower id.
+    await OutboxEntry.filter(id__in=[e.id for e in entries]).update(done=True)
     return len(entries)
 
 

@@ -124,6 +124,27 @@ def test_outbox_and_reindex(pg_app: TestClient) -> None:
     assert ids(pg_app, "射频紧肤") == {"b"}
 
 
+def test_concurrent_indexers_share_the_outbox(pg_app: TestClient) -> None:
+    import asyncio
+
+    from search.models import OutboxEntry
+
+    index = index_of(pg_app)
+    source = FakeSource()
+    for i in range(10):
+        source.put(Document("diary", f"d{i}", "日记", POSTS["eyelid"], BASE))
+    call(pg_app, services.enqueue, [("diary", f"d{i}") for i in range(10)])
+
+    async def two_indexers() -> list[int]:
+        # Two app workers draining at the same moment: each takes rows the other does not hold.
+        return list(await asyncio.gather(services.drain(index, source, batch=5),
+                                         services.drain(index, source, batch=5)))
+
+    assert sorted(call(pg_app, two_indexers)) == [5, 5]
+    assert call(pg_app, OutboxEntry.filter(done=False).count) == 0
+    assert len(ids(pg_app, "双眼皮")) == 10
+
+
 def test_takedowns_win_over_stale_copies_and_rebuilds(pg_app: TestClient) -> None:
     index = index_of(pg_app)
     other = PostgresIndex()  # the indexer process
