@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import builtins
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
@@ -147,10 +148,12 @@ def shown_author_id(obj: Post, principal: Principal | None) -> int | None:
     return obj.author_id
 
 
-# Author views live for a second in each process: lists and details of the same few authors stop
-# costing a query per request, and a renamed or deleted account shows within AUTHOR_TTL seconds.
+# Author views live for a second, per ``Authors`` backend (so one app's cache never answers for
+# another app's database): lists and details of the same few authors stop costing a query per
+# request, and a renamed or deleted account shows within AUTHOR_TTL seconds.
 AUTHOR_TTL = 1.0
-_author_cache: dict[int, tuple[float, AuthorView | None]] = {}
+_author_caches: weakref.WeakKeyDictionary[Any, dict[int, tuple[float, AuthorView | None]]] = (
+    weakref.WeakKeyDictionary())
 
 
 async def authors_for(state: Any, objs: Iterable[Post], principal: Principal | None) -> dict[int, AuthorView]:
@@ -158,11 +161,12 @@ async def authors_for(state: Any, objs: Iterable[Post], principal: Principal | N
     ids = {i for i in (shown_author_id(o, principal) for o in objs) if i is not None}
     if not ids:
         return {}
+    cache = _author_caches.setdefault(state.authors, {})
     moment = time.monotonic()
     found: dict[int, AuthorView] = {}
     missing = []
     for author_id in ids:
-        cached = _author_cache.get(author_id)
+        cached = cache.get(author_id)
         if cached is not None and cached[0] > moment:
             if cached[1] is not None:
                 found[author_id] = cached[1]
@@ -170,19 +174,20 @@ async def authors_for(state: Any, objs: Iterable[Post], principal: Principal | N
             missing.append(author_id)
     if missing:
         views: dict[int, AuthorView] = await state.authors.views(sorted(missing))
-        if len(_author_cache) > 10_000:
-            _author_cache.clear()
+        if len(cache) > 10_000:
+            cache.clear()
         for author_id in missing:
             view = views.get(author_id)
-            _author_cache[author_id] = (moment + AUTHOR_TTL, view)
+            cache[author_id] = (moment + AUTHOR_TTL, view)
             if view is not None:
                 found[author_id] = view
     return found
 
 
 def forget_author(author_id: int) -> None:
-    """Drop a cached author view at once (after an account change seen in this process)."""
-    _author_cache.pop(author_id, None)
+    """Drop cached author views of ``author_id`` at once (after an account change seen in this process)."""
+    for cache in list(_author_caches.values()):
+        cache.pop(author_id, None)
 
 
 def author_fields(obj: Post, principal: Principal | None, views: dict[int, AuthorView]) -> dict[str, Any]:
