@@ -201,3 +201,18 @@ def test_entries_written_while_hidden_come_back_with_the_diary(client: TestClien
     portal.call(lambda: set_status(state, "diary", d["id"], "published"))
     items = client.get(f"/v1/diaries/{d['id']}/entries").json()["items"]
     assert len(items) == 1 and items[0]["media"][0]["id"] == photo
+
+
+def test_wrong_media_type_and_oversize_bodies(client: TestClient) -> None:
+    ref = reference(client)
+    author = sign_up(client)
+    d = diary(client, author, ref)
+    r = client.post(f"/v1/diaries/{d['id']}/entries", content="术后第一天", headers={**author.headers,
+                                                                                   "Content-Type": "text/plain"})
+    assert r.status_code == 415
+    huge = {"body": "肿" * 200_000, "happened_on": "2026-10-02"}
+    r = client.post(f"/v1/diaries/{d['id']}/entries", json=huge, headers=author.headers)
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+    long = {"body": "肿" * 20_001, "happened_on": "2026-10-02"}
+    r = client.post(f"/v1/diaries/{d['id']}/entries", json=long, headers=author.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
