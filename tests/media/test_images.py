@@ -54,6 +54,24 @@ def test_a_phone_photo_becomes_three_webp_variants_by_longest_side() -> None:
         assert image.format == "WEBP" and image.size == (r.width, r.height)
 
 
+def test_a_12_megapixel_jpeg_is_decoded_at_half_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import ImageFile
+
+    decoded_sizes: list[tuple[int, int]] = []
+    real_load = ImageFile.ImageFile.load
+
+    def load(self: ImageFile.ImageFile) -> object:
+        decoded_sizes.append(self.size)
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+
+    result = rendered(jpeg(4032, 3024))
+
+    assert decoded_sizes and decoded_sizes[0] == (2016, 1512)
+    assert max(r.width for r in result.renditions) == 1920
+
+
 def test_a_small_image_is_never_enlarged() -> None:
     result = rendered(jpeg(500, 300))
 
