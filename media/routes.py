@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -81,6 +82,30 @@ async def create_media(call: Call[None, None]) -> Response:
     """
     request, principal, settings = call.request, call.principal, call.settings
     service = service_of(call.state)
+    key = idempotency.key_of(request)
+    async with _upload_form(call) as (file, purpose):
+        sha256, size = await service.fingerprint(file)
+        if size == 0:
+            raise invalid("file", "the file is empty")
+        scope = f"a:{principal.id}" if principal else f"ip:{client_address(request)}"
+        # The file's digest stands for the body: the body itself is never held in memory.
+        print_ = idempotency.fingerprint(request, f"{purpose}\n{sha256}".encode())
+        if key is not None:
+            replayed = await idempotency.replay(scope, key, print_, settings.idempotency_seconds)
+            if replayed is not None:
+                return replayed
+        upload = await service.upload(file, owner_id=principal.id if principal else None, purpose=purpose,
+                                      sha256=sha256, size=size)
+    response = json_response(await _json(call, service, upload), 201, headers={"Location": f"/v1/media/{upload.id}"})
+    if key is not None:
+        await idempotency.remember(scope, key, print_, response)
+    return response
+
+
+@contextlib.asynccontextmanager
+async def _upload_form(call: Call[None, None]) -> AsyncIterator[tuple[IO[bytes], str]]:
+    """The uploaded file (spooled to disk past 1 MB) and its purpose; 401, 413, 415 or 422 first."""
+    request, principal, settings = call.request, call.principal, call.settings
     if principal is None:
         call.state.rate_limiter.hit("upload", client_address(request))
     else:
@@ -88,11 +113,11 @@ async def create_media(call: Call[None, None]) -> Response:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "multipart/form-data":
         raise Problem(415, "Send the image as multipart/form-data with the file in the field `file`.")
+    too_large = Problem(413, f"The file is larger than {settings.max_upload_bytes // (1024 * 1024)} MB.")
     limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
-        raise Problem(413, f"The file is larger than {settings.max_upload_bytes // (1024 * 1024)} MB.")
-    key = idempotency.key_of(request)
+        raise too_large
     async with _limited(request, limit).form(max_files=1, max_fields=4, max_part_size=1024) as form:
         file = form.get("file")
         purpose = form.get("purpose") or "post"
@@ -104,22 +129,8 @@ async def create_media(call: Call[None, None]) -> Response:
             raise Problem(401, "Sign in to upload; only evidence for a legal notice may be sent without an "
                                "account.", headers={"WWW-Authenticate": "Bearer"})
         if file.size is not None and file.size > settings.max_upload_bytes:
-            raise Problem(413, f"The file is larger than {settings.max_upload_bytes // (1024 * 1024)} MB.")
-        sha256, size = await service.fingerprint(file.file)
-        if size == 0:
-            raise invalid("file", "the file is empty")
-        scope = f"a:{principal.id}" if principal else f"ip:{client_address(request)}"
-        print_ = idempotency.fingerprint(request, f"{purpose}\n{sha256}".encode())
-        if key is not None:
-            replayed = await idempotency.replay(scope, key, print_, settings.idempotency_seconds)
-            if replayed is not None:
-                return replayed
-        upload = await service.upload(file.file, owner_id=principal.id if principal else None, purpose=purpose,
-                                      sha256=sha256, size=size)
-    response = json_response(await _json(call, service, upload), 201, headers={"Location": f"/v1/media/{upload.id}"})
-    if key is not None:
-        await idempotency.remember(scope, key, print_, response)
-    return response
+            raise too_large
+        yield file.file, purpose
 
 
 @api.route("GET", "/v1/media/{id}", response=MediaOut, errors=(404,))
