@@ -36,6 +36,9 @@ def schema() -> Schema:
         procedure=ID(stored=True),
         clinic=ID,
         grams=TEXT(analyzer=tokens, phrase=True),
+        # Each distinct character once: a one-character query is one posting list here, where on
+        # ``grams`` it would be the union of every bigram starting with it (very slow in Python).
+        chars=TEXT(analyzer=tokens, phrase=False),
         words=TEXT(analyzer=tokens, phrase=False),
         created=NUMERIC(bits=64, signed=True, stored=True, sortable=True),
         title=STORED,
@@ -49,6 +52,7 @@ SCHEMA = schema()
 def _fields(p: Prepared) -> dict[str, Any]:
     d = p.doc
     fields: dict[str, Any] = {"key": p.key, "type": d.type, "id": d.id, "grams": p.grams, "words": p.words,
+                              "chars": " ".join(set(p.grams.replace(" ", ""))),
                               "created": p.created_us, "title": d.title, "text": d.text}
     if d.procedure:
         fields["procedure"] = d.procedure
@@ -62,7 +66,7 @@ def compile_match(match: Match) -> wq.Query:
     if isinstance(match, Sub):
         grams = match.grams
         if len(match.text) == 1:
-            return wq.Or([wq.Term("grams", match.text), wq.Prefix("grams", match.text)])
+            return wq.Term("chars", match.text)
         if len(grams) == 1:
             return wq.Term("grams", grams[0])
         return wq.Phrase("grams", grams)
