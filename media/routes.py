@@ -29,6 +29,7 @@ MULTIPART_OVERHEAD = 64 * 1024
 # Starlette's hard ceiling on this route; MEIJI_MAX_UPLOAD_BYTES (20 MB) is enforced below it.
 UPLOAD_CEILING = 100 * 1024 * 1024
 
+CASE_TOKEN = "X-Case-Token"  # noqa: S105 - a header name, not a secret
 PUBLIC_CACHE = "public, max-age=31536000, immutable"
 PRIVATE_CACHE = "private, no-store"
 
@@ -58,7 +59,7 @@ def _limited(request: Request, limit: int) -> Request:
 
 
 def _reader(call: Call[Any, Any]) -> Reader:
-    return Reader(call.principal, call.request.headers.get("x-case-token") or None)
+    return Reader(call.principal, call.request.headers.get(CASE_TOKEN) or None)
 
 
 def _expires(upload: Upload, ttl_seconds: int) -> Any:
@@ -73,7 +74,7 @@ async def _json(call: Call[Any, Any], service: MediaService, upload: Upload) -> 
 
 
 @api.route("POST", "/v1/media", response=MediaOut, status=201, raw_body=True, max_body=UPLOAD_CEILING,
-           request_schema=UPLOAD_SCHEMA, errors=(401, 403, 413, 415, 422, 429, 503))
+           request_schema=UPLOAD_SCHEMA, headers=("Idempotency-Key",), errors=(401, 403, 413, 415, 422, 429, 503))
 async def create_media(call: Call[None, None]) -> Response:
     """Upload an image (multipart field ``file``; ``purpose`` post, avatar or evidence).
 
@@ -133,7 +134,7 @@ async def _upload_form(call: Call[None, None]) -> AsyncIterator[tuple[IO[bytes],
         yield file.file, purpose
 
 
-@api.route("GET", "/v1/media/{id}", response=MediaOut, errors=(404,))
+@api.route("GET", "/v1/media/{id}", response=MediaOut, headers=(CASE_TOKEN,), errors=(404,))
 async def get_media(call: Call[None, None]) -> Response:
     """An upload, to whoever may see it: anyone while it is served; always its uploader and moderators;
     evidence also with the ``X-Case-Token`` of the legal case it is attached to."""
@@ -176,7 +177,7 @@ async def _read(service: MediaService, upload: Upload, name: str) -> bytes:
         raise unavailable(exc) from None
 
 
-@api.route("GET", "/v1/media/{id}/variants/{name}", errors=(404,))
+@api.route("GET", "/v1/media/{id}/variants/{name}", headers=(CASE_TOKEN,), errors=(404,))
 async def get_variant(call: Call[None, None]) -> Response:
     """A variant's bytes through the app, for readers of media that are not public (evidence, hidden
     posts): the same rules as ``GET /v1/media/{id}``, never cached by shared caches."""
