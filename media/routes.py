@@ -190,7 +190,7 @@ async def get_variant(call: Call[None, None]) -> Response:
                           {"Cache-Control": PRIVATE_CACHE})
 
 
-@api.route("GET", "/media/{id}/{file}", errors=(404,))
+@api.route("GET", "/media/{id}/{file}", errors=(404,), rate="media", shared_limit=False)
 async def serve_object(call: Call[None, None]) -> Response:
     """A public variant file (local and memory storage), while its upload is served; long-cached."""
     service = service_of(call.state)

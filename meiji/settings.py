@@ -39,6 +39,7 @@ DEFAULT_RATE_LIMITS: dict[str, RateLimit] = {
     "upload": RateLimit(60, 3600),
     "report": RateLimit(30, 3600),
     "notice": RateLimit(20, 3600),
+    "media": RateLimit(6000, 300),
 }
 
 

@@ -97,6 +97,7 @@ class Endpoint:
     summary: str = ""
     headers: Collection[str] = field(default_factory=tuple)
     suspended_ok: bool = False
+    shared_limit: bool = True
 
 
 def dump(value: object) -> bytes:
@@ -144,12 +145,13 @@ class Api:
         errors: Collection[int] = (),
         headers: Collection[str] = (),
         suspended_ok: bool = False,
+        shared_limit: bool = True,
     ) -> Callable[[Callable[[Call[B, Q]], Awaitable[object]]], Callable[[Call[B, Q]], Awaitable[object]]]:
         def register(handler: Callable[[Call[B, Q]], Awaitable[object]]) -> Callable[[Call[B, Q]], Awaitable[object]]:
             summary = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
             endpoint = Endpoint(method, path, handler, self.tag, body, query, response, status, auth,
                                 idempotent, rate, max_body, raw_body, request_schema, errors, summary,
-                                headers, suspended_ok)
+                                headers, suspended_ok, shared_limit)
             self.endpoints.append(endpoint)
             methods = self._methods.setdefault(path, {})
             methods[method] = endpoint
@@ -181,10 +183,9 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
     limiter = state.rate_limiter
     address = client_address(request)
     token = request.headers.get("authorization")
-    if token:
-        limiter.hit("token", token[-24:])
-    else:
-        limiter.hit("ip", address)
+    # Routes with their own bucket only (image files a feed loads by the dozen) skip the shared one.
+    if endpoint.shared_limit:
+        limiter.hit("token", token[-24:]) if token else limiter.hit("ip", address)
     if endpoint.rate:
         limiter.hit(endpoint.rate, address)
 

@@ -221,3 +221,17 @@ def test_a_client_that_disconnects_mid_body_is_not_an_error(client: TestClient,
         client.portal.call(client.app, scope, receive, send)  # type: ignore[arg-type]
     assert sent[0]["status"] == 400
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_image_files_have_their_own_bucket(make_client: AppFactory) -> None:
+    from meiji.settings import parse_rate_limits
+    from tests.conftest import upload
+
+    with make_client(rate_limits=parse_rate_limits("X", "ip=6/300,media=5/300")) as client:
+        admin = sign_up(client, role="admin")  # with a token: the ip bucket is not used
+        media = client.get(f"/v1/media/{upload(client, admin)}", headers=admin.headers).json()
+        thumb = media["variants"]["thumb"]["url"].removeprefix("http://127.0.0.1:8000")
+        codes = [client.get(thumb).status_code for _ in range(6)]
+        assert codes == [200] * 5 + [429]
+        # Calls without a token still share the smaller allowance (sign-up and sign-in took two).
+        assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 4 + [429]
