@@ -156,7 +156,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
                        f"sqlite://{(data_dir / 'meiji.sqlite3').resolve()}")
     storage_url = get("MEIJI_STORAGE_URL", lambda n, r: _url(n, r, ("file", "s3", "memory")),
                       (data_dir / "media").resolve().as_uri())
-    search_url = get("MEIJI_SEARCH_URL", lambda n, r: _url(n, r, ("tantivy", "whoosh", "postgres", "memory")),
+    search_url = get("MEIJI_SEARCH_URL",
+                     lambda n, r: r if r == "postgres" else _url(n, r, ("tantivy", "whoosh", "postgres", "memory")),
                      f"tantivy://{(data_dir / 'search').resolve()}")
     ad_words = get("MEIJI_AD_WORDS", lambda n, r: tuple(w.strip() for w in r.split(",") if w.strip()),
                    base.ad_words)

@@ -41,3 +41,7 @@ def test_rate_limits_can_be_turned_off_or_tuned() -> None:
     assert tuned is not None
     assert tuned["login"] == RateLimit(5, 60) and tuned["upload"] == RateLimit(1, 10)
     assert tuned["signup"] == RateLimit(10, 3600)
+
+
+def test_the_shared_search_backend_is_named_by_one_word() -> None:
+    assert load({"MEIJI_SEARCH_URL": "postgres"}).search_url == "postgres"
