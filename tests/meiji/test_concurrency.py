@@ -54,7 +54,7 @@ def test_concurrent_writers_never_see_a_locked_database(tmp_path: Path) -> None:
         cli = subprocess.Popen([MEIJI, "accounts", "create", "运营", "--role", "admin", "--password", "operator-pw-1"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         codes = asyncio.run(burst(f"http://127.0.0.1:{port}"))
-        out, err = cli.communicate(timeout=120)
+        _, err = cli.communicate(timeout=120)
         assert cli.returncode == 0, err
         assert codes == [201] * 30 + [200] * 30
     finally:
