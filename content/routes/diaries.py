@@ -45,7 +45,7 @@ async def list_diaries(call: Call[None, DiaryQuery]) -> object:
 @api.route("GET", "/v1/diaries/{id}", response=DiaryOut, errors=(404, 451))
 async def get_diary(call: Call[None, None]) -> Response:
     """One diary with its before and after photos."""
-    return await _diary(call, await services.get_diary(call.path["id"], call.principal))
+    return await _diary(call, await services.show_diary(call.path["id"], call.principal))
 
 
 @api.route("PATCH", "/v1/diaries/{id}", body=DiaryPatch, response=DiaryOut, auth="member",

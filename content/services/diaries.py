@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 import search.services
 from content._listing import keyset
+from content._rows import fetch
 from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor
 from content.sanitizer import plain, sanitize
@@ -107,6 +108,14 @@ async def entries_json(state: Any, entries: Sequence[DiaryEntry], principal: Pri
 async def get_diary(diary_id: object, principal: Principal | None) -> Diary:
     """A diary the caller may see (404 / 451 otherwise)."""
     return await get_visible(Diary, diary_id, principal, "diary")
+
+
+async def show_diary(diary_id: object, principal: Principal | None) -> Any:
+    """A diary the caller may see, read as a plain row for the detail view (404 / 451 otherwise)."""
+    key = parse_id(diary_id)
+    rows = await fetch(Diary.filter(id=key).limit(1)) if key is not None else []
+    found: Any = rows[0] if rows else None
+    return visible_or_raise(found, principal, "diary")
 
 
 async def _check_refs(data: DiaryIn | DiaryPatch) -> dict[str, Any]:
