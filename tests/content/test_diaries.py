@@ -151,25 +151,25 @@ def test_hidden_is_404_to_others_removed_is_451(db_client: TestClient) -> None:
     assert db_client.get(f"/v1/diaries/{d['id']}").json()["status"] == "published"
 
 
-def test_lists_filter_sort_and_page(client: TestClient) -> None:
-    ref = reference(client)
-    author = sign_up(client)
-    ids = [diary(client, author, ref, title=f"第{i}本日记")["id"] for i in range(5)]
-    other_proc = client.post("/v1/procedures", json={"slug": "thermage", "name": "热玛吉",
+def test_lists_filter_sort_and_page(db_client: TestClient) -> None:
+    ref = reference(db_client)
+    author = sign_up(db_client)
+    ids = [diary(db_client, author, ref, title=f"第{i}本日记")["id"] for i in range(5)]
+    other_proc = db_client.post("/v1/procedures", json={"slug": "thermage", "name": "热玛吉",
                                                      "aliases": ["Thermage", "射频紧肤"]},
                              headers=ref["editor"].headers)
     assert other_proc.status_code == 201
-    thermage = diary(client, author, ref, title="热玛吉体验", procedure="thermage", clinic_id=None, doctor_id=None)
-    first = client.get("/v1/diaries?limit=2").json()
+    thermage = diary(db_client, author, ref, title="热玛吉体验", procedure="thermage", clinic_id=None, doctor_id=None)
+    first = db_client.get("/v1/diaries?limit=2").json()
     assert [d["id"] for d in first["items"]] == [thermage["id"], ids[4]]
-    second = client.get(f"/v1/diaries?limit=2&cursor={first['next_cursor']}").json()
+    second = db_client.get(f"/v1/diaries?limit=2&cursor={first['next_cursor']}").json()
     assert [d["id"] for d in second["items"]] == [ids[3], ids[2]]
-    assert [d["id"] for d in client.get("/v1/diaries?procedure=thermage").json()["items"]] == [thermage["id"]]
-    assert len(client.get(f"/v1/diaries?clinic_id={ref['clinic']['id']}").json()["items"]) == 5
-    entry(client, author, ids[0])
-    assert client.get("/v1/diaries?sort=popular").json()["items"][0]["id"] == ids[0]
-    assert client.get("/v1/diaries?cursor=forged").status_code == 422
-    assert client.get("/v1/diaries?sort=best").status_code == 422
+    assert [d["id"] for d in db_client.get("/v1/diaries?procedure=thermage").json()["items"]] == [thermage["id"]]
+    assert len(db_client.get(f"/v1/diaries?clinic_id={ref['clinic']['id']}").json()["items"]) == 5
+    entry(db_client, author, ids[0])
+    assert db_client.get("/v1/diaries?sort=popular").json()["items"][0]["id"] == ids[0]
+    assert db_client.get("/v1/diaries?cursor=forged").status_code == 422
+    assert db_client.get("/v1/diaries?sort=best").status_code == 422
 
 
 def test_idempotency_key_replays(client: TestClient) -> None:

@@ -90,18 +90,18 @@ def test_validation_and_permissions(client: TestClient) -> None:
     assert client.get("/v1/reviews/abc").status_code == 404
 
 
-def test_list_filters_and_helpful_sort(client: TestClient) -> None:
-    ref = reference(client)
-    members = [sign_up(client) for _ in range(3)]
-    made = [review(client, m, ref, rating=r) for m, r in zip(members, (5, 2, 4), strict=True)]
-    listed = client.get(f"/v1/reviews?target_type=clinic&target_id={ref['clinic']['id']}&min_rating=4").json()
+def test_list_filters_and_helpful_sort(db_client: TestClient) -> None:
+    ref = reference(db_client)
+    members = [sign_up(db_client) for _ in range(3)]
+    made = [review(db_client, m, ref, rating=r) for m, r in zip(members, (5, 2, 4), strict=True)]
+    listed = db_client.get(f"/v1/reviews?target_type=clinic&target_id={ref['clinic']['id']}&min_rating=4").json()
     assert [r["id"] for r in listed["items"]] == [made[2]["id"], made[0]["id"]]
-    portal = client.portal
+    portal = db_client.portal
     assert portal is not None
     from content.visibility import bump
 
     portal.call(lambda: bump("review", int(made[1]["id"]), like_count=3))
-    helpful = client.get("/v1/reviews?sort=helpful&limit=2").json()
+    helpful = db_client.get("/v1/reviews?sort=helpful&limit=2").json()
     assert helpful["items"][0]["id"] == made[1]["id"] and helpful["items"][0]["like_count"] == 3
-    rest = client.get(f"/v1/reviews?sort=helpful&limit=2&cursor={helpful['next_cursor']}").json()
+    rest = db_client.get(f"/v1/reviews?sort=helpful&limit=2&cursor={helpful['next_cursor']}").json()
     assert len(rest["items"]) == 1 and rest["next_cursor"] is None
