@@ -362,6 +362,13 @@ async def _entry_media(entry: Any) -> list[str]:
     return list(entry.media_ids)
 
 
+async def _entry_holders(entry: Any) -> list[str]:
+    # A restored entry of a diary that is not public stays unserved until its diary comes back.
+    if entry.status == "published" and not await Diary.filter(id=entry.diary_id, status="published").exists():
+        return []
+    return [f"diary_entry:{entry.id}"]
+
+
 async def _entry_docs(entry: Any) -> list[tuple[str, str]]:
     return [("diary", str(entry.diary_id))]
 
@@ -412,5 +419,5 @@ register(Kind(type="diary", model=Diary, path="/v1/diaries/{id}", what="diary",
               count_as="diaries", export=_diary_export, popularity={"like_count": 1.0, "comment_count": 2.0},
               search_docs=diary_documents))
 register(Kind(type="diary_entry", model=DiaryEntry, path="/v1/diary-entries/{id}", what="diary entry",
-              title=lambda e: f"第{e.day}天", documents=_entry_docs, media_ids=_entry_media,
+              title=lambda e: f"第{e.day}天", documents=_entry_docs, media_ids=_entry_media, holders=_entry_holders,
               on_publicity=_entry_publicity, guard=_entry_guard, export=_entry_export))
