@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
@@ -115,6 +116,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.migrate(settings)
     await db.open_database(settings)
     await app.state.on_start()
+    # Start-up objects (models, schemas, dictionaries) live for the whole process: keep them out of
+    # the collector's scans.
+    gc.collect()
+    gc.freeze()
     tasks = [asyncio.create_task(_every(seconds, name, job), name=name)
              for name, seconds, job in background_jobs(app)] if settings.background else []
     try:
