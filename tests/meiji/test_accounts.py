@@ -108,3 +108,15 @@ def test_passwords_are_stored_as_argon2id_with_strong_parameters(monkeypatch: py
     assert params.memory_cost >= 65536 and params.time_cost >= 3
     assert asyncio.run(services.password_matches(stored, "美记的密码"))
     assert not asyncio.run(services.password_matches(stored, "别的密码"))
+
+
+def test_profile_counts_leave_out_anonymous_posts(db_client: TestClient) -> None:
+    author = sign_up(db_client)
+    for anonymous in (False, True, True):
+        r = db_client.post("/v1/questions", headers=author.headers,
+                           json={"title": "光子嫩肤后能晒太阳吗？", "body": "<p>做完第三天，想去海边。</p>",
+                                 "anonymous": anonymous})
+        assert r.status_code == 201, r.text
+    counts = db_client.get(f"/v1/accounts/{author.id}").json()["counts"]
+    assert counts["questions"] == 1
+    assert counts["diaries"] == counts["reviews"] == counts["answers"] == counts["comments"] == 0
