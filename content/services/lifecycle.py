@@ -65,6 +65,22 @@ async def find_target(target_type: str, target_id: str) -> TargetInfo | None:
     return await _info(k, obj) if obj is not None else None
 
 
+async def find_targets(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], TargetInfo]:
+    """Many targets at once (a moderation queue page): one query per type; unknown pairs are absent."""
+    wanted: dict[str, set[int]] = {}
+    for target_type, target_id in pairs:
+        key = parse_id(target_id)
+        if target_type in KINDS and key is not None:
+            wanted.setdefault(target_type, set()).add(key)
+    found: dict[tuple[str, str], TargetInfo] = {}
+    for target_type, ids in wanted.items():
+        k = KINDS[target_type]
+        rows: list[Any] = await k.model.filter(id__in=list(ids))
+        for obj in rows:
+            found[(target_type, str(obj.id))] = await _info(k, obj)
+    return found
+
+
 # API paths of each type, matched against a URL's path (any host: the web app and the API share ids).
 _PATHS = [
     (re.compile(r"^/(?:v1/)?diaries/(\d+)/?$"), "diary"),

@@ -125,7 +125,7 @@ async def items_json(state: Any, items: list[QueueItem], moderator_id: int) -> l
     """Items as a moderator sees them, real authors included; each anonymous author's reveal is logged."""
     moment = now()
     facts = await _facts(items)
-    infos = [await targets.find(state, item.target_type, item.target_id) for item in items]
+    infos = await targets.find_many(state, [(item.target_type, item.target_id) for item in items])
     authors = await targets.authors_json(state, [i.author_id for i in infos if i is not None and i.author_id])
     out = []
     for item, info in zip(items, infos, strict=True):

@@ -29,6 +29,13 @@ async def find(state: Any, target_type: str, target_id: str) -> TargetInfo | Non
     return await content.find_target(target_type, target_id)
 
 
+async def find_many(state: Any, pairs: list[tuple[str, str]]) -> list[TargetInfo | None]:
+    """``find`` for many targets in a few queries (content batched per type), in the order given."""
+    content_pairs = [(t, i) for t, i in pairs if t in CONTENT_TYPES]
+    found = await content.find_targets(content_pairs) if content_pairs else {}
+    return [await find(state, t, i) if t == "account" else found.get((t, i)) for t, i in pairs]
+
+
 async def set_status(state: Any, info: TargetInfo, status: str, *, case_id: str | None = None,
                      reason: str | None = None) -> None:
     """Hide, remove or publish content; for an account, removal suspends it and publishing reinstates it."""
