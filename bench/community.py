@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import PYTHON, ROOT, TABLE_HEAD, bench_env, get_json, load, measure_floors, post_json, row, serve
+from bench.harness import PYTHON, ROOT, bench_env, get_json, load, measure_floors, post_json, report, serve
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "zh" / "reviews_pos.txt"
 PASSWORD = "bench-password-1"
@@ -83,18 +83,7 @@ def main() -> None:
         assert liked == 1 and score == 1, (liked, score)
     floor = measure_floors(data, connections, args.seconds)
 
-    print(TABLE_HEAD)
-    names = sorted({name for name, _ in ours}, key=[n for n, _ in ours].index)
-    for c in connections:
-        print(row(f"floor: bare Starlette JSON, {c} conn", floor["bare"][c]))
-        print(row(f"floor: one Tortoise row read, {c} conn", floor["orm"][c]))
-        for name in names:
-            print(row(f"{name}, {c} conn (vs ORM floor)", ours[(name, c)], floor["orm"][c]))
-    print()
-    for c in connections:
-        for name in names:
-            r = ours[(name, c)]
-            print(f"{name} @{c}: {r['rps'] / floor['orm'][c]['rps']:.0%} of one Tortoise read")
+    report(ours, floor, connections)
     print(f"after the load: like_count {liked}, score {score} (repeated likes and votes counted once)")
 
 

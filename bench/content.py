@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import PYTHON, ROOT, TABLE_HEAD, bench_env, get_json, load, measure_floors, post_json, row, serve
+from bench.harness import PYTHON, ROOT, bench_env, get_json, load, measure_floors, post_json, report, serve
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "zh" / "reviews_pos.txt"
 PASSWORD = "bench-password-1"
@@ -85,19 +85,7 @@ def main() -> None:
     floor = {name: {c: {k: (before[name][c][k] + after[name][c][k]) / 2 for k in before[name][c]}
                     for c in connections} for name in before}
 
-    print(TABLE_HEAD)
-    names = sorted({name for name, _ in ours}, key=[n for n, _ in ours].index)
-    for c in connections:
-        print(row(f"floor: bare Starlette JSON, {c} conn", floor["bare"][c]))
-        print(row(f"floor: one Tortoise row read, {c} conn", floor["orm"][c]))
-        for name in names:
-            print(row(f"{name}, {c} conn (vs ORM floor)", ours[(name, c)], floor["orm"][c]))
-    print()
-    for c in connections:
-        for name in names:
-            r = ours[(name, c)]
-            print(f"{name} @{c}: {r['rps'] / floor['orm'][c]['rps']:.0%} of one Tortoise read, "
-                  f"p99 {r['p99_ms']:.1f} ms")
+    report(ours, floor, connections)
     print(f"entries created under load (with their outbox rows): {entries}")
 
 

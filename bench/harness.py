@@ -165,3 +165,21 @@ def row(name: str, result: Mapping[str, float], floor: Mapping[str, float] | Non
 
 TABLE_HEAD = ("| what | req/s | p50 ms | p99 ms | of floor | errors |\n"
               "|---|---|---|---|---|---|")
+
+
+def report(ours: Mapping[tuple[str, int], Mapping[str, float]],
+           floor: Mapping[str, Mapping[int, Mapping[str, float]]], connections: tuple[int, ...]) -> None:
+    """Print the Markdown table of ``ours`` beside the two floors, then one ratio line per figure."""
+    print(TABLE_HEAD)
+    names = list(dict.fromkeys(name for name, _ in ours))
+    for c in connections:
+        print(row(f"floor: bare Starlette JSON, {c} conn", floor["bare"][c]))
+        print(row(f"floor: one Tortoise row read, {c} conn", floor["orm"][c]))
+        for name in names:
+            print(row(f"{name}, {c} conn (vs ORM floor)", ours[(name, c)], floor["orm"][c]))
+    print()
+    for c in connections:
+        for name in names:
+            r = ours[(name, c)]
+            print(f"{name} @{c}: {r['rps'] / floor['bare'][c]['rps']:.0%} of bare Starlette, "
+                  f"{r['rps'] / floor['orm'][c]['rps']:.0%} of one Tortoise read, p99 {r['p99_ms']:.1f} ms")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import PYTHON, ROOT, TABLE_HEAD, bench_env, get_json, load, measure_floors, post_json, row, serve
+from bench.harness import PYTHON, ROOT, bench_env, get_json, load, measure_floors, post_json, report, serve
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "zh" / "reviews_neg.txt"
 PASSWORD = "bench-password-1"
@@ -76,12 +76,12 @@ def main() -> None:
             post_json(base + "/v1/reports", {"target_type": "question", "target_id": question, "reason": "spam"},
                       reporter)
         assert len(get_json(base + "/v1/moderation/queue?limit=20", moderator)["items"]) == 20
-        report = {"target_type": "question", "target_id": ids[0], "reason": "spam"}
+        repeat = {"target_type": "question", "target_id": ids[0], "reason": "spam"}
         for c in connections:
             ours[("GET /v1/moderation/queue (20 items)", c)] = load(base + "/v1/moderation/queue?limit=20", c,
                                                                     args.seconds, headers=moderator)
             ours[("POST /v1/reports (repeat: 200)", c)] = load(base + "/v1/reports", c, args.seconds, "POST",
-                                                               report, reporter)
+                                                               repeat, reporter)
             ours[("GET /v1/me/notifications", c)] = load(base + "/v1/me/notifications", c, args.seconds,
                                                          headers=author)
             ours[("POST /v1/notices (new case)", c)] = load(base + "/v1/notices", c, args.seconds, "POST",
@@ -89,18 +89,7 @@ def main() -> None:
     floor = measure_floors(data, connections, args.seconds)
     screened, baseline, flagged = screener_figures()
 
-    print(TABLE_HEAD)
-    names = sorted({name for name, _ in ours}, key=[n for n, _ in ours].index)
-    for c in connections:
-        print(row(f"floor: bare Starlette JSON, {c} conn", floor["bare"][c]))
-        print(row(f"floor: one Tortoise row read, {c} conn", floor["orm"][c]))
-        for name in names:
-            print(row(f"{name}, {c} conn (vs ORM floor)", ours[(name, c)], floor["orm"][c]))
-    print()
-    for c in connections:
-        for name in names:
-            r = ours[(name, c)]
-            print(f"{name} @{c}: {r['rps'] / floor['orm'][c]['rps']:.0%} of one Tortoise read")
+    report(ours, floor, connections)
     print(f"screener: {screened:,.0f} chars/s over {CORPUS.name} (plain ad-word search: {baseline:,.0f} chars/s, "
           f"{screened / baseline:.0%} of it); flagged {flagged} reviews")
 
