@@ -7,6 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from meiji.web.endpoints import Api, Call, json_response
+from meiji.web.pagination import Page
 from meiji.web.problems import not_found
 from moderation import schemas
 from moderation.services import audit as audit_log
@@ -91,7 +92,8 @@ async def create_counter_notice(call: Call[schemas.CounterNoticeIn, None]) -> ob
 
 # --- the queue -----------------------------------------------------------------------------------
 
-@api.route("GET", "/v1/moderation/queue", query=schemas.QueueQuery, auth="moderator")
+@api.route("GET", "/v1/moderation/queue", query=schemas.QueueQuery, response=Page[schemas.QueueItemOut],
+           auth="moderator")
 async def list_queue(call: Call[None, schemas.QueueQuery]) -> object:
     """Queue items, one per target, most urgent first; shows real authors (each reveal is logged)."""
     q = call.query
@@ -99,7 +101,7 @@ async def list_queue(call: Call[None, schemas.QueueQuery]) -> object:
                                limit=q.limit, cursor=q.cursor)
 
 
-@api.route("GET", "/v1/moderation/queue/{id}", auth="moderator", errors=(404,))
+@api.route("GET", "/v1/moderation/queue/{id}", response=schemas.QueueItemOut, auth="moderator", errors=(404,))
 async def get_queue_item(call: Call[None, None]) -> object:
     """One queue item with its reports."""
     item = await queue.get_item(call.path["id"])
@@ -133,7 +135,8 @@ async def reinstate_account(call: Call[schemas.ReinstatementIn, None]) -> Respon
     return Response(status_code=204)
 
 
-@api.route("GET", "/v1/moderation/log", query=schemas.LogQuery, auth="moderator")
+@api.route("GET", "/v1/moderation/log", query=schemas.LogQuery, response=Page[schemas.LogEntryOut],
+           auth="moderator")
 async def get_log(call: Call[None, schemas.LogQuery]) -> object:
     """The append-only audit log, newest first, filtered."""
     q = call.query
@@ -143,7 +146,8 @@ async def get_log(call: Call[None, schemas.LogQuery]) -> object:
 
 # --- my notifications ----------------------------------------------------------------------------
 
-@api.route("GET", "/v1/me/notifications", query=schemas.NotificationQuery, auth="member")
+@api.route("GET", "/v1/me/notifications", query=schemas.NotificationQuery, response=schemas.NotificationPage,
+           auth="member")
 async def my_notifications(call: Call[None, schemas.NotificationQuery]) -> object:
     """My notifications, newest first: takedowns, counter-notice outcomes, strikes, answers, comments."""
     q = call.query

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from meiji.web.pagination import PageQuery
+from meiji.web.pagination import Page, PageQuery
 
 ContentType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki"]
 ReportTarget = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "account"]
@@ -205,3 +205,38 @@ class MarkReadIn(Strict):
 
 class MarkReadOut(BaseModel):
     updated: int
+
+
+class Actor(BaseModel):
+    kind: str = Field(description="member, moderator, system or claimant")
+    id: str | None
+
+
+class LogTarget(BaseModel):
+    type: str
+    id: str
+
+
+class LogEntryOut(BaseModel):
+    """One append-only audit entry."""
+
+    id: str
+    at: datetime
+    actor: Actor
+    action: str
+    target: LogTarget | None
+    case_id: str | None
+    reason: str | None
+
+
+class NotificationOut(BaseModel):
+    id: str
+    kind: str = Field(description="takedown, counter_notice, restored, strike, answer, comment, ...")
+    payload: dict[str, Any]
+    created_at: datetime
+    read: bool
+    read_at: datetime | None
+
+
+class NotificationPage(Page[NotificationOut]):
+    unread_count: int

@@ -13,7 +13,7 @@ from content.services import diaries as services
 from content.visibility import post_etag
 from meiji.web.endpoints import Api, Call, json_response
 from meiji.web.etags import check_if_match
-from meiji.web.pagination import PageQuery, page
+from meiji.web.pagination import Page, PageQuery, page
 
 api = Api("diaries")
 
@@ -35,7 +35,7 @@ async def create_diary(call: Call[DiaryIn, None]) -> Response:
     return await _diary(call, diary, 201)
 
 
-@api.route("GET", "/v1/diaries", query=DiaryQuery)
+@api.route("GET", "/v1/diaries", query=DiaryQuery, response=Page[DiaryOut])
 async def list_diaries(call: Call[None, DiaryQuery]) -> object:
     """Published diaries, recent or popular first; author_id never lists anonymous diaries to others."""
     rows, after = await services.list_diaries(call.query, call.principal)
@@ -72,7 +72,7 @@ async def create_entry(call: Call[EntryIn, None]) -> Response:
     return await _entry(call, entry, 201)
 
 
-@api.route("GET", "/v1/diaries/{id}/entries", query=PageQuery, errors=(404, 451))
+@api.route("GET", "/v1/diaries/{id}/entries", query=PageQuery, response=Page[EntryOut], errors=(404, 451))
 async def list_entries(call: Call[None, PageQuery]) -> object:
     """A diary's entries in day order."""
     rows, after = await services.list_entries(call.path["id"], call.query, call.principal)

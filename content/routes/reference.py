@@ -21,7 +21,7 @@ from content.schemas.reference import (
 from content.services import reference as services
 from meiji.web.endpoints import Api, Call, json_response
 from meiji.web.etags import check_if_match, etag
-from meiji.web.pagination import page
+from meiji.web.pagination import Page, page
 
 api = Api("reference")
 
@@ -30,7 +30,7 @@ def _tagged(data: dict[str, object], kind: str, key: object, version: int, statu
     return json_response(data, status, headers={"ETag": etag(kind, key, version)})
 
 
-@api.route("GET", "/v1/procedures", query=ProcedureQuery)
+@api.route("GET", "/v1/procedures", query=ProcedureQuery, response=Page[ProcedureOut])
 async def list_procedures(call: Call[None, ProcedureQuery]) -> object:
     """Procedures, with their aliases."""
     rows, after = await services.list_procedures(call.query)
@@ -62,7 +62,7 @@ async def patch_procedure(call: Call[ProcedurePatch, None]) -> Response:
     return _tagged(services.procedure_json(p), "procedure", p.id, p.version)
 
 
-@api.route("GET", "/v1/clinics", query=ClinicQuery)
+@api.route("GET", "/v1/clinics", query=ClinicQuery, response=Page[ClinicOut])
 async def list_clinics(call: Call[None, ClinicQuery]) -> object:
     """Clinics, newest first, with their ratings."""
     rows, after = await services.list_clinics(call.query)
@@ -92,7 +92,7 @@ async def patch_clinic(call: Call[ClinicPatch, None]) -> Response:
     return _tagged(services.clinic_json(c), "clinic", c.id, c.version)
 
 
-@api.route("GET", "/v1/doctors", query=DoctorQuery)
+@api.route("GET", "/v1/doctors", query=DoctorQuery, response=Page[DoctorOut])
 async def list_doctors(call: Call[None, DoctorQuery]) -> object:
     """Doctors, newest first, with their ratings."""
     rows, after = await services.list_doctors(call.query)

@@ -13,7 +13,7 @@ from content.services import reviews as services
 from content.visibility import post_etag
 from meiji.web.endpoints import Api, Call, json_response
 from meiji.web.etags import check_if_match
-from meiji.web.pagination import page
+from meiji.web.pagination import Page, page
 
 api = Api("reviews")
 
@@ -31,7 +31,7 @@ async def create_review(call: Call[ReviewIn, None]) -> Response:
     return await _review(call, review, 201)
 
 
-@api.route("GET", "/v1/reviews", query=ReviewQuery)
+@api.route("GET", "/v1/reviews", query=ReviewQuery, response=Page[ReviewOut])
 async def list_reviews(call: Call[None, ReviewQuery]) -> object:
     """Published reviews, recent or most helpful first."""
     rows, after = await services.list_reviews(call.query, call.principal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel, Field
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from meiji.web.problems import invalid
 
 Scalar = str | int | float | None
+Item = TypeVar("Item")
 
 
 class PageQuery(BaseModel):
@@ -20,6 +21,13 @@ class PageQuery(BaseModel):
 
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, max_length=512)
+
+
+class Page(BaseModel, Generic[Item]):
+    """The list envelope, as OpenAPI shows it: ``Page[DiaryOut]``."""
+
+    items: list[Item]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at the end")
 
 
 def encode_cursor(values: Sequence[Scalar]) -> str:

@@ -33,3 +33,25 @@ def test_openapi_declares_the_case_token_header(client: TestClient) -> None:
     case = doc["paths"]["/v1/notices/{case_id}"]["get"]
     header = {"name": "X-Case-Token", "in": "header", "required": False, "schema": {"type": "string"}}
     assert header in case["parameters"]
+
+
+def test_list_answers_match_their_declared_schemas(client: TestClient) -> None:
+    from meiji.app import endpoints_of
+    from tests.conftest import sign_up
+
+    admin = sign_up(client, role="admin")
+    r = client.post("/v1/questions", headers=admin.headers,
+                    json={"title": "水光针多久打一次？", "body": "<p>听说一个月一次，效果能维持多久？</p>",
+                          "anonymous": False})
+    assert r.status_code == 201
+    checked = []
+    for endpoint in endpoints_of(client.app.routes):  # type: ignore[attr-defined]
+        if endpoint.method != "GET" or "{" in endpoint.path or endpoint.response is None:
+            continue
+        answer = client.get(endpoint.path, headers=admin.headers)
+        if answer.status_code == 422:  # a list that needs filters (comments of a target, a search query)
+            continue
+        assert answer.status_code == 200, (endpoint.path, answer.text)
+        endpoint.response.model_validate(answer.json())
+        checked.append(endpoint.path)
+    assert {"/v1/diaries", "/v1/questions", "/v1/moderation/queue", "/v1/me/notifications"} <= set(checked)
