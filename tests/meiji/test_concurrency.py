@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from tests.servers import free_port, wait_for_port
 
@@ -21,7 +21,7 @@ MEIJI = str(Path(sys.executable).parent / "meiji")
 
 
 async def burst(base: str) -> list[int]:
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    async with httpx2.AsyncClient(base_url=base, timeout=60) as client:
         async def sign_up(n: int) -> int:
             r = await client.post("/v1/accounts", json={"handle": f"并发{n}", "password": "concurrent-pw-1",
                                                         "birth_date": "1993-03-03"})
