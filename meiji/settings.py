@@ -72,7 +72,8 @@ class Settings:
     no_counter_close_seconds: int = 15 * 24 * 3600
     ad_words: tuple[str, ...] = ("加微信", "加V", "私信我", "代购", "返现", "优惠价", "vx", "薇信")
     scheduler_seconds: float = 60.0
-    indexer_seconds: float = 0.2
+    # Published content must be findable within 2 s; one round a second batches bursts of edits.
+    indexer_seconds: float = 1.0
     background: bool = True
     log_level: str = "info"
 

@@ -204,7 +204,8 @@ def test_reindex_rebuilds_and_replays_changes_made_meanwhile(app: TestClient) ->
 
 
 def test_published_content_is_findable_within_two_seconds(make_client: AppFactory, tmp_path: Path) -> None:
-    with make_client(search_url=f"tantivy://{tmp_path / 'index'}", background=True, indexer_seconds=0.05,
+    # At the default indexer interval: the promise holds as shipped, not only when tuned.
+    with make_client(search_url=f"tantivy://{tmp_path / 'index'}", background=True,
                      scheduler_seconds=3600.0) as client:
         source = FakeSource()
         client.app.state.documents = source  # type: ignore[attr-defined]
