@@ -24,7 +24,7 @@ from content.services import lifecycle, likes, reference
 from content.visibility import Kind, author_fields, authors_for, get_visible, listed, own_or_raise, post_etag, register
 from meiji.clock import now
 from meiji.web.auth import Principal
-from meiji.web.pagination import PageQuery, decode_cursor
+from meiji.web.pagination import PageQuery, decode_cursor, page_by
 from meiji.web.problems import Problem, invalid
 from search.interfaces import DocKey, Document
 from search.services import enqueue
@@ -132,18 +132,12 @@ async def get_question(viewer: Principal | None, question_id: object) -> Questio
 
 async def list_questions(viewer: Principal | None, query: QuestionQuery) -> tuple[list[Question], list[Any] | None]:
     """Published questions, newest first; ``author_id`` lists anonymous ones only to their author."""
-    after = decode_cursor(query.cursor, (int,))
     rows = listed(Question.all(), viewer, query.author_id)
     if query.procedure:
         rows = rows.filter(procedure=query.procedure)
     if query.answered is not None:
         rows = rows.filter(answer_count__gt=0) if query.answered else rows.filter(answer_count=0)
-    if after is not None:
-        rows = rows.filter(id__lt=after[0])
-    found = await rows.order_by("-id").limit(query.limit + 1)
-    more = len(found) > query.limit
-    found = found[: query.limit]
-    return found, ([found[-1].id] if more else None)
+    return await page_by(rows, query.limit, query.cursor)
 
 
 async def update_question(state: Any, member: Principal, question_id: object, patch: QuestionPatch,

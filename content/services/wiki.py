@@ -30,7 +30,7 @@ from content.services import lifecycle, reference
 from content.visibility import Kind, post_etag, register, visible_or_raise
 from meiji.clock import now
 from meiji.web.auth import Principal
-from meiji.web.pagination import PageQuery, decode_cursor
+from meiji.web.pagination import PageQuery, page_by
 from meiji.web.problems import Problem, invalid, not_found
 from search.interfaces import DocKey, Document, Term
 from search.services import enqueue
@@ -115,16 +115,10 @@ async def get_page(viewer: Principal | None, slug: str) -> WikiPage:
 
 async def list_pages(query: WikiQuery) -> tuple[list[WikiPage], list[Any] | None]:
     """Published pages, oldest first, optionally about one procedure."""
-    after = decode_cursor(query.cursor, (int,))
     rows = WikiPage.filter(status="published")
     if query.procedure:
         rows = rows.filter(procedure=query.procedure)
-    if after is not None:
-        rows = rows.filter(id__gt=after[0])
-    found = await rows.order_by("id").limit(query.limit + 1)
-    more = len(found) > query.limit
-    found = found[: query.limit]
-    return found, ([found[-1].id] if more else None)
+    return await page_by(rows, query.limit, query.cursor, descending=False)
 
 
 async def save_page(state: Any, editor: Principal, slug: str, data: WikiIn, conditional: bool,
@@ -198,14 +192,7 @@ async def list_revisions(viewer: Principal | None, slug: str,
                          query: PageQuery) -> tuple[list[WikiRevision], list[Any] | None]:
     """A page's revisions, newest first."""
     page = await get_page(viewer, slug)
-    after = decode_cursor(query.cursor, (int,))
-    rows = WikiRevision.filter(page_id=page.id)
-    if after is not None:
-        rows = rows.filter(number__lt=after[0])
-    found = await rows.order_by("-number").limit(query.limit + 1)
-    more = len(found) > query.limit
-    found = found[: query.limit]
-    return found, ([found[-1].number] if more else None)
+    return await page_by(WikiRevision.filter(page_id=page.id), query.limit, query.cursor, field="number")
 
 
 async def get_revision(viewer: Principal | None, slug: str, number: str) -> tuple[WikiPage, WikiRevision]:

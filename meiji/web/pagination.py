@@ -9,11 +9,14 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel, Field
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from meiji.web.problems import invalid
 
 Scalar = str | int | float | None
 Item = TypeVar("Item")
+M = TypeVar("M", bound=Model)
 
 
 class PageQuery(BaseModel):
@@ -55,3 +58,19 @@ def decode_cursor(cursor: str | None, shape: Sequence[type]) -> list[Any] | None
 def page(items: list[Any], next_values: Sequence[Scalar] | None) -> dict[str, Any]:
     """The list envelope: ``{items, next_cursor}``."""
     return {"items": items, "next_cursor": encode_cursor(next_values) if next_values is not None else None}
+
+
+async def page_by(qs: QuerySet[M], limit: int, cursor: str | None, *, field: str = "id",
+                  descending: bool = True) -> tuple[list[M], list[Scalar] | None]:
+    """One page of ``qs`` ordered by one unique integer ``field``; the cursor carries its last value.
+
+    Returns the rows and the values of the next cursor (None at the end); stable under inserts.
+    """
+    after = decode_cursor(cursor, (int,))
+    if after is not None:
+        qs = qs.filter(**{f"{field}__{'lt' if descending else 'gt'}": after[0]})
+    rows = await qs.order_by(f"-{field}" if descending else field).limit(limit + 1)
+    if len(rows) <= limit:
+        return list(rows), None
+    rows = rows[:limit]
+    return list(rows), [getattr(rows[-1], field)]

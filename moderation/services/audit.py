@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meiji.clock import now
-from meiji.web.pagination import decode_cursor, page
+from meiji.web.pagination import page, page_by
 from moderation.models import AuditEntry
 
 
@@ -64,10 +64,5 @@ async def entries(*, target_type: str | None, target_id: str | None, actor_id: i
         query = query.filter(case_id=case_id)
     if action:
         query = query.filter(action=action)
-    after = decode_cursor(cursor, (int,))
-    if after is not None:
-        query = query.filter(id__lt=after[0])
-    rows = await query.order_by("-id").limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return page([entry_json(e) for e in rows], [rows[-1].id] if more else None)
+    rows, after = await page_by(query, limit, cursor)
+    return page([entry_json(e) for e in rows], after)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from meiji.clock import now
-from meiji.web.pagination import decode_cursor, page
+from meiji.web.pagination import page, page_by
 from moderation.models import Notification
 
 
@@ -35,13 +35,8 @@ async def listing(account_id: int, *, unread: bool, limit: int, cursor: str | No
     query = Notification.filter(account_id=account_id)
     if unread:
         query = query.filter(read_at__isnull=True)
-    after = decode_cursor(cursor, (int,))
-    if after is not None:
-        query = query.filter(id__lt=after[0])
-    rows = await query.order_by("-id").limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    result = page([notification_json(n) for n in rows], [rows[-1].id] if more else None)
+    rows, after = await page_by(query, limit, cursor)
+    result = page([notification_json(n) for n in rows], after)
     result["unread_count"] = await Notification.filter(account_id=account_id, read_at__isnull=True).count()
     return result
 
