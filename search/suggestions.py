@@ -7,9 +7,15 @@ and wiki pages: hundreds to a few thousand names), so a sorted list of keys is s
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+# Readings are taken character by character (every reading of a heteronym), so pypinyin's phrase
+# tables are never consulted: its documented switch keeps their 44 MB out of every app process.
+# It is read when pypinyin is first imported, which is here.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
 
 from pypinyin import Style, pinyin
 
