@@ -20,8 +20,8 @@ from search.analyzer import Analyzer, Plan, snippet
 from search.interfaces import DocKey, Document, Hit, Query, Results, Suggestion, Term
 from search.suggestions import Suggester
 
-# Batches larger than this are analysed off the event loop (segmentation is CPU work).
-INLINE_BATCH = 16
+# Batches with more text than this are analysed off the event loop (segmentation is CPU work).
+INLINE_CHARS = 4_000
 # Tombstones are kept this long (and pruned past this many): far longer than a drain round takes.
 TOMBSTONE_SECONDS = 600.0
 TOMBSTONES = 10_000
@@ -117,7 +117,7 @@ class EngineIndex(ABC):
         return out
 
     async def _prepare(self, docs: Sequence[Document]) -> list[Prepared]:
-        if len(docs) <= INLINE_BATCH:
+        if sum(len(d.title) + len(d.text) for d in docs) <= INLINE_CHARS:
             return self.prepare(docs)
         return await asyncio.to_thread(self.prepare, docs)
 
