@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -138,6 +139,9 @@ def _normal(text: str) -> str:
     return " ".join(run for run, _ in runs(fold(text)))
 
 
+LINE_CACHE = 10_000
+
+
 class Analyzer:
     """Turns documents into index tokens and user text into a ``Plan``; thread-safe."""
 
@@ -145,6 +149,10 @@ class Analyzer:
         self.vocabulary = Vocabulary()
         self._segmenter: rjieba.Jieba | None = None
         self._lock = threading.Lock()
+        # Tokens of recently analysed lines. A diary's document is all its entries: when one entry
+        # is added, only that entry's line is new, so re-indexing the diary costs one entry's work.
+        self._lines: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._lines_lock = threading.Lock()
 
     # jieba's dictionary takes ~0.2 s to load (rjieba): once per process, on first use.
     def _jieba(self) -> rjieba.Jieba:
@@ -167,6 +175,8 @@ class Analyzer:
         with self._lock:
             self.vocabulary = vocabulary
             self._segmenter = segmenter
+        with self._lines_lock:
+            self._lines.clear()  # words depend on the dictionary
 
     def words(self, folded: str) -> list[str]:
         """jieba's search-mode words of folded text: CJK words of 2+ characters and latin/digit words."""
@@ -176,8 +186,29 @@ class Analyzer:
 
     def index_fields(self, doc: Document) -> tuple[str, str]:
         """``(grams, words)`` of a document, each as space-separated tokens."""
-        folded = fold(f"{doc.title}\n{doc.text}")
-        return " ".join(gram_tokens(folded)), " ".join(self.words(folded))
+        # A line break ends every run and every word, so a document's tokens are its lines' tokens.
+        grams: list[str] = []
+        words: list[str] = []
+        for line in fold(f"{doc.title}\n{doc.text}").split("\n"):
+            line_grams, line_words = self._line_tokens(line)
+            if line_grams:
+                grams.append(line_grams)
+            if line_words:
+                words.append(line_words)
+        return " ".join(grams), " ".join(words)
+
+    def _line_tokens(self, folded: str) -> tuple[str, str]:
+        with self._lines_lock:
+            found = self._lines.get(folded)
+            if found is not None:
+                self._lines.move_to_end(folded)
+                return found
+        tokens = (" ".join(gram_tokens(folded)), " ".join(self.words(folded)))
+        with self._lines_lock:
+            self._lines[folded] = tokens
+            while len(self._lines) > LINE_CACHE:
+                self._lines.popitem(last=False)
+        return tokens
 
     def plan(self, text: str, *, relaxed: bool = False) -> Plan | None:
         """What ``text`` asks for; None when it holds no letter, digit or character to look for.

@@ -91,3 +91,39 @@ def test_suggestions_by_name_alias_pinyin_and_initials() -> None:
     assert texts("，，") == []
     kinds = {s.text: s.type for s in suggester.suggest("双眼皮")}
     assert kinds == {"双眼皮": "procedure", "双眼皮修复": "wiki"}
+
+
+def test_a_document_analysed_line_by_line_gives_the_same_tokens_as_whole() -> None:
+    from datetime import UTC, datetime
+
+    from search.interfaces import Document
+    from tests.search.conftest import reviews
+
+    analyzer = Analyzer()
+    analyzer.set_terms(VOCABULARY)
+    lines = reviews()[:300]
+    doc = Document(type="diary", id="1", title="全切双眼皮 90 天真实记录", text="\n".join(lines),
+                   created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    whole = fold(f"{doc.title}\n{doc.text}")
+    expected = (" ".join(gram_tokens(whole)), " ".join(analyzer.words(whole)))
+    assert analyzer.index_fields(doc) == expected
+    # Again, from the lines already seen, with one new entry added at the end.
+    longer = Document(type="diary", id="1", title=doc.title, text=doc.text + "\n第91天：玻尿酸也打完了",
+                      created_at=doc.created_at)
+    whole = fold(f"{longer.title}\n{longer.text}")
+    assert analyzer.index_fields(longer) == (" ".join(gram_tokens(whole)), " ".join(analyzer.words(whole)))
+
+
+def test_new_dictionary_words_reach_lines_analysed_before() -> None:
+    from datetime import UTC, datetime
+
+    from search.interfaces import Document, Term
+
+    analyzer = Analyzer()
+    doc = Document(type="diary", id="2", title="日记", text="今天去做了超皮秒祛斑",
+                   created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    before = analyzer.index_fields(doc)[1].split()
+    analyzer.set_terms([Term("超皮秒", "procedure", ())])
+    after = analyzer.index_fields(doc)[1].split()
+    assert "超皮秒" in after
+    assert before != after
