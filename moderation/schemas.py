@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from meiji.web.bodies import Strict
 from meiji.web.pagination import Page, PageQuery
 
 ContentType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki"]
@@ -22,10 +23,6 @@ EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
 # Digits with the separators people write (+86 138-0013-8000, (010) 6552 9988).
 PHONE = r"^\+?[0-9][0-9 ()\-]{5,24}$"
 MEDIA_ID = Field(min_length=1, max_length=40)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- reports -----------------------------------------------------------------------------------

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from meiji.web.bodies import StrictText
 from meiji.web.pagination import PageQuery
 
 CommentTarget = Literal["diary", "diary_entry", "review", "answer"]
 
 
-class CommentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class CommentIn(StrictText):
     target_type: CommentTarget
     target_id: str = Field(min_length=1, max_length=40)
     body: str = Field(min_length=1, max_length=5_000, description="limited HTML, stored sanitized")

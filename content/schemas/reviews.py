@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from content.schemas.diaries import Photo
+from meiji.web.bodies import StrictText as Strict
 from meiji.web.pagination import PageQuery
 
 BODY_MAX = 20_000
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ReviewScores(Strict):

@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from meiji.web.bodies import Strict
 
 Role = Literal["member", "editor", "moderator", "admin"]
 HANDLE = r"^[\w\-.]{2,30}$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class AccountIn(Strict):

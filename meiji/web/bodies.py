@@ -6,12 +6,24 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 
 from meiji.web.problems import Problem
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused (422 naming them), not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StrictText(Strict):
+    """A request body whose strings are trimmed (titles, bodies, names; never passwords)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 MAX_DEPTH = 32
 MAX_INT = 2**63 - 1
