@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 import search.services
 from content._listing import keyset
+from content._media import attach_media, media_problem
 from content._rows import fetch
 from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor
@@ -52,11 +53,6 @@ ENTRY_POINTS = 3.0
 
 def freshness(moment: Any) -> float:
     return float(moment.timestamp()) * POINTS_PER_DAY / 86400.0
-
-
-def media_problem(exc: MediaError, field: str, ids: Sequence[str]) -> Problem:
-    index = list(ids).index(exc.media_id) if exc.media_id in ids else 0
-    return invalid(f"{field}.{index}", exc.message)
 
 
 def _photos(ids: Sequence[str], views: dict[str, MediaView]) -> list[dict[str, object]]:
@@ -235,17 +231,6 @@ async def _refresh_after(diary_id: int) -> None:
                                            after_day=latest.day if latest else None)
 
 
-async def _attach_entry_media(state: Any, entry: DiaryEntry, ids: list[str], owner: int, *, replace: bool) -> None:
-    media: Attachments = state.media
-    try:
-        if replace:
-            await media.replace(f"diary_entry:{entry.id}", ids, owner_id=owner)
-        elif ids:
-            await media.attach(f"diary_entry:{entry.id}", ids, owner_id=owner)
-    except MediaError as exc:
-        raise media_problem(exc, "media_ids", ids) from None
-
-
 def _day(diary: Diary, happened_on: date) -> int:
     return (happened_on - diary.operated_on).days
 
@@ -264,7 +249,7 @@ async def create_entry(state: Any, member: Principal, diary_id: object, data: En
             text=rich.text, happened_on=data.happened_on, day=_day(diary, data.happened_on), media_ids=media_ids,
             has_photos=bool(media_ids), scores=data.scores.model_dump() if data.scores else None,
             created_at=moment, updated_at=moment)
-        await _attach_entry_media(state, entry, media_ids, member.id, replace=False)
+        await attach_media(state, f"diary_entry:{entry.id}", media_ids, member.id, replace=False)
         if media_ids and diary.status != "published":
             # The entry is readable only through its diary; its photos follow the diary's status.
             await state.media.set_visible(f"diary_entry:{entry.id}", False)
@@ -329,7 +314,7 @@ async def update_entry(state: Any, member: Principal, entry_id: object, data: En
         if not updated:
             raise Problem(412, "The entry changed since you read it; fetch it again.")
         if media_ids is not None:
-            await _attach_entry_media(state, entry, media_ids, member.id, replace=True)
+            await attach_media(state, f"diary_entry:{entry.id}", media_ids, member.id, replace=True)
         if media_ids is not None or "day" in changes:
             await _refresh_after(diary.id)
         await search.services.enqueue([("diary", str(diary.id))])

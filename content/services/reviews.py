@@ -17,12 +17,12 @@ from tortoise.transactions import in_transaction
 
 import search.services
 from content._listing import keyset
+from content._media import attach_media
 from content.models.diaries import Diary
 from content.models.reviews import Review
 from content.sanitizer import sanitize
 from content.schemas.reviews import ReviewIn, ReviewPatch, ReviewQuery
 from content.services import lifecycle
-from content.services.diaries import media_problem
 from content.services.reference import RATED, rate, rating_deltas, require_procedure
 from content.visibility import (
     Kind,
@@ -35,7 +35,7 @@ from content.visibility import (
     post_etag,
     register,
 )
-from media.interfaces import Attachments, MediaError
+from media.interfaces import Attachments
 from meiji.clock import now
 from meiji.web.auth import Principal
 from meiji.web.problems import Problem, conflict, invalid
@@ -68,17 +68,6 @@ def _scores(data: ReviewIn | ReviewPatch) -> dict[str, int | None] | None:
     return data.scores.model_dump() if data.scores is not None else None
 
 
-async def _attach(state: Any, review: Review, ids: list[str], owner: int, *, replace: bool) -> None:
-    media: Attachments = state.media
-    try:
-        if replace:
-            await media.replace(f"review:{review.id}", ids, owner_id=owner)
-        elif ids:
-            await media.attach(f"review:{review.id}", ids, owner_id=owner)
-    except MediaError as exc:
-        raise media_problem(exc, "media_ids", ids) from None
-
-
 async def create_review(state: Any, member: Principal, data: ReviewIn) -> Review:
     """A new review; 409 when the author already has a live review of this target."""
     target_id = parse_id(data.target_id)
@@ -106,7 +95,7 @@ async def create_review(state: Any, member: Principal, data: ReviewIn) -> Review
                 author_id=member.id, anonymous=data.anonymous, target_type=data.target_type, target_id=target_id,
                 procedure=data.procedure, rating=data.rating, scores=scores, body=rich.html, text=rich.text,
                 media_ids=media_ids, diary_id=diary_id, live_key=live_key, created_at=moment, updated_at=moment)
-            await _attach(state, review, media_ids, member.id, replace=False)
+            await attach_media(state, f"review:{review.id}", media_ids, member.id, replace=False)
             await rate(data.target_type, target_id, rating_deltas(data.rating, scores, 1))
             await search.services.enqueue([("review", str(review.id))])
     except IntegrityError:
@@ -147,7 +136,7 @@ async def update_review(state: Any, member: Principal, review_id: object, data: 
             deltas.update(rating_deltas(changes.get("rating", review.rating), changes.get("scores", review.scores), 1))
             await rate(review.target_type, review.target_id, deltas)
         if media_ids is not None:
-            await _attach(state, review, media_ids, member.id, replace=True)
+            await attach_media(state, f"review:{review.id}", media_ids, member.id, replace=True)
         await search.services.enqueue([("review", str(review.id))])
     await review.refresh_from_db()
     await lifecycle.published(state, "review", review, review.text)
