@@ -13,7 +13,7 @@ import html
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import rjieba
@@ -139,6 +139,42 @@ def _normal(text: str) -> str:
     return " ".join(run for run, _ in runs(fold(text)))
 
 
+class Segmenter:
+    """jieba (rjieba) with the domain words added: one per process, shared by every ``Analyzer``.
+
+    Importing rjieba loads jieba's dictionary (about 33 MB) into its default instance; a second
+    instance would hold a second copy, so domain words are added to that one, in place. jieba cannot
+    take a word out: a name removed from the vocabulary stays a word until the process restarts,
+    which changes ranking only (matching uses bigrams). rjieba releases the GIL while it cuts and
+    refuses to add a word meanwhile, so one lock covers both.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._added: set[str] = set()
+        self.generation = 0  # how many times words were added: cached words older than it are stale
+
+    def add(self, words: Iterable[str]) -> bool:
+        """Add the words not added before; whether there was any."""
+        with self._lock:
+            new = [word for word in words if word not in self._added]
+            for word in new:
+                rjieba.add_word(word, None, None)
+            self._added.update(new)
+            if new:
+                self.generation += 1
+        return bool(new)
+
+    def cut_for_search(self, text: str) -> list[str]:
+        with self._lock:
+            return list(rjieba.cut_for_search(text, True))
+
+    def cut(self, text: str) -> list[str]:
+        with self._lock:
+            return list(rjieba.cut(text, True))
+
+
+SEGMENTER = Segmenter()
 LINE_CACHE = 10_000
 
 
@@ -147,41 +183,22 @@ class Analyzer:
 
     def __init__(self) -> None:
         self.vocabulary = Vocabulary()
-        self._segmenter: rjieba.Jieba | None = None
-        self._lock = threading.Lock()
         # Tokens of recently analysed lines. A diary's document is all its entries: when one entry
         # is added, only that entry's line is new, so re-indexing the diary costs one entry's work.
         self._lines: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._lines_lock = threading.Lock()
-
-    # jieba's dictionary takes ~0.2 s to load (rjieba): once per process, on first use.
-    def _jieba(self) -> rjieba.Jieba:
-        with self._lock:
-            if self._segmenter is None:
-                self._segmenter = self._build(self.vocabulary)
-            return self._segmenter
-
-    @staticmethod
-    def _build(vocabulary: Vocabulary) -> rjieba.Jieba:
-        segmenter = rjieba.Jieba()
-        for word in vocabulary.words():
-            segmenter.add_word(word, None, None)
-        return segmenter
+        self._generation = SEGMENTER.generation
 
     def set_terms(self, terms: Sequence[Term]) -> None:
-        """Replace the domain dictionary and alias groups (blocking: run it off the event loop)."""
+        """Replace the alias groups and add the domain words (blocking: run it off the event loop)."""
         vocabulary = Vocabulary.of(terms)
-        segmenter = self._build(vocabulary)
-        with self._lock:
-            self.vocabulary = vocabulary
-            self._segmenter = segmenter
-        with self._lines_lock:
-            self._lines.clear()  # words depend on the dictionary
+        SEGMENTER.add(vocabulary.words())
+        self.vocabulary = vocabulary
 
     def words(self, folded: str) -> list[str]:
         """jieba's search-mode words of folded text: CJK words of 2+ characters and latin/digit words."""
         # jieba's tokens are words, runs of punctuation or spaces: keep words, but no lone CJK character.
-        return [token[:MAX_WORD] for token in self._jieba().cut_for_search(folded, True)
+        return [token[:MAX_WORD] for token in SEGMENTER.cut_for_search(folded)
                 if token.isalnum() and (len(token) > 1 or not _CJK.match(token))]
 
     def index_fields(self, doc: Document) -> tuple[str, str]:
@@ -198,13 +215,19 @@ class Analyzer:
         return " ".join(grams), " ".join(words)
 
     def _line_tokens(self, folded: str) -> tuple[str, str]:
+        generation = SEGMENTER.generation
         with self._lines_lock:
+            if self._generation != generation:
+                self._lines.clear()  # words depend on the dictionary
+                self._generation = generation
             found = self._lines.get(folded)
             if found is not None:
                 self._lines.move_to_end(folded)
                 return found
         tokens = (" ".join(gram_tokens(folded)), " ".join(self.words(folded)))
         with self._lines_lock:
+            if self._generation != generation:
+                return tokens  # words were added meanwhile: not worth keeping
             self._lines[folded] = tokens
             while len(self._lines) > LINE_CACHE:
                 self._lines.popitem(last=False)
@@ -234,7 +257,7 @@ class Analyzer:
         for sub in _subs(rest) if rest.strip() else []:
             assert isinstance(sub, Sub)
             if relaxed and len(sub.text) > 2:
-                words = [w for w in self._jieba().cut(sub.text, True) if len(w.strip()) > 1]
+                words = [w for w in SEGMENTER.cut(sub.text) if len(w.strip()) > 1]
                 clauses.extend(Sub(w) for w in words or [sub.text])
             else:
                 clauses.append(sub)

@@ -120,10 +120,13 @@ def test_new_dictionary_words_reach_lines_analysed_before() -> None:
     from search.interfaces import Document, Term
 
     analyzer = Analyzer()
-    doc = Document(type="diary", id="2", title="日记", text="今天去做了超皮秒祛斑",
+    # The segmenter is one per process: this word is added by this test alone.
+    doc = Document(type="diary", id="2", title="日记", text="今天去做了黄金微针祛痘印",
                    created_at=datetime(2026, 11, 1, tzinfo=UTC))
-    before = analyzer.index_fields(doc)[1].split()
-    analyzer.set_terms([Term("超皮秒", "procedure", ())])
-    after = analyzer.index_fields(doc)[1].split()
-    assert "超皮秒" in after
-    assert before != after
+    other = Analyzer()
+    assert "黄金微针" not in analyzer.index_fields(doc)[1].split()
+    assert "黄金微针" not in other.index_fields(doc)[1].split()
+    analyzer.set_terms([Term("黄金微针", "procedure", ())])
+    assert "黄金微针" in analyzer.index_fields(doc)[1].split()
+    # Another analyzer that cached the line before sees the word too.
+    assert "黄金微针" in other.index_fields(doc)[1].split()
