@@ -8,10 +8,12 @@ the two leaves objects without a row, which the sweeper deletes once they are ol
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO
@@ -69,9 +71,12 @@ class MediaService:
     def __init__(self, storage: Storage, settings: Settings) -> None:
         self.storage = storage
         self.settings = settings
-        # At most ``image_workers`` images are decoded at once: a burst of uploads waits here
-        # holding only its spooled temporary file, never a decoded image.
-        self.limiter = anyio.CapacityLimiter(settings.image_workers)
+        # At most ``image_workers`` images are decoded at once: a burst of uploads waits in this
+        # pool's queue holding only its spooled temporary file, never a decoded image. Its own
+        # threads keep every decoded image in the same few malloc arenas, where the memory one
+        # upload frees serves the next (spread over a general thread pool, each thread's arena
+        # keeps its own high-water mark).
+        self.workers = ThreadPoolExecutor(settings.image_workers, thread_name_prefix="meiji-image")
         self.reconciled_at: datetime | None = None
         # Pillow's own bomb check (a warning, an error at twice the limit) must not undercut ours.
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, settings.max_upload_pixels)
@@ -112,8 +117,8 @@ class MediaService:
         if owner_id is not None:
             await self.check_quota(owner_id, size)
         try:
-            rendered = await anyio.to_thread.run_sync(images.render, file, self.settings.max_upload_pixels,
-                                                      limiter=self.limiter)
+            rendered = await asyncio.get_running_loop().run_in_executor(
+                self.workers, images.render, file, self.settings.max_upload_pixels)
         except images.ImageRejected as exc:
             raise Problem(exc.status, exc.detail) from None
         media_id = new_id()
