@@ -23,7 +23,7 @@ import moderation.services
 import search.routes
 import search.services
 from content.documents import ContentDocuments
-from meiji import __version__, db, privacy
+from meiji import __version__, allocator, db, privacy
 from meiji import settings as settings_module
 from meiji.accounts import routes as account_routes
 from meiji.accounts import services as account_services
@@ -111,9 +111,9 @@ def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Await
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    if db.is_sqlite(settings):
+    if db.is_sqlite(settings) and await db.pending(settings):
         # The embedded default migrates itself; production runs ``meiji db migrate`` explicitly.
-        await db.migrate(settings)
+        await db.migrate_apart(settings)
     await db.open_database(settings)
     await app.state.on_start()
     # Start-up objects (models, schemas, dictionaries) live for the whole process: keep them out of
@@ -137,6 +137,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI application for ``settings`` (read from the environment when not given)."""
     settings = settings or settings_module.load()
+    allocator.limit_arenas()
     metrics_store = Metrics()
     routes = all_routes()
     # The body limit sits inside the access middleware, which turns its plain-text 413 into
