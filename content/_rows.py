@@ -70,13 +70,22 @@ async def fetch(qs: QuerySet[Any]) -> list[Any]:
     qs._make_query()
     sql, params = qs.query.get_parameterized_sql()
     assert qs._db is not None
-    raw = await qs._db.execute_query_dict(sql, params)
+    # Records (sqlite3.Row, asyncpg.Record) read as sequences: turning each into a dict first, as
+    # execute_query_dict does, costs as much as the query itself.
+    _, raw = await qs._db.execute_query(sql, params)
+    if not raw:
+        return []
+    # Every record has the same columns: resolve names and converters once per result.
     plan = _plan(qs.model)
+    columns = [plan.get(column, (column, None)) for column in raw[0].keys()]
+    names = [name for name, _ in columns]
+    converted = [(name, convert) for name, convert in columns if convert is not None]
     out = []
     for record in raw:
-        values: dict[str, Any] = {}
-        for column, value in record.items():
-            name, convert = plan.get(column, (column, None))
-            values[name] = convert(value) if convert is not None and value is not None else value
+        values = dict(zip(names, record, strict=True))
+        for name, convert in converted:
+            value = values[name]
+            if value is not None:
+                values[name] = convert(value)
         out.append(SimpleNamespace(**values))
     return out
