@@ -15,7 +15,8 @@ from content.models import Diary
 from meiji import db
 from tests.conftest import base_settings
 
-TITLES = ["全切双眼皮第七天，拆线了", "热玛吉做完一个月，法令纹浅了", "玻尿酸填充苹果肌，第三天消肿", "埋线双眼皮，医生很耐心"]
+TITLES = ["全切双眼皮第七天，拆线了", "热玛吉做完一个月，法令纹浅了", "玻尿酸填充苹果肌，第三天消肿",
+          "埋线双眼皮，医生很耐心"]
 START = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 
 
