@@ -12,14 +12,19 @@ from __future__ import annotations
 import html
 import re
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 import rjieba
 
 from search._fold import fold
 from search.interfaces import Document, Term
+
+T = TypeVar("T")
 
 # A run is a maximal sequence of letters and digits of any script (CJK, latin, kana...), or of
 # other visible symbols (punctuation, emoji); whitespace and control characters separate runs.
@@ -145,33 +150,44 @@ class Segmenter:
     Importing rjieba loads jieba's dictionary (about 33 MB) into its default instance; a second
     instance would hold a second copy, so domain words are added to that one, in place. jieba cannot
     take a word out: a name removed from the vocabulary stays a word until the process restarts,
-    which changes ranking only (matching uses bigrams). rjieba releases the GIL while it cuts and
-    refuses to add a word meanwhile, so one lock covers both.
+    which changes ranking only (matching uses bigrams).
+
+    rjieba releases the GIL while it cuts, and refuses to add a word meanwhile ("Already borrowed"):
+    adding waits for a moment without cuts, so cutting (on the event loop, for queries) never waits.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one adder at a time
         self._added: set[str] = set()
         self.generation = 0  # how many times words were added: cached words older than it are stale
 
     def add(self, words: Iterable[str]) -> bool:
-        """Add the words not added before; whether there was any."""
+        """Add the words not added before; whether there was any (blocking: run it off the event loop)."""
         with self._lock:
             new = [word for word in words if word not in self._added]
             for word in new:
-                rjieba.add_word(word, None, None)
+                _retry(partial(rjieba.add_word, word, None, None))
             self._added.update(new)
             if new:
                 self.generation += 1
         return bool(new)
 
     def cut_for_search(self, text: str) -> list[str]:
-        with self._lock:
-            return list(rjieba.cut_for_search(text, True))
+        return _retry(lambda: list(rjieba.cut_for_search(text, True)))
 
     def cut(self, text: str) -> list[str]:
-        with self._lock:
-            return list(rjieba.cut(text, True))
+        return _retry(lambda: list(rjieba.cut(text, True)))
+
+
+def _retry(call: Callable[[], T]) -> T:
+    """``call()``, again while rjieba says another thread holds its dictionary."""
+    while True:
+        try:
+            return call()
+        except RuntimeError as exc:
+            if "borrowed" not in str(exc):
+                raise
+            time.sleep(0.0005)
 
 
 SEGMENTER = Segmenter()

@@ -130,3 +130,28 @@ def test_new_dictionary_words_reach_lines_analysed_before() -> None:
     assert "黄金微针" in analyzer.index_fields(doc)[1].split()
     # Another analyzer that cached the line before sees the word too.
     assert "黄金微针" in other.index_fields(doc)[1].split()
+
+
+def test_words_are_added_while_another_thread_cuts() -> None:
+    import threading
+
+    from search.analyzer import SEGMENTER
+
+    text = "做完童颜针第三天，脸有点肿，医生说一周后就自然了。" * 20_000
+    stop = threading.Event()
+    cuts: list[int] = []
+
+    def cut() -> None:
+        while not stop.is_set():
+            cuts.append(len(SEGMENTER.cut_for_search(text)))
+
+    worker = threading.Thread(target=cut)
+    worker.start()
+    try:
+        while not cuts:  # the first long cut is under way or done: adding must wait, not fail
+            SEGMENTER.cut("等一等")
+        assert SEGMENTER.add(["童颜针", "脸有点肿"]) is True
+    finally:
+        stop.set()
+        worker.join()
+    assert "童颜针" in SEGMENTER.cut("做完童颜针第三天")
