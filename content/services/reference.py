@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 import search.services
 from content._listing import keyset
 from content.models.reference import SCORE_NAMES, Clinic, Doctor, Procedure
+from content.models.reviews import Review
 from content.schemas.reference import (
     ClinicIn,
     ClinicPatch,
@@ -213,7 +214,14 @@ async def update_doctor(d: Doctor, data: DoctorPatch) -> Doctor:
     if "clinic_id" in data.model_fields_set:
         changes["clinic_id"] = await require_ref(Clinic, data.clinic_id, "clinic_id")
     if changes:
-        await Doctor.filter(id=d.id).update(version=F("version") + 1, updated_at=now(), **changes)
+        moved = "clinic_id" in changes and changes["clinic_id"] != d.clinic_id
+        async with in_transaction():
+            await Doctor.filter(id=d.id).update(version=F("version") + 1, updated_at=now(), **changes)
+            if moved:
+                # The doctor's reviews are found under their clinic: re-index them under the new one.
+                reviews = await Review.filter(target_type="doctor", target_id=d.id, status="published").values_list(
+                    "id", flat=True)
+                await search.services.enqueue([("review", str(i)) for i in reviews])
         await d.refresh_from_db()
     return d
 

@@ -19,6 +19,7 @@ import search.services
 from content._listing import keyset
 from content._media import attach_media
 from content.models.diaries import Diary
+from content.models.reference import Doctor
 from content.models.reviews import Review
 from content.sanitizer import sanitize
 from content.schemas.reviews import ReviewIn, ReviewPatch, ReviewQuery
@@ -182,10 +183,18 @@ async def _export(review: Any) -> dict[str, Any]:
 async def review_documents(ids: Sequence[int]) -> dict[int, Document]:
     """Search documents of published reviews (never their author)."""
     reviews = await Review.filter(id__in=list(ids), status="published")
+    # A review of a doctor is found under the doctor's clinic too.
+    doctors = list({r.target_id for r in reviews if r.target_type == "doctor"})
+    clinics: dict[int, int | None] = dict(
+        await Doctor.filter(id__in=doctors).values_list("id", "clinic_id")) if doctors else {}
+
+    def clinic_of(r: Review) -> str | None:
+        clinic = r.target_id if r.target_type == "clinic" else clinics.get(r.target_id)
+        return str(clinic) if clinic else None
+
     return {r.id: Document(type="review", id=str(r.id), title=r.text[:30], text=r.text, created_at=r.created_at,
-                           procedure=r.procedure,
-                           clinic_id=str(r.target_id) if r.target_type == "clinic" else None,
-                           popularity=float(r.like_count)) for r in reviews}
+                           procedure=r.procedure, clinic_id=clinic_of(r), popularity=float(r.like_count))
+            for r in reviews}
 
 
 async def _erase(state: Any, author_id: int, mode: str) -> None:

@@ -105,3 +105,32 @@ def test_list_filters_and_helpful_sort(db_client: TestClient) -> None:
     assert helpful["items"][0]["id"] == made[1]["id"] and helpful["items"][0]["like_count"] == 3
     rest = db_client.get(f"/v1/reviews?sort=helpful&limit=2&cursor={helpful['next_cursor']}").json()
     assert len(rest["items"]) == 1 and rest["next_cursor"] is None
+
+
+def test_a_review_of_a_doctor_is_found_under_the_doctor_s_clinic(client: TestClient) -> None:
+    from tests.content.factories import drain
+
+    ref = reference(client)
+    author = sign_up(client)
+    review(client, author, ref, target_type="doctor", target_id=ref["doctor"]["id"],
+           body="<p>李医生做的双眼皮很自然，术后第七天就消肿了</p>")
+    drain(client)
+
+    def found(clinic_id: str) -> list[str]:
+        r = client.get("/v1/search", params={"q": "消肿", "clinic_id": clinic_id})
+        assert r.status_code == 200, r.text
+        return [hit["type"] for hit in r.json()["items"]]
+
+    first = ref["clinic"]["id"]
+    assert found(first) == ["review"]
+    other = client.post("/v1/clinics", json={"name": "北京八大处整形医院", "city": "北京"},
+                        headers=ref["editor"].headers).json()["id"]
+    assert found(other) == []
+    # The doctor moves: their reviews follow them to the new clinic.
+    moved = client.patch(f"/v1/doctors/{ref['doctor']['id']}", json={"clinic_id": other},
+                         headers={**ref["editor"].headers, "If-Match": client.get(
+                             f"/v1/doctors/{ref['doctor']['id']}").headers["ETag"]})
+    assert moved.status_code == 200, moved.text
+    drain(client)
+    assert found(other) == ["review"]
+    assert found(first) == []
