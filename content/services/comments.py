@@ -19,6 +19,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from content._rows import fetch
 from content.models.comments import Comment
 from content.sanitizer import sanitize, snippet
 from content.schemas.comments import CommentIn, CommentQuery
@@ -123,7 +124,7 @@ async def list_comments(viewer: Principal | None, query: CommentQuery) -> tuple[
     if after is not None:
         thread, last = after
         rows = rows.filter(Q(thread_id__gt=thread) | Q(thread_id=thread, id__gt=last))
-    found = await rows.order_by("thread_id", "id").limit(query.limit + 1)
+    found: list[Any] = await fetch(rows.order_by("thread_id", "id").limit(query.limit + 1))
     more = len(found) > query.limit
     found = found[: query.limit]
     return found, ([found[-1].thread_id, found[-1].id] if more else None)

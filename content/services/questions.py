@@ -17,6 +17,8 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from content._listing import keyset
+from content._rows import fetch
 from content.models.questions import Answer, AnswerVote, Question
 from content.sanitizer import plain, sanitize, snippet
 from content.schemas.questions import AnswerIn, AnswerPatch, QuestionIn, QuestionPatch, QuestionQuery
@@ -24,7 +26,7 @@ from content.services import lifecycle, likes, reference
 from content.visibility import Kind, author_fields, authors_for, get_visible, listed, own_or_raise, post_etag, register
 from meiji.clock import now
 from meiji.web.auth import Principal
-from meiji.web.pagination import PageQuery, decode_cursor, page_by
+from meiji.web.pagination import PageQuery, decode_cursor
 from meiji.web.problems import Problem, invalid
 from search.interfaces import DocKey, Document
 from search.services import enqueue
@@ -137,7 +139,7 @@ async def list_questions(viewer: Principal | None, query: QuestionQuery) -> tupl
         rows = rows.filter(procedure=query.procedure)
     if query.answered is not None:
         rows = rows.filter(answer_count__gt=0) if query.answered else rows.filter(answer_count=0)
-    return await page_by(rows, query.limit, query.cursor)
+    return await keyset(rows, query)
 
 
 async def update_question(state: Any, member: Principal, question_id: object, patch: QuestionPatch,
@@ -243,14 +245,14 @@ async def list_answers(viewer: Principal | None, question_id: object,
     found: list[Answer] = []
     accepted_id = question.accepted_answer_id
     if after is None and accepted_id is not None:
-        found.extend(await Answer.filter(id=accepted_id, question_id=question.id, status="published"))
+        found.extend(await fetch(Answer.filter(id=accepted_id, question_id=question.id, status="published")))
     rows = Answer.filter(question_id=question.id, status="published")
     if accepted_id is not None:
         rows = rows.exclude(id=accepted_id)
     if after is not None and after[0] is not None and after[1] is not None:
         score, last = after
         rows = rows.filter(Q(score__lt=score) | Q(score=score, id__gt=last))
-    found.extend(await rows.order_by("-score", "id").limit(query.limit + 1 - len(found)))
+    found.extend(await fetch(rows.order_by("-score", "id").limit(query.limit + 1 - len(found))))
     more = len(found) > query.limit
     found = found[: query.limit]
     if not more:
