@@ -34,6 +34,7 @@ from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from content._rows import fetch
 from content.interfaces import AuthorView
 from meiji.web.auth import Principal
 from meiji.web.etags import etag
@@ -108,6 +109,13 @@ async def get_visible(model: type[P], object_id: object, principal: Principal | 
     key = parse_id(object_id)
     obj = await model.get_or_none(id=key) if key is not None else None
     return visible_or_raise(obj, principal, what)
+
+
+async def show_visible(model: type[Model], object_id: object, principal: Principal | None, what: str) -> Any:
+    """As ``get_visible``, read as a plain row (``content._rows``): for read-only paths."""
+    key = parse_id(object_id)
+    rows = await fetch(model.filter(id=key).limit(1)) if key is not None else []
+    return visible_or_raise(rows[0] if rows else None, principal, what)
 
 
 def own_or_raise(obj: P, principal: Principal, what: str = "resource") -> P:
@@ -282,10 +290,15 @@ def kind(type_: str) -> Kind:
     return found
 
 
-async def target(type_: str, object_id: object, principal: Principal | None) -> tuple[Kind, Any]:
-    """Any registered object the caller may see (for comments, likes): its kind and row, or 404/451."""
+async def target(type_: str, object_id: object, principal: Principal | None, *,
+                 read_only: bool = False) -> tuple[Kind, Any]:
+    """Any registered object the caller may see (for comments, likes): its kind and row, or 404/451.
+
+    ``read_only``: the object as a plain row, for callers that only read it.
+    """
     k = kind(type_)
-    obj = await get_visible(k.model, object_id, principal, k.noun)
+    found = show_visible if read_only else get_visible
+    obj = await found(k.model, object_id, principal, k.noun)
     if k.guard is not None:
         await k.guard(obj, principal)
     return k, obj

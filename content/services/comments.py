@@ -40,15 +40,16 @@ from meiji.web.pagination import decode_cursor
 from meiji.web.problems import Problem, invalid
 
 
-async def visible_target(viewer: Principal | None, target_type: str, target_id: str) -> tuple[Kind, Any]:
+async def visible_target(viewer: Principal | None, target_type: str, target_id: str, *,
+                         read_only: bool = False) -> tuple[Kind, Any]:
     """A comment or like target the caller may see, its parents included (404, or 451 when removed)."""
     # ``target`` runs the kind's guard: an answer needs its question, an entry its diary, a comment
     # its own target.
-    return await target(target_type, target_id, viewer)
+    return await target(target_type, target_id, viewer, read_only=read_only)
 
 
 async def _guard(comment: Comment, viewer: Principal | None) -> None:
-    await target(comment.target_type, comment.target_id, viewer)
+    await target(comment.target_type, comment.target_id, viewer, read_only=True)
 
 
 async def _on_publicity(comment: Comment, public: bool) -> None:
@@ -118,7 +119,7 @@ async def _notify(state: Any, member: Principal, comment: Comment, obj: Any, par
 
 async def list_comments(viewer: Principal | None, query: CommentQuery) -> tuple[list[Comment], list[Any] | None]:
     """Published comments of a target the caller may see, in thread order."""
-    _, obj = await visible_target(viewer, query.target_type, query.target_id)
+    _, obj = await visible_target(viewer, query.target_type, query.target_id, read_only=True)
     after = decode_cursor(query.cursor, (int, int))
     rows = Comment.filter(target_type=query.target_type, target_id=str(obj.id), status="published")
     if after is not None:

@@ -19,7 +19,6 @@ from tortoise.transactions import in_transaction
 import search.services
 from content._listing import keyset
 from content._media import attach_media, media_problem
-from content._rows import fetch
 from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor
 from content.sanitizer import plain, sanitize
@@ -36,6 +35,7 @@ from content.visibility import (
     parse_id,
     post_etag,
     register,
+    show_visible,
     visible_or_raise,
 )
 from media.interfaces import Attachments, MediaError, MediaView
@@ -108,10 +108,7 @@ async def get_diary(diary_id: object, principal: Principal | None) -> Diary:
 
 async def show_diary(diary_id: object, principal: Principal | None) -> Any:
     """A diary the caller may see, read as a plain row for the detail view (404 / 451 otherwise)."""
-    key = parse_id(diary_id)
-    rows = await fetch(Diary.filter(id=key).limit(1)) if key is not None else []
-    found: Any = rows[0] if rows else None
-    return visible_or_raise(found, principal, "diary")
+    return await show_visible(Diary, diary_id, principal, "diary")
 
 
 async def _check_refs(data: DiaryIn | DiaryPatch) -> dict[str, Any]:
@@ -365,7 +362,7 @@ async def _entry_publicity(entry: Any, public: bool) -> None:
 
 
 async def _entry_guard(entry: Any, principal: Principal | None) -> None:
-    await get_diary(entry.diary_id, principal)
+    await show_visible(Diary, entry.diary_id, principal, "diary")
 
 
 async def _entry_export(entry: Any) -> dict[str, Any]:

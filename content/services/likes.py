@@ -11,6 +11,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from content._rows import fetch
 from content.models.likes import Like
 from content.services import lifecycle
 from content.visibility import bump, kind
@@ -72,9 +73,9 @@ async def liked_ids(viewer: Principal | None, target_type: str, target_ids: list
     """Which of these objects the caller likes (empty for the public)."""
     if viewer is None or not target_ids:
         return set()
-    rows = await Like.filter(target_type=target_type, target_id__in=target_ids,
-                             member_id=viewer.id).values_list("target_id", flat=True)
-    return {str(r) for r in rows}
+    rows = await fetch(Like.filter(target_type=target_type, target_id__in=target_ids,
+                                   member_id=viewer.id).only("target_id"))
+    return {str(r.target_id) for r in rows}
 
 
 async def _export(member_id: int) -> list[dict[str, Any]]:

@@ -23,7 +23,17 @@ from content.models.questions import Answer, AnswerVote, Question
 from content.sanitizer import plain, sanitize, snippet
 from content.schemas.questions import AnswerIn, AnswerPatch, QuestionIn, QuestionPatch, QuestionQuery
 from content.services import lifecycle, likes, reference
-from content.visibility import Kind, author_fields, authors_for, get_visible, listed, own_or_raise, post_etag, register
+from content.visibility import (
+    Kind,
+    author_fields,
+    authors_for,
+    get_visible,
+    listed,
+    own_or_raise,
+    post_etag,
+    register,
+    show_visible,
+)
 from meiji.clock import now
 from meiji.web.auth import Principal
 from meiji.web.pagination import PageQuery, decode_cursor
@@ -99,7 +109,7 @@ register(Kind("question", Question, "/v1/questions/{id}", title=lambda q: q.titl
               search_docs=question_documents))
 async def _answer_guard(answer: Answer, viewer: Principal | None) -> None:
     # An answer is readable only with its question (404, or 451 when the question was removed).
-    await get_visible(Question, answer.question_id, viewer, "answer")
+    await show_visible(Question, answer.question_id, viewer, "answer")
 
 
 register(Kind("answer", Answer, "/v1/answers/{id}", holders=_no_holders, on_publicity=_answer_publicity,
@@ -240,7 +250,7 @@ async def get_answer(viewer: Principal | None, answer_id: object) -> Answer:
 async def list_answers(viewer: Principal | None, question_id: object,
                        query: PageQuery) -> tuple[Question, list[Answer], list[Any] | None]:
     """Published answers: the accepted one first, then by score (highest first), then oldest first."""
-    question = await get_question(viewer, question_id)
+    question = await show_visible(Question, question_id, viewer, "question")
     after = decode_cursor(query.cursor, (int, int))
     found: list[Answer] = []
     accepted_id = question.accepted_answer_id
@@ -348,7 +358,8 @@ async def answer_json(state: Any, viewer: Principal | None, question: Question |
     keys = [str(i) for i in ids]
     my_votes: dict[int, int] = {}
     if viewer is not None:
-        my_votes = {v.answer_id: v.value for v in await AnswerVote.filter(answer_id__in=ids, voter_id=viewer.id)}
+        votes = await fetch(AnswerVote.filter(answer_id__in=ids, voter_id=viewer.id).only("answer_id", "value"))
+        my_votes = {v.answer_id: v.value for v in votes}
     liked = await likes.liked_ids(viewer, "answer", keys)
     views = await authors_for(state, rows, viewer)
     accepted: dict[int, int | None] = {}
