@@ -1,4 +1,4 @@
-"""Read-only rows for lists, without Tortoise's per-row model construction.
+"""Read-only rows for lists and serializers of every room, without Tortoise's per-row model construction.
 
 Building 21 model instances costs ~4 ms (datetime parsing dominates); the same rows as plain objects
 cost ~0.1 ms. The query is still built by Tortoise (filters, ordering, dialect), only the result
