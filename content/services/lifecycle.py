@@ -26,6 +26,7 @@ from content.interfaces import Published
 from content.visibility import KINDS, Kind, kind, parse_id, registered
 from meiji import db
 from meiji.clock import now
+from meiji.rows import fetch
 from meiji.web.problems import not_found
 from search.interfaces import DocKey
 
@@ -75,7 +76,7 @@ async def find_targets(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Ta
     found: dict[tuple[str, str], TargetInfo] = {}
     for target_type, ids in wanted.items():
         k = KINDS[target_type]
-        rows: list[Any] = await k.model.filter(id__in=list(ids))
+        rows = await fetch(k.model.filter(id__in=sorted(ids)))
         for obj in rows:
             found[(target_type, str(obj.id))] = await _info(k, obj)
     return found

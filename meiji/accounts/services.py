@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, timedelta
+from typing import Any
 
 import anyio.to_thread
 from argon2 import PasswordHasher
@@ -15,6 +16,7 @@ from tortoise.expressions import F
 from meiji import db
 from meiji.accounts.models import Account, Session
 from meiji.clock import now
+from meiji.rows import fetch
 from meiji.web.auth import Principal
 from meiji.web.problems import Problem, conflict, invalid, not_found
 
@@ -147,6 +149,8 @@ async def set_suspended(account_id: int, suspended: bool) -> None:
         status="suspended" if suspended else "active", suspended_at=now() if suspended else None)
 
 
-async def handles(ids: list[int]) -> dict[int, Account]:
-    """Live accounts by id, for showing authors."""
-    return {a.id: a for a in await Account.filter(id__in=ids, status__in=("active", "suspended"))}
+async def handles(ids: list[int]) -> dict[int, Any]:
+    """Live accounts by id, for showing authors: read-only rows with the handle and the avatar."""
+    rows = await fetch(Account.filter(id__in=sorted(ids), status__in=("active", "suspended"))
+                       .only("id", "handle", "avatar_media_id"))
+    return {a.id: a for a in rows}

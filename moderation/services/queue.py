@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from meiji.clock import now
+from meiji.rows import fetch
 from meiji.settings import Settings
 from meiji.web.pagination import decode_cursor, page
 from meiji.web.problems import conflict, not_found
@@ -199,12 +200,12 @@ async def listing(state: Any, moderator_id: int, *, status: str | None, kind: st
             except ValueError:
                 raise not_found("cursor") from None
             query = query.filter(Q(due_at__gt=due) | Q(due_at=due, id__gt=after[1]))
-        rows = await query.order_by("due_at", "id").limit(limit + 1)
+        rows = await fetch(query.order_by("due_at", "id").limit(limit + 1))
     else:
         recent = decode_cursor(cursor, (int,))
         if recent is not None:
             query = query.filter(id__lt=recent[0])
-        rows = await query.order_by("-id").limit(limit + 1)
+        rows = await fetch(query.order_by("-id").limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     items = await items_json(state, rows, moderator_id)
