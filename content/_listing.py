@@ -8,7 +8,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from content._rows import fetch
+from meiji.rows import fetch
 from meiji.web.pagination import PageQuery, Scalar, decode_cursor
 
 M = TypeVar("M", bound=Model)
@@ -18,7 +18,7 @@ async def keyset(qs: QuerySet[M], query: PageQuery, key: str | None = None, kind
                  descending: bool = True) -> tuple[list[Any], list[Scalar] | None]:
     """One page ordered by (``key``, id), newest or largest first unless ``descending`` is False.
 
-    Returns the rows (read-only, see ``content._rows``) and the values of the next cursor (None at the
+    Returns the rows (read-only, see ``meiji.rows``) and the values of the next cursor (None at the
     end); stable under inserts.
     """
     op = "lt" if descending else "gt"

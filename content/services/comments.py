@@ -19,7 +19,6 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from content._rows import fetch
 from content.models.comments import Comment
 from content.sanitizer import sanitize, snippet
 from content.schemas.comments import CommentIn, CommentQuery
@@ -35,6 +34,7 @@ from content.visibility import (
     target,
 )
 from meiji.clock import now
+from meiji.rows import fetch
 from meiji.web.auth import Principal
 from meiji.web.pagination import decode_cursor
 from meiji.web.problems import Problem, invalid

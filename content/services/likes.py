@@ -11,12 +11,12 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from content._rows import fetch
 from content.models.likes import Like
 from content.services import lifecycle
 from content.visibility import bump, kind
 from meiji import db
 from meiji.clock import now
+from meiji.rows import fetch
 from meiji.web.auth import Principal
 from meiji.web.problems import Problem
 

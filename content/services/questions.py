@@ -18,7 +18,6 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from content._listing import keyset
-from content._rows import fetch
 from content.models.questions import Answer, AnswerVote, Question
 from content.sanitizer import plain, sanitize, snippet
 from content.schemas.questions import AnswerIn, AnswerPatch, QuestionIn, QuestionPatch, QuestionQuery
@@ -35,6 +34,7 @@ from content.visibility import (
     show_visible,
 )
 from meiji.clock import now
+from meiji.rows import fetch
 from meiji.web.auth import Principal
 from meiji.web.pagination import PageQuery, decode_cursor
 from meiji.web.problems import Problem, invalid
