@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from meiji import db
-from meiji import settings as settings_module
+from kernel import db
+from kernel import settings as settings_module
 from meiji.accounts.models import Account
 
 

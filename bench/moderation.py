@@ -39,7 +39,7 @@ def notice(target_id: str) -> dict[str, object]:
 
 def screener_figures() -> tuple[float, float, int]:
     """chars/s of the screener and of a plain ad-word search over the same texts; how many it flags."""
-    from meiji.settings import Settings
+    from kernel.settings import Settings
     from moderation.services.reports import findings
 
     texts = CORPUS.read_text(encoding="utf-8").splitlines()

@@ -106,8 +106,8 @@ async def engine_child(kind: str, size: int, work: Path, database_url: str) -> d
 
         index = WhooshIndex(work)
     else:
-        from meiji import db
-        from meiji.settings import Settings
+        from kernel import db
+        from kernel.settings import Settings
         from search.postgres_index import PostgresIndex
 
         settings = Settings(data_dir=work, database_url=database_url, search_url="postgres")
@@ -139,7 +139,7 @@ async def engine_child(kind: str, size: int, work: Path, database_url: str) -> d
         times.append((time.perf_counter() - t) * 1000)
         totals += result.total > 0
     if kind == "postgres":
-        from meiji import db
+        from kernel import db
 
         rows = await db.connection().execute_query_dict("SELECT pg_total_relation_size('search_document') AS n")
         size_bytes = int(rows[0]["n"])

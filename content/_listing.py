@@ -8,8 +8,8 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from meiji.rows import fetch
-from meiji.web.pagination import PageQuery, Scalar, decode_cursor
+from kernel.rows import fetch
+from kernel.web.pagination import PageQuery, Scalar, decode_cursor
 
 M = TypeVar("M", bound=Model)
 
@@ -18,7 +18,7 @@ async def keyset(qs: QuerySet[M], query: PageQuery, key: str | None = None, kind
                  descending: bool = True) -> tuple[list[Any], list[Scalar] | None]:
     """One page ordered by (``key``, id), newest or largest first unless ``descending`` is False.
 
-    Returns the rows (read-only, see ``meiji.rows``) and the values of the next cursor (None at the
+    Returns the rows (read-only, see ``kernel.rows``) and the values of the next cursor (None at the
     end); stable under inserts.
     """
     op = "lt" if descending else "gt"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from kernel.web.problems import Problem, invalid
 from media.interfaces import Attachments, MediaError
-from meiji.web.problems import Problem, invalid
 
 
 def media_problem(exc: MediaError, field: str, ids: Sequence[str]) -> Problem:

@@ -23,9 +23,9 @@ from content.schemas.diaries import DiaryIn, EntryIn
 from content.schemas.reference import ClinicIn, DoctorIn, ProcedureIn
 from content.schemas.reviews import ReviewIn
 from content.services import diaries, questions, reference, reviews, wiki
+from kernel.web.auth import Principal
 from meiji.accounts import services as accounts
 from meiji.accounts.models import Account
-from meiji.web.auth import Principal
 
 DEMO_PASSWORD = "meiji-demo-2026"  # noqa: S105 - a published demo password, by design
 

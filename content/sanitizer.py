@@ -30,7 +30,7 @@ import anyio.to_thread
 from bleach import html5lib_shim
 from bleach.sanitizer import BleachSanitizerFilter
 
-from meiji.web.problems import invalid
+from kernel.web.problems import invalid
 
 MAX_CHARS = 20_000
 MAX_DEPTH = 20

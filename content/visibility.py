@@ -35,10 +35,10 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from content.interfaces import AuthorView
-from meiji.rows import fetch
-from meiji.web.auth import Principal
-from meiji.web.etags import etag
-from meiji.web.problems import Problem, not_found
+from kernel.rows import fetch
+from kernel.web.auth import Principal
+from kernel.web.etags import etag
+from kernel.web.problems import Problem, not_found
 from search.interfaces import DOC_TYPES, DocKey, Document, Term
 
 PUBLIC = "published"
@@ -112,7 +112,7 @@ async def get_visible(model: type[P], object_id: object, principal: Principal | 
 
 
 async def show_visible(model: type[Model], object_id: object, principal: Principal | None, what: str) -> Any:
-    """As ``get_visible``, read as a plain row (``meiji.rows``): for read-only paths."""
+    """As ``get_visible``, read as a plain row (``kernel.rows``): for read-only paths."""
     key = parse_id(object_id)
     rows = await fetch(model.filter(id=key).limit(1)) if key is not None else []
     return visible_or_raise(rows[0] if rows else None, principal, what)

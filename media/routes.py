@@ -12,15 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message
 
+from kernel.web import idempotency
+from kernel.web.auth import require
+from kernel.web.endpoints import Api, Call, client_address, json_response
+from kernel.web.problems import Problem, invalid, not_found
 from media.interfaces import StorageError
 from media.models import PENDING, PURPOSES, Upload
 from media.schemas import UPLOAD_SCHEMA, MediaOut, media_json
 from media.services import MediaService, Reader, unavailable
 from media.storage import check_key
-from meiji.web import idempotency
-from meiji.web.auth import require
-from meiji.web.endpoints import Api, Call, client_address, json_response
-from meiji.web.problems import Problem, invalid, not_found
 
 api = Api("media")
 

@@ -25,14 +25,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from kernel.clock import now
+from kernel.settings import Settings
+from kernel.web.auth import Principal
+from kernel.web.problems import Problem, not_found
 from media import images
 from media.interfaces import Attachments, CaseAccess, MediaError, MediaView, Storage, StorageError, Variant
 from media.models import ATTACHED, PENDING, RELEASED, Upload, UploadQuota
 from media.storage import build_storage, check_key
-from meiji.clock import now
-from meiji.settings import Settings
-from meiji.web.auth import Principal
-from meiji.web.problems import Problem, not_found
 
 log = logging.getLogger("meiji.media")
 

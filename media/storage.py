@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import anyio
 import anyio.to_thread
 
+from kernel.clock import now
+from kernel.settings import Settings
 from media.interfaces import Storage, StorageError
-from meiji.clock import now
-from meiji.settings import Settings
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_.-]*)*$")
 CHUNK = 64 * 1024
@@ -33,7 +33,7 @@ def check_key(key: str) -> str:
 
 
 class MemoryStorage:
-    """Objects in a dictionary, with modification times from ``meiji.clock`` (tests shift it)."""
+    """Objects in a dictionary, with modification times from ``kernel.clock`` (tests shift it)."""
 
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str, float]] = {}

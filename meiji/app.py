@@ -23,18 +23,19 @@ import moderation.services
 import search.routes
 import search.services
 from content.documents import ContentDocuments
-from meiji import __version__, allocator, db, privacy
-from meiji import settings as settings_module
+from kernel import db
+from kernel import settings as settings_module
+from kernel.settings import Settings
+from kernel.web import idempotency
+from kernel.web.endpoints import Api, Call, Endpoint, json_response
+from kernel.web.observability import AccessMiddleware, Metrics
+from kernel.web.openapi import document
+from kernel.web.problems import EXCEPTION_HANDLERS
+from kernel.web.ratelimit import RateLimiter
+from meiji import __version__, allocator, privacy
 from meiji.accounts import routes as account_routes
 from meiji.accounts import services as account_services
 from meiji.accounts.authors import AccountDirectory
-from meiji.settings import Settings
-from meiji.web import idempotency
-from meiji.web.endpoints import Api, Call, Endpoint, json_response
-from meiji.web.observability import AccessMiddleware, Metrics
-from meiji.web.openapi import document
-from meiji.web.problems import EXCEPTION_HANDLERS
-from meiji.web.ratelimit import RateLimiter
 
 log = logging.getLogger("meiji")
 

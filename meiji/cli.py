@@ -13,10 +13,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from meiji import db
-from meiji import settings as settings_module
-from meiji.settings import Settings, SettingsError
-from meiji.web.problems import Problem
+from kernel import db
+from kernel import settings as settings_module
+from kernel.settings import Settings, SettingsError
+from kernel.web.problems import Problem
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 

@@ -13,13 +13,13 @@ from tortoise.transactions import in_transaction
 
 import content.services
 import moderation.services
+from kernel.clock import now
+from kernel.web.endpoints import Api, Call, json_response
+from kernel.web.problems import Problem
 from meiji.accounts import services as account_services
 from meiji.accounts.models import Account, Session
 from meiji.accounts.routes import me_json
 from meiji.accounts.schemas import DeleteMeIn
-from meiji.clock import now
-from meiji.web.endpoints import Api, Call, json_response
-from meiji.web.problems import Problem
 
 api = Api("privacy")
 

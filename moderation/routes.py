@@ -6,9 +6,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from meiji.web.endpoints import Api, Call, json_response
-from meiji.web.pagination import Page
-from meiji.web.problems import not_found
+from kernel.web.endpoints import Api, Call, json_response
+from kernel.web.pagination import Page
+from kernel.web.problems import not_found
 from moderation import schemas
 from moderation.services import audit as audit_log
 from moderation.services import decisions, notices, notifications, queue, reports, strikes

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from meiji.web.bodies import Strict
-from meiji.web.pagination import Page, PageQuery
+from kernel.web.bodies import Strict
+from kernel.web.pagination import Page, PageQuery
 
 ContentType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki"]
 ReportTarget = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "account"]

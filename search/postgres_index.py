@@ -23,7 +23,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from meiji.db import connection
+from kernel.db import connection
 from search.analyzer import AllOf, Match, Plan, Sub
 from search.engine import EngineIndex, Found, Prepared, Row, key_text
 from search.interfaces import DocKey, Document, Query, Suggestion, Term

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from meiji.web.endpoints import Api, Call
-from meiji.web.pagination import decode_cursor, page
+from kernel.web.endpoints import Api, Call
+from kernel.web.pagination import decode_cursor, page
 from search import services
 from search.schemas import SearchPage, SearchQuery, SuggestionList, SuggestQuery
 

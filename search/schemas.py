@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from meiji.web.pagination import PageQuery
+from kernel.web.pagination import PageQuery
 from search.interfaces import DOC_TYPES
 
 MAX_QUERY = 100

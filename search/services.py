@@ -13,8 +13,8 @@ from urllib.parse import unquote, urlsplit
 from tortoise.transactions import in_transaction
 from tqdm import tqdm
 
-from meiji import clock, db
-from meiji.settings import Settings
+from kernel import clock, db
+from kernel.settings import Settings
 from search.interfaces import DocKey, Document, DocumentSource, Query, Results, SearchIndex
 from search.memory import MemoryIndex
 from search.models import OutboxEntry

@@ -19,9 +19,9 @@ import asyncpg
 import pytest
 from starlette.testclient import TestClient
 
-from meiji import db
+from kernel import db
+from kernel.settings import Settings
 from meiji.app import create_app
-from meiji.settings import Settings
 from tests.servers import Postgres, S3Server, moto_server, postgres_bin, postgres_cluster
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -6,8 +6,8 @@ from starlette.responses import Response
 
 from content.schemas.comments import CommentIn, CommentOut, CommentPage, CommentQuery
 from content.services import comments
-from meiji.web.endpoints import Api, Call, json_response
-from meiji.web.pagination import page
+from kernel.web.endpoints import Api, Call, json_response
+from kernel.web.pagination import page
 
 api = Api("comments")
 

@@ -11,9 +11,9 @@ from content.models.diaries import Diary, DiaryEntry
 from content.schemas.diaries import DiaryIn, DiaryOut, DiaryPatch, DiaryQuery, EntryIn, EntryOut, EntryPatch
 from content.services import diaries as services
 from content.visibility import post_etag
-from meiji.web.endpoints import Api, Call, json_response
-from meiji.web.etags import check_if_match
-from meiji.web.pagination import Page, PageQuery, page
+from kernel.web.endpoints import Api, Call, json_response
+from kernel.web.etags import check_if_match
+from kernel.web.pagination import Page, PageQuery, page
 
 api = Api("diaries")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from content.schemas.likes import LIKE_TARGETS, LikeOut
 from content.services import likes
-from meiji.web.endpoints import Api, Call
-from meiji.web.problems import not_found
+from kernel.web.endpoints import Api, Call
+from kernel.web.problems import not_found
 
 api = Api("likes")
 

@@ -22,9 +22,9 @@ from content.schemas.questions import (
 )
 from content.services import questions
 from content.services.questions import answer_etag, question_etag
-from meiji.web.endpoints import Api, Call, json_response
-from meiji.web.etags import check_if_match
-from meiji.web.pagination import PageQuery, page
+from kernel.web.endpoints import Api, Call, json_response
+from kernel.web.etags import check_if_match
+from kernel.web.pagination import PageQuery, page
 
 api = Api("questions")
 

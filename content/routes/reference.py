@@ -19,9 +19,9 @@ from content.schemas.reference import (
     ProcedureQuery,
 )
 from content.services import reference as services
-from meiji.web.endpoints import Api, Call, json_response
-from meiji.web.etags import check_if_match, etag
-from meiji.web.pagination import Page, page
+from kernel.web.endpoints import Api, Call, json_response
+from kernel.web.etags import check_if_match, etag
+from kernel.web.pagination import Page, page
 
 api = Api("reference")
 

@@ -11,9 +11,9 @@ from content.models.reviews import Review
 from content.schemas.reviews import ReviewIn, ReviewOut, ReviewPatch, ReviewQuery
 from content.services import reviews as services
 from content.visibility import post_etag
-from meiji.web.endpoints import Api, Call, json_response
-from meiji.web.etags import check_if_match
-from meiji.web.pagination import Page, page
+from kernel.web.endpoints import Api, Call, json_response
+from kernel.web.etags import check_if_match
+from kernel.web.pagination import Page, page
 
 api = Api("reviews")
 

@@ -17,9 +17,9 @@ from content.schemas.wiki import (
     WikiQuery,
 )
 from content.services import wiki
-from meiji.web.endpoints import Api, Call, json_response
-from meiji.web.etags import check_if_match
-from meiji.web.pagination import PageQuery, page
+from kernel.web.endpoints import Api, Call, json_response
+from kernel.web.etags import check_if_match
+from kernel.web.pagination import PageQuery, page
 
 api = Api("wiki")
 

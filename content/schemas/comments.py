@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from meiji.web.bodies import StrictText
-from meiji.web.pagination import PageQuery
+from kernel.web.bodies import StrictText
+from kernel.web.pagination import PageQuery
 
 CommentTarget = Literal["diary", "diary_entry", "review", "answer"]
 

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from meiji.web.bodies import StrictText as Strict
-from meiji.web.pagination import PageQuery
+from kernel.web.bodies import StrictText as Strict
+from kernel.web.pagination import PageQuery
 
 BODY_MAX = 20_000
 MEDIA_MAX = 9

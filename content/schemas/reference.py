@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from meiji.web.bodies import StrictText as Strict
-from meiji.web.pagination import PageQuery
+from kernel.web.bodies import StrictText as Strict
+from kernel.web.pagination import PageQuery
 
 SLUG = r"^[\w\-]{1,80}$"
 

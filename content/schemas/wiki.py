@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from meiji.web.bodies import StrictText as Strict
-from meiji.web.pagination import PageQuery
+from kernel.web.bodies import StrictText as Strict
+from kernel.web.pagination import PageQuery
 
 SLUG = r"^[\w-]{1,80}$"
 

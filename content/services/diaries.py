@@ -38,10 +38,10 @@ from content.visibility import (
     show_visible,
     visible_or_raise,
 )
+from kernel.clock import now
+from kernel.web.auth import Principal
+from kernel.web.problems import Problem, invalid
 from media.interfaces import Attachments, MediaError, MediaView
-from meiji.clock import now
-from meiji.web.auth import Principal
-from meiji.web.problems import Problem, invalid
 from search.interfaces import Document
 
 Precondition = Callable[[str], None]

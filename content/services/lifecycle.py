@@ -24,10 +24,10 @@ from tortoise.transactions import in_transaction
 import search.services
 from content.interfaces import Published
 from content.visibility import KINDS, Kind, kind, parse_id, registered
-from meiji import db
-from meiji.clock import now
-from meiji.rows import fetch
-from meiji.web.problems import not_found
+from kernel import db
+from kernel.clock import now
+from kernel.rows import fetch
+from kernel.web.problems import not_found
 from search.interfaces import DocKey
 
 TargetType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki"]

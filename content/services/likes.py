@@ -14,11 +14,11 @@ from tortoise.transactions import in_transaction
 from content.models.likes import Like
 from content.services import lifecycle
 from content.visibility import bump, kind
-from meiji import db
-from meiji.clock import now
-from meiji.rows import fetch
-from meiji.web.auth import Principal
-from meiji.web.problems import Problem
+from kernel import db
+from kernel.clock import now
+from kernel.rows import fetch
+from kernel.web.auth import Principal
+from kernel.web.problems import Problem
 
 
 def _insert_sql() -> str:

@@ -33,11 +33,11 @@ from content.visibility import (
     register,
     show_visible,
 )
-from meiji.clock import now
-from meiji.rows import fetch
-from meiji.web.auth import Principal
-from meiji.web.pagination import PageQuery, decode_cursor
-from meiji.web.problems import Problem, invalid
+from kernel.clock import now
+from kernel.rows import fetch
+from kernel.web.auth import Principal
+from kernel.web.pagination import PageQuery, decode_cursor
+from kernel.web.problems import Problem, invalid
 from search.interfaces import DocKey, Document
 from search.services import enqueue
 

@@ -32,8 +32,8 @@ from content.schemas.reference import (
     ProcedureQuery,
 )
 from content.visibility import parse_id
-from meiji.clock import now
-from meiji.web.problems import conflict, invalid, not_found
+from kernel.clock import now
+from kernel.web.problems import conflict, invalid, not_found
 from search.interfaces import Term
 
 VOCABULARY = ("vocabulary", "*")

@@ -36,10 +36,10 @@ from content.visibility import (
     post_etag,
     register,
 )
+from kernel.clock import now
+from kernel.web.auth import Principal
+from kernel.web.problems import Problem, conflict, invalid
 from media.interfaces import Attachments
-from meiji.clock import now
-from meiji.web.auth import Principal
-from meiji.web.problems import Problem, conflict, invalid
 from search.interfaces import Document
 
 Precondition = Callable[[str], None]

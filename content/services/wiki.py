@@ -28,10 +28,10 @@ from content.sanitizer import plain, sanitize
 from content.schemas.wiki import RevertIn, WikiIn, WikiQuery
 from content.services import lifecycle, reference
 from content.visibility import Kind, post_etag, register, visible_or_raise
-from meiji.clock import now
-from meiji.web.auth import Principal
-from meiji.web.pagination import PageQuery, page_by
-from meiji.web.problems import Problem, invalid, not_found
+from kernel.clock import now
+from kernel.web.auth import Principal
+from kernel.web.pagination import PageQuery, page_by
+from kernel.web.problems import Problem, invalid, not_found
 from search.interfaces import DocKey, Document, Term
 from search.services import enqueue
 

@@ -6,14 +6,14 @@ from typing import Any
 
 from starlette.responses import Response
 
+from kernel.web.auth import bearer_token
+from kernel.web.endpoints import Api, Call, json_response
+from kernel.web.etags import check_if_match, etag
+from kernel.web.problems import invalid
 from media.interfaces import Attachments, MediaError
 from meiji.accounts import services
 from meiji.accounts.models import Account
 from meiji.accounts.schemas import AccountIn, AccountOut, MeOut, MePatch, RoleIn, SessionIn, SessionOut
-from meiji.web.auth import bearer_token
-from meiji.web.endpoints import Api, Call, json_response
-from meiji.web.etags import check_if_match, etag
-from meiji.web.problems import invalid
 
 api = Api("accounts")
 

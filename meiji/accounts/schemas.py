@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from meiji.web.bodies import Strict
+from kernel.web.bodies import Strict
 
 Role = Literal["member", "editor", "moderator", "admin"]
 HANDLE = r"^[\w\-.]{2,30}$"

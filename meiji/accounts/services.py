@@ -13,12 +13,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from meiji import db
+from kernel import db
+from kernel.clock import now
+from kernel.rows import fetch
+from kernel.web.auth import Principal
+from kernel.web.problems import Problem, conflict, invalid, not_found
 from meiji.accounts.models import Account, Session
-from meiji.clock import now
-from meiji.rows import fetch
-from meiji.web.auth import Principal
-from meiji.web.problems import Problem, conflict, invalid, not_found
 
 hasher = PasswordHasher()
 # Verifying against this keeps a wrong handle as slow as a wrong password.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from meiji.clock import now
-from meiji.settings import Settings
+from kernel.clock import now
+from kernel.settings import Settings
 from moderation.models import CounterNotice, Notice, QueueItem
 from moderation.services import notices, notifications, reports
 from moderation.services.notifications import Notifications

@@ -9,9 +9,9 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from content.services import TargetInfo
-from meiji.clock import now
-from meiji.settings import Settings
-from meiji.web.problems import conflict
+from kernel.clock import now
+from kernel.settings import Settings
+from kernel.web.problems import conflict
 from moderation.models import CounterNotice, Notice, NoticeTarget, QueueItem, Report
 from moderation.services import audit, notices, notifications, queue, strikes, targets
 

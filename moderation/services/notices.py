@@ -25,11 +25,11 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from content.services import TargetInfo
+from kernel.clock import now
+from kernel.settings import Settings
+from kernel.web.auth import Principal
+from kernel.web.problems import Problem, conflict, invalid, not_found
 from media.interfaces import Attachments, MediaError
-from meiji.clock import now
-from meiji.settings import Settings
-from meiji.web.auth import Principal
-from meiji.web.problems import Problem, conflict, invalid, not_found
 from moderation.models import CaseEvent, CounterNotice, Notice, NoticeTarget, QueueItem, Report
 from moderation.schemas import CounterNoticeIn, LegalActionIn, NoticeIn, SupplementIn
 from moderation.services import audit, notifications, queue, strikes, targets

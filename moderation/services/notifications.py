@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from meiji.clock import now
-from meiji.web.pagination import page, page_by
+from kernel.clock import now
+from kernel.web.pagination import page, page_by
 from moderation.models import Notification
 
 

@@ -10,11 +10,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from meiji.clock import now
-from meiji.rows import fetch
-from meiji.settings import Settings
-from meiji.web.pagination import decode_cursor, page
-from meiji.web.problems import conflict, not_found
+from kernel.clock import now
+from kernel.rows import fetch
+from kernel.settings import Settings
+from kernel.web.pagination import decode_cursor, page
+from kernel.web.problems import conflict, not_found
 from moderation.models import CounterNotice, Notice, QueueItem, Report
 from moderation.services import audit, targets
 

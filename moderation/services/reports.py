@@ -11,10 +11,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from content.interfaces import Published
-from meiji.clock import now
-from meiji.settings import Settings
-from meiji.web.auth import Principal
-from meiji.web.problems import invalid, not_found
+from kernel.clock import now
+from kernel.settings import Settings
+from kernel.web.auth import Principal
+from kernel.web.problems import invalid, not_found
 from moderation.models import QueueItem, Report
 from moderation.services import audit, notifications, queue, targets
 

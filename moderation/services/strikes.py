@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from meiji.clock import now
-from meiji.web.problems import not_found
+from kernel.clock import now
+from kernel.web.problems import not_found
 from moderation.interfaces import AccountControl
 from moderation.models import Strike
 from moderation.services import audit, notifications

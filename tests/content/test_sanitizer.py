@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from content.sanitizer import MAX_CHARS, MAX_DEPTH, sanitize_sync
-from meiji.web.problems import Problem
+from kernel.web.problems import Problem
 from tests.conftest import CORPORA, sign_up
 from tests.content.factories import diary, reference
 

@@ -183,7 +183,7 @@ def test_demo_pages(client: TestClient) -> None:
     editor = person(client, role="editor")
     procedures(client, "thermage")
     from content.services import wiki
-    from meiji.web.auth import Principal
+    from kernel.web.auth import Principal
 
     portal = client.portal
     assert portal is not None

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
+from kernel.clock import clock
 from media.interfaces import MediaError
-from meiji.clock import clock
 from tests.conftest import AppFactory, Member, sign_up
 from tests.media.conftest import Backend, jpeg
 from tests.media.helpers import call, fetch, post_image, rows, service, stored_keys

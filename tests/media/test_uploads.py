@@ -169,7 +169,7 @@ def test_uploading_needs_an_account_except_for_evidence(client: TestClient) -> N
 
 
 def test_anonymous_evidence_uploads_are_rate_limited_per_address(make_client: AppFactory) -> None:
-    from meiji.settings import DEFAULT_RATE_LIMITS, RateLimit
+    from kernel.settings import DEFAULT_RATE_LIMITS, RateLimit
 
     limits = {**DEFAULT_RATE_LIMITS, "upload": RateLimit(2, 3600)}
     with make_client(rate_limits=limits) as c:

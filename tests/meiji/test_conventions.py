@@ -114,7 +114,7 @@ def test_idempotency_key_replays_the_first_answer(client: TestClient) -> None:
 
 
 def test_idempotency_key_expires_after_24_hours(client: TestClient) -> None:
-    from meiji.clock import clock
+    from kernel.clock import clock
 
     payload = {"handle": "过期用户", "password": PASSWORD, "birth_date": "1990-01-01"}
     assert client.post("/v1/accounts", json=payload, headers={"Idempotency-Key": "k-2"}).status_code == 201
@@ -127,7 +127,7 @@ def test_idempotency_key_expires_after_24_hours(client: TestClient) -> None:
 
 
 def test_rate_limits_answer_429_with_retry_after(make_client: AppFactory) -> None:
-    from meiji.settings import parse_rate_limits
+    from kernel.settings import parse_rate_limits
 
     limits = parse_rate_limits("MEIJI_RATE_LIMITS", "login=3/300,ip=1000/300")
     with make_client(rate_limits=limits) as client:
@@ -141,7 +141,7 @@ def test_rate_limits_answer_429_with_retry_after(make_client: AppFactory) -> Non
 
 
 def test_rate_limit_per_token(make_client: AppFactory) -> None:
-    from meiji.settings import parse_rate_limits
+    from kernel.settings import parse_rate_limits
 
     with make_client(rate_limits=parse_rate_limits("X", "token=5/300")) as client:
         member = sign_up(client)
@@ -224,7 +224,7 @@ def test_a_client_that_disconnects_mid_body_is_not_an_error(client: TestClient,
 
 
 def test_image_files_have_their_own_bucket(make_client: AppFactory) -> None:
-    from meiji.settings import parse_rate_limits
+    from kernel.settings import parse_rate_limits
     from tests.conftest import upload
 
     with make_client(rate_limits=parse_rate_limits("X", "ip=6/300,media=5/300")) as client:

@@ -11,8 +11,8 @@ from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 
 from content.models import Diary
-from meiji import db
-from meiji import rows as _rows
+from kernel import db
+from kernel import rows as _rows
 from tests.conftest import base_settings
 
 TITLES = ["全切双眼皮第七天，拆线了", "热玛吉做完一个月，法令纹浅了", "玻尿酸填充苹果肌，第三天消肿",

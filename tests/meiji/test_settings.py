@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from meiji.settings import RateLimit, SettingsError, load
+from kernel.settings import RateLimit, SettingsError, load
 
 
 def test_embedded_defaults_live_under_the_data_dir(tmp_path: Path) -> None:

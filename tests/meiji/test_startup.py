@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from meiji import allocator, db
+from kernel import db
+from meiji import allocator
 from meiji.app import create_app
 from tests.conftest import base_settings, sign_up
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from meiji.clock import clock
+from kernel.clock import clock
 from tests.conftest import Member, photo_bytes, sign_up
 
 

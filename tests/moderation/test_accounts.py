@@ -8,7 +8,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 import moderation.services
-from meiji.clock import clock
+from kernel.clock import clock
 from tests.conftest import PASSWORD, Member, sign_up
 from tests.moderation.conftest import answer, ask, decide, file_notice, item_of, notifications
 from tests.moderation.test_notices import COUNTER

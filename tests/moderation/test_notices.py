@@ -6,8 +6,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from meiji.clock import clock
-from meiji.settings import RateLimit
+from kernel.clock import clock
+from kernel.settings import RateLimit
 from tests.conftest import AppFactory, Member, sign_up, upload
 from tests.moderation.conftest import (
     CONTACT_DETAILS,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from meiji.clock import clock
-from meiji.web.problems import Problem
+from kernel.clock import clock
+from kernel.web.problems import Problem
 from moderation.models import AuditEntry
 from moderation.services import queue
 from tests.conftest import Member, sign_up
@@ -146,7 +146,7 @@ def test_the_log_records_every_step_and_filters(client: TestClient, member: Memb
 
 
 async def _tamper() -> list[str]:
-    from meiji import db
+    from kernel import db
 
     entry = await AuditEntry.create(at=clock.now(), actor_kind="system", action="probe", reason="原始记录")
     refused: list[str] = []

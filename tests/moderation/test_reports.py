@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from meiji.settings import RateLimit
-from meiji.web.auth import Principal
+from kernel.settings import RateLimit
+from kernel.web.auth import Principal
 from tests.conftest import AppFactory, Member, sign_up
 from tests.moderation.conftest import ask, decide, item_of, notifications
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from meiji.settings import Settings
+from kernel.settings import Settings
 from search import services
 from search._fold import fold
 from search.interfaces import Document, Query, SearchIndex

@@ -13,7 +13,7 @@ from collections import defaultdict
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from meiji.web.problems import PROBLEM_TYPE
+from kernel.web.problems import PROBLEM_TYPE
 
 log = logging.getLogger("meiji.access")
 

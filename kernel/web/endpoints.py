@@ -26,11 +26,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from meiji.settings import Settings
-from meiji.web import idempotency
-from meiji.web.auth import Principal, require, resolve
-from meiji.web.bodies import json_body, query_params
-from meiji.web.problems import Problem
+from kernel.settings import Settings
+from kernel.web import idempotency
+from kernel.web.auth import Principal, require, resolve
+from kernel.web.bodies import json_body, query_params
+from kernel.web.problems import Problem
 
 B = TypeVar("B")
 Q = TypeVar("Q")

@@ -14,12 +14,13 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
-from meiji.settings import Settings
+from kernel.settings import Settings
 
 # Each room is a Tortoise app with its own checked-in migrations. Rooms refer to each other's rows
-# by id only (no foreign keys across rooms), so each room's migrations stand alone.
+# by id only (no foreign keys across rooms), so each room's migrations stand alone. The kernel's one
+# table (idempotency records) stays in the "meiji" app, whose migrations created it.
 APPS: dict[str, list[str]] = {
-    "meiji": ["meiji.accounts.models", "meiji.web.models"],
+    "meiji": ["meiji.accounts.models", "kernel.web.models"],
     "content": ["content.models"],
     "media": ["media.models"],
     "search": ["search.models"],
@@ -129,9 +130,9 @@ async def ping() -> None:
 
 
 def __getattr__(name: str) -> Any:
-    # ``tortoise -c meiji.db.TORTOISE_ORM makemigrations`` during development, read lazily.
+    # ``tortoise -c kernel.db.TORTOISE_ORM makemigrations`` during development, read lazily.
     if name == "TORTOISE_ORM":
-        from meiji import settings as settings_module
+        from kernel import settings as settings_module
 
         return tortoise_config(settings_module.load())
     raise AttributeError(name)

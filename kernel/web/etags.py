@@ -6,7 +6,7 @@ import hashlib
 
 from starlette.requests import Request
 
-from meiji.web.problems import Problem
+from kernel.web.problems import Problem
 
 
 def etag(kind: str, object_id: object, version: int) -> str:

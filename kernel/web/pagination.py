@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from meiji.web.problems import invalid
+from kernel.web.problems import invalid
 
 Scalar = str | int | float | None
 Item = TypeVar("Item")

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from meiji.web.endpoints import Endpoint
+from kernel.web.endpoints import Endpoint
 
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]+)?\}")
 

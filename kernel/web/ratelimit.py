@@ -10,8 +10,8 @@ import math
 import time
 from collections.abc import Callable, Mapping
 
-from meiji.settings import RateLimit
-from meiji.web.problems import Problem
+from kernel.settings import RateLimit
+from kernel.web.problems import Problem
 
 
 class RateLimiter:

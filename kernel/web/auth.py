@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from meiji.web.problems import Problem
+from kernel.web.problems import Problem
 
 ROLES = ("member", "editor", "moderator", "admin")
 

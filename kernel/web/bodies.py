@@ -9,7 +9,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 
-from meiji.web.problems import Problem
+from kernel.web.problems import Problem
 
 M = TypeVar("M", bound=BaseModel)
 

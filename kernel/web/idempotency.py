@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from tortoise.exceptions import IntegrityError
 
-from meiji.clock import now
-from meiji.web.models import IdempotencyRecord
-from meiji.web.problems import Problem, invalid
+from kernel.clock import now
+from kernel.web.models import IdempotencyRecord
+from kernel.web.problems import Problem, invalid
 
 MAX_KEY = 200
 
