@@ -146,6 +146,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=dict(EXCEPTION_HANDLERS),
                     middleware=[Middleware(AccessMiddleware, metrics=metrics_store),
                                 Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)])
+    # No route ends in a slash: ``/v1/notices/`` is an unknown path (404 problem+json), not an
+    # empty-bodied 307 to ``/v1/notices`` that clients would follow with a changed method or none.
+    app.router.redirect_slashes = False
     state = app.state
     state.settings = settings
     state.metrics = metrics_store

@@ -33,8 +33,7 @@ class RateLimiter:
             start, count = now, 0
         if count >= limit.count:
             retry = max(1, math.ceil(limit.seconds - (now - start)))
-            raise Problem(429, f"Too many requests; try again in {retry} seconds.",
-                          headers={"Retry-After": str(retry)})
+            raise Problem(429, _detail(bucket, limit, retry), headers={"Retry-After": str(retry)})
         self._windows[(bucket, key)] = (start, count + 1)
         if len(self._windows) > 100_000:
             self._forget(now)
@@ -44,3 +43,16 @@ class RateLimiter:
         for (bucket, key), (start, _) in list(self._windows.items()):
             if now - start >= self.limits[bucket].seconds:
                 del self._windows[(bucket, key)]
+
+
+def _detail(bucket: str, limit: RateLimit, retry: int) -> str:
+    """Say which limit was met, when to come back, and that the operator may change it.
+
+    Someone trying the service from one address meets the sign-up limit first; the answer itself
+    names the setting rather than leaving them to find it in the documentation.
+    """
+    minutes = f" (about {math.ceil(retry / 60)} minutes)" if retry >= 120 else ""
+    return (f"Too many requests of this kind ({bucket}: {limit.count} per {limit.seconds} seconds); "
+            f"try again in {retry} seconds{minutes}. The operator sets these limits with "
+            f"MEIJI_RATE_LIMITS, e.g. MEIJI_RATE_LIMITS={bucket}={limit.count * 10}/{limit.seconds}, "
+            f"or MEIJI_RATE_LIMITS=off.")

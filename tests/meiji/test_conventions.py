@@ -26,6 +26,16 @@ def test_unknown_path_is_problem_404(client: TestClient) -> None:
     assert_problem(client.get("/v1/nothing-here"), 404)
 
 
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_a_trailing_slash_is_an_unknown_path_not_a_redirect(client: TestClient, method: str) -> None:
+    for path in ("/v1/notices/", "/v1/diaries/", "/healthz/"):
+        r = client.request(method, path, follow_redirects=False)
+        assert_problem(r, 404)
+        assert "location" not in r.headers
+    # The path without the slash is still the documented route.
+    assert client.get("/v1/diaries").status_code == 200
+
+
 def test_wrong_method_is_problem_405(client: TestClient) -> None:
     assert_problem(client.delete("/v1/accounts"), 405)
     assert_problem(client.post("/healthz"), 405)
@@ -138,6 +148,23 @@ def test_rate_limits_answer_429_with_retry_after(make_client: AppFactory) -> Non
         r = client.post("/v1/sessions", json={"handle": member.handle, "password": PASSWORD})
         assert_problem(r, 429)
         assert int(r.headers["retry-after"]) > 0
+
+
+def test_the_eleventh_sign_up_in_an_hour_waits_and_is_told_how_to_change_the_limit(make_client: AppFactory) -> None:
+    from kernel.settings import DEFAULT_RATE_LIMITS
+
+    with make_client(rate_limits=dict(DEFAULT_RATE_LIMITS)) as client:
+        members = [sign_up(client, handle=f"第{n}位新用户") for n in range(10)]
+        r = client.post("/v1/accounts", json={"handle": "第十一位新用户", "password": PASSWORD,
+                                              "birth_date": "1995-08-08"})
+        body = assert_problem(r, 429)
+        assert 3000 < int(r.headers["retry-after"]) <= 3600
+        detail = str(body["detail"])
+        assert "MEIJI_RATE_LIMITS" in detail and "signup" in detail and "minutes" in detail
+        # Nothing was created: the handle cannot sign in, while the ten before still can.
+        refused = client.post("/v1/sessions", json={"handle": "第十一位新用户", "password": PASSWORD})
+        assert refused.status_code == 401
+        assert client.get("/v1/me", headers=members[-1].headers).status_code == 200
 
 
 def test_rate_limit_per_token(make_client: AppFactory) -> None:
