@@ -115,7 +115,8 @@ async def show_visible(model: type[Model], object_id: object, principal: Princip
     """As ``get_visible``, read as a plain row (``kernel.rows``): for read-only paths."""
     key = parse_id(object_id)
     rows = await fetch(model.filter(id=key).limit(1)) if key is not None else []
-    return visible_or_raise(rows[0] if rows else None, principal, what)
+    found: Any = rows[0] if rows else None  # a Row, read like the model
+    return visible_or_raise(found, principal, what)
 
 
 def own_or_raise(obj: P, principal: Principal, what: str = "resource") -> P:

@@ -6,9 +6,16 @@ decoding is ours. Rows have the model's field names as attributes; they cannot b
 
 Compiling a query to SQL costs more than running it on SQLite (~0.14 ms for a diary page), so the
 SQL text is kept per query *shape*: the same model, orderings and filter names with values of the
-same types. A shape is cached only after Tortoise's own compilation gave exactly the parameters
-read from the query's filters; any other query (expressions, joins, annotations, values Tortoise
-converts) is compiled every time.
+same types, on the same dialect. Only shapes of the kind shown to compile the same way whatever the
+values are cached: plain filters with the lookups of ``CACHED_LOOKUPS`` over plain values, orderings,
+limit and offset. Even then a shape is cached only after Tortoise's own compilation gave exactly
+the parameters read from the filters, compared by type as well as value (``True == 1`` and
+``Decimal("1") == 1`` in Python, but not in SQL). Any other query (expressions, joins, annotations,
+text lookups whose values Tortoise rewrites) is compiled every time.
+
+This reads private attributes of Tortoise's ``QuerySet`` and ``Q``: ``pyproject.toml`` pins
+tortoise-orm to the minor version this was written against, and ``tests/meiji/test_rows.py``
+compares every cached shape with Tortoise's own answer on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -48,6 +55,26 @@ def _bool(value: Any) -> Any:
     return bool(value) if value is not None else None
 
 
+class Row(SimpleNamespace):
+    """A read-only row: the model's field names as attributes, and none of its methods.
+
+    The write methods are declared ``None`` so that mypy rejects ``row.save()`` (and Python raises
+    ``TypeError`` if it runs anyway); setting an attribute raises too.
+    """
+
+    save: None = None
+    delete: None = None
+    update_from_dict: None = None
+    refresh_from_db: None = None
+    fetch_related: None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a row is read-only: cannot set {name!r}")
+
+    def __getattr__(self, name: str) -> Any:  # the model's columns, typed loosely like a model's
+        raise AttributeError(name)
+
+
 _plans: dict[type[Model], dict[str, tuple[str, Convert | None]]] = {}
 
 
@@ -75,6 +102,9 @@ def _plan(model: type[Model]) -> dict[str, tuple[str, Convert | None]]:
 # --- compiled SQL per query shape ------------------------------------------------------------
 
 _PLAIN: frozenset[type] = frozenset({str, int, float, bool, Decimal, date, datetime, type(None)})
+# Lookups whose values Tortoise passes to the database unchanged (``icontains`` and its kin wrap
+# them in ``%``, ``isnull`` turns into SQL without a parameter).
+CACHED_LOOKUPS: frozenset[str] = frozenset({"", "in", "not_in", "not", "gt", "gte", "lt", "lte"})
 _UNCACHEABLE = ""
 MAX_SHAPES = 512
 _compiled: dict[Hashable, str] = {}
@@ -85,6 +115,8 @@ def _walk(q: Q, parts: list[Hashable], params: list[Any]) -> bool:
     parts.append((q.join_type, q._is_negated, len(q.children), len(q.filters)))
     filters: dict[str, Any] = q.filters  # the values as given to filter()
     for name, value in filters.items():
+        if _lookup(name) not in CACHED_LOOKUPS:
+            return False
         if type(value) in (list, tuple):
             if not all(type(v) in _PLAIN and v is not None for v in value):
                 return False
@@ -99,6 +131,17 @@ def _walk(q: Q, parts: list[Hashable], params: list[Any]) -> bool:
     return all(_walk(child, parts, params) for child in q.children)
 
 
+def _lookup(name: str) -> str:
+    """The lookup of a filter name: ``"gte"`` for ``created_at__gte``, ``""`` for a plain field."""
+    _, _, lookup = name.rpartition("__")
+    return lookup if "__" in name else ""
+
+
+def _same_params(given: list[Any], read: list[Any]) -> bool:
+    """Whether Tortoise passed the filter values through unchanged: same types, same values, same order."""
+    return len(given) == len(read) and all(type(a) is type(b) and a == b for a, b in zip(given, read, strict=True))
+
+
 def _shape(qs: QuerySet[Any]) -> tuple[Hashable, list[Any]] | None:
     """The shape of a plain filtered, ordered, limited query and its values; None for anything else."""
     try:
@@ -111,8 +154,8 @@ def _shape(qs: QuerySet[Any]) -> tuple[Hashable, list[Any]] | None:
         if not all(_walk(q, parts, params) for q in qs._q_objects):
             return None
         params += [value for value in (qs._limit, qs._offset) if value is not None]
-        key = (qs.model, qs._db.connection_name, tuple(qs._orderings), qs._limit is None, qs._offset is None,
-               tuple(qs._fields_for_select), tuple(parts))
+        key = (qs.model, qs._db.connection_name, qs._db.capabilities.dialect, tuple(qs._orderings),
+               qs._limit is None, qs._offset is None, tuple(qs._fields_for_select), tuple(parts))
         hash(key)
     except (AttributeError, TypeError):  # a Tortoise that keeps its state otherwise: compile every time
         return None
@@ -130,11 +173,11 @@ def _sql(qs: QuerySet[Any]) -> tuple[str, list[Any]]:
     qs._make_query()
     sql, params = qs.query.get_parameterized_sql()
     if shape is not None and shape[0] not in _compiled and len(_compiled) < MAX_SHAPES:
-        _compiled[shape[0]] = sql if list(params) == shape[1] else _UNCACHEABLE
+        _compiled[shape[0]] = sql if _same_params(list(params), shape[1]) else _UNCACHEABLE
     return sql, params
 
 
-async def fetch(qs: QuerySet[Any]) -> list[Any]:
+async def fetch(qs: QuerySet[Any]) -> list[Row]:
     """The rows of ``qs`` as read-only objects with the model's attributes."""
     sql, params = _sql(qs)
     assert qs._db is not None
@@ -148,12 +191,12 @@ async def fetch(qs: QuerySet[Any]) -> list[Any]:
     columns = [plan.get(column, (column, None)) for column in raw[0].keys()]
     names = [name for name, _ in columns]
     converted = [(name, convert) for name, convert in columns if convert is not None]
-    out = []
+    out: list[Row] = []
     for record in raw:
         values = dict(zip(names, record, strict=True))
         for name, convert in converted:
             value = values[name]
             if value is not None:
                 values[name] = convert(value)
-        out.append(SimpleNamespace(**values))
+        out.append(Row(**values))
     return out

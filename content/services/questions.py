@@ -34,7 +34,7 @@ from content.visibility import (
     show_visible,
 )
 from kernel.clock import now
-from kernel.rows import fetch
+from kernel.rows import Row, fetch
 from kernel.web.auth import Principal
 from kernel.web.pagination import PageQuery, decode_cursor
 from kernel.web.problems import Problem, invalid
@@ -248,11 +248,11 @@ async def get_answer(viewer: Principal | None, answer_id: object) -> Answer:
 
 
 async def list_answers(viewer: Principal | None, question_id: object,
-                       query: PageQuery) -> tuple[Question, list[Answer], list[Any] | None]:
+                       query: PageQuery) -> tuple[Question, list[Row], list[Any] | None]:
     """Published answers: the accepted one first, then by score (highest first), then oldest first."""
     question = await show_visible(Question, question_id, viewer, "question")
     after = decode_cursor(query.cursor, (int, int))
-    found: list[Answer] = []
+    found: list[Row] = []
     accepted_id = question.accepted_answer_id
     if after is None and accepted_id is not None:
         found.extend(await fetch(Answer.filter(id=accepted_id, question_id=question.id, status="published")))
@@ -350,7 +350,7 @@ async def vote(member: Principal, answer_id: object, value: int) -> Answer:
 
 
 async def answer_json(state: Any, viewer: Principal | None, question: Question | None,
-                      rows: list[Answer]) -> list[dict[str, Any]]:
+                      rows: Sequence[Answer | Row]) -> list[dict[str, Any]]:
     """Answers as the caller sees them, with score, the caller's vote and counts."""
     if not rows:
         return []

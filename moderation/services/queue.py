@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from kernel.clock import now
-from kernel.rows import fetch
+from kernel.rows import Row, fetch
 from kernel.settings import Settings
 from kernel.web.pagination import decode_cursor, page
 from kernel.web.problems import conflict, not_found
@@ -90,13 +91,13 @@ async def claim(raw_id: str, moderator_id: int, settings: Settings) -> QueueItem
     return item
 
 
-def effective_status(item: QueueItem, moment: datetime) -> str:
+def effective_status(item: QueueItem | Row, moment: datetime) -> str:
     if item.status == "claimed" and item.claimed_until is not None and item.claimed_until < moment:
         return "open"
     return item.status
 
 
-async def _facts(items: list[QueueItem]) -> dict[int, tuple[dict[str, int], int]]:
+async def _facts(items: Sequence[QueueItem | Row]) -> dict[int, tuple[dict[str, int], int]]:
     """``({reason: count}, report_count)`` per item, over its reports, its notice type and counter-notices.
 
     Three queries for a whole page, whatever its length.
@@ -122,7 +123,7 @@ async def _facts(items: list[QueueItem]) -> dict[int, tuple[dict[str, int], int]
     return {i: (dict(counts[i]), reports[i]) for i in ids}
 
 
-async def items_json(state: Any, items: list[QueueItem], moderator_id: int) -> list[dict[str, Any]]:
+async def items_json(state: Any, items: Sequence[QueueItem | Row], moderator_id: int) -> list[dict[str, Any]]:
     """Items as a moderator sees them, real authors included; each anonymous author's reveal is logged."""
     moment = now()
     facts = await _facts(items)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 
@@ -79,3 +81,48 @@ def test_queries_of_one_shape_share_sql_and_keep_their_own_values(tmp_path: Path
 
     asyncio.run(run())
 
+
+
+def test_rows_cannot_be_saved_or_changed(tmp_path: Path, sqlite_url: str) -> None:
+    async def run() -> None:
+        await db.open_database(base_settings(tmp_path, database_url=sqlite_url))
+        try:
+            await _seed()
+            row = (await _rows.fetch(Diary.filter(status="published").order_by("id").limit(1)))[0]
+            with pytest.raises(TypeError):
+                row.save()  # type: ignore[misc]  # mypy rejects it too: that is the point
+            with pytest.raises(AttributeError):
+                row.title = "改过的标题"
+            assert row.title == TITLES[0]
+        finally:
+            await db.close_database()
+
+    asyncio.run(run())
+
+
+def test_only_shapes_known_to_compile_alike_are_kept(tmp_path: Path, database_url: str) -> None:
+    async def run() -> None:
+        await db.open_database(base_settings(tmp_path, database_url=database_url))
+        try:
+            await _seed()
+            _rows._compiled.clear()
+            # Text lookups rewrite their values (``%双眼皮%``): never kept, always right.
+            for word in ("双眼皮", "玻尿酸", "双眼皮"):
+                assert await _same(Diary.filter(title__icontains=word).order_by("id"))
+            assert not any(sql for sql in _rows._compiled.values())
+            # A plain shape is kept under its dialect: the same model and filters on another database
+            # never reuse it.
+            assert await _same(Diary.filter(status="published", author_id=2).order_by("id"))
+            dialects = {key[2] for key, sql in _rows._compiled.items() if sql}
+            assert dialects == {"postgres" if database_url.startswith("postgres") else "sqlite"}
+        finally:
+            await db.close_database()
+
+    asyncio.run(run())
+
+
+def test_parameters_are_compared_by_type_as_well_as_value() -> None:
+    assert _rows._same_params([1, "a"], [1, "a"])
+    assert not _rows._same_params([True], [1])
+    assert not _rows._same_params([Decimal("1")], [1])
+    assert not _rows._same_params([1], [1, 2])
