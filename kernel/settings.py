@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -139,6 +139,24 @@ def parse_rate_limits(name: str, raw: str) -> dict[str, RateLimit] | None:
 
 def _default_limits() -> dict[str, RateLimit] | None:
     return dict(DEFAULT_RATE_LIMITS)
+
+
+def follow_server(host: str, port: int, environ: MutableMapping[str, str] | None = None) -> str:
+    """Default ``MEIJI_PUBLIC_URL`` to the address ``meiji serve`` listens on; returns the URL in effect.
+
+    Set before the server starts, so its worker processes (which read the settings themselves)
+    hand out URLs on the port actually served. An operator's own value is left alone. A wildcard
+    host (0.0.0.0, ::) is reached locally as 127.0.0.1.
+    """
+    env = os.environ if environ is None else environ
+    current = env.get("MEIJI_PUBLIC_URL")
+    if current:
+        return current.rstrip("/")
+    reachable = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 - compared, not bound
+    if ":" in reachable:
+        reachable = f"[{reachable}]"
+    env["MEIJI_PUBLIC_URL"] = url = f"http://{reachable}:{port}"
+    return url
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:

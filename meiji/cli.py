@@ -121,6 +121,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         print("meiji: the embedded default (SQLite, local index) runs one worker; set MEIJI_DATABASE_URL, "
               "MEIJI_STORAGE_URL and MEIJI_SEARCH_URL to production backends for more", file=sys.stderr)
         return 2
+    settings_module.follow_server(args.host, args.port)
     uvicorn.run("meiji.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 loop="uvloop", http="httptools", access_log=False, log_level=settings.log_level,
                 lifespan="on")

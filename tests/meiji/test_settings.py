@@ -45,3 +45,25 @@ def test_rate_limits_can_be_turned_off_or_tuned() -> None:
 
 def test_the_shared_search_backend_is_named_by_one_word() -> None:
     assert load({"MEIJI_SEARCH_URL": "postgres"}).search_url == "postgres"
+
+
+@pytest.mark.parametrize(("host", "port", "expected"), [
+    ("127.0.0.1", 8012, "http://127.0.0.1:8012"),
+    ("0.0.0.0", 9000, "http://127.0.0.1:9000"),
+    ("::1", 8000, "http://[::1]:8000"),
+    ("meiji.local", 80, "http://meiji.local:80"),
+])
+def test_the_public_url_follows_the_served_address_when_unset(host: str, port: int, expected: str) -> None:
+    from kernel.settings import follow_server
+
+    env: dict[str, str] = {}
+    assert follow_server(host, port, env) == expected
+    assert load(env).public_url == expected
+
+
+def test_an_operator_s_public_url_is_kept_whatever_is_served() -> None:
+    from kernel.settings import follow_server
+
+    env = {"MEIJI_PUBLIC_URL": "https://api.meiji.example/"}
+    assert follow_server("0.0.0.0", 8012, env) == "https://api.meiji.example"
+    assert load(env).public_url == "https://api.meiji.example"
