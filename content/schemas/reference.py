@@ -55,6 +55,7 @@ class ClinicPatch(Strict):
 
 class ClinicQuery(PageQuery):
     city: str | None = Field(None, max_length=40)
+    q: str | None = Field(None, max_length=80, description="part of the name (substring, 华美 finds 成都华美整形医院)")
 
 
 class Rating(BaseModel):
@@ -87,6 +88,7 @@ class DoctorPatch(Strict):
 
 class DoctorQuery(PageQuery):
     clinic_id: str | None = Field(None, max_length=20)
+    q: str | None = Field(None, max_length=80, description="part of the name (substring, 李 finds 李明)")
 
 
 class DoctorOut(BaseModel):

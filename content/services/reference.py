@@ -195,6 +195,8 @@ async def list_clinics(q: ClinicQuery) -> tuple[list[Clinic], list[Any] | None]:
     qs = Clinic.all()
     if q.city:
         qs = qs.filter(city=q.city)
+    if q.q and q.q.strip():
+        qs = qs.filter(name__icontains=q.q.strip())
     return await keyset(qs, q)
 
 
@@ -230,6 +232,8 @@ async def list_doctors(q: DoctorQuery) -> tuple[list[Doctor], list[Any] | None]:
     qs = Doctor.all()
     if q.clinic_id is not None:
         qs = qs.filter(clinic_id=parse_id(q.clinic_id) or -1)
+    if q.q and q.q.strip():
+        qs = qs.filter(name__icontains=q.q.strip())
     return await keyset(qs, q)
 
 

@@ -65,3 +65,24 @@ def test_patch_honours_if_match_and_reloads_vocabulary(client: TestClient) -> No
     r = client.patch(f"/v1/clinics/{ref['clinic']['id']}", json={"city": "上海"},
                      headers={**editor.headers, "If-Match": clinic_tag})
     assert r.status_code == 200 and r.json()["city"] == "上海"
+
+
+def test_clinics_and_doctors_are_found_by_part_of_their_name(db_client: TestClient) -> None:
+    client = db_client
+    ref = reference(client)
+    editor = ref["editor"]
+    other = client.post("/v1/clinics", json={"name": "北京美莱医疗美容医院", "city": "北京"}, headers=editor.headers)
+    assert other.status_code == 201, other.text
+    assert client.post("/v1/doctors", json={"name": "王芳", "clinic_id": other.json()["id"]},
+                       headers=editor.headers).status_code == 201
+
+    clinics = client.get("/v1/clinics", params={"q": "华美"}).json()["items"]
+    assert [c["name"] for c in clinics] == ["成都华美整形医院"]
+    assert [c["name"] for c in client.get("/v1/clinics", params={"q": "医院"}).json()["items"]] == [
+        "北京美莱医疗美容医院", "成都华美整形医院"]
+    assert client.get("/v1/clinics", params={"q": "%"}).json()["items"] == []  # no SQL wildcard
+    doctors = client.get("/v1/doctors", params={"q": "王"}).json()["items"]
+    assert [d["name"] for d in doctors] == ["王芳"]
+    assert client.get("/v1/doctors", params={"q": "李明", "clinic_id": other.json()["id"]}).json()["items"] == []
+    r = client.get("/v1/clinics", params={"q": "医" * 81})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "q"
