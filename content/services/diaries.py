@@ -10,7 +10,7 @@ moved only by atomic increments. Entries take their diary's author and anonymity
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta, timezone
 from typing import Any
 
 from tortoise.expressions import F
@@ -232,9 +232,24 @@ def _day(diary: Diary, happened_on: date) -> int:
     return (happened_on - diary.operated_on).days
 
 
+# Members write in China's time: an entry dated "today" just after midnight in Beijing is still
+# yesterday in UTC. China keeps UTC+8 all year (no daylight saving since 1991), so a fixed offset
+# is Asia/Shanghai without needing the system's time zone data.
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def _not_in_future(happened_on: date) -> date:
+    """A diary records what happened: 422 ``happened_on`` for a day after today in China."""
+    today = now().astimezone(CHINA).date()
+    if happened_on > today:
+        raise invalid("happened_on", f"must not be after today ({today.isoformat()}, China time)")
+    return happened_on
+
+
 async def create_entry(state: Any, member: Principal, diary_id: object, data: EntryIn) -> DiaryEntry:
     """Only the diary's author adds entries; ``day`` is counted from the operation (术后第N天)."""
     diary = own_or_raise(await get_diary(diary_id, member), member, "diary")
+    _not_in_future(data.happened_on)
     rich = await sanitize(data.body, "body")
     if not rich.text and not data.media_ids:
         raise invalid("body", "must not be empty")
@@ -297,7 +312,7 @@ async def update_entry(state: Any, member: Principal, entry_id: object, data: En
         rich = await sanitize(data.body, "body")
         changes.update(body=rich.html, text=rich.text)
     if data.happened_on is not None:
-        changes.update(happened_on=data.happened_on, day=_day(diary, data.happened_on))
+        changes.update(happened_on=_not_in_future(data.happened_on), day=_day(diary, data.happened_on))
     if data.scores is not None:
         changes["scores"] = data.scores.model_dump()
     media_ids = list(dict.fromkeys(data.media_ids)) if data.media_ids is not None else None

@@ -216,3 +216,32 @@ def test_wrong_media_type_and_oversize_bodies(client: TestClient) -> None:
     long = {"body": "肿" * 20_001, "happened_on": "2026-10-02"}
     r = client.post(f"/v1/diaries/{d['id']}/entries", json=long, headers=author.headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
+
+
+def test_entries_dated_after_today_in_china_are_refused(client: TestClient) -> None:
+    from datetime import UTC, datetime
+
+    from kernel.clock import clock
+
+    ref = reference(client)
+    author = sign_up(client)
+    d = diary(client, author, ref)
+    kept = clock.offset
+    try:
+        # 16:30 UTC on 30 November is half past midnight on 1 December in Beijing.
+        clock.offset = datetime(2026, 11, 30, 16, 30, tzinfo=UTC) - datetime.now(UTC)
+        today = client.post(f"/v1/diaries/{d['id']}/entries",
+                            json={"body": "<p>刚过零点，拆线后第一天</p>", "happened_on": "2026-12-01"},
+                            headers=author.headers)
+        assert today.status_code == 201, today.text
+        r = client.post(f"/v1/diaries/{d['id']}/entries",
+                        json={"body": "<p>明天的感受</p>", "happened_on": "2026-12-02"}, headers=author.headers)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "happened_on", r.text
+        r = client.patch(f"/v1/diary-entries/{today.json()['id']}", json={"happened_on": "2026-12-02"},
+                         headers={**author.headers, "If-Match": today.headers["etag"]})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "happened_on", r.text
+    finally:
+        clock.offset = kept
+    shown = client.get(f"/v1/diaries/{d['id']}/entries").json()["items"]
+    assert [e["happened_on"] for e in shown] == ["2026-12-01"]  # the refused edit changed nothing
+    assert client.get(f"/v1/diaries/{d['id']}").json()["entry_count"] == 1
