@@ -36,6 +36,7 @@ from meiji import __version__, allocator, privacy
 from meiji.accounts import routes as account_routes
 from meiji.accounts import services as account_services
 from meiji.accounts.authors import AccountDirectory
+from meiji.examples import REQUEST_EXAMPLES
 
 log = logging.getLogger("meiji")
 
@@ -163,7 +164,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     state.notifier = moderation.services.build_notifier()
     state.screener = moderation.services.build_screener(settings)
     state.profile_counts = content.services.public_counts
-    state.openapi = document(endpoints_of(routes), title="meiji", version=__version__)
+    state.openapi = document(endpoints_of(routes), title="meiji", version=__version__, examples=REQUEST_EXAMPLES)
 
     async def on_start() -> None:
         await state.search.set_vocabulary(await state.documents.vocabulary())

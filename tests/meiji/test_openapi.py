@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from openapi_spec_validator import validate
 from starlette.routing import Route
 from starlette.testclient import TestClient
@@ -28,11 +30,113 @@ def test_openapi_lists_every_route_with_schemas(client: TestClient) -> None:
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
 
 
-def test_openapi_declares_the_case_token_header(client: TestClient) -> None:
+def test_openapi_declares_the_case_token_as_a_security_scheme(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["caseToken"] == {**schemes["caseToken"], "type": "apiKey", "in": "header", "name": "X-Case-Token"}
+    assert schemes["bearer"]["scheme"] == "bearer"
     case = doc["paths"]["/v1/notices/{case_id}"]["get"]
-    header = {"name": "X-Case-Token", "in": "header", "required": False, "schema": {"type": "string"}}
-    assert header in case["parameters"]
+    assert {"caseToken": []} in case["security"] and {"bearer": []} in case["security"]
+    # The scheme replaces the loose header parameter.
+    assert all(p["name"] != "X-Case-Token" for p in case["parameters"])
+    # Member routes need the bearer token; nothing else opens them.
+    assert doc["paths"]["/v1/diaries"]["post"]["security"] == [{"bearer": []}]
+    # Public reads may be called bare or with a token (the author then sees their own hidden posts).
+    assert doc["paths"]["/v1/diaries"]["get"]["security"] == [{}, {"bearer": []}]
+
+
+def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(method.upper(), path, op) for path, ops in doc["paths"].items() for method, op in ops.items()]
+
+
+def test_every_operation_says_who_may_call_it_what_it_changes_and_its_errors(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    operations = _operations(doc)
+    assert len(operations) > 80
+    for method, path, op in operations:
+        text = op.get("description", "")
+        assert text.strip(), (method, path)
+        assert "**Who may call it:**" in text and "**Changes:**" in text, (method, path)
+        assert "security" in op and op["security"], (method, path)
+        for code in op["responses"]:
+            if code.startswith(("4", "5")):
+                assert f"- `{code}`:" in text, (method, path, code)
+    role = doc["paths"]["/v1/accounts/{id}/role"]["put"]["description"]
+    assert "Admins only" in role
+    queue = doc["paths"]["/v1/moderation/queue"]["get"]["description"]
+    assert "Moderators and admins" in queue and "Nothing: it only reads." in queue
+    diary = doc["paths"]["/v1/diaries"]["post"]["description"]
+    assert "Idempotency-Key" in diary and "suspended account gets 403" in diary
+
+
+def test_every_request_body_has_an_example_its_schema_accepts(client: TestClient) -> None:
+    from meiji.app import endpoints_of
+    from meiji.examples import REQUEST_EXAMPLES
+
+    doc = client.get("/openapi.json").json()
+    for method, path, op in _operations(doc):
+        for media, spec in op.get("requestBody", {}).get("content", {}).items():
+            assert "example" in spec or "examples" in spec, (method, path, media)
+    bodies = 0
+    for endpoint in endpoints_of(client.app.routes):  # type: ignore[attr-defined]
+        if endpoint.body is None or endpoint.raw_body:
+            continue
+        example = REQUEST_EXAMPLES[f"{endpoint.method} {endpoint.path}"]
+        endpoint.body.model_validate(example)  # an example the route would refuse misleads
+        bodies += 1
+    assert bodies > 30
+    notice = doc["paths"]["/v1/notices"]["post"]["requestBody"]["content"]["application/json"]["example"]
+    assert "未经授权" in notice["description"]
+
+
+def test_removed_content_answers_are_in_the_schema(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    legal = schemas["LegalRemoval"]["allOf"][1]
+    assert set(legal["required"]) == {"case_id", "reason"}
+    assert schemas["PolicyRemoval"]["allOf"][1]["required"] == ["reason"]
+    diary = doc["paths"]["/v1/diaries/{id}"]["get"]["responses"]
+    assert diary["451"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/LegalRemoval")
+    assert diary["410"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/PolicyRemoval")
+    # Content that cannot be removed does not pretend it can.
+    assert "451" not in doc["paths"]["/v1/procedures/{slug}"]["get"]["responses"]
+
+
+def test_a_removed_diary_answers_the_body_the_document_declares(client: TestClient) -> None:
+    from tests.conftest import sign_up
+
+    author, moderator, reader = sign_up(client), sign_up(client, role="moderator"), sign_up(client)
+    r = client.post("/v1/diaries", headers=author.headers,
+                    json={"title": "我的鼻综合日记", "procedure": "bi-zong-he", "operated_on": "2026-10-01"})
+    if r.status_code == 422:  # the procedure list is empty on a fresh database: add it as an editor would
+        editor = sign_up(client, role="editor")
+        assert client.post("/v1/procedures", headers=editor.headers,
+                           json={"slug": "bi-zong-he", "name": "鼻综合"}).status_code == 201
+        r = client.post("/v1/diaries", headers=author.headers,
+                        json={"title": "我的鼻综合日记", "procedure": "bi-zong-he", "operated_on": "2026-10-01"})
+    assert r.status_code == 201, r.text
+    diary_id = r.json()["id"]
+    for _ in range(3):
+        reporter = sign_up(client)
+        assert client.post("/v1/reports", headers=reporter.headers,
+                           json={"target_type": "diary", "target_id": diary_id, "reason": "advertising",
+                                 "detail": "日记里全是诊所的优惠价和微信号。"}).status_code == 201
+    queue = client.get("/v1/moderation/queue", headers=moderator.headers).json()["items"]
+    item = next(i for i in queue if i["target"]["id"] == diary_id)
+    assert client.post(f"/v1/moderation/queue/{item['id']}/claim", headers=moderator.headers).status_code == 200
+    r = client.post(f"/v1/moderation/queue/{item['id']}/decisions", headers=moderator.headers,
+                    json={"action": "remove", "reason": "日记内容是诊所广告。"})
+    assert r.status_code == 200, r.text
+
+    doc = client.get("/openapi.json").json()
+    declared = doc["paths"]["/v1/diaries/{id}"]["get"]["responses"]
+    answer = client.get(f"/v1/diaries/{diary_id}", headers=reader.headers)
+    assert str(answer.status_code) in declared and answer.status_code in (410, 451)
+    schema = doc["components"]["schemas"][declared[str(answer.status_code)]["content"][
+        "application/problem+json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert set(schema["allOf"][1]["required"]) <= set(answer.json())
+    # Its author still reads it.
+    assert client.get(f"/v1/diaries/{diary_id}", headers=author.headers).status_code == 200
 
 
 def test_list_answers_match_their_declared_schemas(client: TestClient) -> None:
