@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,8 @@ from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.context import get_current_context
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -53,10 +57,18 @@ def connection_name(settings: Settings) -> str:
     return "sqlite" if is_sqlite(settings) else "postgres"
 
 
+def _connection_config(settings: Settings) -> str | dict[str, Any]:
+    url = database_url(settings)
+    if not is_sqlite(settings):
+        return url
+    # Tortoise's SQLite client with transactions that begin IMMEDIATE (kernel/sqlite.py).
+    return {"engine": "kernel.sqlite", "credentials": expand_db_url(url)["credentials"]}
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     name = connection_name(settings)
     return {
-        "connections": {name: database_url(settings)},
+        "connections": {name: _connection_config(settings)},
         "apps": {
             label: {"models": modules, "default_connection": name, "migrations": f"{label}.migrations"}
             for label, modules in APPS.items()
@@ -66,10 +78,23 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+async def _close_quietly() -> None:
+    """Close what ``Tortoise.init`` opened without its "Tortoise-ORM shutdown" line.
+
+    That line is for the end of a process; logged after a look at the migrations, it told
+    operators the server was shutting down while it was starting.
+    """
+    context = get_current_context()
+    if context is not None:
+        await context.close_connections()
+
+
 async def migrate(settings: Settings) -> None:
     """Apply every pending migration of every room."""
-    await run_migrations(config=tortoise_config(settings))
-    await Tortoise.close_connections()
+    try:
+        await run_migrations(config=tortoise_config(settings))
+    finally:
+        await _close_quietly()
 
 
 async def pending(settings: Settings) -> list[str]:
@@ -80,7 +105,7 @@ async def pending(settings: Settings) -> list[str]:
         executor = MigrationExecutor(connections.get(connection_name(settings)), config["apps"])
         steps = await executor.plan(None)
     finally:
-        await Tortoise.close_connections()
+        await _close_quietly()
     return [f"{step.migration.app_label}.{step.migration.name}" for step in steps if not step.backward]
 
 
@@ -127,6 +152,71 @@ def dialect() -> str:
 
 async def ping() -> None:
     await connection().execute_query("SELECT 1")
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or used; the message names the setting, host and reason, never a password."""
+
+
+CHECK_SECONDS = 5.0
+
+
+def where(settings: Settings) -> str:
+    """The database as an operator names it: ``PostgreSQL at host:5432/meiji`` or ``SQLite at /path``."""
+    parts = urlsplit(settings.database_url)
+    if is_sqlite(settings):
+        return f"SQLite at {parts.path}"
+    host = parts.hostname or "localhost"
+    return f"PostgreSQL at {host}:{parts.port or 5432}{parts.path}"
+
+
+def reason(exc: BaseException) -> str:
+    """Why a connection failed, in words and without secrets (a DSN is never echoed)."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused (is the server running and listening there?)"
+        if isinstance(seen, socket.gaierror):
+            return "unknown host name"
+        if isinstance(seen, TimeoutError | asyncio.TimeoutError):
+            return f"no answer within {CHECK_SECONDS:g} s"
+        if isinstance(seen, asyncpg.InvalidPasswordError):
+            return "the password or user was refused"
+        if isinstance(seen, asyncpg.InvalidCatalogNameError):
+            return "the database does not exist"
+        if isinstance(seen, asyncpg.PostgresError):
+            return f"the server refused: {type(seen).__name__}"
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror.lower()
+        if isinstance(seen, sqlite3.Error):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
+
+
+async def check(settings: Settings) -> None:
+    """Connect once and run ``SELECT 1``; raise ``DatabaseUnavailable`` with one line when that fails."""
+    try:
+        if is_sqlite(settings):
+            def probe() -> None:
+                path = urlsplit(settings.database_url).path
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                sqlite3.connect(path, timeout=CHECK_SECONDS).close()
+
+            await asyncio.to_thread(probe)
+            return
+        import asyncpg
+
+        url = "postgres://" + settings.database_url.split("://", 1)[1]
+        conn = await asyncpg.connect(url, timeout=CHECK_SECONDS)
+        try:
+            await conn.execute("SELECT 1")
+        finally:
+            await conn.close()
+    except Exception as exc:  # every failure is told in one line below
+        raise DatabaseUnavailable(f"MEIJI_DATABASE_URL: cannot use {where(settings)}: {reason(exc)}") from exc
 
 
 def __getattr__(name: str) -> Any:
