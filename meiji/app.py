@@ -32,7 +32,7 @@ from kernel.web.observability import AccessMiddleware, Metrics
 from kernel.web.openapi import document
 from kernel.web.problems import EXCEPTION_HANDLERS
 from kernel.web.ratelimit import RateLimiter
-from meiji import __version__, allocator, privacy
+from meiji import __version__, allocator, preflight, privacy
 from meiji.accounts import routes as account_routes
 from meiji.accounts import services as account_services
 from meiji.accounts.authors import AccountDirectory
@@ -53,16 +53,23 @@ async def healthz(call: Call[None, None]) -> object:
 async def readyz(call: Call[None, None]) -> Response:
     """The database, the storage and the search index answer."""
     checks: dict[str, str] = {}
+    reasons: dict[str, str] = {}
     for name, probe in (("database", db.ping), ("storage", call.state.media.ping),
                         ("search", call.state.search.ping)):
         try:
             await asyncio.wait_for(probe(), timeout=5)
             checks[name] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", named below
-            log.warning("readiness check %s failed: %s", name, type(exc).__name__)
+            # In words, never with a URL, key or password: the reason is shown to whoever asks.
+            reasons[name] = (db.reason(exc) if name == "database" else preflight.storage_reason(exc)
+                             if name == "storage" else type(exc).__name__)
+            log.warning("readiness check %s failed: %s", name, reasons[name])
             checks[name] = "unavailable"
     ready = all(v == "ok" for v in checks.values())
-    return json_response({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
+    body: dict[str, object] = {"status": "ok" if ready else "unavailable", "checks": checks}
+    if reasons:
+        body["reasons"] = reasons
+    return json_response(body, 200 if ready else 503)
 
 
 @ops.route("GET", "/metrics")
@@ -113,11 +120,23 @@ def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Await
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    if db.is_sqlite(settings) and await db.pending(settings):
-        # The embedded default migrates itself; production runs ``meiji db migrate`` explicitly.
-        await db.migrate_apart(settings)
-    await db.open_database(settings)
-    await app.state.on_start()
+    owner = app.state.index_owner and search.services.embedded_dir(settings) is not None
+    if owner:
+        # One process writes an embedded index; wait a little for a ``meiji index run --once``.
+        search.services.claim_index(settings, "meiji serve", wait=10)
+        if not settings.background:
+            log.warning("MEIJI_BACKGROUND is off while this process owns the embedded search index: "
+                        "nothing applies the search outbox until it is turned on")
+    try:
+        if db.is_sqlite(settings) and await db.pending(settings):
+            # The embedded default migrates itself; production runs ``meiji db migrate`` explicitly.
+            await db.migrate_apart(settings)
+        await db.open_database(settings)
+        await app.state.on_start()
+    except BaseException:
+        if owner:
+            search.services.release_index(settings)
+        raise
     # Start-up objects (models, schemas, dictionaries) live for the whole process: keep them out of
     # the collector's scans.
     gc.collect()
@@ -134,10 +153,16 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
                 await task
         await app.state.search.close()
         await db.close_database()
+        if owner:
+            search.services.release_index(settings)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The ASGI application for ``settings`` (read from the environment when not given)."""
+def create_app(settings: Settings | None = None, *, index_owner: bool = True) -> Starlette:
+    """The ASGI application for ``settings`` (read from the environment when not given).
+
+    ``index_owner=False`` (CLI commands): an embedded search index is only read; changes reach it
+    through the outbox, applied by the process that owns it (the server).
+    """
     settings = settings or settings_module.load()
     allocator.limit_arenas()
     metrics_store = Metrics()
@@ -156,7 +181,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     state.rate_limiter = RateLimiter(settings.rate_limits)
     state.authenticate = account_services.authenticate
     state.media = media.services.build_attachments(settings)
-    state.search = search.services.build_index(settings)
+    state.index_owner = index_owner
+    state.search = search.services.build_index(settings, owner=index_owner)
     state.documents = ContentDocuments()
     state.accounts = AccountDirectory(state.media)
     state.authors = state.accounts

@@ -17,15 +17,20 @@ from kernel import db
 from kernel import settings as settings_module
 from kernel.settings import Settings, SettingsError
 from kernel.web.problems import Problem
+from search.ownership import IndexOwned
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 
-async def _with_app(settings: Settings, job: Callable[[Starlette], Awaitable[int]]) -> int:
-    """Run ``job`` with the database open and every backend built, as ``meiji serve`` has them."""
+async def _with_app(settings: Settings, job: Callable[[Starlette], Awaitable[int]], *, owner: bool = False) -> int:
+    """Run ``job`` with the database open and every backend built, as ``meiji serve`` has them.
+
+    Only the indexer (``owner``) may own an embedded search index: every other command works
+    beside a running server, so it reads the index and leaves its changes in the outbox.
+    """
     from meiji.app import create_app
 
-    app = create_app(settings.with_(background=False))
+    app = create_app(settings.with_(background=False), index_owner=owner)
     async with app.router.lifespan_context(app):
         return await job(app)
 
@@ -40,7 +45,13 @@ async def cmd_accounts_create(args: argparse.Namespace, settings: Settings) -> i
     from meiji.accounts import services
 
     password = args.password
-    if password is None:
+    if password is None and not sys.stdin.isatty():
+        # Scripts pipe the password: one line of standard input (never an argument, which ps shows).
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        if not password:
+            print("meiji: no password: give --password, or pipe one line on standard input", file=sys.stderr)
+            return 2
+    elif password is None:
         password = getpass.getpass("password: ")
         if password != getpass.getpass("again: "):
             print("meiji: the passwords differ", file=sys.stderr)
@@ -72,21 +83,45 @@ async def cmd_media_sweep(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_index_run(args: argparse.Namespace, settings: Settings) -> int:
     import search.services
 
-    async def job(app: Starlette) -> int:
-        await search.services.run_indexer(app.state.search, app.state.documents, settings,
-                                          once=args.once)
+    holder = search.services.index_holder(settings)
+    if holder is not None and not args.once:
+        print(f"meiji: {holder} owns the embedded search index in {search.services.embedded_dir(settings)} "
+              "and applies the outbox itself; run `meiji index run` while no server runs, or use "
+              "MEIJI_SEARCH_URL=postgres for a separate indexer", file=sys.stderr)
+        return 2
+
+    async def wait(app: Starlette) -> int:
+        applied = await search.services.wait_for_owner(settings)
+        if applied is None:
+            print(f"meiji: {holder} owns the search index and has not applied the outbox within 60 s",
+                  file=sys.stderr)
+            return 1
+        print(f"{holder} owns the search index; it applied the {applied} pending changes")
         return 0
 
-    return await _with_app(settings, job)
+    async def job(app: Starlette) -> int:
+        done = await search.services.run_indexer(app.state.search, app.state.documents, settings,
+                                                 once=args.once)
+        print(f"indexed {done.indexed} documents, removed {done.removed} ({done.rows} outbox rows)")
+        return 0
+
+    if holder is not None:
+        return await _with_app(settings, wait)
+    return await _with_app(settings, job, owner=True)
 
 
 async def cmd_search_reindex(args: argparse.Namespace, settings: Settings) -> int:
     import search.services
 
     async def job(app: Starlette) -> int:
+        # Built aside in a new generation, which no process writes yet: safe beside a running server.
         count = await search.services.reindex(app.state.search, app.state.documents, settings,
                                               progress=not args.quiet)
-        print(f"reindexed {count} documents")
+        holder = search.services.index_holder(settings)
+        then = (f"; {holder} reads it from its next call and applies changes made meanwhile" if holder
+                else "; changes made meanwhile are applied when the server starts"
+                if search.services.embedded_dir(settings) else "")
+        print(f"reindexed {count} documents{then}")
         return 0
 
     return await _with_app(settings, job)
@@ -103,12 +138,28 @@ async def cmd_moderation_tick(args: argparse.Namespace, settings: Settings) -> i
     return await _with_app(settings, job)
 
 
+async def _demo_figures() -> tuple[int, ...]:
+    from content.models.diaries import Diary, DiaryEntry
+    from content.models.reference import Clinic, Doctor, Procedure
+    from content.models.reviews import Review
+    from meiji.accounts.models import Account
+
+    return tuple([await model.all().count() for model in (Procedure, Clinic, Doctor, Diary, DiaryEntry, Review,
+                                                          Account)])
+
+
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     import content.demo
 
     async def job(app: Starlette) -> int:
+        before = await _demo_figures()
         summary = await content.demo.load(app.state)
-        print(summary)
+        if await _demo_figures() == before and before[3]:
+            members = ", ".join(handle for handle, *_ in content.demo.MEMBERS)
+            print(f"the demo data is already loaded ({before[3]} diaries, {before[5]} reviews): nothing added; "
+                  f"sign in as {members} with the password {content.demo.DEMO_PASSWORD}")
+        else:
+            print(summary)
         return 0
 
     return await _with_app(settings, job)
@@ -117,9 +168,28 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    import search.services
+    from meiji import preflight
+
     if args.workers > 1 and db.is_sqlite(settings):
         print("meiji: the embedded default (SQLite, local index) runs one worker; set MEIJI_DATABASE_URL, "
               "MEIJI_STORAGE_URL and MEIJI_SEARCH_URL to production backends for more", file=sys.stderr)
+        return 2
+    if args.workers > 1 and search.services.embedded_dir(settings) is not None:
+        print("meiji: an embedded search index (MEIJI_SEARCH_URL tantivy or whoosh) has one writer, so one "
+              "worker; set MEIJI_SEARCH_URL=postgres for more", file=sys.stderr)
+        return 2
+    try:
+        # Before anything starts: a busy port, an unreachable database or storage is one line, exit 2.
+        preflight.check_port(args.host, args.port)
+        asyncio.run(preflight.check_backends(settings))
+    except preflight.NotReady as exc:
+        print(f"meiji: {exc}", file=sys.stderr)
+        return 2
+    holder = search.services.index_holder(settings)
+    if holder is not None:
+        print(f"meiji: {holder} owns the embedded search index in {search.services.embedded_dir(settings)}; "
+              "stop it first (one server per data directory)", file=sys.stderr)
         return 2
     settings_module.follow_server(args.host, args.port)
     uvicorn.run("meiji.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
@@ -193,8 +263,18 @@ def main(argv: list[str] | None = None) -> None:
     if sync is not None:
         raise SystemExit(sync(args, settings))
     try:
-        code = asyncio.run(args.run(args, settings))
+        code = asyncio.run(_checked(args, settings))
     except Problem as exc:
         print(f"meiji: {exc.detail}", file=sys.stderr)
         code = 1
+    except (db.DatabaseUnavailable, IndexOwned) as exc:
+        print(f"meiji: {exc}", file=sys.stderr)
+        code = 2
     raise SystemExit(code)
+
+
+async def _checked(args: argparse.Namespace, settings: Settings) -> int:
+    # An unreachable database is one line naming MEIJI_DATABASE_URL, not a traceback from deep inside.
+    await db.check(settings)
+    code: int = await args.run(args, settings)
+    return code

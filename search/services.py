@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,8 @@ from tqdm import tqdm
 
 from kernel import clock, db
 from kernel.settings import Settings
+from search import ownership
+from search.follower import Follower
 from search.interfaces import DocKey, Document, DocumentSource, Query, Results, SearchIndex
 from search.memory import MemoryIndex
 from search.models import OutboxEntry
@@ -52,16 +55,36 @@ async def search(index: SearchIndex, text: str, *, types: Sequence[str] = (), pr
     return results, following if more else None
 
 
+@dataclass(frozen=True)
+class Drained:
+    """What one drain round did: outbox rows handled, documents written and documents removed."""
+
+    rows: int = 0
+    indexed: int = 0
+    removed: int = 0
+
+    def __add__(self, other: Drained) -> Drained:
+        return Drained(self.rows + other.rows, self.indexed + other.indexed, self.removed + other.removed)
+
+
 _drains = 0
 
 
 async def drain(index: SearchIndex, source: DocumentSource, batch: int = 500) -> int:
-    """Bring the index up to date with one batch of the outbox; returns how many rows were handled.
+    """Bring the index up to date with one batch of the outbox; returns how many rows were handled."""
+    return (await drain_round(index, source, batch)).rows
+
+
+async def drain_round(index: SearchIndex, source: DocumentSource, batch: int = 500) -> Drained:
+    """One batch of the outbox into the index.
 
     Idempotent and crash-safe: a row is marked done only after its document was written, and
-    writing the current state of a document twice changes nothing.
+    writing the current state of a document twice changes nothing. A process that does not own
+    an embedded index drains nothing: it cannot write the index, and the owner drains for it.
     """
     global _drains
+    if isinstance(index, Follower):
+        return Drained()
     pending = OutboxEntry.filter(done=False).order_by("id").limit(batch)
     if db.dialect() == "postgres":
         # Several indexers may share the outbox (each app worker, ``meiji index run``): each takes
@@ -76,9 +99,9 @@ async def drain(index: SearchIndex, source: DocumentSource, batch: int = 500) ->
     return handled
 
 
-async def _drain(index: SearchIndex, source: DocumentSource, entries: list[OutboxEntry]) -> int:
+async def _drain(index: SearchIndex, source: DocumentSource, entries: list[OutboxEntry]) -> Drained:
     if not entries:
-        return 0
+        return Drained()
     keys = list(dict.fromkeys((e.doc_type, e.doc_id) for e in entries))
     if VOCABULARY in keys:
         keys.remove(VOCABULARY)
@@ -87,11 +110,12 @@ async def _drain(index: SearchIndex, source: DocumentSource, entries: list[Outbo
     # synchronous delete of a takedown) is not put back by this round's stale copy.
     loaded_at = await index.mark()
     current = await source.load(keys) if keys else {}
-    await index.apply([d for d in current.values() if d is not None],
-                      [k for k in keys if current.get(k) is None], loaded_at=loaded_at)
+    fresh = [d for d in current.values() if d is not None]
+    gone = [k for k in keys if current.get(k) is None]
+    await index.apply(fresh, gone, loaded_at=loaded_at)
     # Exactly the rows read: a concurrent transaction may still commit a lower id.
     await OutboxEntry.filter(id__in=[e.id for e in entries]).update(done=True)
-    return len(entries)
+    return Drained(len(entries), len(fresh), len(gone))
 
 
 def _path(url: str) -> Path:
@@ -99,19 +123,49 @@ def _path(url: str) -> Path:
     return Path(unquote(parts.netloc + parts.path))
 
 
-def build_index(settings: Settings) -> SearchIndex:
-    """The backend named by ``MEIJI_SEARCH_URL``: ``tantivy:///dir``, ``whoosh:///dir``, ``postgres``, ``memory://``."""
+def embedded_dir(settings: Settings) -> Path | None:
+    """The directory of an embedded index (tantivy, Whoosh), which one process owns; None for the others."""
+    if urlsplit(settings.search_url).scheme in ("tantivy", "whoosh"):
+        return _path(settings.search_url)
+    return None
+
+
+def claim_index(settings: Settings, who: str, *, wait: float = 0.0) -> None:
+    """Own the embedded index for this process's life (``ownership.IndexOwned`` when another does)."""
+    root = embedded_dir(settings)
+    if root is not None:
+        ownership.claim(root, who, wait=wait)
+
+
+def release_index(settings: Settings) -> None:
+    root = embedded_dir(settings)
+    if root is not None:
+        ownership.release(root)
+
+
+def index_holder(settings: Settings) -> str | None:
+    """The other process that owns the embedded index (``meiji serve (pid 123)``), if one does."""
+    root = embedded_dir(settings)
+    return ownership.holder(root) if root is not None else None
+
+
+def build_index(settings: Settings, *, owner: bool = True) -> SearchIndex:
+    """The backend named by ``MEIJI_SEARCH_URL``: ``tantivy:///dir``, ``whoosh:///dir``, ``postgres``, ``memory://``.
+
+    ``owner=False`` (every CLI command but the indexer): an embedded index is opened read-only, as
+    a ``Follower``; its writes are left to the owning process, through the outbox.
+    """
     scheme = urlsplit(settings.search_url).scheme
     if scheme == "tantivy":
         from search.tantivy_index import TantivyIndex
 
         embedded: SearchIndex = TantivyIndex(_path(settings.search_url))
-        return embedded
+        return embedded if owner else Follower(embedded)
     if scheme == "whoosh":
         from search.whoosh_index import WhooshIndex
 
         whoosh: SearchIndex = WhooshIndex(_path(settings.search_url))
-        return whoosh
+        return whoosh if owner else Follower(whoosh)
     if scheme == "postgres" or settings.search_url == "postgres":
         if settings.database_url.startswith("sqlite"):
             raise ValueError("MEIJI_SEARCH_URL=postgres needs MEIJI_DATABASE_URL to be PostgreSQL")
@@ -122,20 +176,41 @@ def build_index(settings: Settings) -> SearchIndex:
     return MemoryIndex()
 
 
-async def run_indexer(index: SearchIndex, source: DocumentSource, settings: Settings, *, once: bool = False) -> None:
+async def run_indexer(index: SearchIndex, source: DocumentSource, settings: Settings, *,
+                      once: bool = False) -> Drained:
     """Drain the outbox until stopped (``meiji index run``), or until it is empty (``once``)."""
+    total = Drained()
     while True:
         try:
-            handled = await drain(index, source)
+            done = await drain_round(index, source)
         except Exception:  # a failed round is logged; its rows stay pending and are retried
             if once:
                 raise
             log.exception("search indexer round failed")
-            handled = 0
-        if once and not handled:
-            return
-        if not handled:
+            done = Drained()
+        total += done
+        if once and not done.rows:
+            return total
+        if not done.rows:
             await asyncio.sleep(settings.indexer_seconds)
+
+
+async def wait_for_owner(settings: Settings, within: float = 60.0) -> int | None:
+    """Wait until the owning process has applied every outbox row pending now; how many, or None on timeout.
+
+    What ``meiji index run --once`` does while a server owns the embedded index: the outbox is
+    drained by its owner, and the command returns once that happened.
+    """
+    last = await OutboxEntry.filter(done=False).order_by("-id").first()
+    if last is None:
+        return 0
+    pending = await OutboxEntry.filter(done=False, id__lte=last.id).count()
+    deadline = asyncio.get_running_loop().time() + within
+    while await OutboxEntry.exists(done=False, id__lte=last.id):
+        if asyncio.get_running_loop().time() >= deadline:
+            return None
+        await asyncio.sleep(min(0.2, settings.indexer_seconds))
+    return pending
 
 
 async def reindex(index: SearchIndex, source: DocumentSource, settings: Settings, *, progress: bool = True) -> int:
