@@ -76,6 +76,10 @@ class Settings:
     indexer_seconds: float = 1.0
     background: bool = True
     log_level: str = "info"
+    # Browser origins allowed to call the API cross-site (CORS); none: apps and servers need none.
+    cors_origins: tuple[str, ...] = ()
+    # Host headers the app answers; anything else is refused (400) before routing.
+    trusted_hosts: tuple[str, ...] = ("*",)
 
     @property
     def rate_limits_on(self) -> bool:
@@ -120,6 +124,34 @@ def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
     if scheme not in schemes:
         raise SettingsError(f"{name}: scheme must be one of {', '.join(schemes)}, got {raw!r}")
     return raw
+
+
+def _items(raw: str) -> list[str]:
+    return [p.strip() for p in raw.split(",") if p.strip()]
+
+
+def parse_origins(name: str, raw: str) -> tuple[str, ...]:
+    """``none``, ``*``, or origins like ``https://app.example.cn`` separated by commas."""
+    if raw.strip().lower() == "none":
+        return ()
+    origins = []
+    for part in _items(raw):
+        parts = urlsplit(part)
+        if part != "*" and (parts.scheme not in ("http", "https") or not parts.netloc
+                            or parts.path not in ("", "/") or parts.query or parts.fragment):
+            raise SettingsError(f"{name}: expected none, * or origins like https://app.example.cn, got {part!r}")
+        origins.append(part.rstrip("/"))
+    return tuple(origins)
+
+
+def parse_trusted_hosts(name: str, raw: str) -> tuple[str, ...]:
+    """``*``, or host names separated by commas, each possibly starting with ``*.`` (any subdomain)."""
+    hosts = _items(raw)
+    for host in hosts:
+        bare = host[2:] if host.startswith("*.") else host
+        if host != "*" and (not bare or "*" in bare or "/" in bare or ":" in bare):
+            raise SettingsError(f"{name}: expected * or host names like api.example.cn or *.example.cn, got {host!r}")
+    return tuple(hosts) or ("*",)
 
 
 def parse_rate_limits(name: str, raw: str) -> dict[str, RateLimit] | None:
@@ -215,4 +247,6 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         indexer_seconds=get("MEIJI_INDEXER_SECONDS", _float, base.indexer_seconds),
         background=get("MEIJI_BACKGROUND", _bool, base.background),
         log_level=get("MEIJI_LOG_LEVEL", lambda n, r: r.lower(), base.log_level),
+        cors_origins=get("MEIJI_CORS_ORIGINS", parse_origins, base.cors_origins),
+        trusted_hosts=get("MEIJI_TRUSTED_HOSTS", parse_trusted_hosts, base.trusted_hosts),
     )

@@ -28,6 +28,7 @@ from kernel import settings as settings_module
 from kernel.settings import Settings
 from kernel.web import idempotency
 from kernel.web.endpoints import Api, Call, Endpoint, json_response
+from kernel.web.headers import SecuredStarlette, hygiene
 from kernel.web.observability import AccessMiddleware, Metrics
 from kernel.web.openapi import document
 from kernel.web.problems import EXCEPTION_HANDLERS
@@ -169,9 +170,11 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     routes = all_routes()
     # The body limit sits inside the access middleware, which turns its plain-text 413 into
     # problem+json; a route's own limit (uploads) replaces this app-wide one.
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=dict(EXCEPTION_HANDLERS),
-                    middleware=[Middleware(AccessMiddleware, metrics=metrics_store),
-                                Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)])
+    # Security headers wrap everything, 500s included; a refused Host or CORS origin is logged.
+    app = SecuredStarlette(routes=routes, lifespan=lifespan, exception_handlers=dict(EXCEPTION_HANDLERS),
+                           middleware=[Middleware(AccessMiddleware, metrics=metrics_store),
+                                       *hygiene(settings.cors_origins, settings.trusted_hosts),
+                                       Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)])
     # No route ends in a slash: ``/v1/notices/`` is an unknown path (404 problem+json), not an
     # empty-bodied 307 to ``/v1/notices`` that clients would follow with a changed method or none.
     app.router.redirect_slashes = False
