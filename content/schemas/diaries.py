@@ -92,6 +92,7 @@ class DiaryOut(BaseModel):
     cover: Photo | None
     entry_count: int
     like_count: int
+    liked: bool = Field(description="whether the caller likes it (false for the public)")
     comment_count: int
     version: int
     created_at: datetime
@@ -111,6 +112,7 @@ class EntryOut(BaseModel):
     is_mine: bool
     status: str
     like_count: int
+    liked: bool = Field(description="whether the caller likes it (false for the public)")
     comment_count: int
     version: int
     created_at: datetime

@@ -68,6 +68,7 @@ class ReviewOut(BaseModel):
     is_mine: bool
     status: str
     like_count: int
+    liked: bool = Field(description="whether the caller likes it (false for the public)")
     comment_count: int
     version: int
     created_at: datetime

@@ -23,7 +23,7 @@ from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor
 from content.sanitizer import plain, sanitize
 from content.schemas.diaries import DiaryIn, DiaryPatch, DiaryQuery, EntryIn, EntryPatch
-from content.services import lifecycle
+from content.services import lifecycle, likes
 from content.services.reference import require_procedure, require_ref
 from content.visibility import (
     Kind,
@@ -64,6 +64,7 @@ def _photos(ids: Sequence[str], views: dict[str, MediaView]) -> list[dict[str, o
 async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principal | None) -> list[dict[str, Any]]:
     """Diaries as the caller may see them: one author lookup and one media lookup for all."""
     authors = await authors_for(state, diaries, principal)
+    liked = await likes.liked_ids(principal, "diary", [str(d.id) for d in diaries])
     wanted: list[str] = []
     for d in diaries:
         wanted += [*d.before_media_ids, *d.after_media_ids, *([d.cover_media_id] if d.cover_media_id else [])]
@@ -80,7 +81,8 @@ async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principa
             "before": _photos(d.before_media_ids, views), "after": _photos(d.after_media_ids, views),
             "after_day": d.after_day if d.after_media_ids else None,
             "cover": cover.as_json() if cover else None, "entry_count": d.entry_count,
-            "like_count": d.like_count, "comment_count": d.comment_count, "version": d.version,
+            "like_count": d.like_count, "liked": str(d.id) in liked, "comment_count": d.comment_count,
+            "version": d.version,
             "created_at": d.created_at, "updated_at": d.updated_at,
         })
     return out
@@ -88,6 +90,7 @@ async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principa
 
 async def entries_json(state: Any, entries: Sequence[DiaryEntry], principal: Principal | None) -> list[dict[str, Any]]:
     authors = await authors_for(state, entries, principal)
+    liked = await likes.liked_ids(principal, "diary_entry", [str(e.id) for e in entries])
     wanted = [m for e in entries for m in e.media_ids]
     media: Attachments = state.media
     views = await media.views(wanted) if wanted else {}
@@ -95,7 +98,7 @@ async def entries_json(state: Any, entries: Sequence[DiaryEntry], principal: Pri
         "id": str(e.id), "diary_id": str(e.diary_id), "body": e.body, "text": e.text,
         "happened_on": e.happened_on, "day": e.day, "media": _photos(e.media_ids, views), "scores": e.scores,
         **author_fields(e, principal, authors), "status": e.status, "like_count": e.like_count,
-        "comment_count": e.comment_count, "version": e.version, "created_at": e.created_at,
+        "liked": str(e.id) in liked, "comment_count": e.comment_count, "version": e.version, "created_at": e.created_at,
     } for e in entries]
 
 

@@ -23,7 +23,7 @@ from content.models.reference import Doctor
 from content.models.reviews import Review
 from content.sanitizer import sanitize
 from content.schemas.reviews import ReviewIn, ReviewPatch, ReviewQuery
-from content.services import lifecycle
+from content.services import lifecycle, likes
 from content.services.reference import RATED, rate, rating_deltas, require_procedure
 from content.visibility import (
     Kind,
@@ -48,6 +48,7 @@ Precondition = Callable[[str], None]
 async def reviews_json(state: Any, reviews: Sequence[Review], principal: Principal | None) -> list[dict[str, Any]]:
     """Reviews as the caller may see them: one author lookup and one media lookup for all."""
     authors = await authors_for(state, reviews, principal)
+    liked = await likes.liked_ids(principal, "review", [str(r.id) for r in reviews])
     wanted = [m for r in reviews for m in r.media_ids]
     media: Attachments = state.media
     views = await media.views(wanted) if wanted else {}
@@ -56,7 +57,8 @@ async def reviews_json(state: Any, reviews: Sequence[Review], principal: Princip
         "rating": r.rating, "scores": r.scores, "body": r.body, "text": r.text,
         "media": [views[m].as_json() for m in r.media_ids if m in views],
         "diary_id": str(r.diary_id) if r.diary_id else None, **author_fields(r, principal, authors),
-        "status": r.status, "like_count": r.like_count, "comment_count": r.comment_count, "version": r.version,
+        "status": r.status, "like_count": r.like_count, "liked": str(r.id) in liked,
+        "comment_count": r.comment_count, "version": r.version,
         "created_at": r.created_at, "updated_at": r.updated_at,
     } for r in reviews]
 

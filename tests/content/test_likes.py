@@ -100,3 +100,31 @@ def test_a_deleted_account_takes_its_likes_and_votes_along(client: TestClient) -
     assert r.status_code == 204, r.text
     assert client.get(f"/v1/questions/{question_id}").json()["like_count"] == 0
     assert client.get(f"/v1/answers/{answer_id}").json()["score"] == 0
+
+
+def test_diaries_entries_and_reviews_say_whether_the_caller_liked_them(client: TestClient) -> None:
+    from tests.content.factories import diary, entry, reference, review
+
+    ref = reference(client)
+    author, fan, other = person(client), person(client), person(client)
+    d = diary(client, author, ref, title="热玛吉半年记录")
+    e = entry(client, author, d["id"], body="<p>第七天，脸上还有点红</p>")
+    rv = review(client, author, ref, body="<p>医生很耐心，效果自然</p>")
+    for kind, obj in (("diary", d), ("diary_entry", e), ("review", rv)):
+        assert obj["liked"] is False
+        assert client.put(f"/v1/likes/{kind}/{obj['id']}", headers=fan.headers).status_code == 200
+
+    reads = {"diary": [f"/v1/diaries/{d['id']}", "/v1/diaries", "/v1/diaries?sort=popular"],
+             "diary_entry": [f"/v1/diaries/{d['id']}/entries"],
+             "review": [f"/v1/reviews/{rv['id']}", "/v1/reviews", "/v1/reviews?sort=helpful"]}
+    for kind, paths in reads.items():
+        for path in paths:
+            for who, headers, expected in (("fan", fan.headers, True), ("other", other.headers, False),
+                                           ("public", {}, False)):
+                body = client.get(path, headers=headers).json()
+                [shown] = body["items"] if "items" in body else [body]
+                assert shown["liked"] is expected, (kind, path, who)
+                assert shown["like_count"] == 1, (kind, path, who)
+
+    client.delete(f"/v1/likes/review/{rv['id']}", headers=fan.headers)
+    assert client.get(f"/v1/reviews/{rv['id']}", headers=fan.headers).json()["liked"] is False
