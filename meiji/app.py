@@ -26,7 +26,7 @@ from content.documents import ContentDocuments
 from kernel import db
 from kernel import settings as settings_module
 from kernel.settings import Settings
-from kernel.web import idempotency
+from kernel.web import idempotency, reference
 from kernel.web.endpoints import Api, Call, Endpoint, json_response
 from kernel.web.headers import SecuredStarlette, hygiene
 from kernel.web.observability import AccessMiddleware, Metrics
@@ -83,6 +83,18 @@ async def metrics(call: Call[None, None]) -> Response:
 async def openapi(call: Call[None, None]) -> Response:
     """This document: OpenAPI 3.1, generated from the request and response schemas."""
     return json_response(call.state.openapi)
+
+
+@ops.route("GET", "/docs")
+async def docs(call: Call[None, None]) -> Response:
+    """A browsable reference of this document (Swagger UI, served by the app itself: an HTML page)."""
+    return reference.page()
+
+
+@ops.route("GET", "/docs/{file}", errors=(404,))
+async def docs_asset(call: Call[None, None]) -> Response:
+    """The scripts, styles and icon of the ``/docs`` page."""
+    return reference.asset(str(call.path["file"]))
 
 
 def endpoints_of(routes: Iterable[BaseRoute]) -> list[Endpoint]:

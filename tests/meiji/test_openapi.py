@@ -57,7 +57,7 @@ def test_every_operation_says_who_may_call_it_what_it_changes_and_its_errors(cli
         text = op.get("description", "")
         assert text.strip(), (method, path)
         assert "**Who may call it:**" in text and "**Changes:**" in text, (method, path)
-        assert "security" in op and op["security"], (method, path)
+        assert op.get("security"), (method, path)
         for code in op["responses"]:
             if code.startswith(("4", "5")):
                 assert f"- `{code}`:" in text, (method, path, code)
@@ -159,3 +159,40 @@ def test_list_answers_match_their_declared_schemas(client: TestClient) -> None:
         endpoint.response.model_validate(answer.json())
         checked.append(endpoint.path)
     assert {"/v1/diaries", "/v1/questions", "/v1/moderation/queue", "/v1/me/notifications"} <= set(checked)
+
+
+def test_docs_is_a_reference_served_entirely_by_the_app(client: TestClient) -> None:
+    import re
+
+    page = client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    # Every script, style and icon is one of ours; nothing names another host.
+    referenced = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert referenced and all(url.startswith("/docs/") for url in referenced), referenced
+    assert "//" not in html
+    assert "<script>" not in html  # no inline script: the CSP below forbids it
+    # The browser is told the same: only this origin, no framing.
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "connect-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "http" not in csp and "*" not in csp
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+    for url in [*referenced, "/docs/start.js"]:
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert r.headers["x-content-type-options"] == "nosniff"
+    start = client.get("/docs/start.js")
+    assert start.headers["content-type"].startswith("text/javascript")
+    assert '"/openapi.json"' in start.text and "validatorUrl: null" in start.text
+    assert "http" not in start.text
+    bundle = client.get("/docs/swagger-ui-bundle.js")
+    assert bundle.headers["content-type"].startswith("text/javascript") and len(bundle.content) > 500_000
+    assert client.get("/docs/swagger-ui.css").headers["content-type"].startswith("text/css")
+
+
+def test_docs_serves_only_its_own_files(client: TestClient) -> None:
+    for name in ("index.html", "..%2F..%2Fpyproject.toml", "swagger-ui-bundle.js.map", "start.js.bak"):
+        r = client.get(f"/docs/{name}")
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", name
