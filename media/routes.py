@@ -109,8 +109,6 @@ async def _upload_form(call: Call[None, None]) -> AsyncIterator[tuple[IO[bytes],
     request, principal, settings = call.request, call.principal, call.settings
     if principal is None:
         call.state.rate_limiter.hit("upload", client_address(request))
-    else:
-        require(principal, write=True)
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "multipart/form-data":
         raise Problem(415, "Send the image as multipart/form-data with the file in the field `file`.")
@@ -129,6 +127,9 @@ async def _upload_form(call: Call[None, None]) -> AsyncIterator[tuple[IO[bytes],
         if principal is None and purpose != "evidence":
             raise Problem(401, "Sign in to upload; only evidence for a legal notice may be sent without an "
                                "account.", headers={"WWW-Authenticate": "Bearer"})
+        if principal is not None:
+            # A suspended member still uploads evidence for their counter-notice, nothing else.
+            require(principal, write=purpose != "evidence")
         if file.size is not None and file.size > settings.max_upload_bytes:
             raise too_large
         yield file.file, purpose

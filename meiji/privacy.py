@@ -62,7 +62,8 @@ async def get_export(call: Call[None, None]) -> Response:
                                         "Cache-Control": "no-store"})
 
 
-@api.route("DELETE", "/v1/me", body=DeleteMeIn, status=204, auth="member", errors=(403,))
+@api.route("DELETE", "/v1/me", body=DeleteMeIn, status=204, auth="member", errors=(403,),
+           suspended_ok=True)
 async def delete_me(call: Call[DeleteMeIn, None]) -> Response:
     """Delete my account: sessions end, sign-in fails, my profile answers 404."""
     account = await account_services.get_account(call.member.id)

@@ -75,7 +75,7 @@ async def patch_question(call: Call[QuestionPatch, None]) -> Response:
     return await _question(call, question)
 
 
-@api.route("DELETE", "/v1/questions/{id}", status=204, auth="member", errors=(403, 404))
+@api.route("DELETE", "/v1/questions/{id}", status=204, auth="member", errors=(403, 404), suspended_ok=True)
 async def delete_question(call: Call[None, None]) -> Response:
     """The asker deletes the question (and with it, its answers leave search)."""
     await questions.delete_question(call.state, call.member, call.path["id"])
@@ -128,7 +128,7 @@ async def patch_answer(call: Call[AnswerPatch, None]) -> Response:
     return await _answer(call, answer)
 
 
-@api.route("DELETE", "/v1/answers/{id}", status=204, auth="member", errors=(403, 404))
+@api.route("DELETE", "/v1/answers/{id}", status=204, auth="member", errors=(403, 404), suspended_ok=True)
 async def delete_answer(call: Call[None, None]) -> Response:
     """The answerer deletes the answer."""
     await questions.delete_answer(call.state, call.member, call.path["id"])

@@ -21,16 +21,18 @@ class Principal:
     role: str
     suspended: bool = False
 
+    # A suspended account keeps its role on record but none of its rights: a suspended moderator
+    # must not keep reading the queue, which shows the real authors of anonymous posts.
     @property
     def is_moderator(self) -> bool:
-        return self.role in ("moderator", "admin")
+        return not self.suspended and self.role in ("moderator", "admin")
 
     @property
     def is_editor(self) -> bool:
-        return self.role in ("editor", "admin")
+        return not self.suspended and self.role in ("editor", "admin")
 
     def has_role(self, roles: Collection[str]) -> bool:
-        return self.role == "admin" or self.role in roles
+        return not self.suspended and (self.role == "admin" or self.role in roles)
 
 
 Authenticator = Callable[[str], Awaitable[Principal | None]]
@@ -76,6 +78,8 @@ def require(found: Principal | None, *, roles: Collection[str] = (), write: bool
     if found is None:
         raise Problem(401, "Sign in to do this.", headers={"WWW-Authenticate": "Bearer"})
     if roles and not found.has_role(roles):
+        if found.suspended:
+            raise Problem(403, "This account is suspended: its staff rights are paused.")
         raise Problem(403, "Your role does not allow this.")
     if write and found.suspended:
         raise Problem(403, "This account is suspended: it can read but not write.")

@@ -60,7 +60,7 @@ async def create_session(call: Call[SessionIn, None]) -> object:
     return {"token": token, "account": await me_json(call, account)}
 
 
-@api.route("DELETE", "/v1/sessions/current", status=204, auth="member")
+@api.route("DELETE", "/v1/sessions/current", status=204, auth="member", suspended_ok=True)
 async def delete_session(call: Call[None, None]) -> Response:
     """Sign out: the token stops working at once."""
     token = bearer_token(call.request)
