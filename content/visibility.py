@@ -3,8 +3,9 @@
 Every read path of every content type goes through these helpers:
 
 - ``visible_or_raise(obj, principal, "diary")``: the object if the caller may see it, else
-  404 (``hidden`` to others, ``deleted`` to everyone, unknown) or 451 ``{case_id, reason}``
-  (``removed``, to everyone but moderators and the author). ``await get_visible(Model, id, principal,
+  404 (``hidden`` to others, ``deleted`` to everyone, unknown), or for ``removed`` (to everyone but
+  moderators and the author) 451 ``{case_id, reason}`` on a legal notice and 410 ``{reason}`` for a
+  policy reason. ``await get_visible(Model, id, principal,
   "diary")`` fetches and checks in one go (a non-numeric id is a 404, not a 422).
 - ``listed(qs, principal, author_id)``: the queryset filter for every list. Only ``published`` rows;
   ``author_id`` filters leave out anonymous posts unless the caller *is* that author (who then also
@@ -89,9 +90,18 @@ def visible_or_raise(obj: P | None, principal: Principal | None, what: str = "re
     if can_see(post, principal):
         return obj
     if post.status == "removed":
-        raise Problem(451, "This content was removed after a legal notice or a moderation decision.",
-                      extra={"case_id": post.case_id, "reason": post.status_reason})
+        raise removed_problem(post)
     raise not_found(what)
+
+
+def removed_problem(post: Post, detail: str = "") -> Problem:
+    """451 ``{case_id, reason}`` for a removal on a legal notice (a case holds it); 410 ``{reason}``
+    for a removal for a policy reason (spam, advertising...), which is not "for legal reasons"."""
+    if post.case_id:
+        return Problem(451, detail or "This content was removed after a legal notice.",
+                       extra={"case_id": post.case_id, "reason": post.status_reason})
+    return Problem(410, detail or "This content was removed for breaking the community rules.",
+                   extra={"reason": post.status_reason})
 
 
 def parse_id(value: object) -> int | None:
@@ -126,8 +136,7 @@ def own_or_raise(obj: P, principal: Principal, what: str = "resource") -> P:
     if not is_mine(post, principal):
         raise Problem(403, f"Only the author can change this {what}.")
     if post.status == "removed":
-        raise Problem(451, "This content was removed; it can no longer be edited.",
-                      extra={"case_id": post.case_id, "reason": post.status_reason})
+        raise removed_problem(post, "This content was removed; it can no longer be edited.")
     return obj
 
 

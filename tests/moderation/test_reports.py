@@ -88,7 +88,7 @@ def test_two_reports_do_not_hide(client: TestClient, member: Member) -> None:
     assert client.get(f"/v1/questions/{question}").status_code == 200
 
 
-def test_removal_on_reports_answers_451_and_strikes(client: TestClient, member: Member, moderator: Member) -> None:
+def test_removal_on_reports_answers_410_and_strikes(client: TestClient, member: Member, moderator: Member) -> None:
     question = ask(client, member)
     reporter = sign_up(client)
     client.post("/v1/reports", json={"target_type": "question", "target_id": question, "reason": "advertising"},
@@ -97,9 +97,14 @@ def test_removal_on_reports_answers_451_and_strikes(client: TestClient, member: 
     decided = decide(client, moderator, item["id"], "remove", "机构软文，违反社区规范")
     assert decided["status"] == "resolved"
 
-    gone = client.get(f"/v1/questions/{question}", headers=reporter.headers)
-    assert gone.status_code == 451
-    assert gone.json()["reason"] == "advertising"
+    # A policy removal is "gone", not "unavailable for legal reasons": 410 {reason}, no case.
+    for headers in ({}, reporter.headers):
+        gone = client.get(f"/v1/questions/{question}", headers=headers)
+        assert gone.status_code == 410
+        assert gone.json()["reason"] == "advertising" and "case_id" not in gone.json()
+        assert gone.headers["content-type"] == "application/problem+json"
+    assert client.get(f"/v1/questions/{question}/answers", headers=reporter.headers).status_code == 410
+    assert question not in [q["id"] for q in client.get("/v1/questions").json()["items"]]
     assert client.get(f"/v1/questions/{question}", headers=member.headers).status_code == 200
     assert client.get(f"/v1/questions/{question}", headers=moderator.headers).status_code == 200
     kinds = [n["kind"] for n in notifications(client, member)]
