@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,9 @@ class Settings:
     storage_url: str = ""
     search_url: str = ""
     public_url: str = "http://127.0.0.1:8000"
+    # Hostnames of the app's share pages: a legal notice may name our content by a URL on these
+    # hosts or on MEIJI_PUBLIC_URL's origin, never on any other.
+    share_hosts: tuple[str, ...] = ()
     # Request bodies: small everywhere, larger on upload routes.
     max_body_bytes: int = 256 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
@@ -154,6 +158,20 @@ def parse_trusted_hosts(name: str, raw: str) -> tuple[str, ...]:
     return tuple(hosts) or ("*",)
 
 
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def parse_hosts(name: str, raw: str) -> tuple[str, ...]:
+    """Hostnames separated by commas (``m.example.cn,share.example.cn``), lower-cased."""
+    hosts = []
+    for part in filter(None, (p.strip().lower() for p in raw.split(","))):
+        if not _HOSTNAME.fullmatch(part):
+            raise SettingsError(f"{name}: expected hostnames (no scheme, port or path) separated by commas, "
+                                f"got {part!r}")
+        hosts.append(part)
+    return tuple(hosts)
+
+
 def parse_rate_limits(name: str, raw: str) -> dict[str, RateLimit] | None:
     """``off``, or ``bucket=count/seconds`` pairs separated by commas, over the defaults."""
     if raw.strip().lower() == "off":
@@ -218,6 +236,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         storage_url=storage_url,
         search_url=search_url,
         public_url=get("MEIJI_PUBLIC_URL", lambda n, r: _url(n, r, ("http", "https")), base.public_url).rstrip("/"),
+        share_hosts=get("MEIJI_SHARE_HOSTS", parse_hosts, base.share_hosts),
         max_body_bytes=get("MEIJI_MAX_BODY_BYTES", lambda n, r: _int(n, r, 1024), base.max_body_bytes),
         max_upload_bytes=get("MEIJI_MAX_UPLOAD_BYTES", lambda n, r: _int(n, r, 1024), base.max_upload_bytes),
         max_upload_pixels=get("MEIJI_MAX_UPLOAD_PIXELS", lambda n, r: _int(n, r, 1), base.max_upload_pixels),

@@ -77,11 +77,16 @@ async def _attach(state: Any, holder: str, field: str, media_ids: Sequence[str],
 # --- the claimant's side ----------------------------------------------------------------------
 
 async def _resolve_targets(state: Any, body: NoticeIn) -> list[TargetInfo]:
+    settings: Settings = state.settings
     found: list[TargetInfo] = []
     errors: list[dict[str, str]] = []
     for index, ref in enumerate(body.targets):
         pair: tuple[str, str] | None
         if ref.url is not None:
+            if not targets.is_ours(settings, ref.url):
+                errors.append({"field": f"targets.{index}.url",
+                               "message": "not a URL of this service: give a link to our site or app's share page"})
+                continue
             pair = await targets.resolve_url(ref.url)
         else:
             assert ref.type is not None and ref.id is not None
@@ -89,7 +94,8 @@ async def _resolve_targets(state: Any, body: NoticeIn) -> list[TargetInfo]:
         info = await targets.find(state, *pair) if pair and pair[0] in targets.CONTENT_TYPES else None
         if info is None or info.status == "deleted":
             shown = ref.url if ref.url is not None else f"{ref.type} {ref.id}"
-            errors.append({"field": f"targets.{index}", "message": f"no content of ours at {shown}"})
+            field = f"targets.{index}.url" if ref.url is not None else f"targets.{index}"
+            errors.append({"field": field, "message": f"no content of ours at {shown}"})
         elif all((t.type, t.id) != (info.type, info.id) for t in found):
             found.append(info)
     if errors:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import content.services as content
 from content.interfaces import Authors
 from content.services import TargetInfo
+from kernel.settings import Settings
 from moderation.interfaces import AccountControl
 
 CONTENT_TYPES = ("diary", "diary_entry", "review", "question", "answer", "comment", "wiki")
@@ -48,6 +50,28 @@ async def set_status(state: Any, info: TargetInfo, status: str, *, case_id: str 
         return
     await content.set_status(state, info.type, info.id, status,  # type: ignore[arg-type]
                              case_id=case_id, reason=reason)
+
+
+_PORTS = {"http": 80, "https": 443}
+
+
+def is_ours(settings: Settings, url: str) -> bool:
+    """Whether ``url`` is on one of our public hosts: ``MEIJI_PUBLIC_URL``'s origin (scheme, host and
+    port) or a share host of ``MEIJI_SHARE_HOSTS`` (http or https, default port). A path alone is not
+    enough: ``https://any-host/diaries/12`` is someone else's page."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+        public = urlsplit(settings.public_url)
+        public_port = public.port
+    except ValueError:
+        return False
+    if parts.scheme not in _PORTS or not parts.hostname or parts.username is not None:
+        return False
+    origin = (parts.scheme, parts.hostname, port or _PORTS[parts.scheme])
+    if public.scheme in _PORTS and origin == (public.scheme, public.hostname, public_port or _PORTS[public.scheme]):
+        return True
+    return parts.hostname in settings.share_hosts and port in (None, _PORTS[parts.scheme])
 
 
 async def resolve_url(url: str) -> tuple[str, str] | None:

@@ -62,21 +62,41 @@ def test_unknown_targets_are_named(client: TestClient, member: Member) -> None:
     r = client.post("/v1/notices", json=notice_body([
         {"type": "question", "id": question},
         {"type": "question", "id": "987654"},
-        {"url": "https://meiji.example.cn/v1/diaries/424242"},
+        {"url": "http://127.0.0.1:8000/v1/diaries/424242"},
         {"url": "https://elsewhere.example.com/post/1"},
     ]))
     assert r.status_code == 422
-    assert [e["field"] for e in r.json()["errors"]] == ["targets.1", "targets.2", "targets.3"]
+    assert [e["field"] for e in r.json()["errors"]] == ["targets.1", "targets.2.url", "targets.3.url"]
     bad_email = client.post("/v1/notices", json=notice_body([{"type": "question", "id": question}],
                                                             claimant={**notice_body([])["claimant"], "email": "no"}))
     assert [e["field"] for e in bad_email.json()["errors"]] == ["claimant.email"]
 
 
-def test_a_url_names_a_target(client: TestClient, member: Member, moderator: Member) -> None:
-    question = ask(client, member)
-    case_id, token = file_notice(client, [{"url": f"https://m.meiji.example.cn/questions/{question}"}])
-    assert case(client, case_id, token)["targets"] == [{"type": "question", "id": question, "measures": None}]
-    assert item_of(client, moderator, "question", question)["case_id"] == case_id
+def test_a_url_names_a_target_on_our_hosts_only(make_client: AppFactory) -> None:
+    with make_client(public_url="https://api.meiji.example.cn",
+                     share_hosts=("m.meiji.example.cn", "share.meiji.example.cn")) as client:
+        member, moderator = sign_up(client), sign_up(client, role="moderator")
+        question = ask(client, member)
+        for url in (f"https://m.meiji.example.cn/questions/{question}",
+                    f"https://api.meiji.example.cn/v1/questions/{question}",
+                    f"http://share.meiji.example.cn/questions/{question}?from=wechat"):
+            case_id, token = file_notice(client, [{"url": url}])
+            assert case(client, case_id, token)["targets"] == [{"type": "question", "id": question, "measures": None}]
+        assert item_of(client, moderator, "question", question)["case_id"]
+
+        # The same path on any other origin is someone else's page, not our question.
+        foreign = [f"https://evil.example.com/questions/{question}",
+                   f"https://m.meiji.example.cn.evil.example.com/questions/{question}",
+                   f"https://m.meiji.example.cn@evil.example.com/questions/{question}",
+                   f"https://api.meiji.example.cn:8443/v1/questions/{question}",
+                   f"http://api.meiji.example.cn/v1/questions/{question}",
+                   f"ftp://m.meiji.example.cn/questions/{question}",
+                   f"/v1/questions/{question}"]
+        r = client.post("/v1/notices", json=notice_body([{"type": "question", "id": question},
+                                                         *({"url": u} for u in foreign)]))
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == [f"targets.{i + 1}.url" for i in range(len(foreign))]
+        assert r.headers["content-type"] == "application/problem+json"
 
 
 def test_the_case_is_private_to_its_token(client: TestClient, member: Member, moderator: Member) -> None:

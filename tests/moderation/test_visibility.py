@@ -79,7 +79,7 @@ def test_a_removed_diary_and_review_answer_451_and_leave_search_media_and_rating
     assert client.get(variant).status_code == 200
     assert client.get(f"/v1/clinics/{ref['clinic']['id']}").json()["rating"]["count"] == 2
 
-    case_id, _ = file_notice(client, [{"url": f"https://meiji.example.cn/v1/diaries/{d['id']}"},
+    case_id, _ = file_notice(client, [{"url": f"http://127.0.0.1:8000/v1/diaries/{d['id']}"},
                                       {"type": "review", "id": rv["id"]}], notice_type="portrait")
     decide(client, moderator, item_of(client, moderator, "diary", d["id"])["id"], "remove", "使用他人照片")
 
