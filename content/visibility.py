@@ -314,6 +314,16 @@ async def target(type_: str, object_id: object, principal: Principal | None, *,
     return k, obj
 
 
+async def open_to_writes(k: Kind, obj: Any) -> None:
+    """``obj`` as the parent of a write (an entry in its diary, a comment or a like on it, an answer,
+    vote or acceptance under a question): the write answers as ``obj`` answers the public's read,
+    whoever writes. 404 when it or a parent of it is hidden or deleted, 451/410 when removed: an
+    author or a moderator who may still read a hidden post cannot add to it until it is public."""
+    visible_or_raise(obj, None, k.noun)
+    if k.guard is not None:
+        await k.guard(obj, None)
+
+
 async def bump(type_: str, object_id: int, **deltas: int) -> None:
     """Atomically add to counters (``like_count=1``, ``comment_count=-1``) and the stored popularity."""
     k = kind(type_)

@@ -7,7 +7,8 @@
   emitted, so an anonymous author answering in their own thread cannot be linked to their post.
 - A comment notifies the target's author (kind ``comment``) and the author of the comment replied to,
   never naming an anonymous commenter and never notifying the commenter themself.
-- Comments on content the caller may not see answer 404 (451 when removed); published targets only.
+- Comments on content the caller may not see answer 404 (451 when removed); published targets only:
+  a target (or a parent of it) that is hidden, removed or deleted answers as it answers the public.
   Parents count: the kinds' `guard` makes an answer visible only with its question and a comment only
   with its target.
 """
@@ -28,6 +29,7 @@ from content.visibility import (
     author_fields,
     authors_for,
     bump,
+    open_to_writes,
     own_or_raise,
     parse_id,
     register,
@@ -79,8 +81,7 @@ register(Kind("comment", Comment, "/v1/comments/{id}", title=lambda c: snippet(c
 async def create_comment(state: Any, member: Principal, data: CommentIn) -> Comment:
     """Comment on a published post, or reply in a thread; notifies without naming anonymous commenters."""
     kind_, obj = await visible_target(member, data.target_type, data.target_id)
-    if obj.status != "published":
-        raise Problem(409, f"This {kind_.noun} is not open for comments.")
+    await open_to_writes(kind_, obj)
     parent: Comment | None = None
     if data.reply_to is not None:
         key = parse_id(data.reply_to)

@@ -252,6 +252,7 @@ def _not_in_future(happened_on: date) -> date:
 async def create_entry(state: Any, member: Principal, diary_id: object, data: EntryIn) -> DiaryEntry:
     """Only the diary's author adds entries; ``day`` is counted from the operation (术后第N天)."""
     diary = own_or_raise(await get_diary(diary_id, member), member, "diary")
+    visible_or_raise(diary, None, "diary")  # a hidden or removed diary takes no new entries
     _not_in_future(data.happened_on)
     rich = await sanitize(data.body, "body")
     if not rich.text and not data.media_ids:
@@ -309,6 +310,9 @@ async def _own_entry(member: Principal, entry_id: object) -> tuple[DiaryEntry, D
 async def update_entry(state: Any, member: Principal, entry_id: object, data: EntryPatch,
                        check: Precondition) -> DiaryEntry:
     entry, diary = await _own_entry(member, entry_id)
+    # Edits publish (a new photo would be served): only under a diary the public may read. The
+    # author may still delete an entry of their hidden or removed diary.
+    visible_or_raise(diary, None, "diary")
     check(post_etag("diary_entry", entry))
     changes: dict[str, Any] = {}
     if data.body is not None:

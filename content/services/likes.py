@@ -1,8 +1,9 @@
 """Likes (点赞): one per member per object, counted on the object with atomic ``F()`` updates.
 
 Likeable: diaries, diary entries, reviews, questions, answers and comments (``LIKE_TARGETS``). Liking
-twice counts once, unliking what one never liked changes nothing; only published content the caller
-may see can be liked (404, or 451 when removed); unliking needs only that the like exists.
+twice counts once, unliking what one never liked changes nothing; only published content under
+published parents can be liked or unliked: otherwise the answer is the public's (404, or 451/410 when
+removed), even for its author or a moderator who may read it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from content.models.likes import Like
 from content.services import lifecycle
-from content.visibility import bump, kind
+from content.visibility import bump, kind, open_to_writes
 from kernel import db
 from kernel.clock import now
 from kernel.rows import fetch
@@ -41,9 +42,8 @@ async def like(member: Principal, target_type: str, target_id: str) -> dict[str,
     """Like once (idempotent); ``like_count`` grows only when the like is new."""
     from content.services.comments import visible_target
 
-    _, obj = await visible_target(member, target_type, target_id)
-    if obj.status != "published":
-        raise Problem(409, "Only published content can be liked.")
+    kind_, obj = await visible_target(member, target_type, target_id)
+    await open_to_writes(kind_, obj)
     key = str(obj.id)
     if await Like.exists(target_type=target_type, target_id=key, member_id=member.id):
         return _answer(target_type, key, True, int(obj.like_count))  # liked already: nothing to write
@@ -60,7 +60,8 @@ async def unlike(member: Principal, target_type: str, target_id: str) -> dict[st
     """Take a like back (idempotent); ``like_count`` drops only when there was one."""
     from content.services.comments import visible_target
 
-    _, obj = await visible_target(member, target_type, target_id)
+    kind_, obj = await visible_target(member, target_type, target_id)
+    await open_to_writes(kind_, obj)
     key = str(obj.id)
     async with in_transaction():
         removed = await Like.filter(target_type=target_type, target_id=key, member_id=member.id).delete()

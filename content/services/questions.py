@@ -27,11 +27,14 @@ from content.visibility import (
     author_fields,
     authors_for,
     get_visible,
+    kind,
     listed,
+    open_to_writes,
     own_or_raise,
     post_etag,
     register,
     show_visible,
+    visible_or_raise,
 )
 from kernel.clock import now
 from kernel.rows import Row, fetch
@@ -220,8 +223,7 @@ async def question_json(state: Any, viewer: Principal | None, rows: list[Questio
 async def create_answer(state: Any, member: Principal, question_id: object, data: AnswerIn) -> Answer:
     """Answer a published question; the asker is notified (never told who, if anonymous)."""
     question = await get_question(member, question_id)
-    if question.status != "published":
-        raise Problem(409, "This question is not open for answers.")
+    visible_or_raise(question, None, "question")  # hidden or removed: as the public is answered
     rich = await sanitize(data.body, field="body")
     if not rich.text:
         raise invalid("body", "must not be empty")
@@ -277,6 +279,7 @@ async def update_answer(state: Any, member: Principal, answer_id: object, patch:
                         precondition: Precondition) -> Answer:
     """The answerer edits the body; If-Match is honoured (412)."""
     answer = own_or_raise(await get_answer(member, answer_id), member, "answer")
+    await _answer_guard(answer, None)  # no edits under a question the public may not read
     precondition(answer_etag(answer))
     rich = await sanitize(patch.body, field="body")
     if not rich.text:
@@ -305,6 +308,7 @@ async def set_accepted(member: Principal, question_id: object, answer_id: str | 
     question = await get_question(member, question_id)
     if question.author_id != member.id:
         raise Problem(403, "Only the asker can accept an answer.")
+    visible_or_raise(question, None, "question")
     target: int | None = None
     if answer_id is not None:
         if not answer_id.isdigit() or len(answer_id) > 18:
@@ -322,8 +326,7 @@ async def set_accepted(member: Principal, question_id: object, answer_id: str | 
 async def vote(member: Principal, answer_id: object, value: int) -> Answer:
     """One vote per member per answer: changing replaces, 0 withdraws; ``score`` moves atomically."""
     answer = await get_answer(member, answer_id)
-    if answer.status != "published":
-        raise Problem(409, "This answer does not take votes.")
+    await open_to_writes(kind("answer"), answer)
     if answer.author_id == member.id:
         raise Problem(403, "You cannot vote on your own answer.")
     standing = await AnswerVote.filter(answer_id=answer.id, voter_id=member.id).values_list("value", flat=True)
