@@ -6,10 +6,11 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.conftest import CORPORA, Member
+from tests.conftest import Member
 from tests.content._people import person
+from tests.corpus import own_reviews
 
-LINES = (CORPORA / "zh" / "reviews_neg.txt").read_text(encoding="utf-8").splitlines()[100:130]
+LINES = own_reviews("neg")[20:50]
 
 
 def an_answer(client: TestClient, asker: Member, helper: Member, anonymous: bool = False) -> str:

@@ -6,10 +6,11 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.conftest import CORPORA, Member
+from tests.conftest import Member
 from tests.content._people import person
+from tests.corpus import own_reviews
 
-REVIEWS = (CORPORA / "zh" / "reviews_pos.txt").read_text(encoding="utf-8").splitlines()[10:40]
+REVIEWS = own_reviews("pos")[10:40]
 
 
 def ask(client: TestClient, member: Member, **fields: Any) -> dict[str, Any]:

@@ -8,10 +8,8 @@ import pytest
 from PIL import Image, ImageChops, ImageCms, ImageOps, ImageStat
 
 from media.images import FORMATS, ImageRejected, Rendered, render
-from tests.conftest import CORPORA
+from tests.corpus import absent_reason, images, shared
 from tests.media.conftest import jpeg
-
-IMAGES = CORPORA / "images"
 
 # media.images ignores Pillow's UserWarnings about damaged metadata in files it still decodes (the
 # metadata is dropped anyway); pytest's "error" filter would override that, so restate it here.
@@ -80,7 +78,7 @@ def test_a_small_image_is_never_enlarged() -> None:
 
 
 def test_gps_and_every_other_metadata_are_removed() -> None:
-    source = (IMAGES / "pillow" / "exif_gps.jpg").read_bytes()
+    source = images.exif_gps_jpeg()
     assert Image.open(io.BytesIO(source)).getexif().get_ifd(0x8825), "the fixture carries a GPS IFD"
 
     result = rendered(source)
@@ -108,7 +106,7 @@ def test_a_comment_exif_and_icc_profile_of_ones_own_do_not_survive() -> None:
 
 
 def test_orientation_6_comes_out_upright() -> None:
-    source = (IMAGES / "pillow" / "hopper_orientation_6.jpg").read_bytes()
+    source = images.orientation_6_jpeg()
     original = Image.open(io.BytesIO(source))
     assert original.getexif()[0x0112] == 6
     upright = ImageOps.exif_transpose(original)
@@ -201,8 +199,8 @@ def test_a_truncated_jpeg_is_unprocessable() -> None:
 
 
 def test_cmyk_and_transparent_images_become_rgb_and_rgba() -> None:
-    cmyk = decoded(rendered((IMAGES / "pillow" / "pil_sample_cmyk.jpg").read_bytes()))
-    rgba = decoded(rendered((IMAGES / "pillow" / "pil123rgba.png").read_bytes()))
+    cmyk = decoded(rendered(images.cmyk_jpeg()))
+    rgba = decoded(rendered(images.transparent_png()))
 
     assert cmyk.mode == "RGB"
     assert rgba.mode == "RGBA" and rgba.getextrema()[3][0] < 255
@@ -219,8 +217,33 @@ def test_an_animated_gif_gives_its_first_frame() -> None:
     assert red > 200 and blue < 50
 
 
+@pytest.mark.parametrize("name", sorted(images.ORDINARY))
+def test_unusual_generated_image(name: str) -> None:
+    result = rendered(images.ORDINARY[name]())
+
+    assert [r.name for r in result.renditions] == ["thumb", "medium", "large"]
+    for r in result.renditions:
+        assert not {b"EXIF", b"XMP ", b"ICCP"} & set(riff_chunks(r.data))
+        assert b"13800138000" not in r.data and b"Meiji-Phone" not in r.data
+
+
+@pytest.mark.parametrize("name", sorted(images.HOSTILE))
+def test_hostile_generated_image(name: str) -> None:
+    make, status = images.HOSTILE[name]
+
+    with pytest.raises(ImageRejected) as refused:
+        rendered(make())
+
+    assert refused.value.status == status
+
+
+SHARED_IMAGES = shared("images")
+
+
 def _corpus() -> list[str]:
-    return sorted(p.relative_to(IMAGES).as_posix() for p in IMAGES.glob("*/*") if p.suffix != ".md")
+    if SHARED_IMAGES is None:
+        return []
+    return sorted(p.relative_to(SHARED_IMAGES).as_posix() for p in SHARED_IMAGES.glob("*/*") if p.suffix != ".md")
 
 
 # The refusals the issue asks for; every other file of the corpus is an image the service accepts.
@@ -246,6 +269,7 @@ REFUSED = {
 }
 
 
+@pytest.mark.skipif(SHARED_IMAGES is None, reason=absent_reason("images"))
 def test_the_corpus_lists_the_files_this_module_expects() -> None:
     files = _corpus()
     assert len(files) >= 80
@@ -253,9 +277,11 @@ def test_the_corpus_lists_the_files_this_module_expects() -> None:
     assert all(f.startswith("pillow/") for f in REFUSED), "every libjpeg-turbo seed is accepted"
 
 
-@pytest.mark.parametrize("name", _corpus())
+@pytest.mark.skipif(SHARED_IMAGES is None, reason=absent_reason("images"))
+@pytest.mark.parametrize("name", _corpus() or ["(absent)"])
 def test_corpus_file(name: str) -> None:
-    data = (IMAGES / name).read_bytes()
+    assert SHARED_IMAGES is not None
+    data = (SHARED_IMAGES / name).read_bytes()
     if name in REFUSED:
         with pytest.raises(ImageRejected) as refused:
             rendered(data)

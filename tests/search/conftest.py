@@ -1,4 +1,8 @@
-"""Fixtures of the search tests: the real review corpus, a stand-in for content, built indexes."""
+"""Fixtures of the search tests: review corpora, a stand-in for content, built indexes.
+
+The reviews are ours (tests/corpus/zh) plus, when present, the ~17,000 real reviews of
+../shared/corpora/zh; every assertion is computed from the documents indexed, so it holds on both.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from search.engine import EngineIndex
 from search.interfaces import DocKey, Document, Term
 from search.tantivy_index import TantivyIndex
 from search.whoosh_index import WhooshIndex
-from tests.conftest import CORPORA
+from tests.corpus import all_reviews
 
 BASE = datetime(2025, 3, 1, tzinfo=UTC)
 # Whoosh is pure Python (a few hundred documents a second): its relevance tests use a sample.
@@ -43,17 +47,13 @@ POSTS = {
 
 
 def reviews() -> list[str]:
-    lines: list[str] = []
-    for name in ("reviews_pos.txt", "reviews_neg.txt"):
-        text = (CORPORA / "zh" / name).read_text(encoding="utf-8")
-        lines.extend(line.strip() for line in text.splitlines() if line.strip())
-    return lines
+    return all_reviews()
 
 
 def corpus_documents(limit: int | None = None) -> list[Document]:
-    """The real reviews as review documents (ids r0, r1...), one minute apart."""
+    """The reviews as review documents (ids r0, r1...), one minute apart; at most ``limit`` of them."""
     texts = reviews()
-    if limit is not None:
+    if limit is not None and limit < len(texts):
         texts = random.Random(7).sample(texts, limit)
     return [Document("review", f"r{i}", "", text, BASE + timedelta(minutes=i),
                      procedure="双眼皮" if i % 3 == 0 else None, clinic_id=str(i % 5))
@@ -120,7 +120,7 @@ class Built:
 
 @pytest.fixture(scope="module", params=["tantivy", "whoosh"])
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    """The full corpus on tantivy (~17,000 reviews); a sample on Whoosh. Read-only: tests must not write."""
+    """Every review on tantivy; a sample on Whoosh. Read-only: tests must not write."""
     kind = request.param
     docs = corpus_documents(None if kind == "tantivy" else WHOOSH_SAMPLE) + post_documents()
     index = make_engine(kind, tmp_path_factory.mktemp(f"built-{kind}"))

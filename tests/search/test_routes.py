@@ -26,7 +26,7 @@ def call(client: TestClient, fn: Any, *args: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def prebuilt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tantivy index of 2,000 real reviews and our posts, copied for each test."""
+    """A tantivy index of up to 2,000 reviews and our posts, copied for each test."""
     root = tmp_path_factory.mktemp("routes-index")
     posts = [Document("diary", key, f"日记：{key}", text, BASE - timedelta(days=1), procedure="热玛吉",
                       clinic_id="7") for key, text in POSTS.items()]
