@@ -80,9 +80,15 @@ async def create_review(state: Any, member: Principal, data: ReviewIn) -> Review
     diary_id = None
     if data.diary_id is not None:
         diary_id = parse_id(data.diary_id)
-        if diary_id is None or not await Diary.filter(id=diary_id, author_id=member.id).exclude(
-                status="deleted").exists():
+        linked = await Diary.filter(id=diary_id, author_id=member.id).exclude(status="deleted").only(
+            "id", "anonymous").first() if diary_id is not None else None
+        if linked is None:
             raise invalid("diary_id", "no such diary of yours")
+        # diary_id says "the author of this review wrote this diary": it may only join two posts
+        # that show their author alike, or it would name the author of the anonymous one.
+        if linked.anonymous != data.anonymous:
+            raise invalid("diary_id", "an anonymous review can name only an anonymous diary of yours, "
+                                      "and a review under your name only a diary under your name")
     live_key = f"{member.id}:{data.target_type}:{target_id}"
     if await Review.filter(live_key=live_key).exists():
         raise conflict("You have already reviewed this; edit your review instead.")

@@ -49,7 +49,9 @@ def make_everything(client: TestClient, author: Member, victim: Member) -> dict[
     made["diary"] = d
     made["diary_entry"] = entry(client, author, d["id"], body=f"<p>双眼皮第七天 {POSITIVE[5]}</p>",
                                 media_ids=[upload(client, author)])
-    made["review"] = review(client, author, ref, anonymous=True, body=f"<p>双眼皮效果 {NEGATIVE[3]}</p>")
+    # A link between two anonymous posts of the author is allowed: it names nobody.
+    made["review"] = review(client, author, ref, anonymous=True, body=f"<p>双眼皮效果 {NEGATIVE[3]}</p>",
+                            diary_id=d["id"])
     question = client.post("/v1/questions", json={"title": "双眼皮多久能消肿？", "body": "<p>想知道恢复期</p>",
                                                   "anonymous": False}, headers=victim.headers)
     assert question.status_code == 201, question.text
@@ -58,6 +60,10 @@ def make_everything(client: TestClient, author: Member, victim: Member) -> dict[
                                                "anonymous": True}, headers=author.headers)
     assert own_q.status_code == 201, own_q.text
     made["question"] = own_q.json()
+    own_answer = client.post(f"/v1/questions/{own_q.json()['id']}/answers",
+                             json={"body": "<p>自己补充：拆线后疤痕淡了很多</p>", "anonymous": True},
+                             headers=author.headers)
+    assert own_answer.status_code == 201, own_answer.text
     ans = client.post(f"/v1/questions/{question.json()['id']}/answers",
                       json={"body": "<p>双眼皮一般两周消肿</p>", "anonymous": True}, headers=author.headers)
     assert ans.status_code == 201, ans.text
@@ -77,6 +83,11 @@ def make_everything(client: TestClient, author: Member, victim: Member) -> dict[
                                               "body": "谢谢你", "anonymous": False,
                                               "reply_to": comment.json()["id"]}, headers=victim.headers)
     assert reply.status_code == 201, reply.text
+    # The author answers the victim's reply anonymously again: a notification to the victim.
+    again = client.post("/v1/comments", json={"target_type": "diary", "target_id": victim_diary["id"],
+                                              "body": "不客气，一起加油", "anonymous": True,
+                                              "reply_to": reply.json()["id"]}, headers=author.headers)
+    assert again.status_code == 201, again.text
     for kind in ("diary", "review", "answer"):
         target = made[kind]
         r = client.put(f"/v1/likes/{kind}/{target['id']}", headers=victim.headers)
@@ -94,6 +105,7 @@ def read_paths(made: dict[str, Any], author: Member) -> list[str]:
         f"/v1/reviews/{made['review']['id']}", "/v1/reviews", "/v1/reviews?sort=helpful",
         f"/v1/reviews?author_id={author.id}", f"/v1/reviews?target_type=clinic&target_id={ref['clinic']['id']}",
         f"/v1/questions/{q['id']}", "/v1/questions", f"/v1/questions?author_id={author.id}",
+        f"/v1/questions/{q['id']}/answers", f"/v1/diaries/{vd['id']}",
         f"/v1/questions/{vq['id']}", f"/v1/questions/{vq['id']}/answers", f"/v1/answers/{made['answer']['id']}",
         f"/v1/comments?target_type=diary&target_id={vd['id']}", f"/v1/comments/{made['comment']['id']}",
         f"/v1/comments?target_type=diary&target_id={d['id']}",
@@ -159,3 +171,91 @@ def test_errors_and_etags_do_not_reveal_the_author(client: TestClient) -> None:
         assert_hidden(r, author, "errors")
     etag_of_author = client.get(f"/v1/diaries/{d['id']}", headers=author.headers).headers["etag"]
     assert client.get(f"/v1/diaries/{d['id']}", headers=victim.headers).headers["etag"] == etag_of_author
+
+
+# Keys that would say "the same person wrote both" across posts; none may ever be emitted.
+SAME_AUTHOR_KEYS = {"is_op", "op", "by_author", "by_asker", "is_asker", "asker_answered", "same_author"}
+
+
+def keys_of(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from keys_of(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from keys_of(item)
+
+
+def test_no_link_joins_an_anonymous_post_to_a_named_one(client: TestClient) -> None:
+    ref = reference(client)
+    author, stranger = sign_up(client), sign_up(client)
+    photo = upload(client, author)
+    named = diary(client, author, ref, title="我的鼻综合日记")
+    secret = diary(client, author, ref, anonymous=True, title="不想让同事知道的吸脂日记", before_media_ids=[photo])
+    body = {"target_type": "clinic", "target_id": ref["clinic"]["id"], "procedure": ref["procedure"], "rating": 4,
+            "body": "<p>医生很专业，就是排队太久</p>"}
+
+    # review.diary_id says "who wrote this review wrote this diary": never across anonymity.
+    for anonymous, diary_id in ((True, named["id"]), (False, secret["id"])):
+        r = client.post("/v1/reviews", json={**body, "anonymous": anonymous, "diary_id": diary_id},
+                        headers=author.headers)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "diary_id", r.text
+    assert client.get(f"/v1/reviews?author_id={author.id}", headers=author.headers).json()["items"] == []
+    hidden_review = review(client, author, ref, anonymous=True, diary_id=secret["id"], body="<p>吸脂恢复很顺利</p>")
+    named_review = review(client, author, ref, target_type="doctor", target_id=ref["doctor"]["id"],
+                          diary_id=named["id"], body="<p>李医生的鼻综合做得很自然</p>")
+
+    # ... and stays so: anonymity cannot be switched afterwards on either side of a link.
+    for path, etag_of in ((f"/v1/diaries/{secret['id']}", "diary"), (f"/v1/reviews/{named_review['id']}", "review")):
+        current = client.get(path, headers=author.headers)
+        r = client.patch(path, json={"anonymous": etag_of == "review"},
+                         headers={**author.headers, "If-Match": current.headers["etag"]})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "anonymous", r.text
+    assert client.get(f"/v1/diaries/{secret['id']}").json()["anonymous"] is True
+
+    # The anonymous diary's photo cannot be shown again on a named post.
+    r = client.patch(f"/v1/reviews/{named_review['id']}", json={"media_ids": [photo]}, headers=author.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "media_ids.0", r.text
+
+    # Answers to one's own question and replies to one's own comment carry ids only.
+    question = client.post("/v1/questions", json={"title": "鼻综合能维持多久？", "body": "<p>想听听大家的经验</p>",
+                                                  "anonymous": False}, headers=author.headers).json()
+    answer = client.post(f"/v1/questions/{question['id']}/answers",
+                         json={"body": "<p>我做了三年了，形态没怎么变</p>", "anonymous": True}, headers=author.headers)
+    assert answer.status_code == 201, answer.text
+    top = client.post("/v1/comments", json={"target_type": "diary", "target_id": named["id"], "body": "谢谢关注",
+                                            "anonymous": False}, headers=author.headers).json()
+    reply = client.post("/v1/comments", json={"target_type": "diary", "target_id": named["id"],
+                                              "body": "其实我也做过吸脂", "anonymous": True, "reply_to": top["id"]},
+                        headers=author.headers)
+    assert reply.status_code == 201, reply.text
+    drain(client)
+
+    for who, headers in (("public", {}), ("member", stranger.headers)):
+        reviews = client.get("/v1/reviews", headers=headers).json()["items"]
+        assert {r["id"] for r in reviews} == {hidden_review["id"], named_review["id"]}
+        for shown in reviews:
+            linked = client.get(f"/v1/diaries/{shown['diary_id']}", headers=headers).json()
+            assert linked["anonymous"] is shown["anonymous"], (who, shown)
+        answers = client.get(f"/v1/questions/{question['id']}/answers", headers=headers).json()["items"]
+        assert [(a["author"], a["is_mine"]) for a in answers] == [(None, False)], who
+        thread = client.get("/v1/comments", params={"target_type": "diary", "target_id": named["id"]},
+                            headers=headers).json()["items"]
+        assert [c["author"] is None for c in thread] == [False, True], who
+        # Lists by author and the profile's counts show the named posts only.
+        assert [d["id"] for d in client.get(f"/v1/diaries?author_id={author.id}", headers=headers).json()["items"]] == [
+            named["id"]]
+        assert [r["id"] for r in client.get(f"/v1/reviews?author_id={author.id}", headers=headers).json()["items"]] == [
+            named_review["id"]]
+        profile = client.get(f"/v1/accounts/{author.id}", headers=headers).json()
+        assert {k: v for k, v in profile["counts"].items() if v} == {"diaries": 1, "reviews": 1, "questions": 1,
+                                                                      "comments": 1}, profile
+        for path in (f"/v1/reviews/{hidden_review['id']}", f"/v1/diaries/{secret['id']}",
+                     f"/v1/answers/{answer.json()['id']}", f"/v1/comments/{reply.json()['id']}",
+                     f"/v1/questions/{question['id']}/answers", "/v1/search?q=吸脂", "/v1/search?q=鼻综合"):
+            r = client.get(path, headers=headers)
+            assert r.status_code == 200, (who, path, r.text)
+            assert not SAME_AUTHOR_KEYS & set(keys_of(r.json())), (who, path)
+            if path.startswith(("/v1/reviews/", "/v1/diaries/", "/v1/answers/", "/v1/comments/")):
+                assert_hidden(r, author, f"{who} GET {path}")
