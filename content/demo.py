@@ -2,8 +2,9 @@
 
 It creates (and on a second run only completes, never duplicates): procedures with their aliases
 (双眼皮 / 重睑术 / 割双眼皮, 热玛吉 / Thermage / 射频紧肤, 玻尿酸, 水光针...), clinics in 北京, 上海 and
-成都 with their doctors, demo accounts, diaries with entries, reviews, questions with answers and
-encyclopedia pages (through the community area's ``load_demo`` functions), then indexes everything.
+成都 with their doctors, demo accounts (an editor, a moderator and members), diaries with entries and
+before/after photos (drawn at load time by ``content.demo_photos``), reviews, questions with answers
+and encyclopedia pages (through the community area's ``load_demo`` functions), then indexes everything.
 
 This seed script is the one place in ``content`` that imports ``meiji.accounts``: demo accounts are
 made with ``meiji.accounts.services.create_account`` like any sign-up. Their password is
@@ -16,6 +17,7 @@ from datetime import date
 from typing import Any
 
 import search.services
+from content import demo_photos
 from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor, Procedure
 from content.models.reviews import Review
@@ -52,7 +54,8 @@ DOCTORS = [
 ]
 
 MEMBERS = [("美记编辑部", "editor", date(1988, 3, 12)), ("小鹿爱美", "member", date(1996, 7, 2)),
-           ("成都妹子阿宁", "member", date(1999, 11, 23)), ("北漂Lily", "member", date(1993, 1, 8))]
+           ("成都妹子阿宁", "member", date(1999, 11, 23)), ("北漂Lily", "member", date(1993, 1, 8)),
+           ("美记审核员", "moderator", date(1990, 6, 15))]
 
 DIARIES: list[dict[str, Any]] = [
     {"author": 1, "title": "全切双眼皮 90 天真实记录", "procedure": "shuang-yan-pi", "operated_on": "2026-08-20",
@@ -107,7 +110,7 @@ async def load(state: Any) -> str:
     """Load the demo set; returns a one-line summary."""
     people = [await _account(handle, role, born) for handle, role, born in MEMBERS]
     editor = people[0]
-    made = {"procedures": 0, "clinics": 0, "doctors": 0, "diaries": 0, "entries": 0, "reviews": 0}
+    made = {"procedures": 0, "clinics": 0, "doctors": 0, "diaries": 0, "entries": 0, "photos": 0, "reviews": 0}
 
     for slug, name, parent, aliases in PROCEDURES:
         if not await Procedure.exists(slug=slug):
@@ -135,14 +138,20 @@ async def load(state: Any) -> str:
         author = people[item["author"]]
         if await Diary.exists(author_id=author.id, title=item["title"]):
             continue
+        # The "before" photo is the diary's cover; the last entry shows the "after".
+        before = await demo_photos.upload(state, author.id, item["procedure"], "before", seed=made["diaries"])
+        after = await demo_photos.upload(state, author.id, item["procedure"], "after", seed=made["diaries"])
+        made["photos"] += 2
         diary = await diaries.create_diary(state, author, DiaryIn.model_validate({
             "title": item["title"], "procedure": item["procedure"], "operated_on": item["operated_on"],
             "clinic_id": str(clinics[item["clinic"]].id), "doctor_id": str(doctors[item["doctor"]].id),
-            "price_cny": item["price_cny"], "anonymous": item["anonymous"]}))
+            "price_cny": item["price_cny"], "anonymous": item["anonymous"], "before_media_ids": [before],
+            "cover_media_id": before}))
         made["diaries"] += 1
-        for happened_on, body in item["entries"]:
-            await diaries.create_entry(state, author, diary.id,
-                                       EntryIn.model_validate({"body": body, "happened_on": happened_on}))
+        for n, (happened_on, body) in enumerate(item["entries"], start=1):
+            photos = [after] if n == len(item["entries"]) else []
+            await diaries.create_entry(state, author, diary.id, EntryIn.model_validate(
+                {"body": body, "happened_on": happened_on, "media_ids": photos}))
             made["entries"] += 1
 
     for item in REVIEWS:
@@ -165,6 +174,7 @@ async def load(state: Any) -> str:
         pass
     entries = await DiaryEntry.all().count()
     return (f"demo data: {made['procedures']} procedures, {made['clinics']} clinics, {made['doctors']} doctors, "
-            f"{made['diaries']} diaries ({entries} entries in all), {made['reviews']} reviews, {asked} questions, "
+            f"{made['diaries']} diaries ({entries} entries in all) with {made['photos']} photos, "
+            f"{made['reviews']} reviews, {asked} questions, "
             f"{pages} encyclopedia pages added; sign in as {', '.join(h for h, _, _ in MEMBERS)} "
             f"with the password {DEMO_PASSWORD}")
