@@ -19,3 +19,11 @@ class AccountControl(Protocol):
     async def handle_of(self, account_id: int) -> str | None:
         """The account's handle, None when it is deleted (moderators see real authors)."""
         ...
+
+    async def role_of(self, account_id: int) -> str | None:
+        """The account's role (member, editor, moderator, admin), None when it is deleted."""
+        ...
+
+    async def hide_profile(self, account_id: int, hidden: bool) -> None:
+        """Hide (or show again) the account's avatar and bio from its public profile; both are kept."""
+        ...

@@ -118,6 +118,10 @@ class CounterNotice(Model):
     signature = fields.CharField(max_length=200)
     status = fields.CharField(max_length=12, default="received", db_default="received")
     created_at = fields.DatetimeField()
+    # Each author answers for their own posts: their part of the case is restored on its own clock.
+    restore_at = fields.DatetimeField(null=True, db_index=True)
+    # NULL while pending; restored, held (legal action) or withdrawn (the notice was withdrawn).
+    outcome = fields.CharField(max_length=12, null=True)
 
     class Meta:
         table = "moderation_counter_notice"
@@ -136,6 +140,21 @@ class Strike(Model):
 
     class Meta:
         table = "moderation_strike"
+
+
+class Suspension(Model):
+    """Why an account is read-only: strikes (ends by itself when they are lifted) or removal on reports."""
+
+    id = fields.IntField(primary_key=True)
+    account_id = fields.IntField(db_index=True)
+    cause = fields.CharField(max_length=16)
+    case_id = fields.CharField(max_length=24, null=True)
+    started_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+    end_reason = fields.TextField(default="")
+
+    class Meta:
+        table = "moderation_suspension"
 
 
 class AuditEntry(Model):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from content.interfaces import AuthorView
+from content.visibility import forget_author
 from media.interfaces import Attachments
 from meiji.accounts import services
+from meiji.accounts.models import Account
 
 
 class AccountDirectory:
@@ -33,3 +35,13 @@ class AccountDirectory:
     async def handle_of(self, account_id: int) -> str | None:
         account = (await services.handles([account_id])).get(account_id)
         return account.handle if account else None
+
+    async def role_of(self, account_id: int) -> str | None:
+        account = await Account.get_or_none(id=account_id, status__in=("active", "suspended"))
+        return account.role if account else None
+
+    async def hide_profile(self, account_id: int, hidden: bool) -> None:
+        # The avatar stops being served (and so leaves every author view); bio and photo stay stored,
+        # and the public profile leaves the bio out while moderation holds the account removed.
+        await self.media.set_visible(f"avatar:{account_id}", not hidden)
+        forget_author(account_id)  # author views cached in this process show the change at once

@@ -14,6 +14,7 @@ from media.interfaces import Attachments, MediaError
 from meiji.accounts import services
 from meiji.accounts.models import Account
 from meiji.accounts.schemas import AccountIn, AccountOut, MeOut, MePatch, RoleIn, SessionIn, SessionOut
+from moderation.services.suspensions import profile_hidden
 
 api = Api("accounts")
 
@@ -29,8 +30,11 @@ async def avatar_of(call: Call[Any, Any], account: Account) -> dict[str, object]
 
 async def public_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
     counts = await call.state.profile_counts(account.id)
-    return {"id": str(account.id), "handle": account.handle, "role": account.role, "bio": account.bio,
-            "avatar": await avatar_of(call, account), "created_at": account.created_at, "counts": counts}
+    # An account removed on reports keeps its handle in public, not its bio or avatar.
+    hidden = account.status == "suspended" and await profile_hidden(account.id)
+    return {"id": str(account.id), "handle": account.handle, "role": account.role,
+            "bio": "" if hidden else account.bio, "avatar": None if hidden else await avatar_of(call, account),
+            "created_at": account.created_at, "counts": counts}
 
 
 async def me_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from tortoise.transactions import in_transaction
 from content.services import TargetInfo
 from kernel.clock import now
 from kernel.settings import Settings
-from kernel.web.problems import conflict
+from kernel.web.problems import Problem, conflict
+from moderation.interfaces import AccountControl
 from moderation.models import CounterNotice, Notice, NoticeTarget, QueueItem, Report
 from moderation.services import audit, notices, notifications, queue, strikes, targets
 
@@ -34,6 +35,8 @@ async def decide(state: Any, moderator_id: int, raw_id: str, action: str, reason
         raise conflict("Claim this item before deciding it.")
     if action not in ALLOWED.get(item.kind, frozenset()):
         raise conflict(f"A {item.kind} item does not take the action {action}.")
+    if item.target_type == "account" and action == "remove":
+        await _members_only(state, item.target_id)
     actor = audit.moderator(moderator_id)
     async with in_transaction():
         # The conditional UPDATE is the lock: a second decision on the same item finds nothing to resolve.
@@ -59,6 +62,15 @@ async def decide(state: Any, moderator_id: int, raw_id: str, action: str, reason
         for target_type, target_id in {(str(t), str(i)) for t, i in touched}:
             await notices.requeue_waiting(state.settings, target_type, target_id)
     return await QueueItem.get(id=item.id)
+
+
+async def _members_only(state: Any, account_id: str) -> None:
+    """Moderators act on members only: staff accounts answer to admins, through their role."""
+    accounts: AccountControl = state.accounts
+    role = await accounts.role_of(int(account_id)) if account_id.isascii() and account_id.isdigit() else None
+    if role in ("moderator", "admin"):
+        raise Problem(403, "Moderators act on members only: a moderator's or admin's account is not removed on "
+                           "reports; an admin changes its role first.")
 
 
 async def _on_reports(state: Any, actor: audit.Actor, item: QueueItem, info: TargetInfo | None, action: str,
@@ -88,8 +100,9 @@ async def _on_reports(state: Any, actor: audit.Actor, item: QueueItem, info: Tar
         if info.status != "removed":
             raise conflict(f"The target is {info.status}, not removed.")
         await targets.set_status(state, info, "published")
-        await strikes.lift_for(info.type, info.id, None)
         await audit.record(actor, "restored", target_type=info.type, target_id=info.id, reason=reason)
+        if info.author_id is not None:
+            await strikes.lift(state, actor, info.author_id, case_id=None, target=(info.type, info.id), why=reason)
         await notifications.send(info.author_id, "restored", {"target": targets.summary(info), "reason": reason})
     # Reporters hear the outcome, never who else reported or who decided.
     outcome = {"remove": "removed", "keep": "kept", "restore": "restored"}[action]
@@ -122,24 +135,42 @@ async def _on_case(state: Any, actor: audit.Actor, item: QueueItem, notice: Noti
             await targets.set_status(state, info, "published")
             await audit.record(actor, "unhidden", target_type=info.type, target_id=info.id, case_id=case_id,
                                reason=reason)
-    elif action == "forward_counter":
+    elif action in ("forward_counter", "restore"):
+        await _on_counter(state, actor, item, notice, action, reason)
+
+
+async def _on_counter(state: Any, actor: audit.Actor, item: QueueItem, notice: Notice, action: str,
+                      reason: str) -> None:
+    """Forward or uphold the counter-notice of the author of the item's target: each author answers
+    for their own posts, so only their part of the case moves (and only their posts come back)."""
+    settings: Settings = state.settings
+    case_id = notice.id
+    author_id, part = await notices.author_part(case_id, item.target_type, item.target_id)
+    waiting = ("received",) if action == "forward_counter" else ("received", "forwarded")
+    counters = [c for c in await CounterNotice.filter(notice_id=case_id, author_id=author_id, outcome__isnull=True)
+                if c.status in waiting] if author_id is not None and part else []
+    if not counters or not await notices.touch(case_id, ("counter_received", "counter_forwarded")):
+        raise conflict(f"The case is {notice.status}: there is no counter-notice to "
+                       f"{'forward' if action == 'forward_counter' else 'uphold'} for this target.")
+    assert author_id is not None
+    ids = [c.id for c in counters]
+    if action == "forward_counter":
         restore_at = now() + timedelta(seconds=settings.counter_notice_wait_seconds)
-        if not await notices.transition(case_id, ("counter_received",), "counter_forwarded", restore_at=restore_at):
-            raise conflict(f"The case is {notice.status}: there is no counter-notice to forward.")
-        await CounterNotice.filter(notice_id=case_id, status="received").update(status="forwarded")
-        await notices.event(case_id, "counter_forwarded", "", {"restore_at": restore_at.isoformat()})
-        await notices.settle_items(case_id, "forward_counter", keep=item.id)
-        await audit.record(actor, "counter_forwarded", case_id=case_id, reason=reason)
-        for author_id in await notices.removed_authors(case_id):
-            await notifications.send(author_id, "counter_forwarded", {"case_id": case_id, "restore_at": restore_at})
-    elif action == "restore":
-        if not await notices.transition(case_id, ("counter_received", "counter_forwarded"),
-                                        "restored", restore_at=None):
-            raise conflict(f"The case is {notice.status}: nothing to restore.")
-        await notices.event(case_id, "restored", reason)
-        await notices.settle_items(case_id, "restore", keep=item.id)
+        await CounterNotice.filter(id__in=ids, status="received").update(status="forwarded", restore_at=restore_at)
+        await notices.after_part(case_id)
+        await notices.event(case_id, "counter_forwarded", "", {"restore_at": restore_at.isoformat(),
+                                                               "targets": notices.target_refs(part)})
+        await notices.settle_items(case_id, "forward_counter", keep=item.id, only=part)
+        await audit.record(actor, "counter_forwarded", target_type=item.target_type, target_id=item.target_id,
+                           case_id=case_id, reason=reason)
+        await notifications.send(author_id, "counter_forwarded", {"case_id": case_id, "restore_at": restore_at})
+        return
+    await CounterNotice.filter(id__in=ids, outcome__isnull=True).update(outcome="restored")
+    rows = await notices.restore_targets(state, case_id, actor, reason, author_id=author_id)
+    await notices.event(case_id, "restored", reason, {"targets": notices.target_refs(rows)})
+    await notices.settle_items(case_id, "restore", keep=item.id, only=rows)
+    if await notices.after_part(case_id) == "restored":
         await audit.record(actor, "case_restored", case_id=case_id, reason=reason)
-        await notices.restore_targets(state, case_id, actor, reason)
 
 
 async def _carry_reports(settings: Settings, item: QueueItem) -> None:

@@ -49,6 +49,17 @@ def new_case_id() -> str:
     return "N" + "".join(secrets.choice(_ALPHABET) for _ in range(12))
 
 
+def target_refs(rows: Sequence[NoticeTarget]) -> list[dict[str, str]]:
+    """Targets as the timeline names them (never their authors)."""
+    return [{"type": t.target_type, "id": t.target_id} for t in rows]
+
+
+async def touch(case_id: str, sources: Sequence[str]) -> bool:
+    """Whether the case is in one of ``sources``, checked by a conditional UPDATE that also locks its row
+    (PostgreSQL) until the transaction ends, so a concurrent transition waits for this one."""
+    return bool(await Notice.filter(id=case_id, status__in=list(sources)).update(updated_at=now()))
+
+
 async def transition(case_id: str, sources: Sequence[str], target: str, **fields: Any) -> bool:
     """Move the case from one of ``sources`` to ``target``; False when another request moved it first."""
     moment = now()
@@ -152,7 +163,16 @@ def _counter_json(counter: CounterNotice) -> dict[str, Any]:
     # The law forwards the author's name, phone and address to the claimant (信息网络传播权保护条例 16).
     return {"id": str(counter.id), "statement": counter.statement, "name": counter.name, "phone": counter.phone,
             "address": counter.address, "proof_media_ids": counter.proof_media_ids,
-            "signature": counter.signature, "status": counter.status, "created_at": counter.created_at}
+            "signature": counter.signature, "status": counter.status, "created_at": counter.created_at,
+            "restore_at": counter.restore_at, "outcome": counter.outcome}
+
+
+def _event_json(e: CaseEvent) -> dict[str, Any]:
+    data: dict[str, Any] = {"event": e.event, "at": e.at, "note": e.note}
+    # Steps that concern some targets only (one author's counter-notice, its restoration) name them.
+    if e.data and "targets" in e.data:
+        data["targets"] = e.data["targets"]
+    return data
 
 
 async def case_json(notice: Notice, *, moderator_id: int | None = None, state: Any = None) -> dict[str, Any]:
@@ -171,7 +191,7 @@ async def case_json(notice: Notice, *, moderator_id: int | None = None, state: A
         "updated_at": notice.updated_at,
         "targets": [{"type": t.target_type, "id": t.target_id, "measures": "removed" if t.removed else None}
                     for t in rows],
-        "timeline": [{"event": e.event, "at": e.at, "note": e.note} for e in events],
+        "timeline": [_event_json(e) for e in events],
         "counter_notices": [_counter_json(c) for c in counters],
         "close_at": notice.close_at,
         "restore_at": notice.restore_at,
@@ -214,6 +234,7 @@ async def legal_action(state: Any, notice: Notice, body: LegalActionIn, caller: 
         await _attach(state, f"legal:{notice.id}", "proof_media_ids", body.proof_media_ids,
                       caller.id if caller else None)
         await event(notice.id, "litigation_hold", body.description, {"proof_media_ids": body.proof_media_ids})
+        await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome="held")
         await audit.record(audit.CLAIMANT, "litigation_hold", case_id=notice.id)
         await settle_items(notice.id, "litigation_hold")
         for author_id in await removed_authors(notice.id):
@@ -229,6 +250,7 @@ async def withdraw(state: Any, notice: Notice, reason: str) -> Notice:
             raise conflict(f"The case is {notice.status}: it can no longer be withdrawn.")
         await event(notice.id, "withdrawn", reason)
         await audit.record(audit.CLAIMANT, "withdrawn", case_id=notice.id, reason=reason)
+        await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome="withdrawn")
         await settle_items(notice.id, "withdrawn")
         await restore_targets(state, notice.id, audit.CLAIMANT, "withdrawn")
     return await Notice.get(id=notice.id)
@@ -237,21 +259,26 @@ async def withdraw(state: Any, notice: Notice, reason: str) -> Notice:
 # --- the author's side ------------------------------------------------------------------------
 
 async def counter_notice(state: Any, author: Principal, case_id: str, body: CounterNoticeIn) -> CounterNotice:
-    """The author of a removed target answers the notice; the counter-notice is queued for checking."""
+    """The author of a removed target answers the notice for their own posts; the counter-notice is
+    queued for checking. Each author of the case answers once, whoever answered before."""
     settings: Settings = state.settings
     notice = await Notice.get_or_none(id=case_id) if len(case_id) <= 24 else None
     mine = await NoticeTarget.filter(notice_id=case_id, author_id=author.id, removed=True) if notice else []
     if notice is None or not mine:
         raise not_found("case")
     async with in_transaction():
-        if not await transition(case_id, ("measures_taken",), "counter_received", close_at=None):
+        # The first counter-notice moves the case; later ones from other authors join it as it stands.
+        if not (await transition(case_id, ("measures_taken",), "counter_received")
+                or await touch(case_id, ("counter_received", "counter_forwarded"))):
             raise conflict(f"The case is {notice.status}: a counter-notice is not accepted now.")
+        if await CounterNotice.filter(notice_id=case_id, author_id=author.id, outcome__isnull=True).exists():
+            raise conflict("You already answered this case; your counter-notice is being handled.")
         counter = await CounterNotice.create(
             notice_id=case_id, author_id=author.id, statement=body.statement, name=body.name, phone=body.phone,
             address=body.address, proof_media_ids=body.proof_media_ids, signature=body.signature,
             status="received", created_at=now())
         await _attach(state, f"counter:{counter.id}", "proof_media_ids", body.proof_media_ids, author.id)
-        await event(case_id, "counter_received")
+        await event(case_id, "counter_received", "", {"targets": target_refs(mine)})
         due = now() + timedelta(seconds=settings.counter_due_seconds)
         for t in mine:
             await queue.enqueue(t.target_type, t.target_id, "counter_notice", due, case_id=case_id)
@@ -282,8 +309,10 @@ async def removed_authors(case_id: str) -> set[int]:
     return {r.author_id for r in rows if r.author_id is not None}
 
 
-async def settle_items(case_id: str, decision: str, keep: int | None = None) -> None:
-    """Resolve the case's live queue items (the case moved on without them).
+async def settle_items(case_id: str, decision: str, keep: int | None = None,
+                       only: Sequence[NoticeTarget] | None = None) -> None:
+    """Resolve the case's live queue items (the case moved on without them); ``only``: the items of
+    those targets (one author's part of the case).
 
     When the content stays up (``content_stays``), items that also carry members' reports go back
     to being report items instead, so those reports are still decided.
@@ -292,6 +321,9 @@ async def settle_items(case_id: str, decision: str, keep: int | None = None) -> 
     if keep is not None:
         query = query.exclude(id=keep)
     items = await query
+    if only is not None:
+        keys = {(t.target_type, t.target_id) for t in only}
+        items = [i for i in items if (i.target_type, i.target_id) in keys]
     if decision in CONTENT_STAYS and items:
         reported = {r.item_id for r in await Report.filter(item_id__in=[i.id for i in items])}
         if reported:
@@ -330,7 +362,8 @@ async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: 
         raise conflict(f"The case is {notice.status}: measures are taken on a received notice.")
     forwarded = notice_summary(notice)
     deadline = now() + timedelta(seconds=settings.no_counter_close_seconds)
-    for t in await NoticeTarget.filter(notice_id=notice.id, removed=False):
+    struck: dict[int, NoticeTarget] = {}  # one strike per author of the case, however many posts it names
+    for t in await NoticeTarget.filter(notice_id=notice.id, removed=False).order_by("id"):
         info = await targets.find(state, t.target_type, t.target_id)
         if info is None or info.status == "deleted":
             continue
@@ -348,7 +381,9 @@ async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: 
                 "notice": forwarded, "counter_notice_until": deadline,
                 "counter_notice_path": f"/v1/notices/{notice.id}/counter-notices"})
             if not already:
-                await strikes.strike(state, actor, info.author_id, t.target_type, t.target_id, notice.id)
+                struck.setdefault(info.author_id, t)
+    for author_id, first in struck.items():
+        await strikes.strike(state, actor, author_id, first.target_type, first.target_id, notice.id)
     await settle_items(notice.id, "remove", keep=item_id)
     await event(notice.id, "measures_taken", reason)
 
@@ -360,12 +395,17 @@ async def _other_holder(target_type: str, target_id: str, case_id: str) -> Notic
     return await Notice.filter(id__in=[str(h) for h in held], status__in=HOLDING).order_by("created_at").first()
 
 
-async def restore_targets(state: Any, case_id: str, actor: audit.Actor, why: str) -> None:
-    """Publish the case's removed targets again, lift their strikes and tell their authors."""
-    for t in await NoticeTarget.filter(notice_id=case_id, removed=True):
+async def restore_targets(state: Any, case_id: str, actor: audit.Actor, why: str,
+                          author_id: int | None = None) -> list[NoticeTarget]:
+    """Publish the case's removed targets again (``author_id``: only that author's), lift the case's
+    strikes on their authors and tell them; returns the targets restored."""
+    query = NoticeTarget.filter(notice_id=case_id, removed=True)
+    if author_id is not None:
+        query = query.filter(author_id=author_id)
+    rows = await query.order_by("id")
+    for t in rows:
         info = await targets.find(state, t.target_type, t.target_id)
         await NoticeTarget.filter(id=t.id).update(removed=False)
-        await strikes.lift_for(t.target_type, t.target_id, case_id)
         if info is None or info.status != "removed":
             continue
         holder = await _other_holder(t.target_type, t.target_id, case_id)
@@ -378,6 +418,35 @@ async def restore_targets(state: Any, case_id: str, actor: audit.Actor, why: str
                            reason=why)
         await notifications.send(info.author_id, "restored", {"target": targets.summary(info), "case_id": case_id,
                                                               "reason": why})
+    for author in sorted({t.author_id for t in rows if t.author_id is not None}):
+        await strikes.lift(state, actor, author, case_id=case_id, why=why)
+    return rows
+
+
+async def author_part(case_id: str, target_type: str, target_id: str) -> tuple[int | None, list[NoticeTarget]]:
+    """The author of this target in the case, and every target of theirs the case still holds removed."""
+    row = await NoticeTarget.get_or_none(notice_id=case_id, target_type=target_type, target_id=target_id)
+    if row is None or row.author_id is None:
+        return None, []
+    return row.author_id, await NoticeTarget.filter(notice_id=case_id, author_id=row.author_id,
+                                                    removed=True).order_by("id")
+
+
+async def after_part(case_id: str) -> str:
+    """After one author's part of the case was restored, the case's status follows what is left:
+    ``restored`` once nothing is removed; ``measures_taken`` when no counter-notice is pending (the
+    others may still answer until the case closes); else the earliest restoration still to come."""
+    pending = await CounterNotice.filter(notice_id=case_id, outcome__isnull=True)
+    clocks = [c.restore_at for c in pending if c.status == "forwarded" and c.restore_at is not None]
+    if not await NoticeTarget.filter(notice_id=case_id, removed=True).exists():
+        status = "restored"
+    elif not pending:
+        status = "measures_taken"
+    else:
+        status = "counter_forwarded" if clocks else "counter_received"
+    await transition(case_id, ("counter_received", "counter_forwarded"), status,
+                     restore_at=min(clocks) if clocks else None)
+    return status
 
 
 async def close_due(moment: datetime) -> int:
@@ -394,16 +463,23 @@ async def close_due(moment: datetime) -> int:
 
 
 async def restore_due(state: Any, moment: datetime) -> int:
-    """``counter_forwarded -> restored`` when the wait after forwarding ended without legal action."""
+    """Each forwarded counter-notice whose wait ended without legal action: its author's posts are
+    restored; returns how many counter-notices were settled so."""
+    why = "no legal action within the waiting period"
     restored = 0
-    for case_id in await Notice.filter(status="counter_forwarded", restore_at__lte=moment).values_list("id",
-                                                                                                       flat=True):
+    due = await CounterNotice.filter(status="forwarded", outcome__isnull=True, restore_at__lte=moment).order_by("id")
+    for counter in due:
         async with in_transaction():
-            if not await transition(str(case_id), ("counter_forwarded",), "restored", restore_at=None):
+            # The case row first (a legal action waits for it), then the counter-notice: of two
+            # scheduler processes only one moves it.
+            if not await touch(counter.notice_id, ("counter_received", "counter_forwarded")):
                 continue
-            await event(str(case_id), "restored", "no legal action within the waiting period")
-            await audit.record(audit.SYSTEM, "case_restored", case_id=str(case_id),
-                               reason="no legal action within the waiting period")
-            await restore_targets(state, str(case_id), audit.SYSTEM, "no legal action within the waiting period")
+            if not await CounterNotice.filter(id=counter.id, outcome__isnull=True).update(outcome="restored"):
+                continue
+            rows = await restore_targets(state, counter.notice_id, audit.SYSTEM, why, author_id=counter.author_id)
+            await event(counter.notice_id, "restored", why, {"targets": target_refs(rows)})
+            await settle_items(counter.notice_id, "restore", only=rows)
+            if await after_part(counter.notice_id) == "restored":
+                await audit.record(audit.SYSTEM, "case_restored", case_id=counter.notice_id, reason=why)
             restored += 1
     return restored

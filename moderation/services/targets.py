@@ -10,6 +10,7 @@ from content.interfaces import Authors
 from content.services import TargetInfo
 from kernel.settings import Settings
 from moderation.interfaces import AccountControl
+from moderation.services import suspensions
 
 CONTENT_TYPES = ("diary", "diary_entry", "review", "question", "answer", "comment", "wiki")
 TARGET_TYPES = (*CONTENT_TYPES, "account")
@@ -24,8 +25,10 @@ async def find(state: Any, target_type: str, target_id: str) -> TargetInfo | Non
         handle = await accounts.handle_of(int(target_id))
         if handle is None:
             return None
+        removed = await suspensions.active(int(target_id), suspensions.REMOVED)
         return TargetInfo(type="account", id=target_id, author_id=int(target_id), anonymous=False,
-                          status="published", title=handle, preview="", path=f"/v1/accounts/{target_id}")
+                          status="removed" if removed else "published", title=handle, preview="",
+                          path=f"/v1/accounts/{target_id}")
     if target_type not in CONTENT_TYPES:
         return None
     return await content.find_target(target_type, target_id)
@@ -42,11 +45,11 @@ async def set_status(state: Any, info: TargetInfo, status: str, *, case_id: str 
                      reason: str | None = None) -> None:
     """Hide, remove or publish content; for an account, removal suspends it and publishing reinstates it."""
     if info.type == "account":
-        accounts: AccountControl = state.accounts
+        # Removal suspends the account and hides its avatar and bio; a restore ends only that suspension.
         if status == "removed":
-            await accounts.suspend(int(info.id))
+            await suspensions.begin(state, int(info.id), suspensions.REMOVED)
         elif status == "published":
-            await accounts.reinstate(int(info.id))
+            await suspensions.end(state, int(info.id), (suspensions.REMOVED,), reason or "restored")
         return
     await content.set_status(state, info.type, info.id, status,  # type: ignore[arg-type]
                              case_id=case_id, reason=reason)
