@@ -11,7 +11,7 @@ from kernel.web.pagination import Page
 from kernel.web.problems import not_found
 from moderation import schemas
 from moderation.services import audit as audit_log
-from moderation.services import decisions, notices, notifications, queue, reports, strikes
+from moderation.services import decisions, notices, notifications, queue, reports, strikes, suppressions
 
 api = Api("moderation")
 
@@ -160,6 +160,25 @@ async def mark_notifications_read(call: Call[schemas.MarkReadIn, None]) -> objec
     """Mark notifications read: ``{ids: [...]}`` or ``{all: true}``."""
     ids = None if call.body.all else call.body.ids
     return {"updated": await notifications.mark_read(call.member.id, ids)}
+
+
+# --- encyclopedia revisions --------------------------------------------------------------------
+
+@api.route("PUT", "/v1/moderation/wiki/{slug}/revisions/{n}/suppression", body=schemas.SuppressionIn,
+           auth="moderator", errors=(404, 409))
+async def suppress_revision(call: Call[schemas.SuppressionIn, None]) -> object:
+    """Hide one wiki revision's content from the public (kept for moderators and the legal record); audited.
+    409 for the page's current revision: save a revision without the text first."""
+    return await suppressions.set_suppressed(call.state, call.member, str(call.path["slug"]), str(call.path["n"]),
+                                             True, call.body.reason)
+
+
+@api.route("DELETE", "/v1/moderation/wiki/{slug}/revisions/{n}/suppression", body=schemas.SuppressionIn,
+           auth="moderator", errors=(404,))
+async def restore_revision(call: Call[schemas.SuppressionIn, None]) -> object:
+    """Show a suppressed wiki revision's content to the public again; audited."""
+    return await suppressions.set_suppressed(call.state, call.member, str(call.path["slug"]), str(call.path["n"]),
+                                             False, call.body.reason)
 
 
 routes = api.routes

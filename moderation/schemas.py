@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field, model_validator
 from kernel.web.bodies import Strict
 from kernel.web.pagination import Page, PageQuery
 
-ContentType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki"]
+# A notice may also name one encyclopedia revision: ``wiki_revision`` with id ``<slug>@<n>`` (or
+# ``<page id>@<n>``); measures taken on it suppress that revision.
+ContentType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "wiki_revision"]
 ReportTarget = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "account"]
 Reason = Literal["spam", "advertising", "misinformation", "privacy", "harassment", "illegal", "infringement",
                  "other"]
@@ -26,6 +28,10 @@ MEDIA_ID = Field(min_length=1, max_length=40)
 
 
 # --- reports -----------------------------------------------------------------------------------
+
+class SuppressionIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000, description="why, for the audit log (e.g. 侵犯著作权)")
+
 
 class ReportIn(Strict):
     target_type: ReportTarget

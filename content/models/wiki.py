@@ -60,6 +60,12 @@ class WikiRevision(Model):
     comment = fields.CharField(max_length=500, default="")
     reverted_from = fields.IntField(null=True)
     created_at = fields.DatetimeField()
+    # Revision deletion (as MediaWiki's): a moderator hides this revision's content from the public,
+    # on a legal notice (case_id) or on their own; the row is kept whole for the legal record.
+    suppressed = fields.BooleanField(default=False, db_default=False)
+    suppressed_at = fields.DatetimeField(null=True)
+    suppressed_case_id = fields.CharField(max_length=64, null=True)
+    suppressed_reason = fields.TextField(null=True)
 
     class Meta:
         table = "content_wiki_revision"

@@ -76,20 +76,25 @@ class WikiSummaryOut(BaseModel):
 
 class RevisionOut(BaseModel):
     number: int
-    title: str
-    comment: str
+    title: str | None = Field(description="null while the revision is suppressed (but to moderators)")
+    comment: str | None = Field(description="null while the revision is suppressed (but to moderators)")
     author: dict[str, Any] | None
     reverted_from: int | None
     created_at: datetime
+    suppressed: bool = Field(description="a moderator hid this revision's content from the public")
+    suppression: dict[str, Any] | None = Field(
+        None, description="moderators only: {at, case_id, reason} of a suppressed revision")
 
 
 class RevisionFullOut(RevisionOut):
+    """One revision; its content fields are null to all but moderators while it is suppressed."""
+
     slug: str
-    aliases: list[str]
-    summary: str
-    body: str
-    text: str
-    facts: dict[str, Any]
+    aliases: list[str] | None
+    summary: str | None
+    body: str | None
+    text: str | None
+    facts: dict[str, Any] | None
     procedure: str | None
 
 

@@ -15,6 +15,7 @@ are deleted or rewritten synchronously, so removed content is not findable when 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -30,7 +31,7 @@ from kernel.rows import fetch
 from kernel.web.problems import not_found
 from search.interfaces import DocKey
 
-TargetType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki"]
+TargetType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "wiki_revision"]
 Status = Literal["published", "hidden", "removed", "deleted"]
 
 
@@ -56,8 +57,23 @@ async def _info(k: Kind, obj: Any) -> TargetInfo:
                       media_ids=await k.media_of(obj), case_id=obj.case_id)
 
 
+@dataclass(frozen=True)
+class Record:
+    """A target that is not a post (a wiki revision): moderation finds it, suppresses it (status
+    ``removed`` or ``hidden``) and restores it (``published``) through these, like any post."""
+
+    find: Callable[[str], Awaitable[TargetInfo | None]]
+    set_status: Callable[[Any, str, Status, str | None, str | None], Awaitable[TargetInfo]]
+    resolve: Callable[[str], Awaitable[str | None]]  # a URL's path -> the record's id, or None
+
+
+RECORDS: dict[str, Record] = {}
+
+
 async def find_target(target_type: str, target_id: str) -> TargetInfo | None:
     """The content behind a (type, id), whatever its status; None when there is none."""
+    if target_type in RECORDS:
+        return await RECORDS[target_type].find(target_id)
     k = KINDS.get(target_type)
     key = parse_id(target_id)
     if k is None or key is None:
@@ -74,6 +90,10 @@ async def find_targets(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Ta
         if target_type in KINDS and key is not None:
             wanted.setdefault(target_type, set()).add(key)
     found: dict[tuple[str, str], TargetInfo] = {}
+    for target_type, target_id in pairs:
+        record = await find_target(target_type, target_id) if target_type in RECORDS else None
+        if record is not None:
+            found[(target_type, target_id)] = record
     for target_type, ids in wanted.items():
         k = KINDS[target_type]
         rows = await fetch(k.model.filter(id__in=sorted(ids)))
@@ -100,6 +120,10 @@ async def resolve_url(url: str) -> tuple[str, str] | None:
         path = urlsplit(url.strip()).path
     except ValueError:
         return None
+    for record_type, record in RECORDS.items():
+        record_id = await record.resolve(path)
+        if record_id is not None:
+            return record_type, record_id
     for pattern, type_ in _PATHS:
         match = pattern.match(path)
         if match is None or type_ not in KINDS:
@@ -162,6 +186,8 @@ async def change_status(state: Any, k: Kind, obj: Any, status: Status, *, case_i
 async def set_status(state: Any, target_type: str, target_id: str, status: Status, *,
                      case_id: str | None = None, reason: str | None = None) -> TargetInfo:
     """Hide, remove or restore content; leaves search and media serving at once when not published."""
+    if target_type in RECORDS:
+        return await RECORDS[target_type].set_status(state, target_id, status, case_id, reason)
     k = kind(target_type)
     key = parse_id(target_id)
     obj = await k.model.get_or_none(id=key) if key is not None else None

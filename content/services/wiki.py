@@ -23,6 +23,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from content import visibility
 from content.models.wiki import WikiPage, WikiRevision
 from content.sanitizer import plain, sanitize
 from content.schemas.wiki import RevertIn, WikiIn, WikiQuery
@@ -182,6 +183,9 @@ async def revert(state: Any, editor: Principal, slug: str, data: RevertIn, condi
     old = await WikiRevision.get_or_none(page_id=page.id, number=data.revision)
     if old is None:
         raise invalid("revision", "no such revision of this page")
+    if old.suppressed:
+        # Reverting would publish again what a moderator took out of the public's sight.
+        raise invalid("revision", "this revision was suppressed by a moderator; it cannot be restored")
     values = {"title": old.title, "aliases": old.aliases, "summary": old.summary, "body": old.body,
               "text": old.text, "facts": old.facts, "procedure": old.procedure}
     comment = plain(data.comment) or f"恢复到第 {old.number} 版"
@@ -217,21 +221,105 @@ def summary_json(page: WikiPage) -> dict[str, Any]:
 
 
 async def revision_json(state: Any, rows: list[WikiRevision], page: WikiPage | None = None,
-                        full: bool = False) -> list[dict[str, Any]]:
-    """Revisions with their editors (editors sign their work; a deleted account shows null)."""
+                        full: bool = False, viewer: Principal | None = None) -> list[dict[str, Any]]:
+    """Revisions with their editors (editors sign their work; a deleted account shows null).
+
+    A suppressed revision shows that it exists (number, editor, time, ``suppressed: true``) with its
+    content null, except to moderators, who read all of it and why it was suppressed.
+    """
     ids = sorted({r.author_id for r in rows if r.author_id is not None})
     views = await state.authors.views(ids) if ids else {}
+    moderator = viewer is not None and viewer.is_moderator
     out = []
     for r in rows:
         view = views.get(r.author_id) if r.author_id is not None else None
         item: dict[str, Any] = {"number": r.number, "title": r.title, "comment": r.comment,
                                 "author": view.as_json() if view else None, "reverted_from": r.reverted_from,
-                                "created_at": r.created_at}
+                                "created_at": r.created_at, "suppressed": r.suppressed}
         if full and page is not None:
             item.update(slug=page.slug, aliases=r.aliases, summary=r.summary, body=r.body, text=r.text,
                         facts=r.facts, procedure=r.procedure)
+        if r.suppressed and moderator:
+            item["suppression"] = {"at": r.suppressed_at, "case_id": r.suppressed_case_id,
+                                   "reason": r.suppressed_reason}
+        elif r.suppressed:
+            item.update({name: None for name in SUPPRESSED_FIELDS if name in item})
         out.append(item)
     return out
+
+
+# --- revision suppression (as MediaWiki's revision deletion) -----------------------------------
+
+# What a suppressed revision no longer shows the public: all that was written in it.
+SUPPRESSED_FIELDS = ("title", "comment", "aliases", "summary", "body", "text", "facts", "procedure")
+_REVISION_PATH = re.compile(r"^/(?:v1/)?wiki/([^/?#]+)/revisions/(\d+)/?$")
+
+
+async def _revision_by_key(target_id: str) -> tuple[WikiPage, WikiRevision] | None:
+    """``<slug>@<n>`` or ``<page id>@<n>`` -> the page and its revision n, any status."""
+    page_key, _, number = target_id.rpartition("@")
+    key = visibility.parse_id(number)
+    page = await find_page(page_key) if page_key and key is not None else None
+    revision = await WikiRevision.get_or_none(page_id=page.id, number=key) if page is not None else None
+    return (page, revision) if page is not None and revision is not None else None
+
+
+def _revision_info(page: WikiPage, revision: WikiRevision) -> lifecycle.TargetInfo:
+    # Pages have no author, nor do their revisions as targets: editors are not struck for the
+    # encyclopedia's text, which the service publishes under its own name.
+    return lifecycle.TargetInfo(
+        type="wiki_revision", id=f"{page.id}@{revision.number}", author_id=None, anonymous=False,
+        status="removed" if revision.suppressed else "published", title=f"{revision.title} 第{revision.number}版",
+        preview="\n".join([revision.summary, revision.text]).strip()[:280],
+        path=f"/v1/wiki/{page.slug}/revisions/{revision.number}", case_id=revision.suppressed_case_id)
+
+
+async def revision_target(target_id: str) -> lifecycle.TargetInfo | None:
+    """A revision as moderation sees it (real content, any state); None when there is none."""
+    found = await _revision_by_key(target_id)
+    return _revision_info(*found) if found is not None else None
+
+
+async def set_revision_status(state: Any, target_id: str, status: lifecycle.Status, case_id: str | None,
+                              reason: str | None) -> lifecycle.TargetInfo:
+    """Suppress (``removed``/``hidden``) or restore (``published``) one revision's content."""
+    found = await _revision_by_key(target_id)
+    if found is None:
+        raise not_found("revision")
+    page, revision = found
+    if status == "deleted":
+        raise Problem(409, "A revision is suppressed or restored; the encyclopedia deletes none.")
+    suppress = status != "published"
+    if suppress and revision.number == page.revision:
+        # The page shows this revision's content: hiding only the revision would hide nothing.
+        raise Problem(409, "This is the page's current revision: save a revision without the text first "
+                           "(or remove the page), then suppress this one.")
+    changes: dict[str, Any] = {"suppressed": suppress, "suppressed_at": now() if suppress else None,
+                               "suppressed_case_id": case_id if suppress else None,
+                               "suppressed_reason": reason if suppress else None}
+    await WikiRevision.filter(id=revision.id).update(**changes)
+    await revision.refresh_from_db()
+    return _revision_info(page, revision)
+
+
+async def _resolve_revision(path: str) -> str | None:
+    match = _REVISION_PATH.match(path)
+    if match is None:
+        return None
+    found = await _revision_by_key(f"{match.group(1)}@{match.group(2)}")
+    return _revision_info(*found).id if found is not None else None
+
+
+async def revision_of(target_id: str) -> tuple[WikiPage, WikiRevision]:
+    """The page and revision behind a ``<slug>@<n>`` key, for moderators' tools (404 when none)."""
+    found = await _revision_by_key(target_id)
+    if found is None:
+        raise not_found("revision")
+    return found
+
+
+lifecycle.RECORDS["wiki_revision"] = lifecycle.Record(find=revision_target, set_status=set_revision_status,
+                                                      resolve=_resolve_revision)
 
 
 async def _export_revisions(author_id: int) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from kernel.settings import Settings
 from moderation.interfaces import AccountControl
 from moderation.services import suspensions
 
-CONTENT_TYPES = ("diary", "diary_entry", "review", "question", "answer", "comment", "wiki")
+CONTENT_TYPES = ("diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "wiki_revision")
 TARGET_TYPES = (*CONTENT_TYPES, "account")
 
 
