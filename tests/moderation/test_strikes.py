@@ -3,6 +3,7 @@ author of a notice answers for their own posts."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -169,3 +170,31 @@ def test_an_author_who_stays_silent_keeps_the_case_closing_on_time(client: TestC
     assert tick(client)["cases_closed"] == 1
     assert case(client, case_id, token)["status"] == "closed"
     assert client.get(f"/v1/questions/{theirs}").status_code == 451
+
+
+async def _two_ticks(state: Any) -> list[dict[str, int]]:
+    import moderation.services
+
+    return list(await asyncio.gather(moderation.services.tick(state), moderation.services.tick(state)))
+
+
+def test_two_schedulers_restore_each_author_once(db_client: TestClient) -> None:
+    moderator, first, second = sign_up(db_client, role="moderator"), sign_up(db_client), sign_up(db_client)
+    mine = ask(db_client, first, body="<p>下颌角术后一个月，分享恢复过程。</p>")
+    theirs = ask(db_client, second, body="<p>下颌角手术前后的正面对比。</p>")
+    case_id, token = file_notice(db_client, [{"type": "question", "id": mine}, {"type": "question", "id": theirs}])
+    decide(db_client, moderator, item_of(db_client, moderator, "question", mine)["id"], "remove", "侵权成立")
+    for author, target in ((first, mine), (second, theirs)):
+        assert db_client.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER,
+                              headers=author.headers).status_code == 201
+        decide(db_client, moderator, item_of(db_client, moderator, "question", target)["id"], "forward_counter")
+    clock.advance(days=16)
+    portal = db_client.portal
+    assert portal is not None
+    results = portal.call(_two_ticks, db_client.app.state)  # type: ignore[attr-defined]
+    assert sum(r["cases_restored"] for r in results) == 2  # one per counter-notice, whoever ran it
+    for author, target in ((first, mine), (second, theirs)):
+        assert db_client.get(f"/v1/questions/{target}").status_code == 200
+        assert kinds(db_client, author).count("restored") == 1
+        assert len(log(db_client, moderator, action="strike_lifted", target_id=author.id)) == 1
+    assert case(db_client, case_id, token)["status"] == "restored"
