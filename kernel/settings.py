@@ -64,6 +64,8 @@ class Settings:
     image_workers: int = 2
     presign_seconds: int = 3600
     cdn_url: str = ""
+    # Where to POST the URLs of taken-down variants, so a CDN drops its copies (empty: no purge).
+    cdn_purge_url: str = ""
     rate_limits: Mapping[str, RateLimit] | None = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     idempotency_seconds: int = 24 * 3600
     session_days: int = 90
@@ -247,6 +249,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         image_workers=get("MEIJI_IMAGE_WORKERS", lambda n, r: _int(n, r, 1), base.image_workers),
         presign_seconds=get("MEIJI_PRESIGN_SECONDS", lambda n, r: _int(n, r, 1), base.presign_seconds),
         cdn_url=get("MEIJI_CDN_URL", lambda n, r: _url(n, r, ("http", "https")), "").rstrip("/"),
+        cdn_purge_url=get("MEIJI_CDN_PURGE_URL", lambda n, r: _url(n, r, ("http", "https")), ""),
         rate_limits=get("MEIJI_RATE_LIMITS", parse_rate_limits, _default_limits()),
         idempotency_seconds=get("MEIJI_IDEMPOTENCY_SECONDS", lambda n, r: _int(n, r, 1),
                                 base.idempotency_seconds),

@@ -75,8 +75,10 @@ class Attachments(Protocol):
         """Stop (hidden, removed) or resume (restored) serving the holder's media."""
         ...
 
-    async def views(self, media_ids: Sequence[str]) -> dict[str, MediaView]:
-        """Served media among ``media_ids`` with their variant URLs; others are absent."""
+    async def views(self, media_ids: Sequence[str], *, everything: bool = False) -> dict[str, MediaView]:
+        """Served media among ``media_ids`` with their public URLs (and attached evidence, with URLs of
+        the authorised route); others are absent. ``everything`` (for a post's author and moderators)
+        adds every upload not yet released, hidden or not, with URLs only such a reader can open."""
         ...
 
     async def erase_owner(self, owner_id: int) -> int:
@@ -92,11 +94,22 @@ class Attachments(Protocol):
         ...
 
 
+# Caching headers of variant objects. Published copies may be taken down at any moment: shared
+# caches keep them minutes, never a year. Private objects (evidence, the kept originals of every
+# upload) are never stored by any cache.
+PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, no-store"
+
+
 class Storage(Protocol):
     """Where variant bytes live: a local directory, an S3 bucket, or memory in tests."""
 
-    async def put(self, key: str, data: bytes, content_type: str) -> None:
-        """Store ``data`` under ``key``, replacing any object there."""
+    async def put(self, key: str, data: bytes, content_type: str, cache_control: str = PRIVATE_CACHE) -> None:
+        """Store ``data`` under ``key``, replacing any object there, with the caching header it is sent with."""
+        ...
+
+    async def copy(self, source: str, target: str, cache_control: str) -> None:
+        """Copy an object within the storage, giving the copy its own caching header."""
         ...
 
     async def get(self, key: str) -> bytes:
@@ -117,6 +130,10 @@ class Storage(Protocol):
 
     async def url(self, key: str) -> str | None:
         """A URL clients can fetch directly (presigned or CDN), or None when the app serves it."""
+        ...
+
+    def cdn_url(self, key: str) -> str | None:
+        """The CDN's URL of ``key`` when one is configured (what a purge names), else None."""
         ...
 
     def keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:

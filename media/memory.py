@@ -57,9 +57,9 @@ class MemoryAttachments:
             if owner == holder:
                 (self.hidden.discard if visible else self.hidden.add)(media_id)
 
-    async def views(self, media_ids: Sequence[str]) -> dict[str, MediaView]:
+    async def views(self, media_ids: Sequence[str], *, everything: bool = False) -> dict[str, MediaView]:
         return {m: self._view(m) for m in media_ids
-                if m in self.uploads and m not in self.hidden and m not in self.released}
+                if m in self.uploads and m not in self.released and (everything or m not in self.hidden)}
 
     async def erase_owner(self, owner_id: int) -> int:
         mine = [m for m, (owner, _) in self.uploads.items() if owner == owner_id and m not in self.released]

@@ -25,11 +25,17 @@ class Upload(Model):
     holder = fields.CharField(max_length=80, null=True, db_index=True)
     # False while the holder is hidden or removed: nothing is served, the objects stay.
     visible = fields.BooleanField(default=True, db_default=True)
+    # The random part of the public copies' keys (``public/<id>/<token>/<variant>.webp``) while the
+    # upload is published; None while it is not. A restore publishes under a new token, so a URL
+    # handed out before a takedown never serves again.
+    public_token = fields.CharField(max_length=32, null=True)
     width = fields.IntField()
     height = fields.IntField()
+    # Size and SHA-256 of the stored ``large`` variant (the original file is never kept, nor its digest).
     bytes = fields.BigIntField()
     sha256 = fields.CharField(max_length=64)
-    # {"thumb": {"key": ..., "width": ..., "height": ..., "bytes": ...}, "medium": ..., "large": ...}
+    # {"thumb": {"key": ..., "width": ..., "height": ..., "bytes": ..., "sha256": ...}, "medium": ..., "large": ...};
+    # ``key`` is the private object, kept for as long as the upload (and the legal record) needs it.
     variants: dict[str, dict[str, object]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(db_index=True)
     attached_at = fields.DatetimeField(null=True)
@@ -51,3 +57,17 @@ class UploadQuota(Model):
     class Meta:
         table = "media_upload_quota"
         unique_together = (("owner_id", "day"),)
+
+
+class DeadCopy(Model):
+    """Public copies taken down whose deletion from storage or purge from the CDN has not succeeded
+    yet: the sweeper retries them. Serving stopped already (the row's token is gone)."""
+
+    id = fields.IntField(primary_key=True)
+    keys: list[str] = fields.JSONField(default=list)
+    urls: list[str] = fields.JSONField(default=list)
+    attempts = fields.IntField(default=0, db_default=0)
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "media_dead_copy"

@@ -1,4 +1,4 @@
-"""HTTP routes of the media room: ``/v1/media`` and the variant files under ``/media/``."""
+"""HTTP routes of the media room: ``/v1/media`` and the published variant files under ``/media/public/``."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from kernel.web import idempotency
 from kernel.web.auth import require
 from kernel.web.endpoints import Api, Call, client_address, json_response
 from kernel.web.problems import Problem, invalid, not_found
-from media.interfaces import StorageError
+from media.interfaces import PRIVATE_CACHE, PUBLIC_CACHE, StorageError
+from media.keys import check_key
 from media.models import PENDING, PURPOSES, Upload
 from media.schemas import UPLOAD_SCHEMA, MediaOut, media_json
 from media.services import MediaService, Reader, unavailable
-from media.storage import check_key
 
 api = Api("media")
 
@@ -30,8 +30,6 @@ MULTIPART_OVERHEAD = 64 * 1024
 UPLOAD_CEILING = 100 * 1024 * 1024
 
 CASE_TOKEN = "X-Case-Token"  # noqa: S105 - a header name, not a secret
-PUBLIC_CACHE = "public, max-age=31536000, immutable"
-PRIVATE_CACHE = "private, no-store"
 
 
 def service_of(call_state: Any) -> MediaService:
@@ -68,9 +66,14 @@ def _expires(upload: Upload, ttl_seconds: int) -> Any:
 
 async def _json(call: Call[Any, Any], service: MediaService, upload: Upload) -> dict[str, Any]:
     principal = call.principal
-    private = principal is not None and (principal.is_moderator or principal.id == upload.owner_id)
+    uploader = principal is not None and principal.id == upload.owner_id
+    private = uploader or (principal is not None and principal.is_moderator)
     view = await service.view(upload)
-    return media_json(view, upload, private=private, expires_at=_expires(upload, call.settings.upload_ttl_seconds))
+    # Size and digest only to the uploader: even of the stripped variant, they would let anyone
+    # else match the same photo across posts.
+    digest = await service.digest(upload) if uploader else None
+    return media_json(view, upload, private=private, digest=digest,
+                      expires_at=_expires(upload, call.settings.upload_ttl_seconds))
 
 
 @api.route("POST", "/v1/media", response=MediaOut, status=201, raw_body=True, max_body=UPLOAD_CEILING,
@@ -96,7 +99,7 @@ async def create_media(call: Call[None, None]) -> Response:
             if replayed is not None:
                 return replayed
         upload = await service.upload(file, owner_id=principal.id if principal else None, purpose=purpose,
-                                      sha256=sha256, size=size)
+                                      size=size)
     response = json_response(await _json(call, service, upload), 201, headers={"Location": f"/v1/media/{upload.id}"})
     if key is not None:
         await idempotency.remember(scope, key, print_, response)
@@ -191,18 +194,28 @@ async def get_variant(call: Call[None, None]) -> Response:
                           {"Cache-Control": PRIVATE_CACHE})
 
 
-@api.route("GET", "/media/{id}/{file}", errors=(404,), rate="media", shared_limit=False)
+@api.route("GET", "/media/public/{id}/{token}/{file}", errors=(404,), rate="media", shared_limit=False)
 async def serve_object(call: Call[None, None]) -> Response:
-    """A public variant file (local and memory storage), while its upload is served; long-cached."""
+    """A published variant file (local and memory storage), while its upload is served under this
+    URL's token; cached for minutes only, since a takedown may end it at any moment."""
     service = service_of(call.state)
-    key = f"{call.path['id']}/{call.path['file']}"
+    media_id, token, file = call.path["id"], call.path["token"], call.path["file"]
     try:
-        check_key(key)
+        check_key(f"{media_id}/{token}/{file}")
     except ValueError:
         raise not_found("media") from None
-    upload, name = await service.public_variant(key)
-    return image_response(call.request, await _read(service, upload, name), upload, name,
-                          {"Cache-Control": PUBLIC_CACHE})
+    if not file.endswith(".webp"):
+        raise not_found("media")
+    name = file.removesuffix(".webp")
+    upload, key = await service.public_variant(media_id, token, name)
+    try:
+        data = await service.storage.get(key)
+    except FileNotFoundError:
+        raise not_found("media") from None
+    except (StorageError, OSError) as exc:
+        raise unavailable(exc) from None
+    return image_response(call.request, data, upload, name, {"Cache-Control": PUBLIC_CACHE})
+
 
 
 routes = api.routes

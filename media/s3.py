@@ -21,11 +21,19 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from media.interfaces import StorageError
-from media.storage import check_key
+from media.interfaces import PRIVATE_CACHE, StorageError
+from media.keys import check_key
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 _PRESIGN_CACHE = 10_000
+
+
+def _disposition(key: str) -> str:
+    """``inline; filename="<id>-<variant>.webp"``: the name a browser saves it under, without secrets."""
+    parts = key.split("/")
+    if parts[0] == "public":
+        parts = parts[1:]
+    return f'inline; filename="{parts[0]}-{parts[-1]}"'
 
 
 def _code(exc: ClientError) -> str:
@@ -43,7 +51,7 @@ class S3Storage:
         self.endpoint = endpoint
         self.region = region
         self.presign_seconds = presign_seconds
-        self.cdn_url = cdn_url.rstrip("/")
+        self.cdn = cdn_url.rstrip("/")
         # Path-style addressing when an endpoint is named: MinIO, SeaweedFS and moto expect it.
         self.config = Config(signature_version="s3v4", s3={"addressing_style": "path" if endpoint else "auto"},
                              connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"})
@@ -69,12 +77,21 @@ class S3Storage:
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)
 
-    async def put(self, key: str, data: bytes, content_type: str) -> None:
+    async def put(self, key: str, data: bytes, content_type: str, cache_control: str = PRIVATE_CACHE) -> None:
         async with self._client() as s3:
             # BytesIO, not bytes: aiohttp warns about a bytes payload it has to wrap itself.
             await s3.put_object(Bucket=self.bucket, Key=self._key(key), Body=io.BytesIO(data),
-                                ContentType=content_type, CacheControl="public, max-age=31536000, immutable",
-                                ContentDisposition=f'inline; filename="{key.replace("/", "-")}"')
+                                ContentType=content_type, CacheControl=cache_control,
+                                ContentDisposition=_disposition(key))
+
+    async def copy(self, source: str, target: str, cache_control: str) -> None:
+        async with self._client() as s3:
+            # A server-side copy: the bytes never pass through the app. REPLACE gives the copy its
+            # own caching header (a published copy is cacheable, the kept original is not).
+            await s3.copy_object(Bucket=self.bucket, Key=self._key(target),
+                                 CopySource={"Bucket": self.bucket, "Key": self._key(source)},
+                                 MetadataDirective="REPLACE", ContentType="image/webp", CacheControl=cache_control,
+                                 ContentDisposition=_disposition(target))
 
     async def get(self, key: str) -> bytes:
         async with self._client() as s3:
@@ -109,9 +126,12 @@ class S3Storage:
             return False
         return True
 
+    def cdn_url(self, key: str) -> str | None:
+        return f"{self.cdn}/{self._key(key)}" if self.cdn else None
+
     async def url(self, key: str) -> str | None:
-        if self.cdn_url:
-            return f"{self.cdn_url}/{self._key(key)}"
+        if self.cdn:
+            return self.cdn_url(key)
         now = time.time()
         cached = self._presigned.get(key)
         if cached is not None and cached[1] - now > self.presign_seconds / 2:

@@ -24,15 +24,17 @@ class VariantsOut(BaseModel):
 
 
 class MediaOut(BaseModel):
-    """An upload: its size, the SHA-256 of the original file, and its WebP variants."""
+    """An upload: its size and WebP variants; for its uploader, the size and SHA-256 of the stored
+    ``large`` variant (metadata stripped; nothing of the original file is kept)."""
 
     id: str
     width: int
     height: int
-    bytes: int
-    sha256: str
     purpose: str
     variants: VariantsOut
+    # Only for the uploader:
+    bytes: int | None = None
+    sha256: str | None = None
     # Only for the uploader and moderators:
     status: str | None = None
     created_at: datetime | None = None
@@ -55,18 +57,20 @@ UPLOAD_SCHEMA: dict[str, Any] = {
 }
 
 
-def media_json(view: MediaView, upload: Upload, *, private: bool, expires_at: datetime | None) -> dict[str, Any]:
-    """The JSON of ``GET /v1/media/{id}``; ``private`` adds what only the uploader and moderators see."""
+def media_json(view: MediaView, upload: Upload, *, private: bool, digest: tuple[int, str] | None,
+               expires_at: datetime | None) -> dict[str, Any]:
+    """The JSON of ``GET /v1/media/{id}``; ``private`` adds what only the uploader and moderators see,
+    ``digest`` the stored variant's ``(bytes, sha256)`` that only the uploader sees."""
     data: dict[str, Any] = {
         "id": view.id,
         "width": view.width,
         "height": view.height,
-        "bytes": view.bytes,
-        "sha256": view.sha256,
         "purpose": view.purpose,
         "variants": {name: {"url": v.url, "width": v.width, "height": v.height}
                      for name, v in view.variants.items()},
     }
+    if digest is not None:
+        data.update(bytes=digest[0], sha256=digest[1])
     if private:
         data.update(status=upload.status, created_at=upload.created_at, expires_at=expires_at)
     return data

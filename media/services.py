@@ -4,12 +4,20 @@ of attachments, and the sweeper that deletes what is no longer needed.
 Order of writes: the variants go to storage first, then the row is committed. A failure between
 the two leaves objects without a row, which the sweeper deletes once they are older than
 ``MEIJI_UPLOAD_TTL``; a row never points at objects that were not written.
+
+Every upload keeps its variants privately, under a key with a secret part that is never handed out
+(``<id>/<secret>/<variant>.webp``). While it is *published* (attached to a visible holder), public
+copies live under ``public/<id>/<token>/<variant>.webp``, and only those are given out as URLs. A
+takedown forgets the token (the app stops serving at once), deletes the public copies (presigned and
+CDN URLs then answer 404 from the bucket) and asks the CDN to purge them; a restore copies the
+private variants again under a new token, so URLs handed out before the takedown stay dead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import logging
 import secrets
 from collections.abc import Sequence
@@ -30,9 +38,20 @@ from kernel.settings import Settings
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, not_found
 from media import images
-from media.interfaces import Attachments, CaseAccess, MediaError, MediaView, Storage, StorageError, Variant
-from media.models import ATTACHED, PENDING, RELEASED, Upload, UploadQuota
-from media.storage import build_storage, check_key
+from media.interfaces import (
+    PUBLIC_CACHE,
+    Attachments,
+    CaseAccess,
+    MediaError,
+    MediaView,
+    Storage,
+    StorageError,
+    Variant,
+)
+from media.keys import check_key
+from media.models import ATTACHED, PENDING, RELEASED, DeadCopy, Upload, UploadQuota
+from media.purge import Purger
+from media.storage import build_storage
 
 log = logging.getLogger("meiji.media")
 
@@ -42,13 +61,40 @@ _SWEEP_BATCH = 200
 RECONCILE_SECONDS = 3600
 
 
+PUBLIC = "public"
+# A dead copy's CDN purge is given up after this many failed attempts: by then every cache has
+# let the copy lapse (published copies are cached for minutes, ``PUBLIC_CACHE``).
+PURGE_ATTEMPTS = 10
+
+
 def new_id() -> str:
     """128 random bits in lowercase base32: unguessable, and safe as a path on any file system."""
     return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
 
 
-def variant_key(media_id: str, name: str) -> str:
-    return f"{media_id}/{name}.webp"
+def new_secret() -> str:
+    """80 random bits in lowercase base32: the unguessable part of an object key."""
+    return base64.b32encode(secrets.token_bytes(10)).decode().lower()
+
+
+def variant_key(media_id: str, secret: str, name: str) -> str:
+    """Where a variant is kept privately: never handed out, so even a CDN that fronts the whole
+    bucket cannot be asked for it by someone who knows the upload's id."""
+    return f"{media_id}/{secret}/{name}.webp"
+
+
+def public_key(media_id: str, token: str, name: str) -> str:
+    """Where a published variant's copy lives while the upload is served."""
+    return f"{PUBLIC}/{media_id}/{token}/{name}.webp"
+
+
+def public_keys(upload: Upload) -> list[str]:
+    token = upload.public_token
+    return [public_key(upload.id, token, name) for name in upload.variants] if token else []
+
+
+def private_keys(upload: Upload) -> list[str]:
+    return [str(v["key"]) for v in upload.variants.values()]
 
 
 def unavailable(exc: Exception) -> Problem:
@@ -78,6 +124,11 @@ class MediaService:
         # keeps its own high-water mark).
         self.workers = ThreadPoolExecutor(settings.image_workers, thread_name_prefix="meiji-image")
         self.reconciled_at: datetime | None = None
+        self.purger = Purger(settings.cdn_purge_url)
+        # Serialises retries of dead copies (the sweeper and the purge started by a takedown).
+        self.dead_lock = asyncio.Lock()
+        # Purges started by takedowns run after the call returns; kept here so they are not collected.
+        self.tasks: set[asyncio.Task[int]] = set()
         # Pillow's own bomb check (a warning, an error at twice the limit) must not undercut ours.
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, settings.max_upload_pixels)
 
@@ -111,9 +162,14 @@ class MediaService:
             # Another upload of the same member created today's row first.
             await UploadQuota.filter(owner_id=owner_id, day=day).update(**changes)
 
-    async def upload(self, file: IO[bytes], *, owner_id: int | None, purpose: str, sha256: str,
-                     size: int) -> Upload:
-        """Render ``file``'s variants, store them, then record the upload as pending."""
+    async def upload(self, file: IO[bytes], *, owner_id: int | None, purpose: str, size: int,
+                     sha256: str | None = None) -> Upload:
+        """Render ``file``'s variants, store them, then record the upload as pending.
+
+        ``sha256`` (the original file's digest) is accepted from callers that computed it, and
+        ignored: nothing of the original file is kept, its digest included.
+        """
+        del sha256
         if owner_id is not None:
             await self.check_quota(owner_id, size)
         try:
@@ -121,8 +177,8 @@ class MediaService:
                 self.workers, images.render, file, self.settings.max_upload_pixels)
         except images.ImageRejected as exc:
             raise Problem(exc.status, exc.detail) from None
-        media_id = new_id()
-        keys = [variant_key(media_id, r.name) for r in rendered.renditions]
+        media_id, secret = new_id(), new_secret()
+        keys = [variant_key(media_id, secret, r.name) for r in rendered.renditions]
         try:
             async with anyio.create_task_group() as group:
                 for key, rendition in zip(keys, rendered.renditions, strict=True):
@@ -130,12 +186,16 @@ class MediaService:
         except* (StorageError, OSError) as group_error:
             await self._delete_objects(keys)
             raise unavailable(group_error.exceptions[0]) from None
-        variants = {r.name: {"key": key, "width": r.width, "height": r.height, "bytes": len(r.data)}
+        # Sizes and digests of what is stored, stripped of metadata: the original's would link the
+        # same photo across an anonymous and a named post, and confirm who holds a known original.
+        variants = {r.name: {"key": key, "width": r.width, "height": r.height, "bytes": len(r.data),
+                             "sha256": hashlib.sha256(r.data).hexdigest()}
                     for key, r in zip(keys, rendered.renditions, strict=True)}
+        largest = variants["large"]
         try:
             upload = await Upload.create(id=media_id, owner_id=owner_id, purpose=purpose, status=PENDING,
-                                         width=rendered.width, height=rendered.height, bytes=size, sha256=sha256,
-                                         variants=variants, created_at=now())
+                                         width=rendered.width, height=rendered.height, bytes=largest["bytes"],
+                                         sha256=largest["sha256"], variants=variants, created_at=now())
         except BaseException:
             await self._delete_objects(keys)
             raise
@@ -156,8 +216,10 @@ class MediaService:
     # --- reading ----------------------------------------------------------------------------
 
     def served(self, upload: Upload) -> bool:
-        """Whether the upload's variants are public: a visible post or avatar upload not yet released."""
-        return upload.status in SERVED and upload.visible and upload.purpose != "evidence"
+        """Whether the upload's variants are public: a post or avatar upload attached to a visible
+        holder, with its public copies in place. Unattached uploads are their uploader's alone."""
+        return (upload.status == ATTACHED and upload.visible and upload.purpose != "evidence"
+                and upload.public_token is not None)
 
     async def may_read(self, upload: Upload, reader: Reader, case_access: CaseAccess | None) -> bool:
         """The uploader and moderators always; a case token for evidence it opens; anyone when served."""
@@ -178,21 +240,21 @@ class MediaService:
             raise not_found("media")
         return upload
 
-    async def public_variant(self, key: str) -> tuple[Upload, str]:
-        """The upload and variant name behind a public object key; 404 unless it is served."""
-        media_id, _, file = key.partition("/")
-        name = file.removesuffix(".webp")
+    async def public_variant(self, media_id: str, token: str, name: str) -> tuple[Upload, str]:
+        """The upload and the public copy's key behind a public file URL; 404 unless it is served
+        under that very token (a URL from before a takedown names a token that is gone)."""
         upload = await Upload.get_or_none(id=media_id) if len(media_id) <= 40 else None
-        if upload is None or not self.served(upload) or upload.variants.get(name, {}).get("key") != key:
+        if (upload is None or not self.served(upload) or not secrets.compare_digest(upload.public_token or "", token)
+                or name not in upload.variants):
             raise not_found("media")
-        return upload, name
+        return upload, public_key(upload.id, token, name)
 
     async def variant_url(self, upload: Upload, name: str, public: bool) -> str:
-        key = str(upload.variants[name]["key"])
         base = self.settings.public_url
-        if not public:
+        if not public or upload.public_token is None:
             # Evidence, and anything not served, only through an authorised route of the app.
             return f"{base}/v1/media/{upload.id}/variants/{name}"
+        key = public_key(upload.id, upload.public_token, name)
         return await self.storage.url(key) or f"{base}/media/{key}"
 
     async def view(self, upload: Upload, public: bool | None = None) -> MediaView:
@@ -202,8 +264,121 @@ class MediaService:
         for name, spec in upload.variants.items():
             variants[name] = Variant(await self.variant_url(upload, name, public), int(str(spec["width"])),
                                      int(str(spec["height"])))
-        return MediaView(upload.id, upload.width, upload.height, upload.bytes, upload.sha256, upload.purpose,
-                         variants)
+        largest = upload.variants.get("large", {})
+        return MediaView(upload.id, upload.width, upload.height, int(str(largest.get("bytes", 0))),
+                         str(largest.get("sha256", "")), upload.purpose, variants)
+
+    async def digest(self, upload: Upload) -> tuple[int, str]:
+        """Size and SHA-256 of the stored ``large`` variant. Uploads made before digests of the
+        variants were kept have them computed from storage once (their row held the original's)."""
+        largest = upload.variants["large"]
+        if largest.get("sha256"):
+            return int(str(largest["bytes"])), str(largest["sha256"])
+        try:
+            data = await self.storage.get(str(largest["key"]))
+        except FileNotFoundError:
+            raise not_found("media") from None
+        except (StorageError, OSError) as exc:
+            raise unavailable(exc) from None
+        largest.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+        await Upload.filter(id=upload.id).update(variants=upload.variants, bytes=len(data),
+                                                 sha256=str(largest["sha256"]))
+        return len(data), str(largest["sha256"])
+
+    # --- publishing and taking down -----------------------------------------------------------
+
+    async def _publish(self, rows: Sequence[Upload]) -> None:
+        """Copy the variants of attached, visible uploads to public keys under a new token.
+
+        The token is recorded only if the upload is still attached, visible and unpublished, so a
+        takedown that ran meanwhile wins and the copies are deleted again. A storage failure leaves
+        the upload unpublished (not served) for the sweeper to publish later.
+        """
+        for row in rows:
+            if not (row.status == ATTACHED and row.visible and row.purpose != "evidence") or row.public_token:
+                continue
+            token = new_secret()
+            copies = {public_key(row.id, token, name): str(spec["key"]) for name, spec in row.variants.items()}
+            if not await self._copy(row.id, copies):
+                continue
+            if await Upload.filter(id=row.id, status=ATTACHED, visible=True, public_token__isnull=True).update(
+                    public_token=token):
+                row.public_token = token
+            else:
+                await self._delete_objects(list(copies))
+
+    async def _copy(self, media_id: str, copies: dict[str, str]) -> bool:
+        """Make the public copies (target: source) at once; False (logged, nothing left) on failure."""
+        failure: Exception | None = None
+        try:
+            async with anyio.create_task_group() as group:
+                for target, source in copies.items():
+                    group.start_soon(self.storage.copy, source, target, PUBLIC_CACHE)
+        except* (StorageError, OSError) as group_error:
+            failure = group_error.exceptions[0]
+        if failure is None:
+            return True
+        log.warning("could not publish %s (the sweeper tries again): %s", media_id, failure)
+        await self._delete_objects(list(copies))
+        return False
+
+    async def _take_down(self, ids: Sequence[str], **changes: object) -> None:
+        """Apply ``changes`` (hidden, released) and unpublish: serving stops with the token, then the
+        public copies are deleted and the CDN is asked to purge them. Any of that failing is kept in
+        ``DeadCopy`` for the sweeper; it never fails the takedown."""
+        if not ids:
+            return
+        # First the change that no publication can pass, then the tokens: a publication finishing
+        # in between is either seen here or refused by its own conditional update.
+        await Upload.filter(id__in=list(ids)).update(**changes)
+        published = await Upload.filter(id__in=list(ids), public_token__isnull=False)
+        if not published:
+            return
+        await Upload.filter(id__in=[row.id for row in published]).update(public_token=None)
+        keys = [key for row in published for key in public_keys(row)]
+        urls = [url for key in keys if (url := await self._cached_url(key))] if self.purger.enabled else []
+        left: list[str] = []
+        for key in keys:
+            if not await self._delete_objects([key]):
+                left.append(key)
+        if left or urls:
+            await DeadCopy.create(keys=left, urls=urls, created_at=now())
+        if urls and not left:
+            task = asyncio.get_running_loop().create_task(self.clear_dead())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _cached_url(self, key: str) -> str | None:
+        """The URL of a public copy that a shared cache may hold: the CDN's, or the app's own file
+        URL (a CDN may front the app). Presigned URLs need no purge: the bucket answers 404."""
+        cdn = self.storage.cdn_url(key)
+        if cdn is not None:
+            return cdn
+        if await self.storage.url(key) is None:
+            return f"{self.settings.public_url}/media/{key}"
+        return None
+
+    async def clear_dead(self) -> int:
+        """Retry what takedowns left: delete public copies still stored, then purge their URLs from
+        the CDN (only once the origin no longer has them). Returns how many records were settled."""
+        settled = 0
+        async with self.dead_lock:
+            for dead in await DeadCopy.all().order_by("id").limit(_SWEEP_BATCH):
+                keys = [key for key in dead.keys if not await self._delete_objects([key])]
+                urls = list(dead.urls)
+                if urls and not keys:
+                    if not self.purger.enabled or await self.purger.purge(urls):
+                        urls = []
+                    elif dead.attempts + 1 >= PURGE_ATTEMPTS:
+                        log.error("gave up purging %d URLs from the CDN after %d attempts", len(urls),
+                                  PURGE_ATTEMPTS)
+                        urls = []
+                if not keys and not urls:
+                    await DeadCopy.filter(id=dead.id).delete()
+                    settled += 1
+                else:
+                    await DeadCopy.filter(id=dead.id).update(keys=keys, urls=urls, attempts=dead.attempts + 1)
+        return settled
 
     # --- Attachments --------------------------------------------------------------------------
 
@@ -236,6 +411,7 @@ class MediaService:
                 if not changed:
                     raise MediaError(media_id, "already attached elsewhere")
                 row.status, row.holder, row.visible, row.attached_at = ATTACHED, holder, visible, moment
+        await self._publish([rows[m] for m in ids])
         return [await self.view(rows[m]) for m in ids]
 
     async def replace(self, holder: str, media_ids: Sequence[str], *, owner_id: int | None,
@@ -243,31 +419,45 @@ class MediaService:
         """Make ``media_ids`` the holder's media: attach new ones, release those no longer listed."""
         async with in_transaction():
             views = await self.attach(holder, media_ids, owner_id=owner_id, purposes=purposes)
-            await (Upload.filter(holder=holder, status=ATTACHED).exclude(id__in=list(media_ids) or [""])
-                   .update(status=RELEASED, released_at=now()))
+            dropped = await (Upload.filter(holder=holder, status=ATTACHED).exclude(id__in=list(media_ids) or [""])
+                             .values_list("id", flat=True))
+            await self._take_down([str(i) for i in dropped], status=RELEASED, released_at=now())
         return views
 
     async def release(self, holder: str) -> None:
         """The holder is gone: stop serving its media at once; the sweeper deletes the objects."""
-        await Upload.filter(holder=holder, status=ATTACHED).update(status=RELEASED, released_at=now())
+        ids = await Upload.filter(holder=holder, status=ATTACHED).values_list("id", flat=True)
+        await self._take_down([str(i) for i in ids], status=RELEASED, released_at=now())
 
     async def set_visible(self, holder: str, visible: bool) -> None:
-        """Stop (hidden, removed) or resume (restored) serving the holder's media."""
-        await Upload.filter(holder=holder, status=ATTACHED).update(visible=visible)
+        """Stop (hidden, removed) or resume (restored) serving the holder's media. Stopping deletes the
+        public copies before it returns; resuming publishes new ones, under new URLs."""
+        if not visible:
+            ids = await Upload.filter(holder=holder, status=ATTACHED).values_list("id", flat=True)
+            await self._take_down([str(i) for i in ids], visible=False)
+            return
+        await Upload.filter(holder=holder, status=ATTACHED).update(visible=True)
+        await self._publish(await Upload.filter(holder=holder, status=ATTACHED, public_token__isnull=True))
 
-    async def views(self, media_ids: Sequence[str]) -> dict[str, MediaView]:
-        """Served media among ``media_ids`` with their variant URLs; others are absent."""
+    async def views(self, media_ids: Sequence[str], *, everything: bool = False) -> dict[str, MediaView]:
+        """Served media among ``media_ids`` with their public URLs, and attached evidence with private
+        ones; with ``everything``, every upload not released, with private URLs unless served."""
         ids = [m for m in dict.fromkeys(media_ids) if m and len(m) <= 40]
         if not ids:
             return {}
-        rows = await Upload.filter(id__in=ids, status__in=SERVED, visible=True)
+        if everything:
+            rows = await Upload.filter(id__in=ids, status__in=SERVED)
+        else:
+            rows = [row for row in await Upload.filter(id__in=ids, status=ATTACHED, visible=True)
+                    if self.served(row) or row.purpose == "evidence"]
         return {row.id: await self.view(row) for row in rows}
 
     async def erase_owner(self, owner_id: int) -> int:
         """Account deletion: stop serving and delete every upload of the owner; returns how many."""
-        count = await Upload.filter(owner_id=owner_id, status__in=SERVED).update(status=RELEASED, released_at=now())
+        ids = [str(i) for i in await Upload.filter(owner_id=owner_id, status__in=SERVED).values_list("id", flat=True)]
+        await self._take_down(ids, status=RELEASED, released_at=now())
         await UploadQuota.filter(owner_id=owner_id).delete()
-        return count
+        return len(ids)
 
     async def owned(self, owner_id: int) -> list[MediaView]:
         """Every upload of the owner that still exists (for the data export)."""
@@ -282,7 +472,7 @@ class MediaService:
         changed = await Upload.filter(id=media_id, status=PENDING).update(status=RELEASED, released_at=now())
         if not changed:
             raise Problem(409, "This upload is attached to a post; remove it from the post instead.")
-        if await self._delete_objects([str(v["key"]) for v in upload.variants.values()]):
+        if await self._delete_objects(private_keys(upload)):
             await Upload.filter(id=media_id).delete()
 
     async def ping(self) -> None:
@@ -292,8 +482,13 @@ class MediaService:
     # --- the sweeper ---------------------------------------------------------------------------
 
     async def sweep(self) -> int:
-        """Delete released uploads and expired pending ones with their objects, then (hourly) objects
-        that no row knows of and that are older than the TTL; returns how many uploads were removed."""
+        """Delete released uploads and expired pending ones with their objects, retry what takedowns
+        left (copies to delete, CDN purges), publish attached uploads a storage failure left
+        unpublished, then (hourly) delete objects that no row knows of and that are older than the
+        TTL; returns how many uploads were removed."""
+        await self.clear_dead()
+        await self._publish(await Upload.filter(status=ATTACHED, visible=True, public_token__isnull=True)
+                            .exclude(purpose="evidence").limit(_SWEEP_BATCH))
         moment = now()
         cutoff = moment - timedelta(seconds=self.settings.upload_ttl_seconds)
         # Expired pending uploads stop being served first; the deletion below follows.
@@ -306,7 +501,7 @@ class MediaService:
                 break
             for row in rows:
                 done.add(row.id)
-                if await self._delete_objects([str(v["key"]) for v in row.variants.values()]):
+                if await self._delete_objects([*public_keys(row), *private_keys(row)]):
                     await Upload.filter(id=row.id, status=RELEASED).delete()
                     removed += 1
         if self.reconciled_at is None or (moment - self.reconciled_at).total_seconds() >= RECONCILE_SECONDS:
@@ -316,21 +511,27 @@ class MediaService:
         return removed
 
     async def _reconcile(self, older_than: float) -> int:
-        """Delete objects whose upload has no row, once they are older than ``older_than``."""
+        """Delete objects whose upload has no row, and public copies under a token their upload no
+        longer has, once they are older than ``older_than``."""
         orphans: dict[str, list[str]] = {}
+        stale: list[str] = []
         batch: dict[str, list[str]] = {}
 
         async def settle() -> None:
-            known: set[str] = {str(v) for v in await Upload.filter(id__in=list(batch)).values_list("id", flat=True)}
+            tokens = {str(i): t for i, t in await Upload.filter(id__in=list(batch)).values_list("id", "public_token")}
             for media_id, keys in batch.items():
-                if media_id not in known:
+                if media_id not in tokens:
                     orphans.setdefault(media_id, []).extend(keys)
+                    continue
+                stale.extend(key for key in keys
+                             if key.startswith(f"{PUBLIC}/") and key.split("/")[2] != tokens[media_id])
             batch.clear()
 
         try:
             async for key, mtime in self.storage.keys():
-                media_id = key.partition("/")[0]
-                if not _is_key(key):
+                parts = key.split("/")
+                media_id = parts[1] if parts[0] == PUBLIC and len(parts) == 4 else parts[0]
+                if not _is_key(key) or (parts[0] == PUBLIC and len(parts) != 4):
                     continue  # not a key this service makes: not ours to delete
                 if mtime < older_than and media_id:
                     batch.setdefault(media_id, []).append(key)
@@ -341,6 +542,8 @@ class MediaService:
             return 0
         if batch:
             await settle()
+        if stale and await self._delete_objects(stale):
+            log.info("deleted %d public copies of taken-down or superseded publications", len(stale))
         removed = 0
         for media_id, keys in orphans.items():
             if await self._delete_objects(keys):

@@ -1,14 +1,13 @@
 """Storage backends: a local directory (served by the app), memory (tests), and the factory.
 
-The S3 backend lives in ``media/s3.py``. Keys are made by the media service from random ids
-(``<id>/<variant>.webp``); no user-supplied name ever reaches a key, and every backend refuses a
-key that could climb out of its root.
+The S3 backend lives in ``media/s3.py``. Keys are made by the media service from random ids and
+random secrets (``<id>/<secret>/<variant>.webp``, ``public/<id>/<token>/<variant>.webp``); no
+user-supplied name ever reaches a key, and every backend refuses a key that could climb out of its root.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,17 +18,10 @@ import anyio.to_thread
 
 from kernel.clock import now
 from kernel.settings import Settings
-from media.interfaces import Storage, StorageError
+from media.interfaces import PRIVATE_CACHE, Storage, StorageError
+from media.keys import check_key
 
-_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_.-]*)*$")
 CHUNK = 64 * 1024
-
-
-def check_key(key: str) -> str:
-    """The key itself when it is one the service could have made; ValueError otherwise."""
-    if len(key) > 200 or not _KEY.match(key) or ".." in key:
-        raise ValueError(f"not a storage key: {key!r}")
-    return key
 
 
 class MemoryStorage:
@@ -38,8 +30,14 @@ class MemoryStorage:
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str, float]] = {}
 
-    async def put(self, key: str, data: bytes, content_type: str) -> None:
+    async def put(self, key: str, data: bytes, content_type: str, cache_control: str = PRIVATE_CACHE) -> None:
         self.objects[check_key(key)] = (bytes(data), content_type, now().timestamp())
+
+    async def copy(self, source: str, target: str, cache_control: str) -> None:
+        data, content_type, _ = self.objects.get(source) or (None, "", 0.0)
+        if data is None:
+            raise FileNotFoundError(source)
+        await self.put(target, data, content_type, cache_control)
 
     async def get(self, key: str) -> bytes:
         try:
@@ -59,6 +57,9 @@ class MemoryStorage:
         return key in self.objects
 
     async def url(self, key: str) -> str | None:
+        return None
+
+    def cdn_url(self, key: str) -> str | None:
         return None
 
     async def keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:
@@ -83,7 +84,8 @@ class LocalStorage:
         """The file holding ``key`` (for serving it with sendfile)."""
         return self._path(key)
 
-    async def put(self, key: str, data: bytes, content_type: str) -> None:
+    async def put(self, key: str, data: bytes, content_type: str, cache_control: str = PRIVATE_CACHE) -> None:
+        # Files carry no headers: the app's routes send the caching header of what they serve.
         path = self._path(key)
 
         def write() -> None:
@@ -104,6 +106,15 @@ class LocalStorage:
             await anyio.to_thread.run_sync(write)
         except OSError as exc:
             raise StorageError(f"cannot write {key}: {exc.strerror}") from exc
+
+    async def copy(self, source: str, target: str, cache_control: str) -> None:
+        try:
+            data = await self.get(source)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise StorageError(f"cannot read {source}: {exc.strerror}") from exc
+        await self.put(target, data, "image/webp", cache_control)
 
     async def get(self, key: str) -> bytes:
         return await anyio.Path(self._path(key)).read_bytes()
@@ -136,6 +147,9 @@ class LocalStorage:
         return await anyio.Path(self._path(key)).is_file()
 
     async def url(self, key: str) -> str | None:
+        return None
+
+    def cdn_url(self, key: str) -> str | None:
         return None
 
     async def keys(self, prefix: str = "") -> AsyncIterator[tuple[str, float]]:

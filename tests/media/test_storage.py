@@ -133,7 +133,7 @@ def test_the_upload_lifecycle_on_seaweedfs(make_client: AppFactory, seaweed: S3S
         assert r.status_code == 201, r.text
         media_id = r.json()["id"]
         for variant in r.json()["variants"].values():
-            status, headers, _ = fetch(c, variant["url"])
+            status, headers, _ = fetch(c, variant["url"], member.headers)
             assert status == 200 and headers["content-type"] == "image/webp"
         assert c.get("/readyz").json()["checks"]["storage"] == "ok"
         call(c, service(c).attach, "diary:1", [media_id], owner_id=int(member.id))
