@@ -1,14 +1,16 @@
 """The README's "Try it" block, run as written with bash against a live server on a free port.
 
-The server is started as ``scripts/serve`` starts it (``meiji demo``, then ``meiji serve --port``)
-with ``MEIJI_PUBLIC_URL`` unset, so the URLs the walkthrough gets back must name the port served.
+The server is ``scripts/serve --port <free>`` (demo data, then ``meiji serve``) in a checkout whose
+set-up is current, with ``MEIJI_PUBLIC_URL`` unset: the URLs handed out must name the port served.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -54,16 +56,31 @@ def server_env(data_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[str]:
-    """``meiji demo`` then ``meiji serve --port <free>`` on a fresh data directory; yields its base URL."""
-    data = tmp_path / "data"
-    env = server_env(data)
-    demo = subprocess.run([str(BIN / "meiji"), "demo"], env=env, capture_output=True, text=True, timeout=300)
-    assert demo.returncode == 0, demo.stderr
+def checkout(tmp_path: Path) -> Path:
+    """The scripts and pyproject.toml of this repository beside the installed .venv, set up already."""
+    work = tmp_path / "checkout"
+    shutil.copytree(ROOT / "scripts", work / "scripts")
+    shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+    # The installed .venv, seen through links, with its own configuration and set-up stamp.
+    venv = work / ".venv"
+    venv.mkdir()
+    for entry in BIN.parent.iterdir():
+        if entry.name == "pyvenv.cfg":
+            shutil.copy(entry, venv / entry.name)
+        elif not entry.name.startswith((".setup", "setup.log")):
+            (venv / entry.name).symlink_to(entry)
+    (work / ".venv" / ".setup-serve").write_text(hashlib.sha256((work / "pyproject.toml").read_bytes()).hexdigest())
+    return work
+
+
+@pytest.fixture
+def live(tmp_path: Path, checkout: Path) -> Iterator[str]:
+    """``scripts/serve --port <free>`` on a fresh data directory; yields its base URL."""
+    env = server_env(tmp_path / "data")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([str(BIN / "meiji"), "serve", "--port", str(port)], env=env, stdout=log,
+    server = subprocess.Popen([str(checkout / "scripts" / "serve"), "--port", str(port)], env=env, stdout=log,
                               stderr=subprocess.STDOUT)
     try:
         # Ready, and the demo indexed by the server's own indexer (a user reads the README first).
@@ -100,14 +117,12 @@ def answers(output: str) -> list[object]:
         found.append(value)
 
 
-def test_the_readme_walkthrough_runs_as_written(live: str, tmp_path: Path) -> None:
-    # The block runs from the top of a checkout: give it the repository's .venv where it stands.
-    work = tmp_path / "checkout"
-    work.mkdir()
-    (work / ".venv").symlink_to(BIN.parent)
+def test_the_readme_walkthrough_runs_as_written(live: str, checkout: Path, tmp_path: Path) -> None:
+    # Set-up was current: scripts/serve installed nothing.
+    assert not (checkout / ".venv" / "setup.log").exists()
     env = {**server_env(tmp_path / "data"), "API": live}
 
-    run = subprocess.run(["bash", "-euo", "pipefail", "-c", try_it_block()], cwd=work, env=env,
+    run = subprocess.run(["bash", "-euo", "pipefail", "-c", try_it_block()], cwd=checkout, env=env,
                          capture_output=True, text=True, timeout=300)
 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
