@@ -32,4 +32,10 @@ class Migration(migrations.Migration):
             name='restore_at',
             field=fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False),
         ),
+        # Counter-notices forwarded before each author had a clock of their own keep their case's.
+        ops.RunSQL(
+            "UPDATE moderation_counter_notice SET restore_at = (SELECT n.restore_at FROM moderation_notice n "
+            "WHERE n.id = moderation_counter_notice.notice_id) WHERE status = 'forwarded' AND restore_at IS NULL",
+            reverse_sql="SELECT 1",
+        ),
     ]
