@@ -18,7 +18,7 @@ def _target(call: Call[None, None]) -> tuple[str, str]:
 
 
 @api.route("PUT", "/v1/likes/{target_type}/{target_id}", response=LikeOut, auth="member",
-           errors=(404, 409, 451))
+           errors=(404, 451))
 async def like(call: Call[None, None]) -> object:
     """Like a diary, diary entry, review, question, answer or comment (twice counts once)."""
     return await likes.like(call.member, *_target(call))

@@ -83,7 +83,7 @@ async def delete_question(call: Call[None, None]) -> Response:
 
 
 @api.route("PUT", "/v1/questions/{id}/accepted-answer", body=AcceptIn, response=QuestionOut, auth="member",
-           errors=(403, 404))
+           errors=(403, 404, 451))
 async def accept_answer(call: Call[AcceptIn, None]) -> Response:
     """The asker accepts one answer (replacing an earlier choice)."""
     question = await questions.set_accepted(call.member, call.path["id"], call.body.answer_id)
@@ -91,7 +91,7 @@ async def accept_answer(call: Call[AcceptIn, None]) -> Response:
 
 
 @api.route("DELETE", "/v1/questions/{id}/accepted-answer", response=QuestionOut, auth="member",
-           errors=(403, 404))
+           errors=(403, 404, 451))
 async def unaccept_answer(call: Call[None, None]) -> Response:
     """The asker takes the acceptance back."""
     question = await questions.set_accepted(call.member, call.path["id"], None)
@@ -99,7 +99,7 @@ async def unaccept_answer(call: Call[None, None]) -> Response:
 
 
 @api.route("POST", "/v1/questions/{id}/answers", body=AnswerIn, response=AnswerOut, status=201, auth="member",
-           idempotent=True, errors=(404, 409))
+           idempotent=True, errors=(404, 451))
 async def create_answer(call: Call[AnswerIn, None]) -> Response:
     """Answer a question, optionally anonymously; the asker is notified."""
     answer = await questions.create_answer(call.state, call.member, call.path["id"], call.body)
@@ -120,7 +120,7 @@ async def get_answer(call: Call[None, None]) -> Response:
 
 
 @api.route("PATCH", "/v1/answers/{id}", body=AnswerPatch, response=AnswerOut, auth="member",
-           errors=(403, 404, 412))
+           errors=(403, 404, 412, 451))
 async def patch_answer(call: Call[AnswerPatch, None]) -> Response:
     """The answerer edits the answer (If-Match honoured)."""
     answer = await questions.update_answer(call.state, call.member, call.path["id"], call.body,
@@ -136,7 +136,7 @@ async def delete_answer(call: Call[None, None]) -> Response:
 
 
 @api.route("PUT", "/v1/answers/{id}/vote", body=VoteIn, response=AnswerOut, auth="member",
-           errors=(403, 404, 409))
+           errors=(403, 404, 451))
 async def vote(call: Call[VoteIn, None]) -> Response:
     """Vote an answer up (1) or down (-1), or withdraw the vote (0); answers the answer with its score."""
     answer = await questions.vote(call.member, call.path["id"], call.body.value)
