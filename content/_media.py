@@ -1,12 +1,14 @@
-"""Attaching uploads to a post, with errors that name the list item at fault."""
+"""Attaching uploads to a post, with errors that name the list item at fault, and the photo views
+a reader is shown."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from kernel.web.auth import Principal
 from kernel.web.problems import Problem, invalid
-from media.interfaces import Attachments, MediaError
+from media.interfaces import Attachments, MediaError, MediaView
 
 
 def media_problem(exc: MediaError, field: str, ids: Sequence[str]) -> Problem:
@@ -26,3 +28,27 @@ async def attach_media(state: Any, holder: str, ids: list[str], owner: int, *, r
             await media.attach(holder, ids, owner_id=owner)
     except MediaError as exc:
         raise media_problem(exc, field, ids) from None
+
+
+def sees_every_photo(principal: Principal | None, author_id: int | None) -> bool:
+    """A post's author and moderators see its photos whatever its status (to judge or to appeal it)."""
+    return principal is not None and (principal.is_moderator or (author_id is not None and principal.id == author_id))
+
+
+async def photo_views(state: Any, posts: Iterable[tuple[int | None, Sequence[str]]],
+                      principal: Principal | None) -> dict[str, MediaView]:
+    """Views of the photos of ``(author_id, media_ids)`` pairs, in at most two media lookups.
+
+    Others see only published photos, at public URLs. The author and moderators see every photo
+    not yet deleted; those not published come with URLs of the authorised variant route, which
+    opens only to them, so the answer can be shown to them without publishing anything.
+    """
+    every: list[str] = []
+    public: list[str] = []
+    for author_id, ids in posts:
+        (every if sees_every_photo(principal, author_id) else public).extend(ids)
+    media: Attachments = state.media
+    views = await media.views(list(dict.fromkeys(public))) if public else {}
+    if every:
+        views.update(await media.views(list(dict.fromkeys(every)), everything=True))
+    return views

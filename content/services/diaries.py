@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 import search.services
 from content._listing import keyset
-from content._media import attach_media, media_problem
+from content._media import attach_media, media_problem, photo_views
 from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor
 from content.sanitizer import plain, sanitize
@@ -65,11 +65,9 @@ async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principa
     """Diaries as the caller may see them: one author lookup and one media lookup for all."""
     authors = await authors_for(state, diaries, principal)
     liked = await likes.liked_ids(principal, "diary", [str(d.id) for d in diaries])
-    wanted: list[str] = []
-    for d in diaries:
-        wanted += [*d.before_media_ids, *d.after_media_ids, *([d.cover_media_id] if d.cover_media_id else [])]
-    media: Attachments = state.media
-    views = await media.views(list(dict.fromkeys(wanted))) if wanted else {}
+    views = await photo_views(state, [(d.author_id, [*d.before_media_ids, *d.after_media_ids,
+                                                     *([d.cover_media_id] if d.cover_media_id else [])])
+                                      for d in diaries], principal)
     out = []
     for d in diaries:
         cover = views.get(d.cover_media_id) if d.cover_media_id else None
@@ -91,9 +89,7 @@ async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principa
 async def entries_json(state: Any, entries: Sequence[DiaryEntry], principal: Principal | None) -> list[dict[str, Any]]:
     authors = await authors_for(state, entries, principal)
     liked = await likes.liked_ids(principal, "diary_entry", [str(e.id) for e in entries])
-    wanted = [m for e in entries for m in e.media_ids]
-    media: Attachments = state.media
-    views = await media.views(wanted) if wanted else {}
+    views = await photo_views(state, [(e.author_id, e.media_ids) for e in entries], principal)
     return [{
         "id": str(e.id), "diary_id": str(e.diary_id), "body": e.body, "text": e.text,
         "happened_on": e.happened_on, "day": e.day, "media": _photos(e.media_ids, views), "scores": e.scores,

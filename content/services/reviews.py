@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 import search.services
 from content._listing import keyset
-from content._media import attach_media
+from content._media import attach_media, photo_views
 from content.models.diaries import Diary
 from content.models.reference import Doctor
 from content.models.reviews import Review
@@ -39,7 +39,6 @@ from content.visibility import (
 from kernel.clock import now
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, conflict, invalid
-from media.interfaces import Attachments
 from search.interfaces import Document
 
 Precondition = Callable[[str], None]
@@ -49,9 +48,7 @@ async def reviews_json(state: Any, reviews: Sequence[Review], principal: Princip
     """Reviews as the caller may see them: one author lookup and one media lookup for all."""
     authors = await authors_for(state, reviews, principal)
     liked = await likes.liked_ids(principal, "review", [str(r.id) for r in reviews])
-    wanted = [m for r in reviews for m in r.media_ids]
-    media: Attachments = state.media
-    views = await media.views(wanted) if wanted else {}
+    views = await photo_views(state, [(r.author_id, r.media_ids) for r in reviews], principal)
     return [{
         "id": str(r.id), "target_type": r.target_type, "target_id": str(r.target_id), "procedure": r.procedure,
         "rating": r.rating, "scores": r.scores, "body": r.body, "text": r.text,

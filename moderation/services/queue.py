@@ -11,11 +11,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from content.services import TargetInfo
 from kernel.clock import now
 from kernel.rows import Row, fetch
 from kernel.settings import Settings
 from kernel.web.pagination import decode_cursor, page
 from kernel.web.problems import conflict, not_found
+from media.interfaces import Attachments, MediaView
 from moderation.models import CounterNotice, Notice, QueueItem, Report
 from moderation.services import audit, targets
 
@@ -129,15 +131,18 @@ async def items_json(state: Any, items: Sequence[QueueItem | Row], moderator_id:
     facts = await _facts(items)
     infos = await targets.find_many(state, [(item.target_type, item.target_id) for item in items])
     authors = await targets.authors_json(state, [i.author_id for i in infos if i is not None and i.author_id])
+    photos = await _photos(state, infos)
     out = []
     for item, info in zip(items, infos, strict=True):
         target: dict[str, Any] = {"type": item.target_type, "id": item.target_id}
         if info is None:
-            target.update(status="gone", title=None, preview=None, path=None, anonymous=False, author=None)
+            target.update(status="gone", title=None, preview=None, path=None, anonymous=False, author=None,
+                          media=[])
         else:
             author = authors.get(info.author_id) if info.author_id is not None else None
             target.update(status=info.status, title=info.title, preview=info.preview, path=info.path,
-                          anonymous=info.anonymous, author=author)
+                          anonymous=info.anonymous, author=author,
+                          media=[photos[m].as_json() for m in info.media_ids if m in photos])
             if info.anonymous and author is not None:
                 await audit.record(audit.moderator(moderator_id), "author_revealed", target_type=item.target_type,
                                    target_id=item.target_id, case_id=item.case_id)
@@ -160,6 +165,14 @@ async def items_json(state: Any, items: Sequence[QueueItem | Row], moderator_id:
             "resolved_at": item.resolved_at,
         })
     return out
+
+
+async def _photos(state: Any, infos: list[TargetInfo | None]) -> dict[str, MediaView]:
+    """The targets' photos in any status, in one lookup: a hidden or removed post's photos are no
+    longer public, so they come with URLs of the authorised variant route, which moderators open."""
+    ids = list(dict.fromkeys(m for info in infos if info is not None for m in info.media_ids))
+    media: Attachments = state.media
+    return await media.views(ids, everything=True) if ids else {}
 
 
 async def item_json(state: Any, item: QueueItem, moderator_id: int) -> dict[str, Any]:
