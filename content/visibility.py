@@ -39,6 +39,7 @@ from content.interfaces import AuthorView
 from kernel.rows import fetch
 from kernel.web.auth import Principal
 from kernel.web.etags import etag
+from kernel.web.ids import parse_id as parse_id  # the one id parser, re-exported for the rooms
 from kernel.web.problems import Problem, not_found
 from search.interfaces import DOC_TYPES, DocKey, Document, Term
 
@@ -102,16 +103,6 @@ def removed_problem(post: Post, detail: str = "") -> Problem:
                        extra={"case_id": post.case_id, "reason": post.status_reason})
     return Problem(410, detail or "This content was removed for breaking the community rules.",
                    extra={"reason": post.status_reason})
-
-
-def parse_id(value: object) -> int | None:
-    """An object id from a path or body (ids are opaque strings holding integers); None if malformed."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if 0 < value < 2**31 else None
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
-        number = int(value)
-        return number if number > 0 else None
-    return None
 
 
 async def get_visible(model: type[P], object_id: object, principal: Principal | None, what: str) -> P:

@@ -7,8 +7,8 @@ from typing import Any
 from starlette.responses import Response
 
 from kernel.web.endpoints import Api, Call, json_response
+from kernel.web.ids import id_or_404
 from kernel.web.pagination import Page
-from kernel.web.problems import not_found
 from moderation import schemas
 from moderation.services import audit as audit_log
 from moderation.services import decisions, notices, notifications, queue, reports, strikes, suppressions
@@ -128,10 +128,8 @@ async def decide_item(call: Call[schemas.DecisionIn, None]) -> object:
            status=204, errors=(404,))
 async def reinstate_account(call: Call[schemas.ReinstatementIn, None]) -> Response:
     """Lift a suspension; the strikes behind it stop counting."""
-    raw = call.path["id"]
-    if not raw.isdigit():
-        raise not_found("account")
-    await strikes.reinstate(call.state, call.member.id, int(raw), call.body.reason)
+    account_id = id_or_404(call.path["id"], "account")
+    await strikes.reinstate(call.state, call.member.id, account_id, call.body.reason)
     return Response(status_code=204)
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from kernel.web.bodies import Strict
+from kernel.web.ids import IdNumber
 from kernel.web.pagination import Page, PageQuery
 
 # A notice may also name one encyclopedia revision: ``wiki_revision`` with id ``<slug>@<n>`` (or
@@ -186,7 +187,7 @@ class ReinstatementIn(Strict):
 class LogQuery(PageQuery):
     target_type: str | None = Field(None, max_length=16)
     target_id: str | None = Field(None, max_length=40)
-    actor_id: int | None = None
+    actor_id: IdNumber | None = None
     case_id: str | None = Field(None, max_length=24)
     action: str | None = Field(None, max_length=32)
 

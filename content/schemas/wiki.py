@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from kernel.web.bodies import StrictText as Strict
+from kernel.web.ids import IdNumber
 from kernel.web.pagination import PageQuery
 
 SLUG = r"^[\w-]{1,80}$"
@@ -40,7 +41,7 @@ class WikiIn(Strict):
 
 
 class RevertIn(Strict):
-    revision: int = Field(ge=1)
+    revision: IdNumber
     comment: str = Field("", max_length=500)
 
 

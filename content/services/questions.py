@@ -39,6 +39,7 @@ from content.visibility import (
 from kernel.clock import now
 from kernel.rows import Row, fetch
 from kernel.web.auth import Principal
+from kernel.web.ids import parse_id
 from kernel.web.pagination import PageQuery, decode_cursor
 from kernel.web.problems import Problem, invalid
 from search.interfaces import DocKey, Document
@@ -311,9 +312,10 @@ async def set_accepted(member: Principal, question_id: object, answer_id: str | 
     visible_or_raise(question, None, "question")
     target: int | None = None
     if answer_id is not None:
-        if not answer_id.isdigit() or len(answer_id) > 18:
+        key = parse_id(answer_id)
+        if key is None:
             raise invalid("answer_id", "no such answer to this question")
-        answer = await Answer.get_or_none(id=int(answer_id), question_id=question.id, status="published")
+        answer = await Answer.get_or_none(id=key, question_id=question.id, status="published")
         if answer is None:
             raise invalid("answer_id", "no such answer to this question")
         target = answer.id

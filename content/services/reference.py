@@ -67,7 +67,8 @@ def procedure_json(p: Procedure) -> dict[str, Any]:
 
 
 async def get_procedure(slug: str) -> Procedure:
-    found = await Procedure.get_or_none(slug=slug)
+    # A longer value cannot be a slug, and the column's validator would fail the query (a 500).
+    found = await Procedure.get_or_none(slug=slug) if len(slug) <= 80 else None
     if found is None:
         raise not_found("procedure")
     return found

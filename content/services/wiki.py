@@ -31,6 +31,7 @@ from content.services import lifecycle, reference
 from content.visibility import Kind, post_etag, register, visible_or_raise
 from kernel.clock import now
 from kernel.web.auth import Principal
+from kernel.web.ids import parse_id
 from kernel.web.pagination import PageQuery, page_by
 from kernel.web.problems import Problem, invalid, not_found
 from search.interfaces import DocKey, Document, Term
@@ -103,9 +104,11 @@ async def _fields(data: WikiIn) -> dict[str, Any]:
 
 async def find_page(slug: str) -> WikiPage | None:
     """The page with this slug, or with this id when the value is all digits; any status."""
-    page = await WikiPage.get_or_none(slug=slug)
-    if page is None and slug.isascii() and slug.isdigit() and len(slug) < 10:
-        page = await WikiPage.get_or_none(id=int(slug))
+    # A longer value cannot be a slug, and the column's validator would fail the query (a 500).
+    page = await WikiPage.get_or_none(slug=slug) if len(slug) <= 80 else None
+    key = parse_id(slug)
+    if page is None and key is not None:
+        page = await WikiPage.get_or_none(id=key)
     return page
 
 
@@ -201,7 +204,8 @@ async def list_revisions(viewer: Principal | None, slug: str,
 
 async def get_revision(viewer: Principal | None, slug: str, number: str) -> tuple[WikiPage, WikiRevision]:
     page = await get_page(viewer, slug)
-    found = await WikiRevision.get_or_none(page_id=page.id, number=int(number)) if number.isdigit() else None
+    key = parse_id(number)
+    found = await WikiRevision.get_or_none(page_id=page.id, number=key) if key is not None else None
     if found is None:
         raise not_found("revision")
     return page, found

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 
-from kernel.web.problems import Problem
+from kernel.web.ids import MAX_INT
+from kernel.web.problems import Problem, invalid
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -26,7 +27,6 @@ class StrictText(Strict):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 MAX_DEPTH = 32
-MAX_INT = 2**63 - 1
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -91,13 +91,48 @@ async def json_body(request: Request, model: type[M]) -> M:
 
 def validate(model: type[M], value: Any, prefix: str = "") -> M:
     try:
-        return model.model_validate(value)
+        parsed = model.model_validate(value)
     except ValidationError as exc:
         raise validation_problem(exc, prefix) from None
+    _check_ints(parsed, prefix.rstrip("."))
+    return parsed
+
+
+def _check_ints(value: Any, path: str) -> None:
+    """Refuse integers beyond 64 bits that pydantic read from strings ("99999999999999999999").
+
+    JSON numbers are checked while decoding; query strings and numeric strings in bodies only
+    become integers here, and no database column holds them.
+    """
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise invalid(path or "body", "number out of range")
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _check_ints(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            _check_ints(item, f"{path}.{index}" if path else str(index))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_ints(item, f"{path}.{key}" if path else str(key))
+
+
+def refuse_query(request: Request, known: Collection[str] = ()) -> None:
+    """422 naming the first query parameter the route does not take (a typo must not be ignored)."""
+    for key in request.query_params:
+        if key not in known:
+            raise invalid(key, "unknown query parameter")
 
 
 def query_params(request: Request, model: type[M]) -> M:
-    """The query string as ``model``; repeated keys become lists only where the model says so."""
+    """The query string as ``model``; repeated keys become lists only where the model says so.
+
+    Parameters the model does not name are refused, whatever the model's own ``extra`` setting.
+    """
+    refuse_query(request, model.model_fields)
     values: dict[str, Any] = {}
     for key in request.query_params:
         items = request.query_params.getlist(key)

@@ -29,7 +29,8 @@ from starlette.routing import Route
 from kernel.settings import Settings
 from kernel.web import idempotency
 from kernel.web.auth import Principal, require, resolve
-from kernel.web.bodies import json_body, query_params
+from kernel.web.bodies import json_body, query_params, refuse_query
+from kernel.web.ids import check_path
 from kernel.web.problems import Problem
 
 B = TypeVar("B")
@@ -195,6 +196,9 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
         writes = request.method not in ("GET", "HEAD") and not endpoint.suspended_ok
         require(caller, roles=_ROLES.get(endpoint.auth, ()), write=writes)
 
+    # After the caller is known, so a stranger still gets 401 rather than learning about the path.
+    check_path(request.path_params)
+
     # Refuse a declared oversize body before reading any of it (Starlette's limit, app or route).
     limit = request.scope.get("starlette.max_body_size")
     length = request.headers.get("content-length")
@@ -210,6 +214,8 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
         if replayed is not None:
             return replayed
 
+    if endpoint.query is None:
+        refuse_query(request)
     query = query_params(request, endpoint.query) if endpoint.query else None
     body = await json_body(request, endpoint.body) if endpoint.body and not endpoint.raw_body else None
     result = await endpoint.handler(Call(request, body, query, caller))

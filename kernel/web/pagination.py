@@ -15,6 +15,8 @@ from tortoise.queryset import QuerySet
 from kernel.web.problems import invalid
 
 Scalar = str | int | float | None
+# The range of the integer columns lists sort by (Tortoise's 32-bit IntField).
+CURSOR_INT_MIN, CURSOR_INT_MAX = -(2**31), 2**31 - 1
 Item = TypeVar("Item")
 M = TypeVar("M", bound=Model)
 
@@ -38,21 +40,35 @@ def encode_cursor(values: Sequence[Scalar]) -> str:
 
 
 def decode_cursor(cursor: str | None, shape: Sequence[type]) -> list[Any] | None:
-    """The values a cursor carries, checked against ``shape``; 422 on the field ``cursor`` if forged."""
+    """The values a cursor carries, checked against ``shape``; 422 on the field ``cursor`` if forged.
+
+    A cursor is only ever made by ``encode_cursor`` from a row's sort key and id, so anything else
+    is refused here, before it reaches a query: ``null``, booleans, integers beyond a 32-bit column
+    (every id, counter and offset a list sorts by is one; PostgreSQL would fail on more), and
+    strings or floats where the shape has none.
+    """
     if cursor is None:
         return None
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError):
-        raise invalid("cursor", "not a cursor this service gave out") from None
+        raise _forged() from None
     if not isinstance(values, list) or len(values) != len(shape):
-        raise invalid("cursor", "not a cursor this service gave out")
+        raise _forged()
     for value, kind in zip(values, shape, strict=True):
-        if value is not None and not isinstance(value, kind):
-            raise invalid("cursor", "not a cursor this service gave out")
-        if isinstance(value, bool):
-            raise invalid("cursor", "not a cursor this service gave out")
+        if value is None or isinstance(value, bool):
+            raise _forged()
+        if kind is float and isinstance(value, int):
+            continue  # 3.0 is written as 3
+        if not isinstance(value, kind):
+            raise _forged()
+        if isinstance(value, int) and not CURSOR_INT_MIN <= value <= CURSOR_INT_MAX:
+            raise _forged()
     return values
+
+
+def _forged() -> Exception:
+    return invalid("cursor", "not a cursor this service gave out")
 
 
 def page(items: list[Any], next_values: Sequence[Scalar] | None) -> dict[str, Any]:

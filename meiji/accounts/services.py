@@ -17,6 +17,7 @@ from kernel import db
 from kernel.clock import now
 from kernel.rows import fetch
 from kernel.web.auth import Principal
+from kernel.web.ids import id_or_404
 from kernel.web.problems import Problem, conflict, invalid, not_found
 from meiji.accounts.models import Account, Session
 
@@ -106,10 +107,7 @@ async def authenticate(token: str) -> Principal | None:
 
 async def get_account(account_id: str | int) -> Account:
     """A live account (active or suspended); 404 otherwise."""
-    try:
-        key = int(account_id)
-    except (TypeError, ValueError):
-        raise not_found("account") from None
+    key = id_or_404(account_id, "account")
     account = await Account.get_or_none(id=key, status__in=("active", "suspended"))
     if account is None:
         raise not_found("account")

@@ -7,6 +7,7 @@ from typing import Any
 
 from kernel.clock import now
 from kernel.settings import Settings
+from kernel.web.ids import parse_id
 from moderation.models import CounterNotice, Notice, QueueItem
 from moderation.services import notices, notifications, reports
 from moderation.services.notifications import Notifications
@@ -49,9 +50,9 @@ class CaseTokens:
         case_id: str | None = None
         if kind in ("notice", "legal"):
             case_id = key
-        elif kind == "counter" and key.isdigit():
+        elif kind == "counter" and parse_id(key) is not None:
             # The claimant sees a counter-notice's proof once a moderator forwarded it, not before.
-            counter = await CounterNotice.get_or_none(id=int(key), status="forwarded")
+            counter = await CounterNotice.get_or_none(id=parse_id(key), status="forwarded")
             case_id = counter.notice_id if counter else None
         if not case_id or not case_token:
             return False

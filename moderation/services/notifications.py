@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kernel.clock import now
+from kernel.web.ids import parse_id
 from kernel.web.pagination import page, page_by
 from moderation.models import Notification
 
@@ -45,7 +46,7 @@ async def mark_read(account_id: int, ids: Sequence[str] | None) -> int:
     """Mark some (``ids``) or all (None) of the member's notifications read; returns how many changed."""
     query = Notification.filter(account_id=account_id, read_at__isnull=True)
     if ids is not None:
-        numeric = [int(i) for i in ids if i.isdigit()]
+        numeric = [key for key in map(parse_id, ids) if key is not None]
         query = query.filter(id__in=numeric)
     return await query.update(read_at=now())
 

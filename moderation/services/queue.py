@@ -15,6 +15,7 @@ from content.services import TargetInfo
 from kernel.clock import now
 from kernel.rows import Row, fetch
 from kernel.settings import Settings
+from kernel.web.ids import id_or_404
 from kernel.web.pagination import decode_cursor, page
 from kernel.web.problems import conflict, not_found
 from media.interfaces import Attachments, MediaView
@@ -59,9 +60,7 @@ async def enqueue(target_type: str, target_id: str, kind: str, due_at: datetime,
 
 
 def _parse_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
-        raise not_found("queue item")
-    return int(raw)
+    return id_or_404(raw, "queue item")
 
 
 async def get_item(raw_id: str) -> QueueItem:

@@ -9,6 +9,7 @@ import content.services as content
 from content.interfaces import Authors
 from content.services import TargetInfo
 from kernel.settings import Settings
+from kernel.web.ids import parse_id
 from moderation.interfaces import AccountControl
 from moderation.services import suspensions
 
@@ -19,7 +20,7 @@ TARGET_TYPES = (*CONTENT_TYPES, "account")
 async def find(state: Any, target_type: str, target_id: str) -> TargetInfo | None:
     """The target behind (type, id) whatever its status, accounts included; None when there is none."""
     if target_type == "account":
-        if not target_id.isdigit():
+        if parse_id(target_id) is None:
             return None
         accounts: AccountControl = state.accounts
         handle = await accounts.handle_of(int(target_id))
