@@ -158,8 +158,7 @@ async def _on_counter(state: Any, actor: audit.Actor, item: QueueItem, notice: N
         restore_at = now() + timedelta(seconds=settings.counter_notice_wait_seconds)
         await CounterNotice.filter(id__in=ids, status="received").update(status="forwarded", restore_at=restore_at)
         await notices.after_part(case_id)
-        await notices.event(case_id, "counter_forwarded", "", {"restore_at": restore_at.isoformat(),
-                                                               "targets": notices.target_refs(part)})
+        await notices.part_events(case_id, "counter_forwarded", "", part, {"restore_at": restore_at.isoformat()})
         await notices.settle_items(case_id, "forward_counter", keep=item.id, only=part)
         await audit.record(actor, "counter_forwarded", target_type=item.target_type, target_id=item.target_id,
                            case_id=case_id, reason=reason)
@@ -167,7 +166,7 @@ async def _on_counter(state: Any, actor: audit.Actor, item: QueueItem, notice: N
         return
     await CounterNotice.filter(id__in=ids, outcome__isnull=True).update(outcome="restored")
     rows = await notices.restore_targets(state, case_id, actor, reason, author_id=author_id)
-    await notices.event(case_id, "restored", reason, {"targets": notices.target_refs(rows)})
+    await notices.part_events(case_id, "restored", reason, rows)
     await notices.settle_items(case_id, "restore", keep=item.id, only=rows)
     if await notices.after_part(case_id) == "restored":
         await audit.record(actor, "case_restored", case_id=case_id, reason=reason)

@@ -49,9 +49,13 @@ def new_case_id() -> str:
     return "N" + "".join(secrets.choice(_ALPHABET) for _ in range(12))
 
 
-def target_refs(rows: Sequence[NoticeTarget]) -> list[dict[str, str]]:
-    """Targets as the timeline names them (never their authors)."""
-    return [{"type": t.target_type, "id": t.target_id} for t in rows]
+async def part_events(case_id: str, name: str, note: str, rows: Sequence[NoticeTarget],
+                      data: dict[str, Any] | None = None) -> None:
+    """One timeline step per target of an author's part of the case: never one step listing several
+    posts together, which would tell the claimant they share an author (an anonymous post and a
+    named one, say)."""
+    for t in rows:
+        await event(case_id, name, note, {**(data or {}), "targets": [{"type": t.target_type, "id": t.target_id}]})
 
 
 async def touch(case_id: str, sources: Sequence[str]) -> bool:
@@ -278,7 +282,7 @@ async def counter_notice(state: Any, author: Principal, case_id: str, body: Coun
             address=body.address, proof_media_ids=body.proof_media_ids, signature=body.signature,
             status="received", created_at=now())
         await _attach(state, f"counter:{counter.id}", "proof_media_ids", body.proof_media_ids, author.id)
-        await event(case_id, "counter_received", "", {"targets": target_refs(mine)})
+        await part_events(case_id, "counter_received", "", mine)
         due = now() + timedelta(seconds=settings.counter_due_seconds)
         for t in mine:
             await queue.enqueue(t.target_type, t.target_id, "counter_notice", due, case_id=case_id)
@@ -477,7 +481,7 @@ async def restore_due(state: Any, moment: datetime) -> int:
             if not await CounterNotice.filter(id=counter.id, outcome__isnull=True).update(outcome="restored"):
                 continue
             rows = await restore_targets(state, counter.notice_id, audit.SYSTEM, why, author_id=counter.author_id)
-            await event(counter.notice_id, "restored", why, {"targets": target_refs(rows)})
+            await part_events(counter.notice_id, "restored", why, rows)
             await settle_items(counter.notice_id, "restore", only=rows)
             if await after_part(counter.notice_id) == "restored":
                 await audit.record(audit.SYSTEM, "case_restored", case_id=counter.notice_id, reason=why)

@@ -198,3 +198,21 @@ def test_two_schedulers_restore_each_author_once(db_client: TestClient) -> None:
         assert kinds(db_client, author).count("restored") == 1
         assert len(log(db_client, moderator, action="strike_lifted", target_id=author.id)) == 1
     assert case(db_client, case_id, token)["status"] == "restored"
+
+
+def test_the_timeline_never_lists_an_anonymous_post_with_a_named_one(
+        client: TestClient, member: Member, moderator: Member) -> None:
+    named = ask(client, member, body="<p>我的热玛吉体验，实名分享给大家参考。</p>")
+    hidden_name = ask(client, member, anonymous=True, body="<p>匿名说一下，热玛吉后脸有点凹陷。</p>")
+    case_id, token = file_notice(client, [{"type": "question", "id": named}, {"type": "question", "id": hidden_name}])
+    decide(client, moderator, item_of(client, moderator, "question", named)["id"], "remove", "均使用了原图")
+    assert client.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER,
+                       headers=member.headers).status_code == 201
+    decide(client, moderator, item_of(client, moderator, "question", named)["id"], "forward_counter", "要素齐全")
+
+    seen = case(client, case_id, token)
+    parts = [e for e in seen["timeline"] if "targets" in e]
+    assert [len(e["targets"]) for e in parts] == [1, 1, 1, 1]  # one step per post, never grouped
+    assert sorted(e["targets"][0]["id"] for e in parts if e["event"] == "counter_received") == sorted(
+        [named, hidden_name])
+    assert all(set(t) == {"type", "id", "measures"} for t in seen["targets"]) and member.handle not in str(seen)
