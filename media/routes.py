@@ -95,14 +95,21 @@ async def create_media(call: Call[None, None]) -> Response:
         # The file's digest stands for the body: the body itself is never held in memory.
         print_ = idempotency.fingerprint(request, f"{purpose}\n{sha256}".encode())
         if key is not None:
-            replayed = await idempotency.replay(scope, key, print_, settings.idempotency_seconds)
-            if replayed is not None:
-                return replayed
-        upload = await service.upload(file, owner_id=principal.id if principal else None, purpose=purpose,
-                                      size=size)
+            answered = await idempotency.claim(scope, key, print_, settings.idempotency_seconds)
+            if answered is not None:
+                return answered
+        try:
+            upload = await service.upload(file, owner_id=principal.id if principal else None, purpose=purpose,
+                                          size=size)
+        except BaseException:
+            if key is not None:
+                # Nothing was stored: the same key may be sent again.
+                with contextlib.suppress(Exception):
+                    await idempotency.abandon(scope, key)
+            raise
     response = json_response(await _json(call, service, upload), 201, headers={"Location": f"/v1/media/{upload.id}"})
     if key is not None:
-        await idempotency.remember(scope, key, print_, response)
+        await idempotency.complete(scope, key, response)
     return response
 
 

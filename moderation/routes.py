@@ -37,7 +37,7 @@ async def create_report(call: Call[schemas.ReportIn, None]) -> Response:
 # --- notices (no account needed) -------------------------------------------------------------
 
 @api.route("POST", "/v1/notices", body=schemas.NoticeIn, response=schemas.NoticeCreated, status=201,
-           rate="notice", idempotent=True, errors=(422,))
+           rate="notice", idempotent=True, secret_fields=("access_token",), errors=(422,))
 async def create_notice(call: Call[schemas.NoticeIn, None]) -> object:
     """File a legal notice (侵权投诉): every field the law asks for; answers the case id and its token."""
     notice, token = await notices.submit(call.state, call.body, call.principal)

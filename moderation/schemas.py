@@ -103,8 +103,10 @@ class NoticeIn(Strict):
 class NoticeCreated(BaseModel):
     case_id: str
     status: str
-    access_token: str = Field(description="shown once: follow the case with X-Case-Token")
+    access_token: str | None = Field(description="shown once: follow the case with X-Case-Token; a replay "
+                                                 "of the same Idempotency-Key withholds it")
     created_at: datetime
+    withheld: list[str] | None = Field(None, description="on a replay: the fields shown only in the first answer")
 
 
 class SupplementIn(Strict):

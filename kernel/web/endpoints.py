@@ -16,6 +16,7 @@ returns (a dict, a list, a pydantic model, or a ready ``Response``).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
@@ -99,6 +100,7 @@ class Endpoint:
     headers: Collection[str] = field(default_factory=tuple)
     suspended_ok: bool = False
     shared_limit: bool = True
+    secret_fields: Collection[str] = field(default_factory=tuple)
 
 
 def dump(value: object) -> bytes:
@@ -147,12 +149,13 @@ class Api:
         headers: Collection[str] = (),
         suspended_ok: bool = False,
         shared_limit: bool = True,
+        secret_fields: Collection[str] = (),
     ) -> Callable[[Callable[[Call[B, Q]], Awaitable[object]]], Callable[[Call[B, Q]], Awaitable[object]]]:
         def register(handler: Callable[[Call[B, Q]], Awaitable[object]]) -> Callable[[Call[B, Q]], Awaitable[object]]:
             summary = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
             endpoint = Endpoint(method, path, handler, self.tag, body, query, response, status, auth,
                                 idempotent, rate, max_body, raw_body, request_schema, errors, summary,
-                                headers, suspended_ok, shared_limit)
+                                headers, suspended_ok, shared_limit, secret_fields)
             self.endpoints.append(endpoint)
             methods = self._methods.setdefault(path, {})
             methods[method] = endpoint
@@ -210,16 +213,26 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
     if key is not None:
         raw = await request.body()
         print_ = idempotency.fingerprint(request, raw)
-        replayed = await idempotency.replay(scope, key, print_, settings.idempotency_seconds)
-        if replayed is not None:
-            return replayed
+        answered = await idempotency.claim(scope, key, print_, settings.idempotency_seconds)
+        if answered is not None:
+            return answered
+        try:
+            response = await _answer(endpoint, request, caller)
+        except BaseException:
+            # Refused or failed: nothing was created, so the key may be tried again.
+            with contextlib.suppress(Exception):
+                await idempotency.abandon(scope, key)
+            raise
+        await idempotency.complete(scope, key, response, endpoint.secret_fields)
+        return response
+    return await _answer(endpoint, request, caller)
 
+
+async def _answer(endpoint: Endpoint, request: Request, caller: Principal | None) -> Response:
+    """Parse the query and body into their schemas, call the handler, serialize what it returns."""
     if endpoint.query is None:
         refuse_query(request)
     query = query_params(request, endpoint.query) if endpoint.query else None
     body = await json_body(request, endpoint.body) if endpoint.body and not endpoint.raw_body else None
     result = await endpoint.handler(Call(request, body, query, caller))
-    response = result if isinstance(result, Response) else json_response(result, endpoint.status)
-    if key is not None:
-        await idempotency.remember(scope, key, print_, response)
-    return response
+    return result if isinstance(result, Response) else json_response(result, endpoint.status)
