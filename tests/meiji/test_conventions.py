@@ -256,7 +256,12 @@ def test_image_files_have_their_own_bucket(make_client: AppFactory) -> None:
 
     with make_client(rate_limits=parse_rate_limits("X", "ip=6/300,media=5/300")) as client:
         admin = sign_up(client, role="admin")  # with a token: the ip bucket is not used
-        media = client.get(f"/v1/media/{upload(client, admin)}", headers=admin.headers).json()
+        media_id = upload(client, admin)
+        portal = client.portal
+        assert portal is not None
+        # Published (attached to a visible post): only then are its files public.
+        portal.call(lambda: client.app.state.media.attach("diary:1", [media_id], owner_id=int(admin.id)))  # type: ignore[attr-defined]
+        media = client.get(f"/v1/media/{media_id}", headers=admin.headers).json()
         thumb = media["variants"]["thumb"]["url"].removeprefix("http://127.0.0.1:8000")
         codes = [client.get(thumb).status_code for _ in range(6)]
         assert codes == [200] * 5 + [429]
