@@ -46,6 +46,7 @@ from search.interfaces import DocKey, Document
 from search.services import enqueue
 
 Precondition = Callable[[str], None]
+TOP_SCORE = 2**31 - 1
 
 
 async def _no_holders(obj: Any) -> list[str]:
@@ -272,7 +273,9 @@ async def list_answers(viewer: Principal | None, question_id: object,
         return question, found, None
     last_answer = found[-1]
     if last_answer.id == accepted_id:
-        return question, found, [None, None]
+        # The page ended on the accepted answer: the next one starts at the top of the others. A
+        # score above any a 32-bit column holds says so (a null would read as a forged cursor).
+        return question, found, [TOP_SCORE, 0]
     return question, found, [last_answer.score, last_answer.id]
 
 
