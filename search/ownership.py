@@ -13,9 +13,12 @@ server never leaves a stale owner behind. ``<dir>/OWNER`` names the holder for m
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fcntl
 import os
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 # How often a claim that waits tries the lock again.
@@ -105,3 +108,22 @@ def holder(root: Path) -> str | None:
         return _name_path(root).read_text().strip() or "another process"
     except FileNotFoundError:
         return "another process"
+
+
+@contextlib.asynccontextmanager
+async def rebuilding(root: Path) -> AsyncIterator[None]:
+    """One rebuild of ``root`` at a time, across processes: a second ``meiji search reindex`` waits.
+
+    Two rebuilds at once would pick the same new generation directory and write over each other.
+    """
+    def wait_for_turn() -> int:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / "REBUILD.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
+    fd = await asyncio.to_thread(wait_for_turn)
+    try:
+        yield
+    finally:
+        os.close(fd)

@@ -220,6 +220,14 @@ async def reindex(index: SearchIndex, source: DocumentSource, settings: Settings
     started has an outbox row with a higher id; those keys are enqueued again so the indexer brings
     them into the new index, whichever index they were drained into before.
     """
+    root = embedded_dir(settings)
+    if root is None:
+        return await _reindex(index, source, progress=progress)
+    async with ownership.rebuilding(root):
+        return await _reindex(index, source, progress=progress)
+
+
+async def _reindex(index: SearchIndex, source: DocumentSource, *, progress: bool) -> int:
     last = await OutboxEntry.all().order_by("-id").first()
     mark = last.id if last else 0
     await index.set_vocabulary(await source.vocabulary())
