@@ -131,8 +131,8 @@ async def cmd_moderation_tick(args: argparse.Namespace, settings: Settings) -> i
     import moderation.services
 
     async def job(app: Starlette) -> int:
-        await moderation.services.tick(app.state)
-        print("moderation timers run")
+        done = await moderation.services.tick(app.state)
+        print("moderation timers run: " + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in done.items()))
         return 0
 
     return await _with_app(settings, job)
