@@ -39,7 +39,8 @@ async def public_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
 
 async def me_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
     data = await public_json(call, account)
-    data.update(birth_date=account.birth_date, status=account.status, version=account.version,
+    # The member themself (and their export) still sees the bio a removal took off the public profile.
+    data.update(bio=account.bio, birth_date=account.birth_date, status=account.status, version=account.version,
                 avatar_media_id=account.avatar_media_id)
     return data
 

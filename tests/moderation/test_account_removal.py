@@ -62,6 +62,9 @@ def test_removing_an_account_hides_its_avatar_and_bio(client: TestClient, modera
         assert shown["author"]["avatar"] is None and bio not in client.get(
             f"/v1/accounts/{member.id}", headers=headers).text
     assert client.get(f"/v1/media/{avatar}", headers=moderator.headers).status_code == 200  # kept for the record
+    own = client.get("/v1/me", headers=member.headers).json()  # the member still sees what is held
+    assert (own["bio"], own["avatar_media_id"]) == (bio, avatar)
+    assert bio in client.get("/v1/me/export", headers=member.headers).text
 
     assert client.post(f"/v1/moderation/accounts/{member.id}/reinstatement", json={"reason": "误判，已恢复"},
                        headers=moderator.headers).status_code == 204
