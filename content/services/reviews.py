@@ -30,6 +30,7 @@ from content.visibility import (
     author_fields,
     authors_for,
     get_visible,
+    is_mine,
     listed,
     own_or_raise,
     parse_id,
@@ -49,15 +50,27 @@ async def reviews_json(state: Any, reviews: Sequence[Review], principal: Princip
     authors = await authors_for(state, reviews, principal)
     liked = await likes.liked_ids(principal, "review", [str(r.id) for r in reviews])
     views = await photo_views(state, [(r.author_id, r.media_ids) for r in reviews], principal)
+    links = await _diary_links(reviews, principal)
     return [{
         "id": str(r.id), "target_type": r.target_type, "target_id": str(r.target_id), "procedure": r.procedure,
         "rating": r.rating, "scores": r.scores, "body": r.body, "text": r.text,
         "media": [views[m].as_json() for m in r.media_ids if m in views],
-        "diary_id": str(r.diary_id) if r.diary_id else None, **author_fields(r, principal, authors),
+        "diary_id": links.get(r.id), **author_fields(r, principal, authors),
         "status": r.status, "like_count": r.like_count, "liked": str(r.id) in liked,
         "comment_count": r.comment_count, "version": r.version,
         "created_at": r.created_at, "updated_at": r.updated_at,
     } for r in reviews]
+
+
+async def _diary_links(reviews: Sequence[Review], principal: Principal | None) -> dict[int, str]:
+    """The ``diary_id`` each review may show: only to a diary of the same anonymity (new links are
+    refused otherwise; links written before that rule are hidden from all but their author)."""
+    linked = {r.diary_id for r in reviews if r.diary_id}
+    if not linked:
+        return {}
+    anonymity = {int(str(i)): bool(a) for i, a in await Diary.filter(id__in=linked).values_list("id", "anonymous")}
+    return {r.id: str(r.diary_id) for r in reviews
+            if r.diary_id and (anonymity.get(r.diary_id) == r.anonymous or is_mine(r, principal))}
 
 
 async def get_review(review_id: object, principal: Principal | None) -> Review:

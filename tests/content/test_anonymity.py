@@ -259,3 +259,23 @@ def test_no_link_joins_an_anonymous_post_to_a_named_one(client: TestClient) -> N
             assert not SAME_AUTHOR_KEYS & set(keys_of(r.json())), (who, path)
             if path.startswith(("/v1/reviews/", "/v1/diaries/", "/v1/answers/", "/v1/comments/")):
                 assert_hidden(r, author, f"{who} GET {path}")
+
+
+def test_a_link_written_before_the_rule_is_shown_to_its_author_only(client: TestClient) -> None:
+    from content.models.reviews import Review
+
+    ref = reference(client)
+    author, stranger = sign_up(client), sign_up(client)
+    secret = diary(client, author, ref, anonymous=True, title="不想让同事知道的吸脂日记")
+    named_review = review(client, author, ref, body="<p>医院环境很好，前台很热情</p>")
+    portal = client.portal
+    assert portal is not None
+    # As a review saved while links across anonymity were still accepted.
+    portal.call(lambda: Review.filter(id=int(named_review["id"])).update(diary_id=int(secret["id"])))
+
+    for who, headers in (("public", {}), ("member", stranger.headers)):
+        assert client.get(f"/v1/reviews/{named_review['id']}", headers=headers).json()["diary_id"] is None, who
+        listed = client.get("/v1/reviews", headers=headers).json()["items"]
+        assert [r["diary_id"] for r in listed] == [None], who
+    mine = client.get(f"/v1/reviews/{named_review['id']}", headers=author.headers).json()
+    assert mine["diary_id"] == secret["id"]
