@@ -1,0 +1,64 @@
+"""Plain text as the service stores it: no control characters, no bidi overrides, spaces collapsed.
+
+A handle, title or bio is shown inside other people's pages and apps. A C0/C1 control breaks
+terminals, logs and JSON consumers; a bidi override (U+202E) turns "小美‮gpj.exe" into
+"小美exe.jpg" on screen and lets one handle pass for another. ``plain`` removes both; request
+schemas use the ``PlainLine`` / ``PlainLines`` / ``HandleText`` types so every field is cleaned
+*before* its length and pattern are checked.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+# Zero-width joiners build emoji (👩‍⚕️) and some scripts' letters: kept in text, not in handles.
+_JOINERS = frozenset({"\u200c", "\u200d"})
+_SPACES = re.compile(r" +")
+
+
+def _clean_char(ch: str, keep_joiners: bool) -> str:
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Zs", "Zl", "Zp"):
+        return " "  # controls, tabs, U+3000 and line separators become one space
+    if category == "Cf" and not (keep_joiners and ch in _JOINERS):
+        return ""  # format characters: bidi embeddings, overrides and isolates, marks, BOM, soft hyphen
+    return ch
+
+
+def plain(value: str, *, lines: bool = False, keep_joiners: bool = True) -> str:
+    """``value`` without controls or bidi overrides, spaces collapsed and trimmed.
+
+    With ``lines`` newlines stay (one per line break, ``\\r\\n`` and ``\\r`` included) and each line
+    is trimmed; otherwise the text becomes one line.
+    """
+    if lines:
+        parts = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return "\n".join(plain(part, keep_joiners=keep_joiners) for part in parts).strip("\n")
+    if value.isascii() and value.isprintable():
+        return _SPACES.sub(" ", value).strip()  # the common case, without a look-up per character
+    cleaned = "".join(_clean_char(ch, keep_joiners) for ch in value)
+    return _SPACES.sub(" ", cleaned).strip()
+
+
+def _line(value: Any) -> Any:
+    return plain(value) if isinstance(value, str) else value
+
+
+def _lines(value: Any) -> Any:
+    return plain(value, lines=True) if isinstance(value, str) else value
+
+
+def _handle(value: Any) -> Any:
+    return plain(value, keep_joiners=False) if isinstance(value, str) else value
+
+
+# One line of text (titles, names, cities): cleaned before the field's own constraints run.
+PlainLine = Annotated[str, BeforeValidator(_line)]
+# Text with line breaks (a bio, a report's detail, a legal statement).
+PlainLines = Annotated[str, BeforeValidator(_lines)]
+# A handle: like a line, and without zero-width joiners, which would let two handles look alike.
+HandleText = Annotated[str, BeforeValidator(_handle)]
