@@ -98,4 +98,6 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     "POST /v1/moderation/queue/{id}/decisions": {"action": "remove", "reason": "评论引流到站外交易，属于广告。"},
     "POST /v1/moderation/accounts/{id}/reinstatement": {"reason": "申诉成立：被投诉的照片确为本人拍摄。"},
     "POST /v1/me/notifications/read": {"all": True},
+    "PUT /v1/moderation/wiki/{slug}/revisions/{n}/suppression": {"reason": "侵犯著作权：摘抄指南原文。"},
+    "DELETE /v1/moderation/wiki/{slug}/revisions/{n}/suppression": {"reason": "权利人已撤回通知，恢复显示。"},
 }
