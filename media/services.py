@@ -338,9 +338,15 @@ class MediaService:
         keys = [key for row in published for key in public_keys(row)]
         urls = [url for key in keys if (url := await self._cached_url(key))] if self.purger.enabled else []
         left: list[str] = []
-        for key in keys:
+
+        async def drop(key: str) -> None:
             if not await self._delete_objects([key]):
                 left.append(key)
+
+        # At once: a post's photos are a few dozen objects, each delete a round trip to S3.
+        async with anyio.create_task_group() as group:
+            for key in keys:
+                group.start_soon(drop, key)
         if left or urls:
             await DeadCopy.create(keys=left, urls=urls, created_at=now())
         if urls and not left:
