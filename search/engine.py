@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from search.analyzer import Analyzer, Plan, snippet
-from search.interfaces import DocKey, Document, Hit, Query, Results, Suggestion, Term
+from search.interfaces import DocKey, Document, Gone, Hit, Query, Results, Suggestion, Term
 from search.suggestions import Suggester
 
 # Batches with more text than this are analysed off the event loop (segmentation is CPU work).
@@ -146,10 +146,11 @@ class EngineIndex(ABC):
         async with self._writing:
             await self._write(self._unburied(prepared, loaded_at), [key_text(k) for k in deletes])
 
-    async def rebuild(self, batches: AsyncIterator[list[Document]]) -> int:
+    async def rebuild(self, batches: AsyncIterator[list[Document]], *, gone: Gone | None = None) -> int:
         """Index every document of ``batches`` into a new index, then swap it in (no downtime).
 
-        Documents deleted while the new index was built are deleted from it before the swap.
+        Documents deleted while the new index was built are deleted from it before the swap: those
+        this process deleted (its tombstones) and those ``gone`` names (deleted by other processes).
         """
         started = await self.mark()
         count = 0
@@ -163,6 +164,8 @@ class EngineIndex(ABC):
         aside = await self._build_aside(prepared())
         async with self._writing:
             late = [key for key, (seq, _) in self._tombstones.items() if seq > started]
+            if gone is not None:
+                late.extend(key_text(key) for key in await gone())
             await self._swap(aside, late, started)
         return count
 

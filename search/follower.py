@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from search.interfaces import DocKey, Document, Query, Results, SearchIndex, Suggestion, Term
+from search.interfaces import DocKey, Document, Gone, Query, Results, SearchIndex, Suggestion, Term
 
 
 class Follower:
@@ -33,8 +33,8 @@ class Follower:
                     loaded_at: int | None = None) -> None:
         return None
 
-    async def rebuild(self, batches: AsyncIterator[list[Document]]) -> int:
-        return await self.index.rebuild(batches)
+    async def rebuild(self, batches: AsyncIterator[list[Document]], *, gone: Gone | None = None) -> int:
+        return await self.index.rebuild(batches, gone=gone)
 
     async def search(self, query: Query) -> Results:
         return await self.index.search(query)

@@ -7,12 +7,14 @@ and records changes in the outbox (``search.services.enqueue``); the indexer ask
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
 DocKey = tuple[str, str]  # (type, id): ("diary", "12")
+# What a rebuild asks just before its swap: the keys taken down since it started.
+Gone = Callable[[], Awaitable[Sequence[DocKey]]]
 DOC_TYPES = ("diary", "review", "question", "answer", "wiki")
 
 
@@ -101,8 +103,12 @@ class SearchIndex(Protocol):
         """
         ...
 
-    async def rebuild(self, batches: AsyncIterator[list[Document]]) -> int:
-        """Build a new index from ``batches`` aside, then swap it in; returns how many were indexed."""
+    async def rebuild(self, batches: AsyncIterator[list[Document]], *, gone: Gone | None = None) -> int:
+        """Build a new index from ``batches`` aside, then swap it in; returns how many were indexed.
+
+        ``gone``, called just before the swap, names documents taken down while the index was built
+        (by another process, whose deletes this one cannot see): they are deleted from it first.
+        """
         ...
 
     async def search(self, query: Query) -> Results:

@@ -6,7 +6,7 @@ import html
 from collections.abc import AsyncIterator, Sequence
 
 from search._fold import fold
-from search.interfaces import DocKey, Document, Hit, Query, Results, Suggestion, Term
+from search.interfaces import DocKey, Document, Gone, Hit, Query, Results, Suggestion, Term
 
 
 def _snippet(text: str, needle: str) -> str:
@@ -49,10 +49,12 @@ class MemoryIndex:
         for key in deletes:
             self.docs.pop(key, None)
 
-    async def rebuild(self, batches: AsyncIterator[list[Document]]) -> int:
+    async def rebuild(self, batches: AsyncIterator[list[Document]], *, gone: Gone | None = None) -> int:
         fresh: dict[DocKey, Document] = {}
         async for docs in batches:
             fresh.update((d.key, d) for d in docs)
+        for key in await gone() if gone is not None else ():
+            fresh.pop(key, None)
         self.docs = fresh
         return len(fresh)
 

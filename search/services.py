@@ -238,8 +238,16 @@ async def _reindex(index: SearchIndex, source: DocumentSource, *, progress: bool
             bar.update(len(docs))
             yield docs
 
+    async def gone() -> list[DocKey]:
+        # Taken down while the rebuild ran, perhaps by another process (the server, on a notice)
+        # whose delete reached the old index only: the new one drops them before it goes live.
+        rows = await OutboxEntry.filter(id__gt=mark).values_list("doc_type", "doc_id")
+        keys = [k for k in dict.fromkeys((str(t), str(i)) for t, i in rows) if k != VOCABULARY]
+        current = await source.load(keys) if keys else {}
+        return [k for k in keys if current.get(k) is None]
+
     try:
-        count = await index.rebuild(batches())
+        count = await index.rebuild(batches(), gone=gone)
     finally:
         bar.close()
     changed = await OutboxEntry.filter(id__gt=mark).values_list("doc_type", "doc_id")

@@ -225,3 +225,32 @@ def test_purge_keeps_recent_done_rows(app: TestClient) -> None:
     call(app, services.drain, index, source)
 
     assert call(app, OutboxEntry.filter(done=True).count) == 1
+
+
+def test_a_reindex_from_another_process_drops_what_the_server_took_down_meanwhile(app: TestClient) -> None:
+    index, source = state(app)
+    settings = app.app.state.settings  # type: ignore[attr-defined]
+    source.put(diary("a", POSTS["eyelid_tw"]), diary("b", POSTS["filler"]))
+    call(app, services.enqueue, [("diary", "a"), ("diary", "b")])
+    call(app, services.drain, index, source)
+    # ``meiji search reindex`` beside the server: its own, read-only view of the same directory.
+    command = services.build_index(settings, owner=False)
+
+    class TakenDownDuringRebuild(FakeSource):
+        async def everything(self, batch: int = 500) -> AsyncIterator[list[Document]]:
+            async for docs in source.everything(batch):
+                yield docs
+            # A notice is upheld in the server after "b" was read: the server's synchronous
+            # delete reaches the live (old) index only, and the command cannot see it.
+            source.take_down(("diary", "b"))
+            await services.enqueue([("diary", "b")])
+            await index.delete([("diary", "b")])
+
+    count = call(app, services.reindex, command, TakenDownDuringRebuild(source.docs, source.terms), settings,
+                 progress=False)
+    call(app, command.close)
+
+    assert count == 2
+    # No drain has run since: the rebuilt index went live without the post taken down.
+    assert search_ids(app, "玻尿酸") == set()
+    assert search_ids(app, "双眼皮") == {"a"}
