@@ -244,10 +244,19 @@ def test_strangers_see_no_photo_of_a_hidden_review_its_author_and_moderators_see
         assert [p["id"] for p in seen["media"]] == [picture]
         assert all(fetch(client, url, viewer.headers)[0] == 200 for url in urls_of(seen["media"]))
         assert all(fetch(client, url, reader.headers)[0] == 404 for url in urls_of(seen["media"]))
-    # The queue shows the anonymous review's photo to moderators only; the author's own list shows it too.
+    # The queue shows the anonymous review's photo to moderators only.
     item = queue_item(client, moderator, "review", review_id)
     assert [p["id"] for p in item["target"]["media"]] == [picture]
     assert client.get("/v1/moderation/queue", headers=reader.headers).status_code == 403
+
+    decide(client, moderator, item["id"], "remove")
+
+    assert client.get(f"/v1/reviews/{review_id}", headers=reader.headers).status_code in (410, 451)
+    assert client.get(f"/v1/media/{picture}", headers=reader.headers).status_code == 404
+    for viewer in (author, moderator):
+        seen = client.get(f"/v1/reviews/{review_id}", headers=viewer.headers).json()
+        assert seen["status"] == "removed" and [p["id"] for p in seen["media"]] == [picture]
+        assert all(fetch(client, url, viewer.headers)[0] == 200 for url in urls_of(seen["media"]))
 
 
 def test_an_unattached_upload_is_its_uploaders_alone_and_only_they_see_its_digest(client: TestClient) -> None:
