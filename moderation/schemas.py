@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from kernel.web.bodies import Strict
 from kernel.web.ids import IdNumber
 from kernel.web.pagination import Page, PageQuery
+from kernel.web.text import PlainLine, PlainLines
 
 # A notice may also name one encyclopedia revision: ``wiki_revision`` with id ``<slug>@<n>`` (or
 # ``<page id>@<n>``); measures taken on it suppress that revision.
@@ -38,7 +39,7 @@ class ReportIn(Strict):
     target_type: ReportTarget
     target_id: str = Field(min_length=1, max_length=40)
     reason: Reason
-    detail: str = Field("", max_length=2000)
+    detail: PlainLines = Field("", max_length=2000)
 
 
 class ReportOut(BaseModel):
@@ -53,21 +54,21 @@ class ReportOut(BaseModel):
 # --- notices -----------------------------------------------------------------------------------
 
 class Claimant(Strict):
-    name: str = Field(min_length=1, max_length=100, description="real name of the rights holder or its agent")
+    name: PlainLine = Field(min_length=1, max_length=100, description="real name of the rights holder or its agent")
     email: str = Field(pattern=EMAIL, max_length=200)
     phone: str = Field(pattern=PHONE, max_length=30)
-    address: str = Field(min_length=4, max_length=300)
-    organization: str | None = Field(None, max_length=200)
+    address: PlainLine = Field(min_length=4, max_length=300)
+    organization: PlainLine | None = Field(None, max_length=200)
     id_document_media_id: str | None = Field(None, max_length=40)
 
 
 class Agent(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: PlainLine = Field(min_length=1, max_length=100)
     authorization_media_id: str = MEDIA_ID
 
 
 class Work(Strict):
-    description: str = Field(min_length=1, max_length=5000)
+    description: PlainLines = Field(min_length=1, max_length=5000)
     original_url: str | None = Field(None, max_length=2000, pattern=r"^https?://\S+$")
     proof_media_ids: list[str] = Field(default_factory=list, max_length=20)
 
@@ -94,10 +95,10 @@ class NoticeIn(Strict):
     agent: Agent | None = None
     work: Work
     targets: list[TargetRef] = Field(min_length=1, max_length=50)
-    description: str = Field(min_length=1, max_length=10000)
+    description: PlainLines = Field(min_length=1, max_length=10000)
     good_faith: Literal[True] = Field(description="the claimant believes in good faith the use is not authorised")
     accurate: Literal[True] = Field(description="the notice is accurate, under penalty of law")
-    signature: str = Field(min_length=1, max_length=200, description="the claimant's name as signature")
+    signature: PlainLine = Field(min_length=1, max_length=200, description="the claimant's name as signature")
 
 
 class NoticeCreated(BaseModel):
@@ -110,27 +111,27 @@ class NoticeCreated(BaseModel):
 
 
 class SupplementIn(Strict):
-    description: str = Field(min_length=1, max_length=10000)
+    description: PlainLines = Field(min_length=1, max_length=10000)
     proof_media_ids: list[str] = Field(default_factory=list, max_length=20)
 
 
 class LegalActionIn(Strict):
-    description: str = Field(min_length=1, max_length=10000)
+    description: PlainLines = Field(min_length=1, max_length=10000)
     proof_media_ids: list[str] = Field(default_factory=list, max_length=20)
 
 
 class WithdrawalIn(Strict):
-    reason: str = Field("", max_length=2000)
+    reason: PlainLines = Field("", max_length=2000)
 
 
 class CounterNoticeIn(Strict):
-    statement: str = Field(min_length=1, max_length=10000)
-    name: str = Field(min_length=1, max_length=100)
+    statement: PlainLines = Field(min_length=1, max_length=10000)
+    name: PlainLine = Field(min_length=1, max_length=100)
     phone: str = Field(pattern=PHONE, max_length=30)
-    address: str = Field(min_length=4, max_length=300)
+    address: PlainLine = Field(min_length=4, max_length=300)
     proof_media_ids: list[str] = Field(default_factory=list, max_length=20)
     accurate: Literal[True]
-    signature: str = Field(min_length=1, max_length=200)
+    signature: PlainLine = Field(min_length=1, max_length=200)
 
 
 class CaseOut(BaseModel):
@@ -163,7 +164,7 @@ class QueueQuery(PageQuery):
 
 class DecisionIn(Strict):
     action: Action
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: PlainLines = Field(min_length=1, max_length=2000)
 
 
 class QueueItemOut(BaseModel):
@@ -181,7 +182,7 @@ class QueueItemOut(BaseModel):
 
 
 class ReinstatementIn(Strict):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: PlainLines = Field(min_length=1, max_length=2000)
 
 
 # --- the log and notifications -----------------------------------------------------------------

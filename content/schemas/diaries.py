@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from kernel.web.bodies import StrictText as Strict
 from kernel.web.pagination import PageQuery
+from kernel.web.text import PlainLine
 
 BODY_MAX = 20_000
 MEDIA_MAX = 9
@@ -23,7 +24,7 @@ class EntryScores(Strict):
 
 
 class DiaryIn(Strict):
-    title: str = Field(min_length=1, max_length=120)
+    title: PlainLine = Field(min_length=1, max_length=120)
     procedure: str = Field(min_length=1, max_length=80, description="a procedure slug")
     operated_on: date
     clinic_id: str | None = Field(None, max_length=20)
@@ -35,7 +36,7 @@ class DiaryIn(Strict):
 
 
 class DiaryPatch(Strict):
-    title: str | None = Field(None, min_length=1, max_length=120)
+    title: PlainLine | None = Field(None, min_length=1, max_length=120)
     procedure: str | None = Field(None, min_length=1, max_length=80)
     operated_on: date | None = None
     clinic_id: str | None = Field(None, max_length=20)

@@ -9,19 +9,20 @@ from pydantic import BaseModel, Field
 
 from kernel.web.bodies import StrictText as Strict
 from kernel.web.pagination import PageQuery
+from kernel.web.text import PlainLine
 
 BODY_MAX = 20_000
 
 
 class QuestionIn(Strict):
-    title: str = Field(min_length=2, max_length=200)
+    title: PlainLine = Field(min_length=2, max_length=200)
     body: str = Field("", max_length=BODY_MAX, description="limited HTML, stored sanitized")
     procedure: str | None = Field(None, min_length=1, max_length=80, description="a procedure slug")
     anonymous: bool = False
 
 
 class QuestionPatch(Strict):
-    title: str | None = Field(None, min_length=2, max_length=200)
+    title: PlainLine | None = Field(None, min_length=2, max_length=200)
     body: str | None = Field(None, max_length=BODY_MAX)
     procedure: str | None = Field(None, min_length=1, max_length=80)
 

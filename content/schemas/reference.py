@@ -8,22 +8,23 @@ from pydantic import BaseModel, Field
 
 from kernel.web.bodies import StrictText as Strict
 from kernel.web.pagination import PageQuery
+from kernel.web.text import PlainLine
 
 SLUG = r"^[\w\-]{1,80}$"
 
 
 class ProcedureIn(Strict):
     slug: str = Field(pattern=SLUG, description="stable key used by diaries, reviews and questions")
-    name: str = Field(min_length=1, max_length=80)
+    name: PlainLine = Field(min_length=1, max_length=80)
     parent: str | None = Field(None, pattern=SLUG, description="slug of the parent procedure")
-    aliases: list[str] = Field(default_factory=list, max_length=30,
+    aliases: list[PlainLine] = Field(default_factory=list, max_length=30,
                                description="other names: 重睑术, 割双眼皮 for 双眼皮")
 
 
 class ProcedurePatch(Strict):
-    name: str | None = Field(None, min_length=1, max_length=80)
+    name: PlainLine | None = Field(None, min_length=1, max_length=80)
     parent: str | None = Field(None, pattern=SLUG)
-    aliases: list[str] | None = Field(None, max_length=30)
+    aliases: list[PlainLine] | None = Field(None, max_length=30)
 
 
 class ProcedureQuery(PageQuery):
@@ -42,15 +43,15 @@ class ProcedureOut(BaseModel):
 
 
 class ClinicIn(Strict):
-    name: str = Field(min_length=1, max_length=120)
-    city: str = Field(min_length=1, max_length=40)
-    license_no: str | None = Field(None, max_length=80, description="医疗机构执业许可证 number")
+    name: PlainLine = Field(min_length=1, max_length=120)
+    city: PlainLine = Field(min_length=1, max_length=40)
+    license_no: PlainLine | None = Field(None, max_length=80, description="医疗机构执业许可证 number")
 
 
 class ClinicPatch(Strict):
-    name: str | None = Field(None, min_length=1, max_length=120)
-    city: str | None = Field(None, min_length=1, max_length=40)
-    license_no: str | None = Field(None, max_length=80)
+    name: PlainLine | None = Field(None, min_length=1, max_length=120)
+    city: PlainLine | None = Field(None, min_length=1, max_length=40)
+    license_no: PlainLine | None = Field(None, max_length=80)
 
 
 class ClinicQuery(PageQuery):
@@ -75,15 +76,15 @@ class ClinicOut(BaseModel):
 
 
 class DoctorIn(Strict):
-    name: str = Field(min_length=1, max_length=80)
+    name: PlainLine = Field(min_length=1, max_length=80)
     clinic_id: str | None = Field(None, max_length=20)
-    title: str = Field("", max_length=80, description="主任医师, 副主任医师...")
+    title: PlainLine = Field("", max_length=80, description="主任医师, 副主任医师...")
 
 
 class DoctorPatch(Strict):
-    name: str | None = Field(None, min_length=1, max_length=80)
+    name: PlainLine | None = Field(None, min_length=1, max_length=80)
     clinic_id: str | None = Field(None, max_length=20)
-    title: str | None = Field(None, max_length=80)
+    title: PlainLine | None = Field(None, max_length=80)
 
 
 class DoctorQuery(PageQuery):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from kernel.web.bodies import StrictText as Strict
 from kernel.web.ids import IdNumber
 from kernel.web.pagination import PageQuery
+from kernel.web.text import PlainLine
 
 SLUG = r"^[\w-]{1,80}$"
 
@@ -18,9 +19,9 @@ class Facts(Strict):
     price_min_cny: int | None = Field(None, ge=0, le=10_000_000)
     price_max_cny: int | None = Field(None, ge=0, le=10_000_000)
     recovery_days: int | None = Field(None, ge=0, le=3650)
-    risks: list[str] = Field(default_factory=list, max_length=50)
-    suitable_for: str = Field("", max_length=2000)
-    not_suitable_for: str = Field("", max_length=2000)
+    risks: list[PlainLine] = Field(default_factory=list, max_length=50)
+    suitable_for: PlainLine = Field("", max_length=2000)
+    not_suitable_for: PlainLine = Field("", max_length=2000)
 
     @model_validator(mode="after")
     def _price_range(self) -> Facts:
@@ -31,18 +32,18 @@ class Facts(Strict):
 
 
 class WikiIn(Strict):
-    title: str = Field(min_length=1, max_length=120)
-    aliases: list[str] = Field(default_factory=list, max_length=30)
-    summary: str = Field("", max_length=2000)
+    title: PlainLine = Field(min_length=1, max_length=120)
+    aliases: list[PlainLine] = Field(default_factory=list, max_length=30)
+    summary: PlainLine = Field("", max_length=2000)
     body: str = Field("", max_length=20_000, description="limited HTML, stored sanitized")
     facts: Facts = Field(default_factory=lambda: Facts.model_validate({}))
     procedure: str | None = Field(None, min_length=1, max_length=80)
-    comment: str = Field("", max_length=500, description="what this revision changed")
+    comment: PlainLine = Field("", max_length=500, description="what this revision changed")
 
 
 class RevertIn(Strict):
     revision: IdNumber
-    comment: str = Field("", max_length=500)
+    comment: PlainLine = Field("", max_length=500)
 
 
 class WikiQuery(PageQuery):

@@ -1,8 +1,8 @@
 """Plain text as the service stores it: no control characters, no bidi overrides, spaces collapsed.
 
 A handle, title or bio is shown inside other people's pages and apps. A C0/C1 control breaks
-terminals, logs and JSON consumers; a bidi override (U+202E) turns "小美‮gpj.exe" into
-"小美exe.jpg" on screen and lets one handle pass for another. ``plain`` removes both; request
+terminals, logs and JSON consumers; a bidi override (U+202E) between "小美" and "gpj.exe" shows
+as "小美exe.jpg" on screen and lets one handle pass for another. ``plain`` removes both; request
 schemas use the ``PlainLine`` / ``PlainLines`` / ``HandleText`` types so every field is cleaned
 *before* its length and pattern are checked.
 """

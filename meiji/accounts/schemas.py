@@ -8,27 +8,28 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from kernel.web.bodies import Strict
+from kernel.web.text import HandleText, PlainLines
 
 Role = Literal["member", "editor", "moderator", "admin"]
 HANDLE = r"^[\w\-.]{2,30}$"
 
 
 class AccountIn(Strict):
-    handle: str = Field(pattern=HANDLE, description="2-30 letters (Chinese included), digits, _ - .")
+    handle: HandleText = Field(pattern=HANDLE, description="2-30 letters (Chinese included), digits, _ - .")
     password: str = Field(min_length=8, max_length=128)
     birth_date: date
     guardian_consent: bool = False
 
 
 class SessionIn(Strict):
-    handle: str = Field(min_length=1, max_length=40)
+    handle: HandleText = Field(min_length=1, max_length=40)
     password: str = Field(min_length=1, max_length=128)
 
 
 class MePatch(Strict):
-    handle: str | None = Field(None, pattern=HANDLE)
+    handle: HandleText | None = Field(None, pattern=HANDLE)
     avatar_media_id: str | None = Field(None, max_length=40)
-    bio: str | None = Field(None, max_length=500)
+    bio: PlainLines | None = Field(None, max_length=500)
 
 
 class RoleIn(Strict):

@@ -353,3 +353,46 @@ def test_unknown_query_parameters_are_a_422_naming_them(client: TestClient) -> N
     listed = client.get("/v1/diaries", params={"limit": 1, "sort": "popular"})
     assert listed.status_code == 200 and listed.json()["items"][0]["title"] == "水光针打完一周"
     assert client.get("/v1/diaries", params={"limit": 1, "cursor": cursor_of([int(d["id"])])}).status_code == 200
+
+
+# --- plain text: no control characters, no bidi overrides ---------------------------------------
+
+
+def test_a_handle_with_a_bidi_override_is_stored_and_shown_without_it(client: TestClient) -> None:
+    # U+202E between 小美 and gpj.exe would show it to others as 小美exe.jpg.
+    spoof = client.post("/v1/accounts", json={"handle": "小美\u202egpj.exe", "password": "换成你自己的长密码",
+                                              "birth_date": "1996-05-20"})
+    assert spoof.status_code == 201, spoof.text
+    assert spoof.json()["handle"] == "小美gpj.exe"
+    other = sign_up(client)
+    shown = client.get(f"/v1/accounts/{spoof.json()['id']}", headers=other.headers).json()
+    assert shown["handle"] == "小美gpj.exe" and "\u202e" not in json.dumps(shown, ensure_ascii=False)
+    # The one who typed the override still signs in with what they typed.
+    r = client.post("/v1/sessions", json={"handle": "小美\u202egpj.exe", "password": "换成你自己的长密码"})
+    assert r.status_code == 201, r.text
+    # A handle that only differs by invisible characters is the same handle, so it is taken.
+    sign_up(client, handle="小鹿爱美")
+    for lookalike in ("小鹿\u200d爱美", "\u2066小鹿爱美\u2069", "小鹿爱美\u200b"):
+        taken = client.post("/v1/accounts", json={"handle": lookalike, "password": "换成你自己的长密码",
+                                                   "birth_date": "1996-05-20"})
+        assert taken.status_code == 409, (lookalike, taken.text)
+
+
+def test_a_title_and_a_bio_with_control_characters_are_stored_clean(client: TestClient) -> None:
+    ref = reference(client)
+    author = sign_up(client)
+    reader = sign_up(client)
+    d = diary(client, author, ref, title="双眼皮\x07恢复\x85日记\u2067第一天\u2069\x1b[31m")
+    # Controls become one space (an escape sequence loses its ESC); bidi isolates disappear.
+    assert d["title"] == "双眼皮 恢复 日记第一天 [31m"
+    listed = client.get("/v1/diaries", headers=reader.headers).json()["items"]
+    assert [x["title"] for x in listed if x["id"] == d["id"]] == ["双眼皮 恢复 日记第一天 [31m"]
+    # A title of nothing but controls is empty once cleaned: refused, naming the field.
+    r = client.post("/v1/diaries", json={"title": "\u202e\x00\x07", "procedure": ref["procedure"],
+                                         "operated_on": "2026-10-01"}, headers=author.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "title", r.text
+    # A bio keeps its line breaks, and loses the rest.
+    me = client.patch("/v1/me", json={"bio": "杭州，90后\r\n做过双眼皮\u202e和热玛吉\x08"}, headers=author.headers)
+    assert me.status_code == 200, me.text
+    shown = client.get(f"/v1/accounts/{author.id}", headers=reader.headers).json()
+    assert shown["bio"] == "杭州，90后\n做过双眼皮和热玛吉"
