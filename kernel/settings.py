@@ -69,6 +69,14 @@ class Settings:
     rate_limits: Mapping[str, RateLimit] | None = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     idempotency_seconds: int = 24 * 3600
     session_days: int = 90
+    # A session unused this long ends, whatever its absolute lifetime.
+    session_idle_days: int = 30
+    # A deleted account's handle stays unavailable to others this long (impersonation of the departed).
+    handle_hold_days: int = 30
+    # Password hashes (argon2id, ~19 MiB each) run on their own threads: at most this many at once,
+    # this many more waiting; beyond, sign-ins answer 503 instead of swelling memory.
+    password_workers: int = field(default_factory=lambda: default_password_workers())
+    password_queue: int = 32
     autohide_reports: int = 3
     counter_notice_wait_seconds: int = 15 * 24 * 3600
     notice_due_seconds: int = 24 * 3600
@@ -189,6 +197,15 @@ def parse_rate_limits(name: str, raw: str) -> dict[str, RateLimit] | None:
     return limits
 
 
+def default_password_workers() -> int:
+    """Half the CPUs this process may use (at least one): the other half keeps answering reads."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(8, cpus // 2))
+
+
 def _default_limits() -> dict[str, RateLimit] | None:
     return dict(DEFAULT_RATE_LIMITS)
 
@@ -254,6 +271,10 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         idempotency_seconds=get("MEIJI_IDEMPOTENCY_SECONDS", lambda n, r: _int(n, r, 1),
                                 base.idempotency_seconds),
         session_days=get("MEIJI_SESSION_DAYS", lambda n, r: _int(n, r, 1), base.session_days),
+        session_idle_days=get("MEIJI_SESSION_IDLE_DAYS", lambda n, r: _int(n, r, 1), base.session_idle_days),
+        handle_hold_days=get("MEIJI_HANDLE_HOLD_DAYS", lambda n, r: _int(n, r, 0), base.handle_hold_days),
+        password_workers=get("MEIJI_PASSWORD_WORKERS", lambda n, r: _int(n, r, 1), base.password_workers),
+        password_queue=get("MEIJI_PASSWORD_QUEUE", lambda n, r: _int(n, r, 0), base.password_queue),
         autohide_reports=get("MEIJI_AUTOHIDE_REPORTS", lambda n, r: _int(n, r, 1), base.autohide_reports),
         counter_notice_wait_seconds=get("MEIJI_COUNTER_NOTICE_WAIT_SECONDS", lambda n, r: _int(n, r, 0),
                                         base.counter_notice_wait_seconds),

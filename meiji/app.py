@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -34,6 +35,7 @@ from kernel.web.openapi import document
 from kernel.web.problems import EXCEPTION_HANDLERS
 from kernel.web.ratelimit import RateLimiter
 from meiji import __version__, allocator, preflight, privacy
+from meiji.accounts import passwords
 from meiji.accounts import routes as account_routes
 from meiji.accounts import services as account_services
 from meiji.accounts.authors import AccountDirectory
@@ -194,7 +196,8 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     state.settings = settings
     state.metrics = metrics_store
     state.rate_limiter = RateLimiter(settings.rate_limits)
-    state.authenticate = account_services.authenticate
+    state.authenticate = functools.partial(account_services.authenticate, idle_days=settings.session_idle_days)
+    state.passwords = passwords.configure(settings.password_workers, settings.password_queue)
     state.media = media.services.build_attachments(settings)
     state.index_owner = index_owner
     state.search = search.services.build_index(settings, owner=index_owner)

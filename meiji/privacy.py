@@ -47,6 +47,7 @@ async def erase(state: Any, account: Account, mode: Literal["delete", "anonymize
     await moderation.services.forget_account(account.id)
     async with in_transaction():
         await Session.filter(account_id=account.id).delete()
+        await account_services.hold_handle(account.handle, state.settings.handle_hold_days)
         # The row stays so ids elsewhere keep meaning; nothing personal stays in it.
         await Account.filter(id=account.id).update(
             status="deleted", handle=f"deleted-{account.id}-{secrets.token_hex(4)}", password_hash="",

@@ -36,6 +36,8 @@ def base_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "search_url": "memory://",
         "rate_limits": None,
         "background": False,
+        # Tests move the clock by weeks; sessions ending when idle have their own test.
+        "session_idle_days": 3650,
     }
     values.update(overrides)
     return Settings(**values)

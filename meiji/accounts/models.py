@@ -37,6 +37,19 @@ class Session(Model):
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
+    # Written at most hourly; a session idle for MEIJI_SESSION_IDLE_DAYS ends. Null: never since creation.
+    last_used_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "account_session"
+
+
+class HandleHold(Model):
+    """A deleted account's handle, kept from new owners until ``held_until``."""
+
+    id = fields.IntField(primary_key=True)
+    handle = fields.CharField(max_length=40, unique=True)
+    held_until = fields.DatetimeField()
+
+    class Meta:
+        table = "account_handle_hold"

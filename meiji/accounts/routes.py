@@ -103,17 +103,21 @@ async def patch_me(call: Call[MePatch, None]) -> Response:
 
 
 @api.route("GET", "/v1/accounts/{id}", response=AccountOut)
-async def get_account(call: Call[None, None]) -> object:
-    """A member's public profile; its counts leave out anonymous posts."""
+async def get_account(call: Call[None, None]) -> Response:
+    """A member's public profile; its counts leave out anonymous posts. Its ETag guards role changes."""
     account = await services.get_account(call.path["id"])
-    return await public_json(call, account)
+    return me_response(await public_json(call, account), account)
 
 
-@api.route("PUT", "/v1/accounts/{id}/role", body=RoleIn, response=AccountOut, auth="admin")
-async def put_role(call: Call[RoleIn, None]) -> object:
-    """Give an account a role (admins only)."""
-    account = await services.set_role(call.path["id"], call.body.role)
-    return await public_json(call, account)
+@api.route("PUT", "/v1/accounts/{id}/role", body=RoleIn, response=AccountOut, auth="admin", errors=(404, 412))
+async def put_role(call: Call[RoleIn, None]) -> Response:
+    """Give an account a role (admins only); with If-Match, only if the account is as last read (412)."""
+    account = await services.get_account(call.path["id"])
+    check_if_match(call.request, etag("account", account.id, account.version))
+    # The version read is the one matched: a change in between answers 412 too, not a lost update.
+    version = account.version if "if-match" in call.request.headers else None
+    account = await services.set_role(str(account.id), call.body.role, version=version)
+    return me_response(await public_json(call, account), account)
 
 
 routes = api.routes

@@ -7,8 +7,6 @@ import secrets
 from datetime import date, timedelta
 from typing import Any
 
-import anyio.to_thread
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -19,18 +17,18 @@ from kernel.rows import fetch
 from kernel.web.auth import Principal
 from kernel.web.ids import id_or_404
 from kernel.web.problems import Problem, conflict, invalid, not_found
-from meiji.accounts.models import Account, Session
+from meiji.accounts import passwords
+from meiji.accounts.models import Account, HandleHold, Session
 
-hasher = PasswordHasher()
+hasher = passwords.production_hasher()
 # Verifying against this keeps a wrong handle as slow as a wrong password.
 _DUMMY_HASH = hasher.hash("not-a-password-anyone-has")
-CONSENT_AGE = 14
-_SESSION_SQL = {
-    "sqlite": "SELECT s.expires_at, a.id, a.handle, a.role, a.status FROM account_session s "
-              "JOIN account a ON a.id = s.account_id WHERE s.token_hash = ?",
-    "postgres": "SELECT s.expires_at, a.id, a.handle, a.role, a.status FROM account_session s "
-                "JOIN account a ON a.id = s.account_id WHERE s.token_hash = $1",
-}  # PIPL art. 31: under 14 needs a guardian's consent
+CONSENT_AGE = 14  # PIPL art. 31: under 14 needs a guardian's consent
+_SESSION_COLUMNS = ("SELECT s.expires_at, s.created_at, s.last_used_at, a.id, a.handle, a.role, a.status "
+                    "FROM account_session s JOIN account a ON a.id = s.account_id WHERE s.token_hash = ")
+_SESSION_SQL = {"sqlite": _SESSION_COLUMNS + "?", "postgres": _SESSION_COLUMNS + "$1"}
+# A session's last use is written at most this often: reads stay reads, and idleness is counted in days.
+LAST_USE_PRECISION = timedelta(hours=1)
 
 
 def token_hash(token: str) -> str:
@@ -42,17 +40,48 @@ def age_on(birth: date, today: date) -> int:
 
 
 async def hash_password(password: str) -> str:
-    return await anyio.to_thread.run_sync(hasher.hash, password)
+    """An argon2id hash, computed on the bounded password pool (503 when it is full)."""
+    current = hasher
+    return await passwords.pool().run(lambda: current.hash(password))
+
+
+async def check_password(stored: str, password: str) -> tuple[bool, str | None]:
+    """Whether ``password`` matches ``stored``, and a new hash when ``stored`` has old parameters.
+
+    One job on the pool does both, so an upgrade never waits in the queue a second time.
+    """
+    current = hasher
+
+    def check() -> tuple[bool, str | None]:
+        try:
+            if not (current.verify(stored or _DUMMY_HASH, password) and stored):
+                return False, None
+        except (VerificationError, InvalidHashError):
+            return False, None
+        return True, current.hash(password) if current.check_needs_rehash(stored) else None
+
+    return await passwords.pool().run(check)
 
 
 async def password_matches(stored: str, password: str) -> bool:
-    def check() -> bool:
-        try:
-            return hasher.verify(stored or _DUMMY_HASH, password) and bool(stored)
-        except (VerificationError, InvalidHashError):
-            return False
+    """Whether ``password`` matches ``stored`` (on the bounded password pool)."""
+    matches, _ = await check_password(stored, password)
+    return matches
 
-    return await anyio.to_thread.run_sync(check)
+
+async def handle_taken(handle: str) -> bool:
+    """A live account has it, or a deleted one's hold on it has not run out."""
+    if await Account.filter(handle=handle).exists():
+        return True
+    return await HandleHold.filter(handle=handle, held_until__gt=now()).exists()
+
+
+async def hold_handle(handle: str, days: int) -> None:
+    """Keep a departing account's handle from others for ``days`` (nobody can pose as the departed)."""
+    if days <= 0:
+        return
+    await HandleHold.filter(handle=handle).delete()  # an expired hold from an earlier owner
+    await HandleHold.create(handle=handle, held_until=now() + timedelta(days=days))
 
 
 async def create_account(handle: str, password: str, birth_date: date, guardian_consent: bool = False,
@@ -63,7 +92,7 @@ async def create_account(handle: str, password: str, birth_date: date, guardian_
         raise invalid("birth_date", "must be a real date of birth")
     if age_on(birth_date, today) < CONSENT_AGE and not guardian_consent:
         raise invalid("guardian_consent", f"members under {CONSENT_AGE} need a guardian's consent")
-    if await Account.filter(handle=handle).exists():
+    if await handle_taken(handle):
         raise conflict("This handle is taken.")
     password_hash = await hash_password(password)
     try:
@@ -77,11 +106,15 @@ async def sign_in(handle: str, password: str, session_days: int) -> tuple[str, A
     """A new bearer token; 401 for a wrong handle or password, alike so neither is revealed."""
     account = await Account.get_or_none(handle=handle, status__in=("active", "suspended"))
     stored = account.password_hash if account else ""
-    if not await password_matches(stored, password) or account is None:
+    matches, upgraded = await check_password(stored, password)
+    if not matches or account is None:
         raise Problem(401, "Wrong handle or password.")
+    if upgraded is not None:
+        # Only if the hash is still the one checked: a password changed meanwhile wins.
+        await Account.filter(id=account.id, password_hash=stored).update(password_hash=upgraded)
     token = secrets.token_urlsafe(32)
     moment = now()
-    await Session.create(account=account, token_hash=token_hash(token), created_at=moment,
+    await Session.create(account=account, token_hash=token_hash(token), created_at=moment, last_used_at=moment,
                          expires_at=moment + timedelta(days=session_days))
     return token, account
 
@@ -90,18 +123,25 @@ async def sign_out(token: str) -> None:
     await Session.filter(token_hash=token_hash(token)).delete()
 
 
-async def authenticate(token: str) -> Principal | None:
-    """The principal behind a token, or None when it is unknown, expired or its account is gone."""
+async def authenticate(token: str, idle_days: int = 30) -> Principal | None:
+    """The principal behind a token, or None when it is unknown, expired, idle too long or its account is gone."""
     if len(token) > 200:
         return None
     # The hottest query of the service: written out by hand, one indexed lookup and a join.
-    rows = await db.connection().execute_query_dict(_SESSION_SQL[db.dialect()], [token_hash(token)])
+    hashed = token_hash(token)
+    rows = await db.connection().execute_query_dict(_SESSION_SQL[db.dialect()], [hashed])
     if not rows:
         return None
     row = rows[0]
-    expires = Session._meta.fields_map["expires_at"].to_python_value(row["expires_at"])
-    if row["status"] == "deleted" or expires <= now():
+    fields = Session._meta.fields_map
+    expires = fields["expires_at"].to_python_value(row["expires_at"])
+    # Sessions from before last use was recorded count from their creation.
+    last_used = fields["last_used_at"].to_python_value(row["last_used_at"] or row["created_at"])
+    moment = now()
+    if row["status"] == "deleted" or expires <= moment or last_used <= moment - timedelta(days=idle_days):
         return None
+    if moment - last_used >= LAST_USE_PRECISION:
+        await Session.filter(token_hash=hashed).update(last_used_at=moment)
     return Principal(row["id"], row["handle"], row["role"], row["status"] == "suspended")
 
 
@@ -118,7 +158,7 @@ async def update_me(account: Account, *, handle: str | None, bio: str | None,
                     avatar_media_id: str | None, clear_avatar: bool) -> Account:
     changes: dict[str, object] = {}
     if handle is not None and handle != account.handle:
-        if await Account.filter(handle=handle).exists():
+        if await handle_taken(handle):
             raise conflict("This handle is taken.")
         changes["handle"] = handle
     if bio is not None:
@@ -134,9 +174,12 @@ async def update_me(account: Account, *, handle: str | None, bio: str | None,
     return account
 
 
-async def set_role(account_id: str, role: str) -> Account:
+async def set_role(account_id: str, role: str, *, version: int | None = None) -> Account:
+    """Give the account ``role``; with ``version``, only if the account is still at it (412 otherwise)."""
     account = await get_account(account_id)
-    await Account.filter(id=account.id).update(role=role, version=F("version") + 1)
+    rows = Account.filter(id=account.id) if version is None else Account.filter(id=account.id, version=version)
+    if not await rows.update(role=role, version=F("version") + 1):
+        raise Problem(412, "The account changed since you read it; fetch it again.")
     await account.refresh_from_db()
     return account
 

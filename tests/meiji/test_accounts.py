@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import PASSWORD, Member, sign_up
+from kernel.clock import clock
+from tests.conftest import PASSWORD, AppFactory, Member, sign_up
 
 
 def test_sign_up_sign_in_and_read_me(db_client: TestClient) -> None:
@@ -105,7 +108,8 @@ def test_passwords_are_stored_as_argon2id_with_strong_parameters(monkeypatch: py
     stored = asyncio.run(services.hash_password("美记的密码"))
     assert stored.startswith("$argon2id$")
     params = argon2.extract_parameters(stored)
-    assert params.memory_cost >= 65536 and params.time_cost >= 3
+    # OWASP's password storage guidance: argon2id with m=19 MiB, t=2, p=1 (or an equivalent setting).
+    assert (params.memory_cost, params.time_cost, params.parallelism) == (19 * 1024, 2, 1)
     assert asyncio.run(services.password_matches(stored, "美记的密码"))
     assert not asyncio.run(services.password_matches(stored, "别的密码"))
 
@@ -120,3 +124,123 @@ def test_profile_counts_leave_out_anonymous_posts(db_client: TestClient) -> None
     counts = db_client.get(f"/v1/accounts/{author.id}").json()["counts"]
     assert counts["questions"] == 1
     assert counts["diaries"] == counts["reviews"] == counts["answers"] == counts["comments"] == 0
+
+
+@pytest.fixture
+def restore_clock() -> Iterator[None]:
+    offset = clock.offset
+    yield
+    clock.offset = offset
+
+
+def test_an_old_hash_still_verifies_and_is_replaced_on_sign_in(client: TestClient,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import argon2
+
+    from meiji.accounts import services
+    from meiji.accounts.models import Account
+
+    monkeypatch.undo()  # production parameters, as a member signed up before they changed
+    member = sign_up(client, handle="老会员")
+    old = argon2.PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
+    portal = client.portal
+    assert portal is not None
+
+    async def stored() -> str:
+        return (await Account.get(id=int(member.id))).password_hash
+
+    async def set_old() -> None:
+        await Account.filter(id=int(member.id)).update(password_hash=old)
+
+    portal.call(set_old)
+    r = client.post("/v1/sessions", json={"handle": "老会员", "password": PASSWORD})
+    assert r.status_code == 201
+    params = argon2.extract_parameters(portal.call(stored))
+    assert (params.memory_cost, params.time_cost, params.parallelism) == (19 * 1024, 2, 1)
+    assert client.post("/v1/sessions", json={"handle": "老会员", "password": PASSWORD}).status_code == 201
+    assert client.post("/v1/sessions", json={"handle": "老会员", "password": "不是这个密码"}).status_code == 401
+    assert services.hasher.check_needs_rehash(old)
+
+
+def test_hashing_beyond_the_pool_and_its_queue_is_503_with_retry_after() -> None:
+    from meiji.accounts.passwords import Busy, HashingPool
+
+    pool = HashingPool(workers=1, queue=1)
+    release = threading.Event()
+
+    async def scenario() -> None:
+        running = asyncio.ensure_future(pool.run(release.wait))
+        waiting = asyncio.ensure_future(pool.run(release.wait))
+        await asyncio.sleep(0)  # both are admitted: one on the thread, one in the queue
+        assert pool.admitted == 2
+        with pytest.raises(Busy) as refused:
+            await pool.run(lambda: True)
+        assert refused.value.status == 503
+        assert int(refused.value.headers["Retry-After"]) >= 1
+        release.set()
+        assert await running and await waiting
+        assert await pool.run(lambda: True)  # room again once the backlog is done
+        assert pool.admitted == 0
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        release.set()
+        pool.shutdown()
+
+
+def test_a_session_idle_for_30_days_ends(make_client: AppFactory, restore_clock: None) -> None:
+    with make_client(session_days=90, session_idle_days=30) as client:
+        member = sign_up(client)
+        for _ in range(2):  # used every 29 days, the session lives on
+            clock.advance(days=29)
+            assert client.get("/v1/me", headers=member.headers).status_code == 200
+        clock.advance(days=30, hours=1)  # day 88: within its 90-day lifetime, but idle for 30 days
+        r = client.get("/v1/me", headers=member.headers)
+        assert r.status_code == 401
+        assert r.headers["content-type"] == "application/problem+json"
+        again = client.post("/v1/sessions", json={"handle": member.handle, "password": PASSWORD})
+        assert again.status_code == 201
+        assert client.get("/v1/me", headers={"Authorization": f"Bearer {again.json()['token']}"}).status_code == 200
+
+
+def test_a_deleted_accounts_handle_is_held_for_30_days(client: TestClient, restore_clock: None) -> None:
+    leaving = sign_up(client, handle="小桃子")
+    r = client.request("DELETE", "/v1/me", json={"password": PASSWORD, "content": "delete"}, headers=leaving.headers)
+    assert r.status_code == 204
+    assert client.get(f"/v1/accounts/{leaving.id}").status_code == 404
+
+    taking = client.post("/v1/accounts", json={"handle": "小桃子", "password": PASSWORD, "birth_date": "1999-09-09"})
+    assert taking.status_code == 409
+    assert taking.headers["content-type"] == "application/problem+json"
+    other = sign_up(client)
+    renamed = client.patch("/v1/me", json={"handle": "小桃子"}, headers=other.headers)
+    assert renamed.status_code == 409
+    assert client.get("/v1/me", headers=other.headers).json()["handle"] == other.handle
+
+    clock.advance(days=30, hours=1)
+    later = client.post("/v1/accounts", json={"handle": "小桃子", "password": PASSWORD, "birth_date": "1999-09-09"})
+    assert later.status_code == 201
+    assert later.json()["id"] != leaving.id
+
+
+def test_a_role_change_honours_if_match(client: TestClient) -> None:
+    admin = sign_up(client, role="admin")
+    someone = sign_up(client)
+    read = client.get(f"/v1/accounts/{someone.id}")
+    etag = read.headers["etag"]
+    r = client.put(f"/v1/accounts/{someone.id}/role", json={"role": "editor"},
+                   headers={**admin.headers, "If-Match": etag})
+    assert r.status_code == 200
+    assert r.headers["etag"] != etag
+    stale = client.put(f"/v1/accounts/{someone.id}/role", json={"role": "moderator"},
+                       headers={**admin.headers, "If-Match": etag})
+    assert stale.status_code == 412
+    assert stale.headers["content-type"] == "application/problem+json"
+    shown = client.get(f"/v1/accounts/{someone.id}")
+    assert shown.json()["role"] == "editor"
+    assert shown.headers["etag"] == r.headers["etag"]
+    fresh = client.put(f"/v1/accounts/{someone.id}/role", json={"role": "moderator"},
+                       headers={**admin.headers, "If-Match": shown.headers["etag"]})
+    assert fresh.status_code == 200
+    assert client.get(f"/v1/accounts/{someone.id}").json()["role"] == "moderator"

@@ -95,9 +95,17 @@ def test_delete_with_content_removes_everything(client: TestClient, member: Memb
     assert client.portal is not None
     client.portal.call(media.services.sweep, state.media, state.settings)
     assert client.get(f"/v1/media/{avatar['id']}").status_code == 404
-    # The handle is free again for someone else.
-    assert client.post("/v1/accounts", json={"handle": member.handle, "password": PASSWORD,
-                                             "birth_date": "1990-01-01"}).status_code == 201
+    # The handle is held from others for 30 days (no one poses as the departed), then free again.
+    again = {"handle": member.handle, "password": PASSWORD, "birth_date": "1990-01-01"}
+    assert client.post("/v1/accounts", json=again).status_code == 409
+    from kernel.clock import clock
+
+    offset = clock.offset
+    try:
+        clock.advance(days=31)
+        assert client.post("/v1/accounts", json=again).status_code == 201
+    finally:
+        clock.offset = offset
 
 
 def test_anonymize_keeps_posts_without_any_author(client: TestClient, member: Member) -> None:
