@@ -196,6 +196,14 @@ def test_every_command_works_beside_a_running_server(server: Server, api: httpx.
     assert piped.returncode == 0, piped.stderr
     assert sign_in(api, "周末编辑", PASSWORD)
 
+    # What only the owner of the index may do is refused, in words naming who owns it.
+    indexer = server.run("index", "run")
+    assert indexer.returncode == 2
+    assert f"meiji serve (pid {server.process.pid}) owns the embedded search index" in indexer.stderr
+    second = server.run("serve", "--port", str(free_port()))
+    assert second.returncode == 2
+    assert "one server per data directory" in second.stderr
+
     # The server still answers, the rebuilt index included, and the demo's posts reached it.
     assert api.get("/readyz").status_code == 200
     assert ("question", question) in found(api, "脸颊发红")
