@@ -65,6 +65,7 @@ PUBLIC = "public"
 # A dead copy's CDN purge is given up after this many failed attempts: by then every cache has
 # let the copy lapse (published copies are cached for minutes, ``PUBLIC_CACHE``).
 PURGE_ATTEMPTS = 10
+PURGE_BATCH = 100
 
 
 def new_id() -> str:
@@ -348,7 +349,10 @@ class MediaService:
             for key in keys:
                 group.start_soon(drop, key)
         if left or urls:
-            await DeadCopy.create(keys=left, urls=urls, created_at=now())
+            # A purge request names at most PURGE_BATCH URLs: CDNs' purge APIs cap a call's list.
+            batches = [urls[i:i + PURGE_BATCH] for i in range(0, len(urls), PURGE_BATCH)] or [[]]
+            for n, batch in enumerate(batches):
+                await DeadCopy.create(keys=left if n == 0 else [], urls=batch, created_at=now())
         if urls and not left:
             task = asyncio.get_running_loop().create_task(self.clear_dead())
             self.tasks.add(task)

@@ -423,3 +423,20 @@ def test_the_sweeper_publishes_what_a_failed_copy_left_unpublished_and_drops_sta
     assert stale not in stored_keys(client)
     assert sum(key.startswith("public/") for key in stored_keys(client)) == 3
     assert client.get(f"/v1/media/{media_id}").status_code == 200
+
+
+def test_purges_are_sent_in_batches_a_cdn_accepts(make_client: AppFactory, tmp_path: Path, hook: PurgeHook,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import media.services
+
+    monkeypatch.setattr(media.services, "PURGE_BATCH", 2)
+    with make_client(storage_url=(tmp_path / "media").as_uri(), cdn_purge_url=hook.url, autohide_reports=1) as c:
+        author, reader, reporter = sign_up(c), sign_up(c), sign_up(c)
+        diary_id = diary(c, author, procedure(c), [photo(c, author), photo(c, author, 30)])
+        old = urls_of(photos_of(c.get(f"/v1/diaries/{diary_id}", headers=reader.headers).json()))
+
+        report(c, reporter, "diary", diary_id)
+        call(c, service(c).clear_dead)
+
+        assert hook.urls() == set(old) and len(old) == 6
+        assert all(len(batch) <= 2 for batch in hook.received)
