@@ -62,7 +62,8 @@ def _photos(ids: Sequence[str], views: dict[str, MediaView]) -> list[dict[str, o
 # --- serializing -------------------------------------------------------------------------------
 
 async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principal | None) -> list[dict[str, Any]]:
-    """Diaries as the caller may see them: one author lookup and one media lookup for all."""
+    """Diaries as the caller may see them: one author lookup for all, and at most two media lookups
+    (photos shown published, and photos their author or a moderator sees in any status)."""
     authors = await authors_for(state, diaries, principal)
     liked = await likes.liked_ids(principal, "diary", [str(d.id) for d in diaries])
     views = await photo_views(state, [(d.author_id, [*d.before_media_ids, *d.after_media_ids,

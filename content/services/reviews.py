@@ -46,7 +46,8 @@ Precondition = Callable[[str], None]
 
 
 async def reviews_json(state: Any, reviews: Sequence[Review], principal: Principal | None) -> list[dict[str, Any]]:
-    """Reviews as the caller may see them: one author lookup and one media lookup for all."""
+    """Reviews as the caller may see them: one author lookup for all, and at most two media lookups
+    (photos shown published, and photos their author or a moderator sees in any status)."""
     authors = await authors_for(state, reviews, principal)
     liked = await likes.liked_ids(principal, "review", [str(r.id) for r in reviews])
     views = await photo_views(state, [(r.author_id, r.media_ids) for r in reviews], principal)
