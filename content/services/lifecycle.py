@@ -138,7 +138,12 @@ async def resolve_url(url: str) -> tuple[str, str] | None:
 
 
 async def refresh_search(state: Any, keys: list[DocKey]) -> None:
-    """Rewrite or delete these index entries now, from the database (the outbox does it again later)."""
+    """Rewrite or delete these index entries now, from the database (the outbox does it again later).
+
+    Only the process that owns an embedded index writes it here (the server). In any other process
+    (``meiji moderation tick`` restoring a case) ``state.search`` is a read-only follower: these
+    writes do nothing, and the outbox rows written with the change bring the owner's index up to date.
+    """
     keys = list(dict.fromkeys(keys))
     if not keys:
         return
