@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from content.models.likes import Like
 from content.services import lifecycle
-from content.visibility import bump, kind, open_to_writes
+from content.visibility import bump, kind, open_to_writes, target
 from kernel import db
 from kernel.clock import now
 from kernel.rows import fetch
@@ -40,9 +40,7 @@ def _answer(target_type: str, target_id: str, liked: bool, count: int) -> dict[s
 
 async def like(member: Principal, target_type: str, target_id: str) -> dict[str, Any]:
     """Like once (idempotent); ``like_count`` grows only when the like is new."""
-    from content.services.comments import visible_target
-
-    kind_, obj = await visible_target(member, target_type, target_id)
+    kind_, obj = await target(target_type, target_id, member)
     await open_to_writes(kind_, obj)
     key = str(obj.id)
     if await Like.exists(target_type=target_type, target_id=key, member_id=member.id):
@@ -58,9 +56,7 @@ async def like(member: Principal, target_type: str, target_id: str) -> dict[str,
 
 async def unlike(member: Principal, target_type: str, target_id: str) -> dict[str, Any]:
     """Take a like back (idempotent); ``like_count`` drops only when there was one."""
-    from content.services.comments import visible_target
-
-    kind_, obj = await visible_target(member, target_type, target_id)
+    kind_, obj = await target(target_type, target_id, member)
     await open_to_writes(kind_, obj)
     key = str(obj.id)
     async with in_transaction():
