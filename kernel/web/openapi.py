@@ -111,6 +111,8 @@ def error_codes(e: Endpoint) -> list[int]:
         codes |= {400, 413, 415, 422}
     if e.auth != "public":
         codes |= {403}
+    if "{" in e.path:
+        codes |= {404}  # a path that names an object answers 404 when there is none, or it is not yours to see
     if 451 in codes:
         # Removed content answers 451 on a legal notice and 410 on a policy reason, on the same paths.
         codes |= {410}
@@ -140,9 +142,10 @@ def _docstring(e: Endpoint) -> str:
 def description(e: Endpoint) -> str:
     """What the operation does and changes, who may call it, and its errors, in Markdown."""
     who = WHO[e.auth]
-    if CASE_TOKEN in e.headers:
-        who += (f" Also whoever holds the legal case's `{CASE_TOKEN}` (the claimant), where the case "
-                f"concerns this object; others get 404.")
+    if CASE_TOKEN in e.headers and e.auth == "public":
+        who = (f"No account needed; the answer depends on the credentials sent. The `{CASE_TOKEN}` of a legal "
+               f"case opens that case and its evidence to its claimant; a bearer token opens what its account "
+               f"may see (moderators: every case). Without either, only what is public: a case is 404.")
     if e.auth != "public" and e.method not in ("GET", "HEAD") and not e.suspended_ok:
         who += " A suspended account gets 403."
     parts = [_docstring(e) or e.summary or e.handler.__name__.replace("_", " "), f"**Who may call it:** {who}"]

@@ -75,13 +75,15 @@ def test_every_request_body_has_an_example_its_schema_accepts(client: TestClient
 
     doc = client.get("/openapi.json").json()
     for method, path, op in _operations(doc):
-        for media, spec in op.get("requestBody", {}).get("content", {}).items():
-            assert "example" in spec or "examples" in spec, (method, path, media)
+        for spec in op.get("requestBody", {}).get("content", {}).values():
+            assert "example" in spec or "examples" in spec, f"add an example for {method} {path} to meiji/examples.py"
     bodies = 0
     for endpoint in endpoints_of(client.app.routes):  # type: ignore[attr-defined]
         if endpoint.body is None or endpoint.raw_body:
             continue
-        example = REQUEST_EXAMPLES[f"{endpoint.method} {endpoint.path}"]
+        key = f"{endpoint.method} {endpoint.path}"
+        assert key in REQUEST_EXAMPLES, f"add an example request body for {key} to meiji/examples.py"
+        example = REQUEST_EXAMPLES[key]
         endpoint.body.model_validate(example)  # an example the route would refuse misleads
         bodies += 1
     assert bodies > 30
@@ -196,3 +198,22 @@ def test_docs_serves_only_its_own_files(client: TestClient) -> None:
     for name in ("index.html", "..%2F..%2Fpyproject.toml", "swagger-ui-bundle.js.map", "start.js.bak"):
         r = client.get(f"/docs/{name}")
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", name
+
+
+def test_a_route_may_say_why_an_error_happens() -> None:
+    from kernel.web.endpoints import Api, Call
+    from kernel.web.openapi import document
+
+    api = Api("reference")
+
+    @api.route("POST", "/v1/things", status=201, auth="editor", errors={409: "同名的项目已经存在。"})
+    async def create_thing(call: Call[None, None]) -> object:
+        """Add a thing."""
+        return {}
+
+    doc = document(api.endpoints, title="t", version="1")
+    op = doc["paths"]["/v1/things"]["post"]
+    assert op["responses"]["409"]["description"] == "同名的项目已经存在。"
+    assert "- `409`: 同名的项目已经存在。" in op["description"]
+    assert "Editors and admins" in op["description"] and op["security"] == [{"bearer": []}]
+    validate(doc)
