@@ -7,15 +7,18 @@ Every value has an embedded default: SQLite, local disk and an embedded search i
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 T = TypeVar("T")
+Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
 class SettingsError(ValueError):
@@ -77,6 +80,9 @@ class Settings:
     # this many more waiting; beyond, sign-ins answer 503 instead of swelling memory.
     password_workers: int = field(default_factory=lambda: default_password_workers())
     password_queue: int = 32
+    # /metrics answers a bearer token or these networks; everyone else gets 404.
+    metrics_token: str = ""
+    metrics_networks: tuple[Network, ...] = LOOPBACK
     autohide_reports: int = 3
     counter_notice_wait_seconds: int = 15 * 24 * 3600
     notice_due_seconds: int = 24 * 3600
@@ -206,6 +212,26 @@ def default_password_workers() -> int:
     return max(1, min(8, cpus // 2))
 
 
+def _token(name: str, raw: str) -> str:
+    token = raw.strip()
+    if len(token) < 16:
+        raise SettingsError(f"{name}: use at least 16 random characters, got {len(token)}")
+    return token
+
+
+def parse_networks(name: str, raw: str) -> tuple[Network, ...]:
+    """``none``, or CIDRs separated by commas (a bare address is a network of one)."""
+    if raw.strip().lower() == "none":
+        return ()
+    networks = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"{name}: expected none or CIDRs like 10.0.0.0/8, got {part!r}") from None
+    return tuple(networks)
+
+
 def _default_limits() -> dict[str, RateLimit] | None:
     return dict(DEFAULT_RATE_LIMITS)
 
@@ -275,6 +301,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         handle_hold_days=get("MEIJI_HANDLE_HOLD_DAYS", lambda n, r: _int(n, r, 0), base.handle_hold_days),
         password_workers=get("MEIJI_PASSWORD_WORKERS", lambda n, r: _int(n, r, 1), base.password_workers),
         password_queue=get("MEIJI_PASSWORD_QUEUE", lambda n, r: _int(n, r, 0), base.password_queue),
+        metrics_token=get("MEIJI_METRICS_TOKEN", _token, ""),
+        metrics_networks=get("MEIJI_METRICS_NETWORKS", parse_networks, base.metrics_networks),
         autohide_reports=get("MEIJI_AUTOHIDE_REPORTS", lambda n, r: _int(n, r, 1), base.autohide_reports),
         counter_notice_wait_seconds=get("MEIJI_COUNTER_NOTICE_WAIT_SECONDS", lambda n, r: _int(n, r, 0),
                                         base.counter_notice_wait_seconds),

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import functools
 import gc
+import hmac
+import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
@@ -32,7 +34,7 @@ from kernel.web.endpoints import Api, Call, Endpoint, json_response
 from kernel.web.headers import SecuredStarlette, hygiene
 from kernel.web.observability import AccessMiddleware, Metrics
 from kernel.web.openapi import document
-from kernel.web.problems import EXCEPTION_HANDLERS
+from kernel.web.problems import EXCEPTION_HANDLERS, Problem
 from kernel.web.ratelimit import RateLimiter
 from meiji import __version__, allocator, preflight, privacy
 from meiji.accounts import passwords
@@ -75,9 +77,27 @@ async def readyz(call: Call[None, None]) -> Response:
     return json_response(body, 200 if ready else 503)
 
 
-@ops.route("GET", "/metrics")
+def metrics_allowed(settings: Settings, authorization: str | None, address: str) -> bool:
+    """The scraper's bearer token, or an address inside MEIJI_METRICS_NETWORKS (loopback by default)."""
+    if settings.metrics_token and authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), settings.metrics_token.encode()):
+            return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.metrics_networks)
+
+
+@ops.route("GET", "/metrics", errors=(404,), token_auth=False)
 async def metrics(call: Call[None, None]) -> Response:
-    """Request counts and latencies per route, in Prometheus text format."""
+    """Request counts and latencies per route, in Prometheus text format (token or allowed networks)."""
+    request = call.request
+    address = request.client.host if request.client else ""
+    if not metrics_allowed(call.settings, request.headers.get("authorization"), address):
+        # Counts per route (notices, moderation) are nobody else's business: look like no route at all.
+        raise Problem(404, "No route or resource at this path.")
     return PlainTextResponse(call.state.metrics.render(), media_type="text/plain; version=0.0.4")
 
 

@@ -101,6 +101,7 @@ class Endpoint:
     suspended_ok: bool = False
     shared_limit: bool = True
     secret_fields: Collection[str] = field(default_factory=tuple)
+    token_auth: bool = True
 
 
 def dump(value: object) -> bytes:
@@ -150,12 +151,13 @@ class Api:
         suspended_ok: bool = False,
         shared_limit: bool = True,
         secret_fields: Collection[str] = (),
+        token_auth: bool = True,
     ) -> Callable[[Callable[[Call[B, Q]], Awaitable[object]]], Callable[[Call[B, Q]], Awaitable[object]]]:
         def register(handler: Callable[[Call[B, Q]], Awaitable[object]]) -> Callable[[Call[B, Q]], Awaitable[object]]:
             summary = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
             endpoint = Endpoint(method, path, handler, self.tag, body, query, response, status, auth,
                                 idempotent, rate, max_body, raw_body, request_schema, errors, summary,
-                                headers, suspended_ok, shared_limit, secret_fields)
+                                headers, suspended_ok, shared_limit, secret_fields, token_auth)
             self.endpoints.append(endpoint)
             methods = self._methods.setdefault(path, {})
             methods[method] = endpoint
@@ -193,7 +195,8 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
     if endpoint.rate:
         limiter.hit(endpoint.rate, address)
 
-    caller = await resolve(request)
+    # A route with token_auth=False reads Authorization itself (a scraper's token is no account's).
+    caller = await resolve(request) if endpoint.token_auth else None
     if endpoint.auth != "public":
         # Suspended accounts read but do not write; a few writes about their own account stay open.
         writes = request.method not in ("GET", "HEAD") and not endpoint.suspended_ok

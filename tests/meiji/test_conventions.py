@@ -207,10 +207,13 @@ def test_readiness_fails_when_a_backend_does_not_answer(client: TestClient) -> N
     assert r.json()["checks"]["search"] == "unavailable"
 
 
-def test_metrics_count_requests_per_route(client: TestClient, member: Member) -> None:
-    client.get("/v1/me", headers=member.headers)
-    client.get(f"/v1/accounts/{member.id}")
-    text = client.get("/metrics").text
+def test_metrics_count_requests_per_route(make_client: AppFactory) -> None:
+    scraper = "prometheus-scraper-token-2026"
+    with make_client(metrics_token=scraper) as client:
+        member = sign_up(client)
+        client.get("/v1/me", headers=member.headers)
+        client.get(f"/v1/accounts/{member.id}")
+        text = client.get("/metrics", headers={"Authorization": f"Bearer {scraper}"}).text
     assert 'meiji_requests_total{method="GET",route="/v1/me",status="200"}' in text
     assert 'meiji_requests_total{method="GET",route="/v1/accounts/{id}",status="200"}' in text
     assert 'meiji_request_seconds_bucket{method="GET",route="/v1/me",le="+Inf"}' in text

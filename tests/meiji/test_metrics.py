@@ -1,0 +1,66 @@
+"""``/metrics`` answers the scraper (a bearer token or an allowed network) and looks absent to everyone else."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from meiji.app import create_app
+from tests.conftest import base_settings, sign_up
+
+SCRAPER_TOKEN = "prometheus-scrape-0123456789abcdef"
+
+
+@contextmanager
+def app_from(tmp_path: Path, sqlite_url: str, address: str, **settings: Any) -> Iterator[TestClient]:
+    """The app as seen from ``address`` (the TestClient's own address is not an IP)."""
+    app = create_app(base_settings(tmp_path, database_url=sqlite_url, **settings))
+    with TestClient(app, raise_server_exceptions=False, client=(address, 50000)) as client:
+        yield client
+
+
+def assert_absent(r: Any) -> None:
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "meiji_requests_total" not in r.text
+
+
+def test_metrics_are_closed_to_the_public_by_default(tmp_path: Path, sqlite_url: str) -> None:
+    with app_from(tmp_path, sqlite_url, "203.0.113.9") as client:
+        member = sign_up(client)
+        client.get("/v1/notices/1")
+        assert_absent(client.get("/metrics"))
+        assert_absent(client.get("/metrics", headers=member.headers))  # a member's token is no scraper's
+        unknown = client.get("/no-such-route")
+        assert client.get("/metrics").json()["detail"] == unknown.json()["detail"]
+    # The same host (loopback) scrapes without a token.
+    with app_from(tmp_path, sqlite_url, "127.0.0.1") as client:
+        client.get("/healthz")
+        r = client.get("/metrics")
+        assert r.status_code == 200
+        assert 'meiji_requests_total{method="GET",route="/healthz",status="200"}' in r.text
+
+
+def test_the_scrapers_token_opens_metrics_from_anywhere(tmp_path: Path, sqlite_url: str) -> None:
+    with app_from(tmp_path, sqlite_url, "198.51.100.20", metrics_token=SCRAPER_TOKEN) as client:
+        client.get("/healthz")
+        r = client.get("/metrics", headers={"Authorization": f"Bearer {SCRAPER_TOKEN}"})
+        assert r.status_code == 200
+        assert "meiji_request_seconds_bucket" in r.text
+        assert_absent(client.get("/metrics", headers={"Authorization": "Bearer prometheus-guess-0123456789"}))
+        assert_absent(client.get("/metrics"))
+
+
+def test_allowed_networks_scrape_and_others_do_not(tmp_path: Path, sqlite_url: str) -> None:
+    networks = (ipaddress.ip_network("10.20.0.0/16"),)
+    with app_from(tmp_path, sqlite_url, "10.20.3.4", metrics_networks=networks) as client:
+        assert client.get("/metrics").status_code == 200
+    with app_from(tmp_path, sqlite_url, "10.21.3.4", metrics_networks=networks) as client:
+        assert_absent(client.get("/metrics"))
+    with app_from(tmp_path, sqlite_url, "127.0.0.1", metrics_networks=networks) as client:
+        assert_absent(client.get("/metrics"))  # loopback is only the default, not always allowed
