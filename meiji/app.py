@@ -199,6 +199,9 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     through the outbox, applied by the process that owns it (the server).
     """
     settings = settings or settings_module.load()
+    # Pillow's debug log prints every EXIF tag of an upload, its GPS position included: keep it quiet
+    # even when MEIJI_LOG_LEVEL=debug.
+    logging.getLogger("PIL").setLevel(logging.INFO)
     allocator.limit_arenas()
     metrics_store = Metrics()
     routes = all_routes()

@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 from kernel import db
 from kernel.settings import Settings
 from meiji.app import create_app
+from tests import logscan
 from tests.servers import Postgres, S3Server, moto_server, postgres_bin, postgres_cluster
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -51,6 +52,17 @@ def quick_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     from meiji.accounts import services
 
     monkeypatch.setattr(services, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Write the session's logs to a file, searched for secrets when the session ends (tests/logscan.py)."""
+    logscan.start(config)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    logscan.finish(session)
 
 
 # --- databases -------------------------------------------------------------------------------
