@@ -224,5 +224,4 @@ async def serve_object(call: Call[None, None]) -> Response:
     return image_response(call.request, data, upload, name, {"Cache-Control": PUBLIC_CACHE})
 
 
-
 routes = api.routes
