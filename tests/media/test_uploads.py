@@ -9,14 +9,13 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
-from tests.conftest import CORPORA, AppFactory, sign_up
+from tests.conftest import AppFactory, Member, sign_up
+from tests.corpus import images, need_shared
 from tests.media.conftest import Backend, jpeg
 from tests.media.helpers import call, fetch, post_image, rows, stored_keys
 from tests.media.test_images import REFUSED, riff_chunks
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
-
-IMAGES = CORPORA / "images"
 
 
 @pytest.fixture
@@ -70,7 +69,7 @@ def test_refused_uploads_leave_no_row_and_no_object(on_backend: TestClient) -> N
 def test_a_gps_photo_is_served_without_gps(on_backend: TestClient) -> None:
     member = sign_up(on_backend)
 
-    r = post_image(on_backend, member, (IMAGES / "pillow" / "exif_gps.jpg").read_bytes())
+    r = post_image(on_backend, member, images.exif_gps_jpeg())
 
     assert r.status_code == 201
     _, _, data = fetch(on_backend, r.json()["variants"]["large"]["url"], member.headers)
@@ -78,17 +77,15 @@ def test_a_gps_photo_is_served_without_gps(on_backend: TestClient) -> None:
     assert not Image.open(io.BytesIO(data)).getexif()
 
 
-def test_every_corpus_file_is_accepted_or_refused_with_its_status_and_nothing_is_left(client: TestClient) -> None:
-    member = sign_up(client)
-    files = sorted(p for p in IMAGES.glob("*/*") if p.suffix != ".md")
+def upload_each(client: TestClient, member: Member, files: list[tuple[str, bytes]],
+                refused: dict[str, int]) -> None:
+    """Each file is accepted, or refused with its status leaving no row and no object behind."""
     accepted = 0
-
-    for path in files:
-        name = path.relative_to(IMAGES).as_posix()
-        r = post_image(client, member, path.read_bytes(), filename=path.name)
+    for name, data in files:
+        r = post_image(client, member, data, filename=name.rsplit("/", 1)[-1])
         assert r.status_code < 500, (name, r.text)
-        if name in REFUSED:
-            assert r.status_code == REFUSED[name], (name, r.text)
+        if name in refused:
+            assert r.status_code == refused[name], (name, r.text)
             assert r.headers["content-type"] == "application/problem+json"
         else:
             assert r.status_code == 201, (name, r.text)
@@ -96,6 +93,21 @@ def test_every_corpus_file_is_accepted_or_refused_with_its_status_and_nothing_is
 
     assert len(rows(client)) == accepted
     assert len(stored_keys(client)) == 3 * accepted
+
+
+def test_every_generated_file_is_accepted_or_refused_with_its_status_and_nothing_is_left(client: TestClient) -> None:
+    files = [(name, make()) for name, make in images.ORDINARY.items()]
+    files += [(name, make()) for name, (make, _) in images.HOSTILE.items()]
+
+    upload_each(client, sign_up(client), files, {name: status for name, (_, status) in images.HOSTILE.items()})
+
+
+def test_every_shared_corpus_file_is_accepted_or_refused_with_its_status_and_nothing_is_left(
+        client: TestClient) -> None:
+    root = need_shared("images")
+    files = [(p.relative_to(root).as_posix(), p.read_bytes()) for p in sorted(root.glob("*/*")) if p.suffix != ".md"]
+
+    upload_each(client, sign_up(client), files, REFUSED)
 
 
 def test_over_40_megapixels_is_413(client: TestClient) -> None:
