@@ -9,7 +9,7 @@ import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -166,7 +166,7 @@ def where(settings: Settings) -> str:
     parts = urlsplit(settings.database_url)
     if is_sqlite(settings):
         return f"SQLite at {parts.path}"
-    host = parts.hostname or "localhost"
+    host = parts.hostname or parse_qs(parts.query).get("host", ["localhost"])[-1]
     return f"PostgreSQL at {host}:{parts.port or 5432}{parts.path}"
 
 
@@ -209,8 +209,11 @@ async def check(settings: Settings) -> None:
             return
         import asyncpg
 
-        url = "postgres://" + settings.database_url.split("://", 1)[1]
-        conn = await asyncpg.connect(url, timeout=CHECK_SECONDS)
+        # Tortoise's own reading of the URL, so pool options (minsize=…) are not taken for server settings.
+        creds = expand_db_url(database_url(settings))["credentials"]
+        conn = await asyncpg.connect(host=creds.get("host"), port=creds.get("port"), user=creds.get("user"),
+                                     password=creds.get("password"), database=creds.get("database"),
+                                     ssl=creds.get("ssl"), timeout=CHECK_SECONDS)
         try:
             await conn.execute("SELECT 1")
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -10,11 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 from starlette.testclient import TestClient
 
 from meiji.app import create_app
 from tests.conftest import base_settings
+from tests.servers import Postgres
 
 MEIJI = str(Path(sys.executable).parent / "meiji")
 
@@ -76,6 +79,26 @@ def test_an_unreachable_postgres_is_one_line_naming_the_setting(tmp_path: Path) 
             f"meiji: MEIJI_DATABASE_URL: cannot use PostgreSQL at 127.0.0.1:{port}/meiji: connection refused "
             "(is the server running and listening there?)"], args
         assert "s3cret-pw" not in result.stderr + result.stdout
+
+
+@pytest.mark.postgres
+def test_a_postgres_database_is_checked_as_tortoise_reads_its_url(tmp_path: Path, pg: Postgres) -> None:
+    async def create() -> None:
+        admin = await asyncpg.connect(pg.url("postgres"))
+        try:
+            await admin.execute("CREATE DATABASE cli_check")
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+    # Pool options in the URL are Tortoise's, not server settings: the check accepts them.
+    result = run(["db", "migrate"], tmp_path, MEIJI_DATABASE_URL=pg.url("cli_check") + "?minsize=1&maxsize=3")
+    assert result.returncode == 0, result.stderr
+    missing = run(["db", "migrate"], tmp_path, MEIJI_DATABASE_URL=pg.url("美记_不存在"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        f"meiji: MEIJI_DATABASE_URL: cannot use PostgreSQL at 127.0.0.1:{pg.port}/美记_不存在: "
+        "the database does not exist"]
 
 
 def test_s3_storage_is_checked_before_serving(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
