@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from kernel.web.problems import not_found
 
@@ -51,13 +51,5 @@ def check_path(params: Mapping[str, Any]) -> None:
             raise not_found()
 
 
-def _id_text(value: str) -> str:
-    if parse_id(value) is None:
-        raise ValueError("not an id")
-    return value
-
-
-# A request field holding an object id: a string of ASCII digits (422 naming the field otherwise).
-IdText = Annotated[str, AfterValidator(_id_text), Field(min_length=1, max_length=10, examples=["12"])]
-# The same as a JSON number, for the few fields that take ids as numbers (revision numbers, filters).
+# A request field taking an id as a JSON number (revision numbers, filters): 422 naming it otherwise.
 IdNumber = Annotated[int, Field(ge=1, le=MAX_ID)]
