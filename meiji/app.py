@@ -158,7 +158,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     owner = app.state.index_owner and search.services.embedded_dir(settings) is not None
     if owner:
         # One process writes an embedded index; wait a little for a ``meiji index run --once``.
-        search.services.claim_index(settings, "meiji serve", wait=10)
+        search.services.claim_index(settings, app.state.owner_name, wait=10)
         if not settings.background:
             log.warning("MEIJI_BACKGROUND is off while this process owns the embedded search index: "
                         "nothing applies the search outbox until it is turned on")
@@ -223,6 +223,7 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     state.passwords = passwords.configure(settings.password_workers, settings.password_queue)
     state.media = media.services.build_attachments(settings)
     state.index_owner = index_owner
+    state.owner_name = "meiji serve"  # who owns the index, in messages to other processes
     state.search = search.services.build_index(settings, owner=index_owner)
     state.documents = ContentDocuments()
     state.accounts = AccountDirectory(state.media)

@@ -31,6 +31,7 @@ async def _with_app(settings: Settings, job: Callable[[Starlette], Awaitable[int
     from meiji.app import create_app
 
     app = create_app(settings.with_(background=False), index_owner=owner)
+    app.state.owner_name = "meiji " + " ".join(arg for arg in sys.argv[1:3] if not arg.startswith("-"))
     async with app.router.lifespan_context(app):
         return await job(app)
 
@@ -189,7 +190,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     holder = search.services.index_holder(settings)
     if holder is not None:
         print(f"meiji: {holder} owns the embedded search index in {search.services.embedded_dir(settings)}; "
-              "stop it first (one server per data directory)", file=sys.stderr)
+              "stop it first (one server per data directory, and no `meiji index run` beside it)", file=sys.stderr)
         return 2
     settings_module.follow_server(args.host, args.port)
     uvicorn.run("meiji.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,

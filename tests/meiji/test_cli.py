@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import asyncpg
@@ -207,3 +208,24 @@ def test_a_busy_port_stops_serving_before_anything_starts(tmp_path: Path) -> Non
         f"meiji: port {port} on 127.0.0.1 is already in use (another meiji serve?); choose another with --port"]
     # Nothing ran before the check: no database, no index.
     assert not (tmp_path / "meiji.sqlite3").exists() and not (tmp_path / "search").exists()
+
+
+def test_a_running_indexer_owns_the_embedded_index_and_the_server_says_so(tmp_path: Path) -> None:
+    assert run(["db", "migrate"], tmp_path).returncode == 0
+    env = {**os.environ, "MEIJI_DATA_DIR": str(tmp_path), "MEIJI_LOG_LEVEL": "warning"}
+    indexer = subprocess.Popen([MEIJI, "index", "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env)
+    try:
+        owner = tmp_path / "search" / "OWNER"
+        deadline = time.monotonic() + 60
+        while not (owner.exists() and owner.read_text().startswith("meiji index run")):
+            assert indexer.poll() is None and time.monotonic() < deadline, "the indexer never took the index"
+            time.sleep(0.1)
+        result = run(["serve", "--port", str(free_port())], tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [
+            f"meiji: meiji index run (pid {indexer.pid}) owns the embedded search index in {tmp_path / 'search'}; "
+            "stop it first (one server per data directory, and no `meiji index run` beside it)"]
+    finally:
+        indexer.send_signal(signal.SIGINT)
+        indexer.communicate(timeout=60)
