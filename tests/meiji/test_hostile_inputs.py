@@ -143,10 +143,13 @@ def world(db_client: TestClient) -> Iterator[World]:
     page = client.put("/v1/wiki/re-ma-ji", json={"title": "热玛吉", "body": "<p>射频紧致</p>"},
                       headers=ref["editor"].headers)
     assert page.status_code == 201, page.text
+    question = client.post("/v1/questions", json={"title": "热玛吉能维持多久？", "body": "<p>打完一个月了</p>"},
+                           headers=member.headers)
+    assert question.status_code == 201, question.text
     doc = client.get("/openapi.json").json()
     # The values a path parameter gets when it is not the one under attack, so the walk goes deep.
     valid = {"id": d["id"], "slug": "re-ma-ji", "n": "1", "target_type": "diary", "target_id": d["id"],
-             "case_id": "N000000000000", "name": "w640", "file": "w640.webp"}
+             "case_id": "N000000000000", "name": "w640", "file": "w640.webp", "question": question.json()["id"]}
     callers = {"public": {}, "member": member.headers, "moderator": moderator.headers, "admin": admin.headers}
     yield World(client, doc, callers, valid)
 
@@ -304,20 +307,24 @@ def test_hostile_actor_filter_is_a_422_naming_it(client: TestClient) -> None:
         assert body["errors"][0]["field"] == "actor_id"
 
 
-LISTS: list[tuple[str, dict[str, str]]] = [
-    ("/v1/diaries", {}), ("/v1/diaries", {"sort": "popular"}), ("/v1/reviews", {}), ("/v1/questions", {}),
-    ("/v1/procedures", {}), ("/v1/clinics", {}), ("/v1/doctors", {}), ("/v1/wiki", {}),
-    ("/v1/search", {"q": "双眼皮"}), ("/v1/me/notifications", {}), ("/v1/moderation/queue", {}),
-    ("/v1/moderation/queue", {"sort": "recent"}), ("/v1/moderation/log", {})]
+FORGED = [[2**63], [None], [2**63, 2**63], [None, None], [2**31], [True], ["2026-01-01T00:00:00", None],
+          [2**31, 2**63], [-(2**63) - 1], [1.5, None]]
 
 
-@pytest.mark.parametrize("forged", [[2**63], [None], [2**63, 2**63], [None, None], [2**31], [True],
-                                    ["2026-01-01T00:00:00", None], [2**31, 2**63]])
-def test_forged_cursors_are_a_422_on_every_list(client: TestClient, forged: list[Any]) -> None:
-    moderator = sign_up(client, role="moderator")
-    for url, params in LISTS:
-        r = client.get(url, params={**params, "cursor": cursor_of(forged)}, headers=moderator.headers)
-        assert problem(r, 422)["errors"][0]["field"] == "cursor", (url, params)
+def test_forged_cursors_are_a_422_on_every_list(world: World) -> None:
+    d, q = world.valid["id"], world.valid["question"]
+    lists: list[tuple[str, dict[str, str]]] = [
+        ("/v1/diaries", {}), ("/v1/diaries", {"sort": "popular"}), (f"/v1/diaries/{d}/entries", {}),
+        ("/v1/reviews", {}), ("/v1/reviews", {"sort": "helpful"}), ("/v1/questions", {}),
+        (f"/v1/questions/{q}/answers", {}), ("/v1/comments", {"target_type": "diary", "target_id": d}),
+        ("/v1/procedures", {}), ("/v1/clinics", {}), ("/v1/doctors", {}), ("/v1/wiki", {}),
+        ("/v1/wiki/re-ma-ji/revisions", {}), ("/v1/search", {"q": "热玛吉"}), ("/v1/me/notifications", {}),
+        ("/v1/moderation/queue", {}), ("/v1/moderation/queue", {"sort": "recent"}), ("/v1/moderation/log", {})]
+    for forged in FORGED:
+        for url, params in lists:
+            r = world.client.get(url, params={**params, "cursor": cursor_of(forged)},
+                                 headers=world.callers["moderator"])
+            assert problem(r, 422)["errors"][0]["field"] == "cursor", (url, params, forged)
 
 
 def test_a_real_cursor_still_pages(client: TestClient) -> None:
