@@ -56,7 +56,7 @@ async def healthz(call: Call[None, None]) -> object:
 
 @ops.route("GET", "/readyz", errors=(503,))
 async def readyz(call: Call[None, None]) -> Response:
-    """The database, the storage and the search index answer."""
+    """The database, the storage and the search index answer; a 503 gives a reason per failed check, without secrets."""
     checks: dict[str, str] = {}
     reasons: dict[str, str] = {}
     for name, probe in (("database", db.ping), ("storage", call.state.media.ping),
