@@ -1,7 +1,7 @@
 """The search index as other rooms see it, and what it needs from the room that owns documents.
 
 Search knows nothing of posts: content turns its objects into ``Document``s (``content/documents.py``)
-and records changes in the outbox (``search.services.enqueue``); the indexer asks a
+and records changes in the outbox (``search.outbox.enqueue``); the indexer asks a
 ``DocumentSource`` for the current document of each changed key and upserts or deletes it.
 """
 

@@ -21,20 +21,13 @@ from search.follower import Follower
 from search.interfaces import DocKey, Document, DocumentSource, Query, Results, SearchIndex
 from search.memory import MemoryIndex
 from search.models import OutboxEntry
+from search.outbox import VOCABULARY, enqueue
 
 log = logging.getLogger("meiji.search")
 
-# Content enqueues this key when procedures or wiki titles/aliases change: reload the vocabulary.
-VOCABULARY: DocKey = ("vocabulary", "*")
 # Drained rows are kept this long, so a rebuild can replay what changed while it ran.
 KEEP_DONE = timedelta(days=1)
 PURGE_EVERY = 500  # drains
-
-
-async def enqueue(keys: Sequence[DocKey]) -> None:
-    """Record that these documents changed; call inside the transaction that changed them."""
-    if keys:
-        await OutboxEntry.bulk_create([OutboxEntry(doc_type=t, doc_id=i) for t, i in keys])
 
 
 # Results deeper than this are not paged to (a search is for finding, not for walking the corpus).

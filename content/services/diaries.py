@@ -16,7 +16,6 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-import search.services
 from content._listing import keyset
 from content._media import attach_media, media_problem, photo_views
 from content.models.diaries import Diary, DiaryEntry
@@ -43,6 +42,7 @@ from kernel.web.auth import Principal
 from kernel.web.problems import Problem, invalid
 from media.interfaces import Attachments, MediaError, MediaView
 from search.interfaces import Document
+from search.outbox import enqueue
 
 Precondition = Callable[[str], None]
 
@@ -153,7 +153,7 @@ async def create_diary(state: Any, member: Principal, data: DiaryIn) -> Diary:
         if data.before_media_ids or data.cover_media_id:
             await _attach_diary_media(state, diary, list(data.before_media_ids), data.cover_media_id, member.id,
                                       replace=False)
-        await search.services.enqueue([("diary", str(diary.id))])
+        await enqueue([("diary", str(diary.id))])
     await lifecycle.published(state, "diary", diary, title)
     return diary
 
@@ -194,7 +194,7 @@ async def update_diary(state: Any, member: Principal, diary_id: object, data: Di
                 day = (entry.happened_on - changes["operated_on"]).days
                 await DiaryEntry.filter(id=entry.id).update(day=day)
             await _refresh_after(diary.id)
-        await search.services.enqueue([("diary", str(diary.id))])
+        await enqueue([("diary", str(diary.id))])
     await diary.refresh_from_db()
     await lifecycle.published(state, "diary", diary, diary.title)
     return diary
@@ -270,7 +270,7 @@ async def create_entry(state: Any, member: Principal, diary_id: object, data: En
                                                popularity=F("popularity") + ENTRY_POINTS)
         if media_ids:
             await _refresh_after(diary.id)
-        await search.services.enqueue([("diary", str(diary.id))])
+        await enqueue([("diary", str(diary.id))])
     await lifecycle.published(state, "diary_entry", entry, rich.text)
     return entry
 
@@ -333,7 +333,7 @@ async def update_entry(state: Any, member: Principal, entry_id: object, data: En
             await attach_media(state, f"diary_entry:{entry.id}", media_ids, member.id, replace=True)
         if media_ids is not None or "day" in changes:
             await _refresh_after(diary.id)
-        await search.services.enqueue([("diary", str(diary.id))])
+        await enqueue([("diary", str(diary.id))])
     await entry.refresh_from_db()
     await lifecycle.published(state, "diary_entry", entry, entry.text)
     return entry

@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
-import search.services
 from content.interfaces import Published
 from content.visibility import KINDS, Kind, kind, parse_id, registered
 from kernel import db
@@ -30,6 +29,7 @@ from kernel.clock import now
 from kernel.rows import fetch
 from kernel.web.problems import not_found
 from search.interfaces import DocKey
+from search.outbox import enqueue
 
 TargetType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "wiki_revision"]
 Status = Literal["published", "hidden", "removed", "deleted"]
@@ -177,7 +177,7 @@ async def change_status(state: Any, k: Kind, obj: Any, status: Status, *, case_i
             await k.on_publicity(obj, is_public)
         keys = await k.docs_of(obj)
         if keys:
-            await search.services.enqueue(keys)
+            await enqueue(keys)
     holders = await k.holders_of(obj)
     for holder in holders:
         if status == "deleted":

@@ -43,7 +43,7 @@ from kernel.web.ids import parse_id
 from kernel.web.pagination import PageQuery, decode_cursor
 from kernel.web.problems import Problem, invalid
 from search.interfaces import DocKey, Document
-from search.services import enqueue
+from search.outbox import enqueue
 
 Precondition = Callable[[str], None]
 TOP_SCORE = 2**31 - 1

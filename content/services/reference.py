@@ -16,7 +16,6 @@ from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-import search.services
 from content._listing import keyset
 from content.models.reference import SCORE_NAMES, Clinic, Doctor, Procedure
 from content.models.reviews import Review
@@ -35,8 +34,7 @@ from content.visibility import parse_id
 from kernel.clock import now
 from kernel.web.problems import conflict, invalid, not_found
 from search.interfaces import Term
-
-VOCABULARY = ("vocabulary", "*")
+from search.outbox import VOCABULARY, enqueue
 
 
 def _aliases(values: list[str]) -> list[str]:
@@ -83,7 +81,7 @@ async def create_procedure(data: ProcedureIn) -> Procedure:
         async with in_transaction():
             created = await Procedure.create(slug=data.slug, name=data.name, parent=data.parent,
                                              aliases=_aliases(data.aliases), created_at=moment, updated_at=moment)
-            await search.services.enqueue([VOCABULARY])
+            await enqueue([VOCABULARY])
     except IntegrityError:
         raise conflict("A procedure with this slug exists.") from None
     return created
@@ -103,7 +101,7 @@ async def update_procedure(p: Procedure, data: ProcedurePatch) -> Procedure:
     if changes:
         async with in_transaction():
             await Procedure.filter(id=p.id).update(version=F("version") + 1, updated_at=now(), **changes)
-            await search.services.enqueue([VOCABULARY])
+            await enqueue([VOCABULARY])
         await p.refresh_from_db()
     return p
 
@@ -224,7 +222,7 @@ async def update_doctor(d: Doctor, data: DoctorPatch) -> Doctor:
                 # The doctor's reviews are found under their clinic: re-index them under the new one.
                 reviews = await Review.filter(target_type="doctor", target_id=d.id, status="published").values_list(
                     "id", flat=True)
-                await search.services.enqueue([("review", str(i)) for i in reviews])
+                await enqueue([("review", str(i)) for i in reviews])
         await d.refresh_from_db()
     return d
 

@@ -15,7 +15,6 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-import search.services
 from content._listing import keyset
 from content._media import attach_media, photo_views
 from content.models.diaries import Diary
@@ -41,6 +40,7 @@ from kernel.clock import now
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, conflict, invalid
 from search.interfaces import Document
+from search.outbox import enqueue
 
 Precondition = Callable[[str], None]
 
@@ -117,7 +117,7 @@ async def create_review(state: Any, member: Principal, data: ReviewIn) -> Review
                 media_ids=media_ids, diary_id=diary_id, live_key=live_key, created_at=moment, updated_at=moment)
             await attach_media(state, f"review:{review.id}", media_ids, member.id, replace=False)
             await rate(data.target_type, target_id, rating_deltas(data.rating, scores, 1))
-            await search.services.enqueue([("review", str(review.id))])
+            await enqueue([("review", str(review.id))])
     except IntegrityError:
         raise conflict("You have already reviewed this; edit your review instead.") from None
     await lifecycle.published(state, "review", review, rich.text)
@@ -157,7 +157,7 @@ async def update_review(state: Any, member: Principal, review_id: object, data: 
             await rate(review.target_type, review.target_id, deltas)
         if media_ids is not None:
             await attach_media(state, f"review:{review.id}", media_ids, member.id, replace=True)
-        await search.services.enqueue([("review", str(review.id))])
+        await enqueue([("review", str(review.id))])
     await review.refresh_from_db()
     await lifecycle.published(state, "review", review, review.text)
     return review

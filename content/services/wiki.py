@@ -34,10 +34,9 @@ from kernel.web.auth import Principal
 from kernel.web.ids import parse_id
 from kernel.web.pagination import PageQuery, page_by
 from kernel.web.problems import Problem, invalid, not_found
-from search.interfaces import DocKey, Document, Term
-from search.services import enqueue
+from search.interfaces import Document, Term
+from search.outbox import VOCABULARY, enqueue
 
-VOCABULARY: DocKey = ("vocabulary", "*")
 _SLUG = re.compile(r"^[\w-]{1,80}$")
 
 # ``precondition(current_etag, required)``: the handler's If-Match check (412, or 428 when required).
