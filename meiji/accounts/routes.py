@@ -52,7 +52,8 @@ def me_response(data: dict[str, Any], account: Account, status: int = 200) -> Re
 @api.route("POST", "/v1/accounts", body=AccountIn, response=MeOut, status=201, rate="signup",
            idempotent=True, errors=(409,))
 async def create_account(call: Call[AccountIn, None]) -> Response:
-    """Sign up."""
+    """Sign up: a member account with a handle, a password and a birth date (under 14, with
+    ``guardian_consent``); then sign in with ``POST /v1/sessions``. 409 when the handle is taken."""
     b = call.body
     account = await services.create_account(b.handle, b.password, b.birth_date, b.guardian_consent)
     return me_response(await me_json(call, account), account, 201)
