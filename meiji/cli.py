@@ -150,15 +150,15 @@ async def _demo_figures() -> tuple[int, ...]:
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    import content.demo
+    import meiji.demo
 
     async def job(app: Starlette) -> int:
         before = await _demo_figures()
-        summary = await content.demo.load(app.state)
+        summary = await meiji.demo.load(app.state)
         if await _demo_figures() == before and before[3]:
-            members = ", ".join(handle for handle, *_ in content.demo.MEMBERS)
+            members = ", ".join(handle for handle, *_ in meiji.demo.MEMBERS)
             print(f"the demo data is already loaded ({before[3]} diaries, {before[5]} reviews): nothing added; "
-                  f"sign in as {members} with the password {content.demo.DEMO_PASSWORD}")
+                  f"sign in as {members} with the password {meiji.demo.DEMO_PASSWORD}")
         else:
             print(summary)
         return 0

@@ -385,7 +385,7 @@ async def answer_json(state: Any, viewer: Principal | None, question: Question |
     } for a in rows]
 
 
-# --- demo questions (called by content/demo.py) ------------------------------------------------
+# --- demo questions (called by meiji/demo.py) ------------------------------------------------
 
 DEMO_QUESTIONS: list[tuple[dict[str, Any], list[str]]] = [
     ({"title": "全切双眼皮一周了还是很肿，正常吗？", "procedure": "shuang-yan-pi", "anonymous": True,

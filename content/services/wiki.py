@@ -340,7 +340,7 @@ lifecycle.EXPORTERS["wiki_revisions"] = _export_revisions
 lifecycle.ERASERS.append(_erase_revisions)
 
 
-# --- demo pages (called by content/demo.py) ----------------------------------------------------
+# --- demo pages (called by meiji/demo.py) ----------------------------------------------------
 
 DEMO_PAGES: list[dict[str, Any]] = [
     {"slug": "shuang-yan-pi", "title": "双眼皮", "aliases": ["重睑术", "割双眼皮", "埋线双眼皮"],

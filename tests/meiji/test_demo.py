@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from PIL import Image
 from starlette.testclient import TestClient
 
-from content import demo
+from meiji import demo
 
 
 def test_demo_loads_once_and_is_searchable(client: TestClient) -> None:

@@ -3,7 +3,7 @@
 It creates (and on a second run only completes, never duplicates): procedures with their aliases
 (双眼皮 / 重睑术 / 割双眼皮, 热玛吉 / Thermage / 射频紧肤, 玻尿酸, 水光针...), clinics in 北京, 上海 and
 成都 with their doctors, demo accounts (an editor, a moderator and members), diaries with entries and
-before/after photos (drawn at load time by ``content.demo_photos``), reviews, questions with answers
+before/after photos (drawn at load time by ``meiji.demo_photos``), reviews, questions with answers
 and encyclopedia pages (through the community area's ``load_demo`` functions), then indexes everything.
 
 This seed script is the one place in ``content`` that imports ``meiji.accounts``: demo accounts are
@@ -17,7 +17,6 @@ from datetime import date
 from typing import Any
 
 import search.services
-from content import demo_photos
 from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor, Procedure
 from content.models.reviews import Review
@@ -26,6 +25,7 @@ from content.schemas.reference import ClinicIn, DoctorIn, ProcedureIn
 from content.schemas.reviews import ReviewIn
 from content.services import diaries, questions, reference, reviews, wiki
 from kernel.web.auth import Principal
+from meiji import demo_photos
 from meiji.accounts import services as accounts
 from meiji.accounts.models import Account
 
