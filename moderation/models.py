@@ -10,6 +10,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from moderation.vocabulary import CaseState, CounterStatus, ItemKind, ItemStatus
+
 
 class Report(Model):
     """A report of content or an account (举报), or a system report from the screener."""
@@ -37,8 +39,9 @@ class QueueItem(Model):
     target_id = fields.CharField(max_length=40)
     # "type:id" while the item is unresolved, NULL once resolved: one live item per target.
     live_key = fields.CharField(max_length=60, null=True, unique=True)
-    kind = fields.CharField(max_length=16, default="report", db_default="report")
-    status = fields.CharField(max_length=12, default="open", db_default="open", db_index=True)
+    kind = fields.CharField(max_length=16, default=ItemKind.REPORT.value, db_default=ItemKind.REPORT.value)
+    status = fields.CharField(max_length=12, default=ItemStatus.OPEN.value, db_default=ItemStatus.OPEN.value,
+                              db_index=True)
     case_id = fields.CharField(max_length=24, null=True, db_index=True)
     due_at = fields.DatetimeField(db_index=True)
     claimed_by = fields.IntField(null=True)
@@ -58,7 +61,8 @@ class Notice(Model):
 
     id = fields.CharField(max_length=24, primary_key=True)
     notice_type = fields.CharField(max_length=16)
-    status = fields.CharField(max_length=20, default="received", db_default="received", db_index=True)
+    status = fields.CharField(max_length=20, default=CaseState.RECEIVED.value, db_default=CaseState.RECEIVED.value,
+                              db_index=True)
     token_hash = fields.CharField(max_length=64)
     claimant: fields.Field[dict[str, Any]] = fields.JSONField()
     agent: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
@@ -116,7 +120,8 @@ class CounterNotice(Model):
     address = fields.CharField(max_length=300)
     proof_media_ids: fields.Field[list[str]] = fields.JSONField()
     signature = fields.CharField(max_length=200)
-    status = fields.CharField(max_length=12, default="received", db_default="received")
+    status = fields.CharField(max_length=12, default=CounterStatus.RECEIVED.value,
+                              db_default=CounterStatus.RECEIVED.value)
     created_at = fields.DatetimeField()
     # Each author answers for their own posts: their part of the case is restored on its own clock.
     restore_at = fields.DatetimeField(null=True, db_index=True)

@@ -12,6 +12,7 @@ from kernel.web.pagination import Page
 from moderation import schemas
 from moderation.services import audit as audit_log
 from moderation.services import decisions, notices, notifications, queue, reports, strikes, suppressions
+from moderation.vocabulary import CaseState
 
 api = Api("moderation")
 
@@ -86,7 +87,7 @@ async def withdraw_notice(call: Call[schemas.WithdrawalIn, None]) -> object:
 async def create_counter_notice(call: Call[schemas.CounterNoticeIn, None]) -> object:
     """The author of a removed target answers the notice (反通知)."""
     counter = await notices.counter_notice(call.state, call.member, call.path["case_id"], call.body)
-    return {"id": str(counter.id), "case_id": counter.notice_id, "status": "counter_received",
+    return {"id": str(counter.id), "case_id": counter.notice_id, "status": CaseState.COUNTER_RECEIVED,
             "created_at": counter.created_at}
 
 

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from kernel.vocabulary import ContentType
 from kernel.web.bodies import Strict
 from kernel.web.ids import IdNumber
 from kernel.web.pagination import Page, PageQuery
 from kernel.web.text import PlainLine, PlainLines
+from moderation.vocabulary import REPORTABLE, Action, ItemKind, ItemStatus, NoticeType, ReportReason
 
-# A notice may also name one encyclopedia revision: ``wiki_revision`` with id ``<slug>@<n>`` (or
-# ``<page id>@<n>``); measures taken on it suppress that revision.
-ContentType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "wiki_revision"]
-ReportTarget = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "account"]
-Reason = Literal["spam", "advertising", "misinformation", "privacy", "harassment", "illegal", "infringement",
-                 "other"]
-NoticeType = Literal["copyright", "portrait", "privacy", "reputation", "other"]
-Action = Literal["remove", "keep", "request_info", "reject_notice", "forward_counter", "restore"]
-ItemKind = Literal["report", "notice", "counter_notice"]
-ItemStatus = Literal["open", "claimed", "resolved"]
+# A notice may name any content type of ``kernel.vocabulary.ContentType``, one encyclopedia revision
+# too: ``wiki_revision`` with id ``<slug>@<n>`` (or ``<page id>@<n>``); measures taken on it suppress
+# that revision. A report names content (no revision) or an account: ``vocabulary.REPORTABLE``, a
+# Literal built from that derived tuple, so the schema lists exactly those values (mypy reads a str).
+if TYPE_CHECKING:
+    ReportTarget = str
+else:
+    ReportTarget = Literal[REPORTABLE]
 
 EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
 # Digits with the separators people write (+86 138-0013-8000, (010) 6552 9988).
@@ -38,7 +38,7 @@ class SuppressionIn(Strict):
 class ReportIn(Strict):
     target_type: ReportTarget
     target_id: str = Field(min_length=1, max_length=40)
-    reason: Reason
+    reason: ReportReason
     detail: PlainLines = Field("", max_length=2000)
 
 

@@ -12,6 +12,7 @@ from moderation.models import CounterNotice, Notice, QueueItem
 from moderation.services import notices, notifications, reports
 from moderation.services.notifications import Notifications
 from moderation.services.reports import AdScreener
+from moderation.vocabulary import CounterStatus, ItemStatus
 
 __all__ = ["AdScreener", "CaseTokens", "Notifications", "build_case_access", "build_notifier",
            "build_screener", "export_account", "forget_account", "tick"]
@@ -24,8 +25,8 @@ async def tick(state: Any) -> dict[str, int]:
     one process wins.
     """
     moment = now()
-    lapsed = await QueueItem.filter(status="claimed", claimed_until__lt=moment).update(
-        status="open", claimed_by=None, claimed_until=None)
+    lapsed = await QueueItem.filter(status=ItemStatus.CLAIMED, claimed_until__lt=moment).update(
+        status=ItemStatus.OPEN, claimed_by=None, claimed_until=None)
     closed = await notices.close_due(moment)
     restored = await notices.restore_due(state, moment)
     return {"claims_lapsed": lapsed, "cases_closed": closed, "cases_restored": restored}
@@ -52,7 +53,7 @@ class CaseTokens:
             case_id = key
         elif kind == "counter" and parse_id(key) is not None:
             # The claimant sees a counter-notice's proof once a moderator forwarded it, not before.
-            counter = await CounterNotice.get_or_none(id=parse_id(key), status="forwarded")
+            counter = await CounterNotice.get_or_none(id=parse_id(key), status=CounterStatus.FORWARDED)
             case_id = counter.notice_id if counter else None
         if not case_id or not case_token:
             return False

@@ -8,26 +8,27 @@ from typing import Any
 from kernel.clock import now
 from kernel.web.pagination import page, page_by
 from moderation.models import AuditEntry
+from moderation.vocabulary import ActorKind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Actor:
     """Who acted: a member or moderator by id, the system, or a claimant (no account)."""
 
-    kind: str
+    kind: ActorKind
     id: int | None = None
 
 
-SYSTEM = Actor("system")
-CLAIMANT = Actor("claimant")
+SYSTEM = Actor(kind=ActorKind.SYSTEM)
+CLAIMANT = Actor(kind=ActorKind.CLAIMANT)
 
 
 def member(account_id: int) -> Actor:
-    return Actor("member", account_id)
+    return Actor(kind=ActorKind.MEMBER, id=account_id)
 
 
 def moderator(account_id: int) -> Actor:
-    return Actor("moderator", account_id)
+    return Actor(kind=ActorKind.MODERATOR, id=account_id)
 
 
 async def record(actor: Actor, action: str, *, target_type: str | None = None, target_id: str | None = None,

@@ -1,16 +1,6 @@
-"""Legal notices (侵权投诉) and counter-notices: the case, its token, its timeline and its states.
-
-States (民法典 1195-1196, 信息网络传播权保护条例 14-17, 电子商务法 43)::
-
-    received -> incomplete | rejected | withdrawn | measures_taken
-    incomplete -> received (supplement) | rejected | withdrawn
-    measures_taken -> counter_received | closed (no counter-notice in time) | withdrawn
-    counter_received -> counter_forwarded | restored | litigation_hold | withdrawn
-    counter_forwarded -> restored (moderator, or the wait ends) | litigation_hold | withdrawn
-    litigation_hold: final here; the court decides, and moderators act on its ruling by hand
-
-Every transition is one conditional UPDATE (``WHERE status IN (...)``): of two requests or two
-scheduler processes racing, exactly one moves the case; the loser sees 409 or does nothing.
+"""Legal notices (侵权投诉) and counter-notices: the case, its token, its timeline, and what each
+move of the case does. Which moves are allowed is the table in ``moderation.services.cases``:
+every move here names its event and goes through ``cases.move``.
 """
 
 from __future__ import annotations
@@ -27,18 +17,19 @@ from tortoise.transactions import in_transaction
 from content.services import TargetInfo
 from kernel.clock import now
 from kernel.settings import Settings
+from kernel.vocabulary import PostStatus
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, conflict, invalid, not_found
 from media.interfaces import Attachments, MediaError
 from moderation.models import CaseEvent, CounterNotice, Notice, NoticeTarget, QueueItem, Report
 from moderation.schemas import CounterNoticeIn, LegalActionIn, NoticeIn, SupplementIn
-from moderation.services import audit, notifications, queue, strikes, targets
+from moderation.services import audit, cases, notifications, queue, strikes, targets
+from moderation.services.cases import Event
+from moderation.vocabulary import Action, CaseState, CounterOutcome, CounterStatus, ItemKind, ItemStatus
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-# Cases under which removed content stays removed.
-HOLDING = ("measures_taken", "counter_received", "counter_forwarded", "litigation_hold", "closed")
 # Decisions after which the content is (again) published: pending reports on it still need a decision.
-CONTENT_STAYS = frozenset({"request_info", "reject_notice", "withdrawn", "restore"})
+CONTENT_STAYS = frozenset({Action.REQUEST_INFO, Action.REJECT_NOTICE, CaseState.WITHDRAWN, Action.RESTORE})
 
 
 def token_hash(token: str) -> str:
@@ -56,20 +47,6 @@ async def part_events(case_id: str, name: str, note: str, rows: Sequence[NoticeT
     named one, say)."""
     for t in rows:
         await event(case_id, name, note, {**(data or {}), "targets": [{"type": t.target_type, "id": t.target_id}]})
-
-
-async def touch(case_id: str, sources: Sequence[str]) -> bool:
-    """Whether the case is in one of ``sources``, checked by a conditional UPDATE that also locks its row
-    (PostgreSQL) until the transaction ends, so a concurrent transition waits for this one."""
-    return bool(await Notice.filter(id=case_id, status__in=list(sources)).update(updated_at=now()))
-
-
-async def transition(case_id: str, sources: Sequence[str], target: str, **fields: Any) -> bool:
-    """Move the case from one of ``sources`` to ``target``; False when another request moved it first."""
-    moment = now()
-    moved = await Notice.filter(id=case_id, status__in=list(sources)).update(status=target, updated_at=moment,
-                                                                           **fields)
-    return bool(moved)
 
 
 async def event(case_id: str, name: str, note: str = "", data: dict[str, Any] | None = None) -> None:
@@ -107,7 +84,7 @@ async def _resolve_targets(state: Any, body: NoticeIn) -> list[TargetInfo]:
             assert ref.type is not None and ref.id is not None
             pair = (ref.type, ref.id)
         info = await targets.find(state, *pair) if pair and pair[0] in targets.CONTENT_TYPES else None
-        if info is None or info.status == "deleted":
+        if info is None or info.status == PostStatus.DELETED:
             shown = ref.url if ref.url is not None else f"{ref.type} {ref.id}"
             field = f"targets.{index}.url" if ref.url is not None else f"targets.{index}"
             errors.append({"field": field, "message": f"no content of ours at {shown}"})
@@ -128,7 +105,7 @@ async def submit(state: Any, body: NoticeIn, caller: Principal | None) -> tuple[
     owner = caller.id if caller else None
     async with in_transaction():
         notice = await Notice.create(
-            id=new_case_id(), notice_type=body.notice_type, status="received", token_hash=token_hash(token),
+            id=new_case_id(), notice_type=body.notice_type, status=CaseState.RECEIVED, token_hash=token_hash(token),
             claimant=body.claimant.model_dump(), agent=body.agent.model_dump() if body.agent else None,
             work=body.work.model_dump(), description=body.description, signature=body.signature,
             created_at=moment, updated_at=moment)
@@ -143,8 +120,8 @@ async def submit(state: Any, body: NoticeIn, caller: Principal | None) -> tuple[
         for info in found:
             await NoticeTarget.create(notice_id=notice.id, target_type=info.type, target_id=info.id,
                                       author_id=info.author_id)
-            await queue.enqueue(info.type, info.id, "notice", moment + timedelta(seconds=settings.notice_due_seconds),
-                                case_id=notice.id)
+            await queue.enqueue(info.type, info.id, ItemKind.NOTICE,
+                                moment + timedelta(seconds=settings.notice_due_seconds), case_id=notice.id)
             await audit.record(audit.CLAIMANT, "notice_received", target_type=info.type, target_id=info.id,
                                case_id=notice.id, reason=body.notice_type)
         await event(notice.id, "received")
@@ -186,7 +163,7 @@ async def case_json(notice: Notice, *, moderator_id: int | None = None, state: A
     events = await CaseEvent.filter(notice_id=notice.id).order_by("id")
     counters = await CounterNotice.filter(notice_id=notice.id).order_by("id")
     if moderator_id is None:
-        counters = [c for c in counters if c.status == "forwarded"]
+        counters = [c for c in counters if c.status == CounterStatus.FORWARDED]
     data: dict[str, Any] = {
         "case_id": notice.id,
         "status": notice.status,
@@ -216,7 +193,7 @@ async def supplement(state: Any, notice: Notice, body: SupplementIn, caller: Pri
     """The claimant answers a request for information: the case goes back to review."""
     settings: Settings = state.settings
     async with in_transaction():
-        if not await transition(notice.id, ("incomplete",), "received"):
+        if not await cases.move(notice.id, Event.SUPPLEMENT):
             raise conflict(f"The case is {notice.status}: no information was requested.")
         await _attach(state, f"notice:{notice.id}", "proof_media_ids", body.proof_media_ids,
                       caller.id if caller else None)
@@ -224,7 +201,7 @@ async def supplement(state: Any, notice: Notice, body: SupplementIn, caller: Pri
                     {"proof_media_ids": body.proof_media_ids})
         due = now() + timedelta(seconds=settings.notice_due_seconds)
         for t in await NoticeTarget.filter(notice_id=notice.id):
-            await queue.enqueue(t.target_type, t.target_id, "notice", due, case_id=notice.id)
+            await queue.enqueue(t.target_type, t.target_id, ItemKind.NOTICE, due, case_id=notice.id)
         await audit.record(audit.CLAIMANT, "supplemented", case_id=notice.id)
     return await Notice.get(id=notice.id)
 
@@ -232,15 +209,14 @@ async def supplement(state: Any, notice: Notice, body: SupplementIn, caller: Pri
 async def legal_action(state: Any, notice: Notice, body: LegalActionIn, caller: Principal | None) -> Notice:
     """The claimant went to court or to the authorities: the content stays removed (litigation hold)."""
     async with in_transaction():
-        if not await transition(notice.id, ("counter_received", "counter_forwarded"), "litigation_hold",
-                                restore_at=None):
+        if not await cases.move(notice.id, Event.LEGAL_ACTION, restore_at=None):
             raise conflict(f"The case is {notice.status}: legal action follows a counter-notice.")
         await _attach(state, f"legal:{notice.id}", "proof_media_ids", body.proof_media_ids,
                       caller.id if caller else None)
         await event(notice.id, "litigation_hold", body.description, {"proof_media_ids": body.proof_media_ids})
-        await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome="held")
+        await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome=CounterOutcome.HELD)
         await audit.record(audit.CLAIMANT, "litigation_hold", case_id=notice.id)
-        await settle_items(notice.id, "litigation_hold")
+        await settle_items(notice.id, CaseState.LITIGATION_HOLD)
         for author_id in await removed_authors(notice.id):
             await notifications.send(author_id, "litigation_hold", {"case_id": notice.id})
     return await Notice.get(id=notice.id)
@@ -249,13 +225,12 @@ async def legal_action(state: Any, notice: Notice, body: LegalActionIn, caller: 
 async def withdraw(state: Any, notice: Notice, reason: str) -> Notice:
     """The claimant withdraws the notice; content removed on it is restored."""
     async with in_transaction():
-        if not await transition(notice.id, ("received", "incomplete", "measures_taken", "counter_received",
-                                            "counter_forwarded"), "withdrawn", close_at=None, restore_at=None):
+        if not await cases.move(notice.id, Event.WITHDRAWAL, close_at=None, restore_at=None):
             raise conflict(f"The case is {notice.status}: it can no longer be withdrawn.")
         await event(notice.id, "withdrawn", reason)
         await audit.record(audit.CLAIMANT, "withdrawn", case_id=notice.id, reason=reason)
-        await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome="withdrawn")
-        await settle_items(notice.id, "withdrawn")
+        await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome=CounterOutcome.WITHDRAWN)
+        await settle_items(notice.id, CaseState.WITHDRAWN)
         await restore_targets(state, notice.id, audit.CLAIMANT, "withdrawn")
     return await Notice.get(id=notice.id)
 
@@ -272,20 +247,19 @@ async def counter_notice(state: Any, author: Principal, case_id: str, body: Coun
         raise not_found("case")
     async with in_transaction():
         # The first counter-notice moves the case; later ones from other authors join it as it stands.
-        if not (await transition(case_id, ("measures_taken",), "counter_received")
-                or await touch(case_id, ("counter_received", "counter_forwarded"))):
+        if not await cases.move(case_id, Event.COUNTER_NOTICE):
             raise conflict(f"The case is {notice.status}: a counter-notice is not accepted now.")
         if await CounterNotice.filter(notice_id=case_id, author_id=author.id, outcome__isnull=True).exists():
             raise conflict("You already answered this case; your counter-notice is being handled.")
         counter = await CounterNotice.create(
             notice_id=case_id, author_id=author.id, statement=body.statement, name=body.name, phone=body.phone,
             address=body.address, proof_media_ids=body.proof_media_ids, signature=body.signature,
-            status="received", created_at=now())
+            status=CounterStatus.RECEIVED, created_at=now())
         await _attach(state, f"counter:{counter.id}", "proof_media_ids", body.proof_media_ids, author.id)
         await part_events(case_id, "counter_received", "", mine)
         due = now() + timedelta(seconds=settings.counter_due_seconds)
         for t in mine:
-            await queue.enqueue(t.target_type, t.target_id, "counter_notice", due, case_id=case_id)
+            await queue.enqueue(t.target_type, t.target_id, ItemKind.COUNTER_NOTICE, due, case_id=case_id)
             await audit.record(audit.member(author.id), "counter_received", target_type=t.target_type,
                                target_id=t.target_id, case_id=case_id)
     return counter
@@ -313,7 +287,7 @@ async def removed_authors(case_id: str) -> set[int]:
     return {r.author_id for r in rows if r.author_id is not None}
 
 
-async def settle_items(case_id: str, decision: str, keep: int | None = None,
+async def settle_items(case_id: str, decision: Action | CaseState, keep: int | None = None,
                        only: Sequence[NoticeTarget] | None = None) -> None:
     """Resolve the case's live queue items (the case moved on without them); ``only``: the items of
     those targets (one author's part of the case).
@@ -331,11 +305,11 @@ async def settle_items(case_id: str, decision: str, keep: int | None = None,
     if decision in CONTENT_STAYS and items:
         reported = {r.item_id for r in await Report.filter(item_id__in=[i.id for i in items])}
         if reported:
-            await QueueItem.filter(id__in=list(reported)).update(kind="report", case_id=None)
+            await QueueItem.filter(id__in=list(reported)).update(kind=ItemKind.REPORT, case_id=None)
         items = [i for i in items if i.id not in reported]
     if items:
         await QueueItem.filter(id__in=[i.id for i in items]).update(
-            status="resolved", live_key=None, decision=decision, resolved_at=now(), claimed_by=None,
+            status=ItemStatus.RESOLVED, live_key=None, decision=decision, resolved_at=now(), claimed_by=None,
             claimed_until=None)
 
 
@@ -347,21 +321,21 @@ async def requeue_waiting(settings: Settings, target_type: str, target_id: str) 
     """
     case_ids = await NoticeTarget.filter(target_type=target_type, target_id=target_id).values_list(
         "notice_id", flat=True)
-    waiting = await Notice.filter(id__in=[str(c) for c in case_ids], status__in=("received", "counter_received")
+    waiting = await Notice.filter(id__in=[str(c) for c in case_ids], status__in=list(cases.AWAITING_MODERATOR)
                                   ).order_by("created_at")
     for notice in waiting:
         if await QueueItem.filter(case_id=notice.id, live_key__isnull=False).exists():
             continue
-        counter = notice.status == "counter_received"
+        counter = notice.status == CaseState.COUNTER_RECEIVED
         due = now() + timedelta(seconds=settings.counter_due_seconds if counter else settings.notice_due_seconds)
-        await queue.enqueue(target_type, target_id, "counter_notice" if counter else "notice", due,
+        await queue.enqueue(target_type, target_id, ItemKind.COUNTER_NOTICE if counter else ItemKind.NOTICE, due,
                             case_id=notice.id)
 
 
 async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: str, item_id: int) -> None:
     """Remove every target of the case: 451 with the case id, strikes, the notice forwarded to authors."""
     settings: Settings = state.settings
-    if not await transition(notice.id, ("received",), "measures_taken",
+    if not await cases.move(notice.id, Event.REMOVE,
                             close_at=now() + timedelta(seconds=settings.no_counter_close_seconds)):
         raise conflict(f"The case is {notice.status}: measures are taken on a received notice.")
     forwarded = notice_summary(notice)
@@ -369,13 +343,13 @@ async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: 
     struck: dict[int, NoticeTarget] = {}  # one strike per author of the case, however many posts it names
     for t in await NoticeTarget.filter(notice_id=notice.id, removed=False).order_by("id"):
         info = await targets.find(state, t.target_type, t.target_id)
-        if info is None or info.status == "deleted":
+        if info is None or info.status == PostStatus.DELETED:
             continue
         # Content already removed (another case, or reports) stays removed under that decision: this
         # case holds it too, its author hears of this notice, but it is no second strike.
-        already = info.status == "removed"
+        already = info.status == PostStatus.REMOVED
         if not already:
-            await targets.set_status(state, info, "removed", case_id=notice.id, reason=notice.notice_type)
+            await targets.set_status(state, info, PostStatus.REMOVED, case_id=notice.id, reason=notice.notice_type)
         await NoticeTarget.filter(id=t.id).update(removed=True)
         await audit.record(actor, "removed", target_type=t.target_type, target_id=t.target_id, case_id=notice.id,
                            reason=reason)
@@ -388,7 +362,7 @@ async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: 
                 struck.setdefault(info.author_id, t)
     for author_id, first in struck.items():
         await strikes.strike(state, actor, author_id, first.target_type, first.target_id, notice.id)
-    await settle_items(notice.id, "remove", keep=item_id)
+    await settle_items(notice.id, Action.REMOVE, keep=item_id)
     await event(notice.id, "measures_taken", reason)
 
 
@@ -396,7 +370,8 @@ async def _other_holder(target_type: str, target_id: str, case_id: str) -> Notic
     """Another case under which this target stays removed, if any."""
     held = await NoticeTarget.filter(target_type=target_type, target_id=target_id, removed=True).exclude(
         notice_id=case_id).values_list("notice_id", flat=True)
-    return await Notice.filter(id__in=[str(h) for h in held], status__in=HOLDING).order_by("created_at").first()
+    return await Notice.filter(id__in=[str(h) for h in held], status__in=list(cases.HOLDING)).order_by(
+        "created_at").first()
 
 
 async def restore_targets(state: Any, case_id: str, actor: audit.Actor, why: str,
@@ -410,14 +385,14 @@ async def restore_targets(state: Any, case_id: str, actor: audit.Actor, why: str
     for t in rows:
         info = await targets.find(state, t.target_type, t.target_id)
         await NoticeTarget.filter(id=t.id).update(removed=False)
-        if info is None or info.status != "removed":
+        if info is None or info.status != PostStatus.REMOVED:
             continue
         holder = await _other_holder(t.target_type, t.target_id, case_id)
         if holder is not None:
             # Another case keeps it removed: 451 now names that case.
-            await targets.set_status(state, info, "removed", case_id=holder.id, reason=holder.notice_type)
+            await targets.set_status(state, info, PostStatus.REMOVED, case_id=holder.id, reason=holder.notice_type)
             continue
-        await targets.set_status(state, info, "published")
+        await targets.set_status(state, info, PostStatus.PUBLISHED)
         await audit.record(actor, "restored", target_type=t.target_type, target_id=t.target_id, case_id=case_id,
                            reason=why)
         await notifications.send(info.author_id, "restored", {"target": targets.summary(info), "case_id": case_id,
@@ -436,29 +411,40 @@ async def author_part(case_id: str, target_type: str, target_id: str) -> tuple[i
                                                     removed=True).order_by("id")
 
 
-async def after_part(case_id: str) -> str:
-    """After one author's part of the case was restored, the case's status follows what is left:
-    ``restored`` once nothing is removed; ``measures_taken`` when no counter-notice is pending (the
-    others may still answer until the case closes); else the earliest restoration still to come."""
+async def _clocks(case_id: str) -> tuple[bool, list[datetime]]:
+    """Whether a counter-notice of the case is pending, and when the forwarded ones restore their posts."""
     pending = await CounterNotice.filter(notice_id=case_id, outcome__isnull=True)
-    clocks = [c.restore_at for c in pending if c.status == "forwarded" and c.restore_at is not None]
+    return bool(pending), [c.restore_at for c in pending
+                           if c.status == CounterStatus.FORWARDED and c.restore_at is not None]
+
+
+async def forward(case_id: str) -> None:
+    """An author's counter-notice went to the claimant: the case waits for the earliest restoration."""
+    _, clocks = await _clocks(case_id)
+    await cases.move(case_id, Event.FORWARD_COUNTER, restore_at=min(clocks))
+
+
+async def after_part(case_id: str) -> CaseState | None:
+    """After one author's part of the case was restored, the case follows what is left: ``restored``
+    once nothing is removed; ``measures_taken`` when no counter-notice is pending (the others may
+    still answer until the case closes); else the earliest restoration still to come."""
+    pending, clocks = await _clocks(case_id)
     if not await NoticeTarget.filter(notice_id=case_id, removed=True).exists():
-        status = "restored"
+        happened = Event.RESTORE
     elif not pending:
-        status = "measures_taken"
+        happened = Event.RESTORE_PART
     else:
-        status = "counter_forwarded" if clocks else "counter_received"
-    await transition(case_id, ("counter_received", "counter_forwarded"), status,
-                     restore_at=min(clocks) if clocks else None)
-    return status
+        happened = Event.RESTORE_PART_FORWARDED if clocks else Event.RESTORE_PART_PENDING
+    return await cases.move(case_id, happened, restore_at=min(clocks) if clocks else None)
 
 
 async def close_due(moment: datetime) -> int:
     """``measures_taken -> closed`` for cases whose counter-notice window ended; returns how many."""
     closed = 0
-    for case_id in await Notice.filter(status="measures_taken", close_at__lte=moment).values_list("id", flat=True):
+    leaving = list(cases.sources(Event.WINDOW_ENDS))
+    for case_id in await Notice.filter(status__in=leaving, close_at__lte=moment).values_list("id", flat=True):
         async with in_transaction():
-            if not await transition(str(case_id), ("measures_taken",), "closed", close_at=None):
+            if not await cases.move(str(case_id), Event.WINDOW_ENDS, close_at=None):
                 continue  # another scheduler process closed it
             await event(str(case_id), "closed", "no counter-notice within the window")
             await audit.record(audit.SYSTEM, "closed", case_id=str(case_id), reason="no counter-notice")
@@ -471,19 +457,21 @@ async def restore_due(state: Any, moment: datetime) -> int:
     restored; returns how many counter-notices were settled so."""
     why = "no legal action within the waiting period"
     restored = 0
-    due = await CounterNotice.filter(status="forwarded", outcome__isnull=True, restore_at__lte=moment).order_by("id")
+    due = await CounterNotice.filter(status=CounterStatus.FORWARDED, outcome__isnull=True,
+                                     restore_at__lte=moment).order_by("id")
     for counter in due:
         async with in_transaction():
             # The case row first (a legal action waits for it), then the counter-notice: of two
             # scheduler processes only one moves it.
-            if not await touch(counter.notice_id, ("counter_received", "counter_forwarded")):
+            if not await cases.touch(counter.notice_id, Event.RESTORE):
                 continue
-            if not await CounterNotice.filter(id=counter.id, outcome__isnull=True).update(outcome="restored"):
+            if not await CounterNotice.filter(id=counter.id, outcome__isnull=True).update(
+                    outcome=CounterOutcome.RESTORED):
                 continue
             rows = await restore_targets(state, counter.notice_id, audit.SYSTEM, why, author_id=counter.author_id)
             await part_events(counter.notice_id, "restored", why, rows)
-            await settle_items(counter.notice_id, "restore", only=rows)
-            if await after_part(counter.notice_id) == "restored":
+            await settle_items(counter.notice_id, Action.RESTORE, only=rows)
+            if await after_part(counter.notice_id) == CaseState.RESTORED:
                 await audit.record(audit.SYSTEM, "case_restored", case_id=counter.notice_id, reason=why)
             restored += 1
     return restored

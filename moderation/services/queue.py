@@ -21,16 +21,14 @@ from kernel.web.problems import conflict, not_found
 from media.interfaces import Attachments, MediaView
 from moderation.models import CounterNotice, Notice, QueueItem, Report
 from moderation.services import audit, targets
-
-# A target's live item takes the most urgent kind among what is pending on it.
-KIND_RANK = {"report": 0, "notice": 1, "counter_notice": 2}
+from moderation.vocabulary import URGENCY, ItemKind, ItemStatus
 
 
 def live_key(target_type: str, target_id: str) -> str:
     return f"{target_type}:{target_id}"
 
 
-async def enqueue(target_type: str, target_id: str, kind: str, due_at: datetime,
+async def enqueue(target_type: str, target_id: str, kind: ItemKind, due_at: datetime,
                   case_id: str | None = None) -> QueueItem:
     """The target's live item, created or raised to ``kind``, due no later than ``due_at``."""
     key = live_key(target_type, target_id)
@@ -40,11 +38,12 @@ async def enqueue(target_type: str, target_id: str, kind: str, due_at: datetime,
     try:
         async with in_transaction():
             return await QueueItem.create(target_type=target_type, target_id=target_id, live_key=key, kind=kind,
-                                          status="open", case_id=case_id, due_at=due_at, created_at=now())
+                                          status=ItemStatus.OPEN, case_id=case_id, due_at=due_at, created_at=now())
     except IntegrityError:  # the target already has its live item
         item = await QueueItem.get(live_key=key)
     changes: dict[str, Any] = {}
-    if KIND_RANK[kind] > KIND_RANK.get(item.kind, 0):
+    # The live item takes the most urgent kind among what is pending on its target.
+    if URGENCY[kind] > URGENCY.get(item.kind, 0):
         changes["kind"] = kind
         if case_id is not None:
             changes["case_id"] = case_id
@@ -77,14 +76,14 @@ async def claim(raw_id: str, moderator_id: int, settings: Settings) -> QueueItem
     # One conditional UPDATE: of two moderators claiming at once, exactly one matches.
     won = await QueueItem.filter(
         Q(id=item_id), Q(live_key__isnull=False),
-        Q(status="open") | Q(claimed_by=moderator_id) | Q(claimed_until__lt=moment),
-    ).update(status="claimed", claimed_by=moderator_id,
+        Q(status=ItemStatus.OPEN) | Q(claimed_by=moderator_id) | Q(claimed_until__lt=moment),
+    ).update(status=ItemStatus.CLAIMED, claimed_by=moderator_id,
              claimed_until=moment + timedelta(seconds=settings.claim_seconds))
     item = await QueueItem.get_or_none(id=item_id)
     if item is None:
         raise not_found("queue item")
     if not won:
-        if item.status == "resolved":
+        if item.status == ItemStatus.RESOLVED:
             raise conflict("This item is resolved.")
         raise conflict("Another moderator holds this item.")
     await audit.record(audit.moderator(moderator_id), "claimed", target_type=item.target_type,
@@ -92,10 +91,11 @@ async def claim(raw_id: str, moderator_id: int, settings: Settings) -> QueueItem
     return item
 
 
-def effective_status(item: QueueItem | Row, moment: datetime) -> str:
-    if item.status == "claimed" and item.claimed_until is not None and item.claimed_until < moment:
-        return "open"
-    return item.status
+def effective_status(item: QueueItem | Row, moment: datetime) -> ItemStatus:
+    """The item's status as moderators see it: a lapsed claim is open at once."""
+    if item.status == ItemStatus.CLAIMED and item.claimed_until is not None and item.claimed_until < moment:
+        return ItemStatus.OPEN
+    return ItemStatus(item.status)
 
 
 async def _facts(items: Sequence[QueueItem | Row]) -> dict[int, tuple[dict[str, int], int]]:
@@ -119,8 +119,8 @@ async def _facts(items: Sequence[QueueItem | Row]) -> dict[int, tuple[dict[str, 
     for item in items:
         if item.case_id and item.case_id in types:
             counts[item.id][types[item.case_id]] += 1
-            if item.kind == "counter_notice" and counters[item.case_id]:
-                counts[item.id]["counter_notice"] += counters[item.case_id]
+            if item.kind == ItemKind.COUNTER_NOTICE and counters[item.case_id]:
+                counts[item.id][ItemKind.COUNTER_NOTICE.value] += counters[item.case_id]
     return {i: (dict(counts[i]), reports[i]) for i in ids}
 
 
@@ -154,8 +154,8 @@ async def items_json(state: Any, items: Sequence[QueueItem | Row], moderator_id:
             "reasons": reasons,
             "report_count": report_count,
             "due_at": item.due_at,
-            "claimed_by": str(item.claimed_by) if status == "claimed" and item.claimed_by else None,
-            "claimed_until": item.claimed_until if status == "claimed" else None,
+            "claimed_by": str(item.claimed_by) if status == ItemStatus.CLAIMED and item.claimed_by else None,
+            "claimed_until": item.claimed_until if status == ItemStatus.CLAIMED else None,
             "status": status,
             "case_id": item.case_id,
             "hidden": item.hidden,
@@ -189,18 +189,18 @@ async def detail_json(state: Any, item: QueueItem, moderator_id: int) -> dict[st
     return data
 
 
-async def listing(state: Any, moderator_id: int, *, status: str | None, kind: str | None, sort: str,
+async def listing(state: Any, moderator_id: int, *, status: ItemStatus | None, kind: ItemKind | None, sort: str,
                   limit: int, cursor: str | None) -> dict[str, Any]:
     """Queue items, most urgent first (``sort=due``) or newest first (``sort=recent``)."""
     moment = now()
     query = QueueItem.all()
-    lapsed = Q(status="claimed", claimed_until__lt=moment)
-    if status == "open":
-        query = query.filter(Q(status="open") | lapsed)
-    elif status == "claimed":
-        query = query.filter(status="claimed", claimed_until__gte=moment)
-    elif status == "resolved":
-        query = query.filter(status="resolved")
+    lapsed = Q(status=ItemStatus.CLAIMED, claimed_until__lt=moment)
+    if status == ItemStatus.OPEN:
+        query = query.filter(Q(status=ItemStatus.OPEN) | lapsed)
+    elif status == ItemStatus.CLAIMED:
+        query = query.filter(status=ItemStatus.CLAIMED, claimed_until__gte=moment)
+    elif status == ItemStatus.RESOLVED:
+        query = query.filter(status=ItemStatus.RESOLVED)
     else:
         query = query.filter(live_key__isnull=False)
     if kind:

@@ -13,10 +13,12 @@ from tortoise.transactions import in_transaction
 from content.interfaces import Published
 from kernel.clock import now
 from kernel.settings import Settings
+from kernel.vocabulary import PostStatus
 from kernel.web.auth import Principal
 from kernel.web.problems import invalid, not_found
 from moderation.models import QueueItem, Report
 from moderation.services import audit, notifications, queue, targets
+from moderation.vocabulary import ACCOUNT, ItemKind, ReportReason
 
 log = logging.getLogger("meiji.moderation")
 
@@ -26,7 +28,7 @@ def report_json(report: Report) -> dict[str, Any]:
             "reason": report.reason, "detail": report.detail, "created_at": report.created_at}
 
 
-async def file_report(state: Any, reporter: Principal, target_type: str, target_id: str, reason: str,
+async def file_report(state: Any, reporter: Principal, target_type: str, target_id: str, reason: ReportReason,
                       detail: str) -> tuple[Report, bool]:
     """The reporter's report of the target, and whether it is new (the same reporter gets the first back)."""
     settings: Settings = state.settings
@@ -34,12 +36,12 @@ async def file_report(state: Any, reporter: Principal, target_type: str, target_
     if first is not None:
         return first, False
     info = await targets.find(state, target_type, target_id)
-    if info is None or info.status != "published":
+    if info is None or info.status != PostStatus.PUBLISHED:
         raise not_found("target")
     if info.author_id == reporter.id:
         raise invalid("target_id", "you cannot report your own content or account")
     async with in_transaction():
-        item = await queue.enqueue(target_type, target_id, "report",
+        item = await queue.enqueue(target_type, target_id, ItemKind.REPORT,
                                    now() + timedelta(seconds=settings.report_due_seconds))
         try:
             async with in_transaction():  # a savepoint, so a duplicate leaves the transaction usable
@@ -59,7 +61,7 @@ async def file_report(state: Any, reporter: Principal, target_type: str, target_
 
 async def _maybe_hide(state: Any, item: QueueItem, threshold: int) -> None:
     """Hide the target pending review once ``threshold`` distinct members reported it."""
-    if item.target_type == "account":
+    if item.target_type == ACCOUNT:
         return  # an account is not hidden on reports alone; a moderator decides
     reporters = await Report.filter(item_id=item.id, reporter_id__isnull=False).count()
     if reporters < threshold:
@@ -68,9 +70,9 @@ async def _maybe_hide(state: Any, item: QueueItem, threshold: int) -> None:
     if not await QueueItem.filter(id=item.id, hidden=False, live_key__isnull=False).update(hidden=True):
         return
     info = await targets.find(state, item.target_type, item.target_id)
-    if info is None or info.status != "published":
+    if info is None or info.status != PostStatus.PUBLISHED:
         return
-    await targets.set_status(state, info, "hidden", reason="reported")
+    await targets.set_status(state, info, PostStatus.HIDDEN, reason="reported")
     await audit.record(audit.SYSTEM, "auto_hidden", target_type=item.target_type, target_id=item.target_id,
                        reason=f"{reporters} reports")
     await notifications.send(info.author_id, "hidden", {"target": targets.summary(info), "reason": "reported",
@@ -117,16 +119,16 @@ class AdScreener:
             log.exception("screening %s %s failed", post.target_type, post.target_id)
 
     async def _queue(self, post: Published, found: list[str]) -> None:
-        item = await queue.enqueue(post.target_type, post.target_id, "report",
+        item = await queue.enqueue(post.target_type, post.target_id, ItemKind.REPORT,
                                    now() + timedelta(seconds=self.settings.report_due_seconds))
         # An edited post is screened again: one system report per live item is enough.
         if await Report.filter(item_id=item.id, reporter_id__isnull=True).exists():
             return
         await Report.create(reporter_id=None, target_type=post.target_type, target_id=post.target_id,
-                            reason="advertising", detail="screener: " + ", ".join(found), item_id=item.id,
+                            reason=ReportReason.ADVERTISING, detail="screener: " + ", ".join(found), item_id=item.id,
                             created_at=now())
         await audit.record(audit.SYSTEM, "report_filed", target_type=post.target_type, target_id=post.target_id,
-                           reason="advertising")
+                           reason=ReportReason.ADVERTISING)
 
 
 async def export(account_id: int) -> list[dict[str, Any]]:

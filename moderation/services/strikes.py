@@ -15,6 +15,7 @@ from kernel.web.problems import not_found
 from moderation.interfaces import AccountControl
 from moderation.models import Strike
 from moderation.services import audit, notifications, suspensions
+from moderation.vocabulary import ACCOUNT, SuspensionCause
 
 STRIKES_TO_SUSPEND = 3
 STRIKE_WINDOW = timedelta(days=365)
@@ -33,13 +34,13 @@ async def strike(state: Any, actor: audit.Actor, account_id: int, target_type: s
         return
     await Strike.create(account_id=account_id, target_type=target_type, target_id=target_id, case_id=case_id,
                         created_at=now())
-    await audit.record(actor, "strike", target_type="account", target_id=str(account_id), case_id=case_id,
+    await audit.record(actor, "strike", target_type=ACCOUNT, target_id=str(account_id), case_id=case_id,
                        reason=f"{target_type}:{target_id}")
     count = await active_count(account_id)
     await notifications.send(account_id, "strike", {"case_id": case_id, "target": {"type": target_type,
                              "id": target_id}, "active_strikes": count, "suspend_at": STRIKES_TO_SUSPEND})
-    if count >= STRIKES_TO_SUSPEND and await suspensions.begin(state, account_id, suspensions.STRIKES, case_id):
-        await audit.record(audit.SYSTEM, "suspended", target_type="account", target_id=str(account_id),
+    if count >= STRIKES_TO_SUSPEND and await suspensions.begin(state, account_id, SuspensionCause.STRIKES, case_id):
+        await audit.record(audit.SYSTEM, "suspended", target_type=ACCOUNT, target_id=str(account_id),
                            case_id=case_id, reason=f"{count} strikes within 365 days")
         await notifications.send(account_id, "suspended", {"active_strikes": count})
 
@@ -61,7 +62,7 @@ async def lift(state: Any, actor: audit.Actor, account_id: int | None, *, case_i
         return 0
     await Strike.filter(id__in=[r.id for r in rows], lifted_at__isnull=True).update(lifted_at=now())
     for row in rows:
-        await audit.record(actor, "strike_lifted", target_type="account", target_id=str(row.account_id),
+        await audit.record(actor, "strike_lifted", target_type=ACCOUNT, target_id=str(row.account_id),
                            case_id=case_id, reason=why or f"{row.target_type}:{row.target_id} restored")
     for author_id in sorted({r.account_id for r in rows}):
         await _review(state, author_id)
@@ -71,11 +72,11 @@ async def lift(state: Any, actor: audit.Actor, account_id: int | None, *, case_i
 async def _review(state: Any, account_id: int) -> None:
     """End a suspension caused by strikes once fewer than three of them are active."""
     count = await active_count(account_id)
-    if count >= STRIKES_TO_SUSPEND or not await suspensions.active(account_id, suspensions.STRIKES):
+    if count >= STRIKES_TO_SUSPEND or not await suspensions.active(account_id, SuspensionCause.STRIKES):
         return
     why = f"{count} active strikes after a restoration"
-    reinstated = await suspensions.end(state, account_id, (suspensions.STRIKES,), why)
-    await audit.record(audit.SYSTEM, "suspension_ended", target_type="account", target_id=str(account_id),
+    reinstated = await suspensions.end(state, account_id, (SuspensionCause.STRIKES,), why)
+    await audit.record(audit.SYSTEM, "suspension_ended", target_type=ACCOUNT, target_id=str(account_id),
                        reason=why)
     if reinstated:
         await notifications.send(account_id, "reinstated", {"cause": "strikes_lifted", "active_strikes": count})
@@ -88,6 +89,6 @@ async def reinstate(state: Any, moderator_id: int, account_id: int, reason: str)
         raise not_found("account")
     await suspensions.end(state, account_id, None, reason)
     await Strike.filter(account_id=account_id, lifted_at__isnull=True).update(lifted_at=now())
-    await audit.record(audit.moderator(moderator_id), "reinstated", target_type="account",
+    await audit.record(audit.moderator(moderator_id), "reinstated", target_type=ACCOUNT,
                        target_id=str(account_id), reason=reason)
     await notifications.send(account_id, "reinstated", {"cause": "moderator"})

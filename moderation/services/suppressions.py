@@ -13,6 +13,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 import content.services as content
+from kernel.vocabulary import ContentType, PostStatus
 from kernel.web.auth import Principal
 from kernel.web.problems import not_found
 from moderation.services import audit, targets
@@ -22,12 +23,13 @@ async def set_suppressed(state: Any, moderator: Principal, slug: str, number: st
                          reason: str) -> dict[str, Any]:
     """Suppress (or restore) revision ``number`` of page ``slug``; audited; answers the revision as
     moderators read it. Doing what is already done changes nothing and logs nothing."""
-    info = await targets.find(state, "wiki_revision", f"{slug}@{number}")
+    info = await targets.find(state, ContentType.WIKI_REVISION, f"{slug}@{number}")
     if info is None:
         raise not_found("revision")
-    if (info.status != "published") != suppressed:
+    if (info.status != PostStatus.PUBLISHED) != suppressed:
         async with in_transaction():
-            await targets.set_status(state, info, "removed" if suppressed else "published", reason=reason)
+            await targets.set_status(state, info, PostStatus.REMOVED if suppressed else PostStatus.PUBLISHED,
+                                     reason=reason)
             await audit.record(audit.moderator(moderator.id), "suppressed" if suppressed else "unsuppressed",
                                target_type=info.type, target_id=info.id, reason=reason)
     page, revision = await content.wiki.revision_of(info.id)

@@ -12,33 +12,31 @@ from typing import Any
 from kernel.clock import now
 from moderation.interfaces import AccountControl
 from moderation.models import Suspension
-
-STRIKES = "strikes"
-REMOVED = "account_removed"
+from moderation.vocabulary import SuspensionCause
 
 
-async def begin(state: Any, account_id: int, cause: str, case_id: str | None = None) -> bool:
+async def begin(state: Any, account_id: int, cause: SuspensionCause, case_id: str | None = None) -> bool:
     """Suspend the account for ``cause``; False when it already was for that cause."""
     accounts: AccountControl = state.accounts
     fresh = not await Suspension.filter(account_id=account_id, cause=cause, ended_at__isnull=True).exists()
     if fresh:
         await Suspension.create(account_id=account_id, cause=cause, case_id=case_id, started_at=now())
     await accounts.suspend(account_id)
-    if cause == REMOVED:
+    if cause == SuspensionCause.ACCOUNT_REMOVED:
         await accounts.hide_profile(account_id, True)
     return fresh
 
 
-async def active(account_id: int, cause: str) -> bool:
+async def active(account_id: int, cause: SuspensionCause) -> bool:
     return await Suspension.filter(account_id=account_id, cause=cause, ended_at__isnull=True).exists()
 
 
 async def profile_hidden(account_id: int) -> bool:
     """Whether the account's avatar and bio stay out of its public profile: it was removed on reports."""
-    return await active(account_id, REMOVED)
+    return await active(account_id, SuspensionCause.ACCOUNT_REMOVED)
 
 
-async def end(state: Any, account_id: int, causes: Sequence[str] | None, reason: str) -> bool:
+async def end(state: Any, account_id: int, causes: Sequence[SuspensionCause] | None, reason: str) -> bool:
     """End the account's suspensions for ``causes`` (None: every cause); True when the account is
     active again, False when nothing ended or another cause still holds it."""
     accounts: AccountControl = state.accounts
@@ -46,7 +44,7 @@ async def end(state: Any, account_id: int, causes: Sequence[str] | None, reason:
     if causes is not None:
         query = query.filter(cause__in=list(causes))
     ended = await query.update(ended_at=now(), end_reason=reason[:2000])
-    if causes is None or REMOVED in causes:
+    if causes is None or SuspensionCause.ACCOUNT_REMOVED in causes:
         await accounts.hide_profile(account_id, False)
     if causes is None:
         # A moderator's reinstatement lifts every cause, older suspensions without a record too.

@@ -9,26 +9,28 @@ import content.services as content
 from content.interfaces import Authors
 from content.services import TargetInfo
 from kernel.settings import Settings
+from kernel.vocabulary import MODERATED, PostStatus
 from kernel.web.ids import parse_id
 from moderation.interfaces import AccountControl
 from moderation.services import suspensions
+from moderation.vocabulary import ACCOUNT, SuspensionCause
 
-CONTENT_TYPES = ("diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "wiki_revision")
-TARGET_TYPES = (*CONTENT_TYPES, "account")
+# What moderation acts on through ``content.services``; accounts it acts on through AccountControl.
+CONTENT_TYPES: frozenset[str] = frozenset(MODERATED)
 
 
 async def find(state: Any, target_type: str, target_id: str) -> TargetInfo | None:
     """The target behind (type, id) whatever its status, accounts included; None when there is none."""
-    if target_type == "account":
+    if target_type == ACCOUNT:
         if parse_id(target_id) is None:
             return None
         accounts: AccountControl = state.accounts
         handle = await accounts.handle_of(int(target_id))
         if handle is None:
             return None
-        removed = await suspensions.active(int(target_id), suspensions.REMOVED)
-        return TargetInfo(type="account", id=target_id, author_id=int(target_id), anonymous=False,
-                          status="removed" if removed else "published", title=handle, preview="",
+        removed = await suspensions.active(int(target_id), SuspensionCause.ACCOUNT_REMOVED)
+        return TargetInfo(type=ACCOUNT, id=target_id, author_id=int(target_id), anonymous=False,
+                          status=PostStatus.REMOVED if removed else PostStatus.PUBLISHED, title=handle, preview="",
                           path=f"/v1/accounts/{target_id}")
     if target_type not in CONTENT_TYPES:
         return None
@@ -39,18 +41,18 @@ async def find_many(state: Any, pairs: list[tuple[str, str]]) -> list[TargetInfo
     """``find`` for many targets in a few queries (content batched per type), in the order given."""
     content_pairs = [(t, i) for t, i in pairs if t in CONTENT_TYPES]
     found = await content.find_targets(content_pairs) if content_pairs else {}
-    return [await find(state, t, i) if t == "account" else found.get((t, i)) for t, i in pairs]
+    return [await find(state, t, i) if t == ACCOUNT else found.get((t, i)) for t, i in pairs]
 
 
-async def set_status(state: Any, info: TargetInfo, status: str, *, case_id: str | None = None,
+async def set_status(state: Any, info: TargetInfo, status: PostStatus, *, case_id: str | None = None,
                      reason: str | None = None) -> None:
     """Hide, remove or publish content; for an account, removal suspends it and publishing reinstates it."""
-    if info.type == "account":
+    if info.type == ACCOUNT:
         # Removal suspends the account and hides its avatar and bio; a restore ends only that suspension.
-        if status == "removed":
-            await suspensions.begin(state, int(info.id), suspensions.REMOVED)
-        elif status == "published":
-            await suspensions.end(state, int(info.id), (suspensions.REMOVED,), reason or "restored")
+        if status == PostStatus.REMOVED:
+            await suspensions.begin(state, int(info.id), SuspensionCause.ACCOUNT_REMOVED)
+        elif status == PostStatus.PUBLISHED:
+            await suspensions.end(state, int(info.id), (SuspensionCause.ACCOUNT_REMOVED,), reason or "restored")
         return
     await content.set_status(state, info.type, info.id, status,  # type: ignore[arg-type]
                              case_id=case_id, reason=reason)
