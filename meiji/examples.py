@@ -24,6 +24,7 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     "PATCH /v1/me": {"bio": "做过双眼皮和水光针，记录真实恢复过程，不接广告。"},
     "PUT /v1/accounts/{id}/role": {"role": "editor"},
     "DELETE /v1/me": {"password": "换成你自己的长密码", "content": "anonymize"},
+    "PUT /v1/me/password": {"current_password": "换成你自己的长密码", "new_password": "另一个更长的新密码2026"},
     # reference data
     "POST /v1/procedures": {"slug": "shuang-yan-pi", "name": "双眼皮", "parent": "yan-bu",
                             "aliases": ["重睑术", "割双眼皮", "全切双眼皮"]},

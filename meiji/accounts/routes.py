@@ -13,7 +13,16 @@ from kernel.web.problems import invalid
 from media.interfaces import Attachments, MediaError
 from meiji.accounts import services
 from meiji.accounts.models import Account
-from meiji.accounts.schemas import AccountIn, AccountOut, MeOut, MePatch, RoleIn, SessionIn, SessionOut
+from meiji.accounts.schemas import (
+    AccountIn,
+    AccountOut,
+    MeOut,
+    MePatch,
+    PasswordChangeIn,
+    RoleIn,
+    SessionIn,
+    SessionOut,
+)
 from moderation.services.suspensions import profile_hidden
 
 api = Api("accounts")
@@ -72,6 +81,16 @@ async def delete_session(call: Call[None, None]) -> Response:
     token = bearer_token(call.request)
     assert token is not None
     await services.sign_out(token)
+    return Response(status_code=204)
+
+
+@api.route("PUT", "/v1/me/password", body=PasswordChangeIn, status=204, auth="member", rate="login",
+           errors=(403, 409, 503), suspended_ok=True)
+async def put_password(call: Call[PasswordChangeIn, None]) -> Response:
+    """Change my password: this session goes on, every other session of the account ends."""
+    token = bearer_token(call.request)
+    assert token is not None
+    await services.change_password(call.member.id, call.body.current_password, call.body.new_password, token)
     return Response(status_code=204)
 
 

@@ -36,6 +36,11 @@ class RoleIn(Strict):
     role: Role
 
 
+class PasswordChangeIn(Strict):
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=8, max_length=128)
+
+
 class DeleteMeIn(Strict):
     password: str = Field(min_length=1, max_length=128)
     content: Literal["delete", "anonymize"]

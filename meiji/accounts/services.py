@@ -10,6 +10,7 @@ from typing import Any
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from kernel import db
 from kernel.clock import now
@@ -117,6 +118,20 @@ async def sign_in(handle: str, password: str, session_days: int) -> tuple[str, A
     await Session.create(account=account, token_hash=token_hash(token), created_at=moment, last_used_at=moment,
                          expires_at=moment + timedelta(days=session_days))
     return token, account
+
+
+async def change_password(account_id: int, current: str, new: str, keep_token: str) -> None:
+    """Replace the password; every session but ``keep_token``'s ends. 403 naming the field when ``current`` is wrong."""
+    account = await get_account(account_id)
+    if not await password_matches(account.password_hash, current):
+        raise Problem(403, "The current password does not match.",
+                      errors=[{"field": "current_password", "message": "does not match"}])
+    new_hash = await hash_password(new)
+    async with in_transaction():
+        # Only over the hash just checked: of two changes at once, the second finds it gone.
+        if not await Account.filter(id=account.id, password_hash=account.password_hash).update(password_hash=new_hash):
+            raise conflict("The password changed meanwhile; sign in again.")
+        await Session.filter(account_id=account.id).exclude(token_hash=token_hash(keep_token)).delete()
 
 
 async def sign_out(token: str) -> None:

@@ -244,3 +244,29 @@ def test_a_role_change_honours_if_match(client: TestClient) -> None:
                        headers={**admin.headers, "If-Match": shown.headers["etag"]})
     assert fresh.status_code == 200
     assert client.get(f"/v1/accounts/{someone.id}").json()["role"] == "moderator"
+
+
+def test_changing_the_password_ends_every_other_session(client: TestClient) -> None:
+    member = sign_up(client, handle="换密码的人")
+    phone = client.post("/v1/sessions", json={"handle": "换密码的人", "password": PASSWORD}).json()["token"]
+    bystander = sign_up(client)
+    new = "手机丢了换个新密码2026"
+
+    wrong = client.put("/v1/me/password", json={"current_password": "猜一个密码", "new_password": new},
+                       headers=member.headers)
+    assert wrong.status_code == 403
+    assert wrong.json()["errors"] == [{"field": "current_password", "message": "does not match"}]
+    short = client.put("/v1/me/password", json={"current_password": PASSWORD, "new_password": "短"},
+                       headers=member.headers)
+    assert short.status_code == 422
+    assert short.json()["errors"][0]["field"] == "new_password"
+    assert client.get("/v1/me", headers={"Authorization": f"Bearer {phone}"}).status_code == 200
+
+    r = client.put("/v1/me/password", json={"current_password": PASSWORD, "new_password": new},
+                   headers=member.headers)
+    assert r.status_code == 204
+    assert client.get("/v1/me", headers=member.headers).status_code == 200  # this session goes on
+    assert client.get("/v1/me", headers={"Authorization": f"Bearer {phone}"}).status_code == 401
+    assert client.get("/v1/me", headers=bystander.headers).status_code == 200  # nobody else's
+    assert client.post("/v1/sessions", json={"handle": "换密码的人", "password": PASSWORD}).status_code == 401
+    assert client.post("/v1/sessions", json={"handle": "换密码的人", "password": new}).status_code == 201
