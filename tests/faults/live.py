@@ -1,0 +1,148 @@
+"""A ``meiji serve`` process the fault tests can kill, the CLI beside it, and a look at its data.
+
+Unlike ``tests.servers.live_meiji`` this hands out the process itself, so a test can send it
+SIGKILL and start another over the same data directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+
+from tests.servers import free_port
+
+PASSWORD = "美记-fault-test-password"
+
+
+def meiji_exe() -> str:
+    return str(Path(sys.executable).parent / "meiji")
+
+
+def environment(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """What ``meiji`` needs to work on ``data_dir``: no rate limits (the tests write in bursts)."""
+    env = {**os.environ, "MEIJI_DATA_DIR": str(data_dir), "MEIJI_LOG_LEVEL": "warning",
+           "MEIJI_RATE_LIMITS": "off", **(extra or {})}
+    env.pop("MEIJI_PUBLIC_URL", None)
+    return env
+
+
+@dataclass
+class Served:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook, no flush, no lock released by the process itself."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"meiji serve exited with {process.returncode}: {log.read_text()[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"meiji serve was not ready after {seconds} s: {log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def serving(data_dir: Path, extra: dict[str, str] | None = None) -> Iterator[Served]:
+    """``meiji serve`` on a free port over ``data_dir``, ready; stopped (if still alive) at the end."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = environment(data_dir, extra)
+    port = free_port()
+    log = data_dir.parent / f"serve-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([meiji_exe(), "serve", "--port", str(port)], stdout=out,
+                                   stderr=subprocess.STDOUT, env=env)
+    served = Served(f"http://127.0.0.1:{port}", env, process, log)
+    try:
+        wait_ready(served.url, process, log)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def cli(env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 120) -> str:
+    """Run a ``meiji`` command to completion; its output, or an assertion naming what it said."""
+    done = subprocess.run([meiji_exe(), *args], env=env, input=stdin, capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, f"meiji {' '.join(args)} exited {done.returncode}: {done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def member(url: str, handle: str) -> dict[str, str]:
+    """A member signed up and signed in through the API; the headers of their requests."""
+    with httpx.Client(base_url=url, timeout=30) as http:
+        r = http.post("/v1/accounts", json={"handle": handle, "password": PASSWORD, "birth_date": "1995-03-08"})
+        assert r.status_code == 201, r.text
+        r = http.post("/v1/sessions", json={"handle": handle, "password": PASSWORD})
+        assert r.status_code == 201, r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def rows(database: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Read the embedded database directly, as an operator's ``sqlite3`` would."""
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def media_files(root: Path) -> list[Path]:
+    """Every file under the local media directory, temporary ones included."""
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def editor_procedure(url: str, env: dict[str, str], handle: str = "美记编辑") -> str:
+    """An editor made with ``meiji accounts create`` adds the procedure diaries are about; its slug."""
+    cli(env, "accounts", "create", handle, "--role", "editor", stdin=PASSWORD + "\n")
+    with httpx.Client(base_url=url, timeout=30) as http:
+        r = http.post("/v1/sessions", json={"handle": handle, "password": PASSWORD})
+        assert r.status_code == 201, r.text
+        headers = {"Authorization": f"Bearer {r.json()['token']}"}
+        r = http.post("/v1/procedures", json={"slug": "shuang-yan-pi", "name": "双眼皮", "aliases": ["重睑术"]},
+                      headers=headers)
+        assert r.status_code == 201, r.text
+    return "shuang-yan-pi"
+
+
+def question(word: str, n: int) -> dict[str, object]:
+    """A question whose title and body carry ``word``, a token no other post has."""
+    return {"title": f"{word}：做完双眼皮第{n}天还是肿，正常吗？",
+            "body": f"<p>编号{word}。医生说一周消肿，可我现在眼睛还睁不太开，有没有姐妹一样的情况？</p>",
+            "anonymous": n % 2 == 0}
+
+
+def photo(shade: int = 0) -> bytes:
+    from tests.conftest import photo_bytes
+
+    return photo_bytes(800, 600, (220 - shade % 60, 180, 160 + shade % 60))
+
+
+def search_ids(http: httpx.Client, word: str, doc_type: str = "question") -> list[str]:
+    r = http.get("/v1/search", params={"q": word, "type": doc_type, "limit": 50})
+    assert r.status_code == 200, r.text
+    return sorted(str(item["id"]) for item in r.json()["items"])
