@@ -139,6 +139,18 @@ def _docstring(e: Endpoint) -> str:
     return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n") if p.strip())
 
 
+def summary(e: Endpoint) -> str:
+    """The docstring's first clause (up to a colon, semicolon or full stop outside brackets), on one line."""
+    text = _docstring(e).split("\n\n")[0]
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char in ":;." and text[i + 1:i + 2] in (" ", ""):
+            text = text[:i]
+            break
+    return text or e.handler.__name__.replace("_", " ")
+
+
 def description(e: Endpoint) -> str:
     """What the operation does and changes, who may call it, and its errors, in Markdown."""
     who = WHO[e.auth]
@@ -187,7 +199,7 @@ def document(endpoints: Iterable[Endpoint], *, title: str, version: str,
         path = _PARAM.sub(r"{\1}", e.path)
         operation: dict[str, Any] = {
             "operationId": f"{e.method.lower()}_{e.handler.__name__}",
-            "summary": e.summary or e.handler.__name__.replace("_", " "),
+            "summary": summary(e),
             "description": description(e),
             "tags": [e.tag],
             "security": security(e),

@@ -211,7 +211,18 @@ def test_a_route_may_say_why_an_error_happens() -> None:
         """Add a thing."""
         return {}
 
+    @api.route("GET", "/v1/things/{id}")
+    async def get_thing(call: Call[None, None]) -> object:
+        """One thing, as its editor saved it (with its history): what a reader sees.
+
+        Removed things answer 404."""
+        return {}
+
     doc = document(api.endpoints, title="t", version="1")
+    one = doc["paths"]["/v1/things/{id}"]["get"]
+    assert one["summary"] == "One thing, as its editor saved it (with its history)"
+    assert one["description"].startswith("One thing, as its editor saved it (with its history): what a reader "
+                                         "sees.\n\nRemoved things answer 404.")
     op = doc["paths"]["/v1/things"]["post"]
     assert op["responses"]["409"]["description"] == "同名的项目已经存在。"
     assert "- `409`: 同名的项目已经存在。" in op["description"]
