@@ -30,8 +30,8 @@ def _token(call: Call[Any, Any]) -> str | None:
 async def create_report(call: Call[schemas.ReportIn, None]) -> Response:
     """Report content or an account; the same reporter on the same target gets the first report (200)."""
     b = call.body
-    report, created = await reports.file_report(call.state, call.member, b.target_type, b.target_id, b.reason,
-                                                b.detail)
+    report, created = await reports.file_report(call.state, call.member, target_type=b.target_type,
+                                                target_id=b.target_id, reason=b.reason, detail=b.detail)
     return json_response(reports.report_json(report), 201 if created else 200)
 
 
@@ -121,7 +121,8 @@ async def claim_item(call: Call[None, None]) -> object:
            auth="moderator", errors=(404, 409))
 async def decide_item(call: Call[schemas.DecisionIn, None]) -> object:
     """Decide a claimed item: remove, keep, request_info, reject_notice, forward_counter or restore."""
-    item = await decisions.decide(call.state, call.member.id, call.path["id"], call.body.action, call.body.reason)
+    item = await decisions.decide(call.state, call.member.id, call.path["id"], action=call.body.action,
+                                  reason=call.body.reason)
     return await queue.item_json(call.state, item, call.member.id)
 
 
@@ -168,16 +169,16 @@ async def mark_notifications_read(call: Call[schemas.MarkReadIn, None]) -> objec
 async def suppress_revision(call: Call[schemas.SuppressionIn, None]) -> object:
     """Hide one wiki revision's content from the public (kept for moderators and the legal record); audited.
     409 for the page's current revision: save a revision without the text first."""
-    return await suppressions.set_suppressed(call.state, call.member, str(call.path["slug"]), str(call.path["n"]),
-                                             True, call.body.reason)
+    return await suppressions.set_suppressed(call.state, call.member, slug=str(call.path["slug"]),
+                                             number=str(call.path["n"]), suppressed=True, reason=call.body.reason)
 
 
 @api.route("DELETE", "/v1/moderation/wiki/{slug}/revisions/{n}/suppression", body=schemas.SuppressionIn,
            auth="moderator", errors=(404,))
 async def restore_revision(call: Call[schemas.SuppressionIn, None]) -> object:
     """Show a suppressed wiki revision's content to the public again; audited."""
-    return await suppressions.set_suppressed(call.state, call.member, str(call.path["slug"]), str(call.path["n"]),
-                                             False, call.body.reason)
+    return await suppressions.set_suppressed(call.state, call.member, slug=str(call.path["slug"]),
+                                             number=str(call.path["n"]), suppressed=False, reason=call.body.reason)
 
 
 routes = api.routes

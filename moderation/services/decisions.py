@@ -32,7 +32,7 @@ from moderation.vocabulary import (
 OUTCOMES: dict[Action, str] = {Action.REMOVE: "removed", Action.KEEP: "kept", Action.RESTORE: "restored"}
 
 
-async def decide(state: Any, moderator_id: int, raw_id: str, action: Action, reason: str) -> QueueItem:
+async def decide(state: Any, moderator_id: int, raw_id: str, *, action: Action, reason: str) -> QueueItem:
     """Apply ``action`` to the item the moderator holds; 409 without a live claim, on a resolved item,
     or for a transition the case does not allow. All of it commits together or not at all."""
     item = await queue.get_item(raw_id)
@@ -98,7 +98,8 @@ async def _on_reports(state: Any, actor: audit.Actor, item: QueueItem, info: Tar
             await notifications.send(info.author_id, "removed", {"target": targets.summary(info),
                                                                  "reason": public_reason, "explanation": reason})
             if info.type != ACCOUNT:
-                await strikes.strike(state, actor, info.author_id, info.type, info.id, None)
+                await strikes.strike(state, actor, info.author_id, target_type=info.type, target_id=info.id,
+                                     case_id=None)
     elif action == Action.KEEP:
         if info.status == PostStatus.HIDDEN:
             await targets.set_status(state, info, PostStatus.PUBLISHED)
@@ -124,7 +125,7 @@ async def _on_case(state: Any, actor: audit.Actor, item: QueueItem, notice: Noti
     settings: Settings = state.settings
     case_id = notice.id
     if action == Action.REMOVE:
-        await notices.take_measures(state, notice, actor, reason, item.id)
+        await notices.take_measures(state, notice, actor=actor, reason=reason, item_id=item.id)
     elif action == Action.REQUEST_INFO:
         if not await cases.move(case_id, Event.REQUEST_INFO):
             raise conflict(f"The case is {notice.status}: information is requested on a received notice.")
@@ -168,15 +169,15 @@ async def _on_counter(state: Any, actor: audit.Actor, item: QueueItem, notice: N
         await CounterNotice.filter(id__in=ids, status=CounterStatus.RECEIVED).update(
             status=CounterStatus.FORWARDED, restore_at=restore_at)
         await notices.forward(case_id)
-        await notices.part_events(case_id, "counter_forwarded", "", part, {"restore_at": restore_at.isoformat()})
+        await notices.part_events(case_id, "counter_forwarded", rows=part, data={"restore_at": restore_at.isoformat()})
         await notices.settle_items(case_id, Action.FORWARD_COUNTER, keep=item.id, only=part)
         await audit.record(actor, "counter_forwarded", target_type=item.target_type, target_id=item.target_id,
                            case_id=case_id, reason=reason)
         await notifications.send(author_id, "counter_forwarded", {"case_id": case_id, "restore_at": restore_at})
         return
     await CounterNotice.filter(id__in=ids, outcome__isnull=True).update(outcome=CounterOutcome.RESTORED)
-    rows = await notices.restore_targets(state, case_id, actor, reason, author_id=author_id)
-    await notices.part_events(case_id, "restored", reason, rows)
+    rows = await notices.restore_targets(state, case_id, actor, why=reason, author_id=author_id)
+    await notices.part_events(case_id, "restored", note=reason, rows=rows)
     await notices.settle_items(case_id, Action.RESTORE, keep=item.id, only=rows)
     if await notices.after_part(case_id) == CaseState.RESTORED:
         await audit.record(actor, "case_restored", case_id=case_id, reason=reason)
@@ -188,7 +189,7 @@ async def _carry_reports(settings: Settings, item: QueueItem) -> None:
     if not await Report.filter(item_id=item.id).exists():
         return
     fresh = await queue.enqueue(item.target_type, item.target_id, ItemKind.REPORT,
-                                now() + timedelta(seconds=settings.report_due_seconds))
+                                due_at=now() + timedelta(seconds=settings.report_due_seconds))
     await Report.filter(item_id=item.id).update(item_id=fresh.id)
     if item.hidden:
         await QueueItem.filter(id=fresh.id).update(hidden=True)

@@ -40,7 +40,7 @@ def new_case_id() -> str:
     return "N" + "".join(secrets.choice(_ALPHABET) for _ in range(12))
 
 
-async def part_events(case_id: str, name: str, note: str, rows: Sequence[NoticeTarget],
+async def part_events(case_id: str, name: str, *, note: str = "", rows: Sequence[NoticeTarget],
                       data: dict[str, Any] | None = None) -> None:
     """One timeline step per target of an author's part of the case: never one step listing several
     posts together, which would tell the claimant they share an author (an anonymous post and a
@@ -121,7 +121,7 @@ async def submit(state: Any, body: NoticeIn, caller: Principal | None) -> tuple[
             await NoticeTarget.create(notice_id=notice.id, target_type=info.type, target_id=info.id,
                                       author_id=info.author_id)
             await queue.enqueue(info.type, info.id, ItemKind.NOTICE,
-                                moment + timedelta(seconds=settings.notice_due_seconds), case_id=notice.id)
+                                due_at=moment + timedelta(seconds=settings.notice_due_seconds), case_id=notice.id)
             await audit.record(audit.CLAIMANT, "notice_received", target_type=info.type, target_id=info.id,
                                case_id=notice.id, reason=body.notice_type)
         await event(notice.id, "received")
@@ -201,7 +201,7 @@ async def supplement(state: Any, notice: Notice, body: SupplementIn, caller: Pri
                     {"proof_media_ids": body.proof_media_ids})
         due = now() + timedelta(seconds=settings.notice_due_seconds)
         for t in await NoticeTarget.filter(notice_id=notice.id):
-            await queue.enqueue(t.target_type, t.target_id, ItemKind.NOTICE, due, case_id=notice.id)
+            await queue.enqueue(t.target_type, t.target_id, ItemKind.NOTICE, due_at=due, case_id=notice.id)
         await audit.record(audit.CLAIMANT, "supplemented", case_id=notice.id)
     return await Notice.get(id=notice.id)
 
@@ -231,7 +231,7 @@ async def withdraw(state: Any, notice: Notice, reason: str) -> Notice:
         await audit.record(audit.CLAIMANT, "withdrawn", case_id=notice.id, reason=reason)
         await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome=CounterOutcome.WITHDRAWN)
         await settle_items(notice.id, CaseState.WITHDRAWN)
-        await restore_targets(state, notice.id, audit.CLAIMANT, "withdrawn")
+        await restore_targets(state, notice.id, audit.CLAIMANT, why="withdrawn")
     return await Notice.get(id=notice.id)
 
 
@@ -256,10 +256,10 @@ async def counter_notice(state: Any, author: Principal, case_id: str, body: Coun
             address=body.address, proof_media_ids=body.proof_media_ids, signature=body.signature,
             status=CounterStatus.RECEIVED, created_at=now())
         await _attach(state, f"counter:{counter.id}", "proof_media_ids", body.proof_media_ids, author.id)
-        await part_events(case_id, "counter_received", "", mine)
+        await part_events(case_id, "counter_received", rows=mine)
         due = now() + timedelta(seconds=settings.counter_due_seconds)
         for t in mine:
-            await queue.enqueue(t.target_type, t.target_id, ItemKind.COUNTER_NOTICE, due, case_id=case_id)
+            await queue.enqueue(t.target_type, t.target_id, ItemKind.COUNTER_NOTICE, due_at=due, case_id=case_id)
             await audit.record(audit.member(author.id), "counter_received", target_type=t.target_type,
                                target_id=t.target_id, case_id=case_id)
     return counter
@@ -287,7 +287,7 @@ async def removed_authors(case_id: str) -> set[int]:
     return {r.author_id for r in rows if r.author_id is not None}
 
 
-async def settle_items(case_id: str, decision: Action | CaseState, keep: int | None = None,
+async def settle_items(case_id: str, decision: Action | CaseState, *, keep: int | None = None,
                        only: Sequence[NoticeTarget] | None = None) -> None:
     """Resolve the case's live queue items (the case moved on without them); ``only``: the items of
     those targets (one author's part of the case).
@@ -328,11 +328,11 @@ async def requeue_waiting(settings: Settings, target_type: str, target_id: str) 
             continue
         counter = notice.status == CaseState.COUNTER_RECEIVED
         due = now() + timedelta(seconds=settings.counter_due_seconds if counter else settings.notice_due_seconds)
-        await queue.enqueue(target_type, target_id, ItemKind.COUNTER_NOTICE if counter else ItemKind.NOTICE, due,
-                            case_id=notice.id)
+        await queue.enqueue(target_type, target_id, ItemKind.COUNTER_NOTICE if counter else ItemKind.NOTICE,
+                            due_at=due, case_id=notice.id)
 
 
-async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: str, item_id: int) -> None:
+async def take_measures(state: Any, notice: Notice, *, actor: audit.Actor, reason: str, item_id: int) -> None:
     """Remove every target of the case: 451 with the case id, strikes, the notice forwarded to authors."""
     settings: Settings = state.settings
     if not await cases.move(notice.id, Event.REMOVE,
@@ -361,7 +361,8 @@ async def take_measures(state: Any, notice: Notice, actor: audit.Actor, reason: 
             if not already:
                 struck.setdefault(info.author_id, t)
     for author_id, first in struck.items():
-        await strikes.strike(state, actor, author_id, first.target_type, first.target_id, notice.id)
+        await strikes.strike(state, actor, author_id, target_type=first.target_type, target_id=first.target_id,
+                             case_id=notice.id)
     await settle_items(notice.id, Action.REMOVE, keep=item_id)
     await event(notice.id, "measures_taken", reason)
 
@@ -374,7 +375,7 @@ async def _other_holder(target_type: str, target_id: str, case_id: str) -> Notic
         "created_at").first()
 
 
-async def restore_targets(state: Any, case_id: str, actor: audit.Actor, why: str,
+async def restore_targets(state: Any, case_id: str, actor: audit.Actor, *, why: str,
                           author_id: int | None = None) -> list[NoticeTarget]:
     """Publish the case's removed targets again (``author_id``: only that author's), lift the case's
     strikes on their authors and tell them; returns the targets restored."""
@@ -468,8 +469,8 @@ async def restore_due(state: Any, moment: datetime) -> int:
             if not await CounterNotice.filter(id=counter.id, outcome__isnull=True).update(
                     outcome=CounterOutcome.RESTORED):
                 continue
-            rows = await restore_targets(state, counter.notice_id, audit.SYSTEM, why, author_id=counter.author_id)
-            await part_events(counter.notice_id, "restored", why, rows)
+            rows = await restore_targets(state, counter.notice_id, audit.SYSTEM, why=why, author_id=counter.author_id)
+            await part_events(counter.notice_id, "restored", note=why, rows=rows)
             await settle_items(counter.notice_id, Action.RESTORE, only=rows)
             if await after_part(counter.notice_id) == CaseState.RESTORED:
                 await audit.record(audit.SYSTEM, "case_restored", case_id=counter.notice_id, reason=why)

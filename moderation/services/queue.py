@@ -28,7 +28,7 @@ def live_key(target_type: str, target_id: str) -> str:
     return f"{target_type}:{target_id}"
 
 
-async def enqueue(target_type: str, target_id: str, kind: ItemKind, due_at: datetime,
+async def enqueue(target_type: str, target_id: str, kind: ItemKind, *, due_at: datetime,
                   case_id: str | None = None) -> QueueItem:
     """The target's live item, created or raised to ``kind``, due no later than ``due_at``."""
     key = live_key(target_type, target_id)

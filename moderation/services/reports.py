@@ -28,7 +28,7 @@ def report_json(report: Report) -> dict[str, Any]:
             "reason": report.reason, "detail": report.detail, "created_at": report.created_at}
 
 
-async def file_report(state: Any, reporter: Principal, target_type: str, target_id: str, reason: ReportReason,
+async def file_report(state: Any, reporter: Principal, *, target_type: str, target_id: str, reason: ReportReason,
                       detail: str) -> tuple[Report, bool]:
     """The reporter's report of the target, and whether it is new (the same reporter gets the first back)."""
     settings: Settings = state.settings
@@ -42,7 +42,7 @@ async def file_report(state: Any, reporter: Principal, target_type: str, target_
         raise invalid("target_id", "you cannot report your own content or account")
     async with in_transaction():
         item = await queue.enqueue(target_type, target_id, ItemKind.REPORT,
-                                   now() + timedelta(seconds=settings.report_due_seconds))
+                                   due_at=now() + timedelta(seconds=settings.report_due_seconds))
         try:
             async with in_transaction():  # a savepoint, so a duplicate leaves the transaction usable
                 report = await Report.create(reporter_id=reporter.id, target_type=target_type,
@@ -120,7 +120,7 @@ class AdScreener:
 
     async def _queue(self, post: Published, found: list[str]) -> None:
         item = await queue.enqueue(post.target_type, post.target_id, ItemKind.REPORT,
-                                   now() + timedelta(seconds=self.settings.report_due_seconds))
+                                   due_at=now() + timedelta(seconds=self.settings.report_due_seconds))
         # An edited post is screened again: one system report per live item is enough.
         if await Report.filter(item_id=item.id, reporter_id__isnull=True).exists():
             return

@@ -26,7 +26,7 @@ async def active_count(account_id: int) -> int:
                                created_at__gte=now() - STRIKE_WINDOW).count()
 
 
-async def strike(state: Any, actor: audit.Actor, account_id: int, target_type: str, target_id: str,
+async def strike(state: Any, actor: audit.Actor, account_id: int, *, target_type: str, target_id: str,
                  case_id: str | None) -> None:
     """Count an upheld case against the author (once per case); the third within 365 days suspends."""
     if case_id is not None and await Strike.filter(account_id=account_id, case_id=case_id,
@@ -39,7 +39,8 @@ async def strike(state: Any, actor: audit.Actor, account_id: int, target_type: s
     count = await active_count(account_id)
     await notifications.send(account_id, "strike", {"case_id": case_id, "target": {"type": target_type,
                              "id": target_id}, "active_strikes": count, "suspend_at": STRIKES_TO_SUSPEND})
-    if count >= STRIKES_TO_SUSPEND and await suspensions.begin(state, account_id, SuspensionCause.STRIKES, case_id):
+    if count >= STRIKES_TO_SUSPEND and await suspensions.begin(state, account_id, SuspensionCause.STRIKES,
+                                                               case_id=case_id):
         await audit.record(audit.SYSTEM, "suspended", target_type=ACCOUNT, target_id=str(account_id),
                            case_id=case_id, reason=f"{count} strikes within 365 days")
         await notifications.send(account_id, "suspended", {"active_strikes": count})

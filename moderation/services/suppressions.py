@@ -19,7 +19,7 @@ from kernel.web.problems import not_found
 from moderation.services import audit, targets
 
 
-async def set_suppressed(state: Any, moderator: Principal, slug: str, number: str, suppressed: bool,
+async def set_suppressed(state: Any, moderator: Principal, *, slug: str, number: str, suppressed: bool,
                          reason: str) -> dict[str, Any]:
     """Suppress (or restore) revision ``number`` of page ``slug``; audited; answers the revision as
     moderators read it. Doing what is already done changes nothing and logs nothing."""

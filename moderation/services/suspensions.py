@@ -15,7 +15,7 @@ from moderation.models import Suspension
 from moderation.vocabulary import SuspensionCause
 
 
-async def begin(state: Any, account_id: int, cause: SuspensionCause, case_id: str | None = None) -> bool:
+async def begin(state: Any, account_id: int, cause: SuspensionCause, *, case_id: str | None = None) -> bool:
     """Suspend the account for ``cause``; False when it already was for that cause."""
     accounts: AccountControl = state.accounts
     fresh = not await Suspension.filter(account_id=account_id, cause=cause, ended_at__isnull=True).exists()

@@ -159,9 +159,11 @@ def test_report_floods_are_rate_limited(make_client: AppFactory) -> None:
 
 async def _report_at_once(state: Any, question: str, reporters: list[Principal]) -> list[bool]:
     from moderation.services import reports
+    from moderation.vocabulary import ReportReason
 
     async def one(reporter: Principal) -> bool:
-        _, created = await reports.file_report(state, reporter, "question", question, "spam", "")
+        _, created = await reports.file_report(state, reporter, target_type="question", target_id=question,
+                                               reason=ReportReason.SPAM, detail="")
         return created
 
     return list(await asyncio.gather(*(one(r) for r in reporters)))
