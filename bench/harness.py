@@ -157,6 +157,45 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _stat(pid: int) -> tuple[int, float]:
+    """(parent pid, CPU seconds) of a process from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree(root: int) -> list[int]:
+    """``root`` and every descendant (uvicorn's workers are children of its supervisor)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parents.setdefault(_stat(int(entry.name))[0], []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory of a process now (VmRSS), in MB; 0 once it has gone."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU used so far by these processes (those gone count nothing)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += _stat(pid)[1]
+    return total
+
+
 def row(name: str, result: Mapping[str, float], floor: Mapping[str, float] | None = None) -> str:
     ratio = f"{result['rps'] / floor['rps']:.0%}" if floor else "-"
     return (f"| {name} | {result['rps']:,.0f} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} | {ratio} | "

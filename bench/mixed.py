@@ -1,0 +1,594 @@
+"""A community's mixed workload for a bounded time, driven from a separate process.
+
+Run: ``.venv/bin/python bench/mixed.py [--seconds 60] [--deployment embedded|production|both]``.
+
+The server is ``meiji serve`` in its own process; the load comes from another process (asyncio and
+aiohttp, 32 connections by default, each a signed-in member in a closed loop with no think time).
+About 80% of the requests read (a diary, the diary list, a diary's entries, its comments, search),
+20% write (entries, comments, likes, small JPEG uploads attached to the next entry, reports).
+
+Deployments:
+- ``embedded``: the default (SQLite, local media, tantivy), one worker with the indexer inside.
+- ``production``: a throwaway PostgreSQL cluster, SeaweedFS (a real S3), the PostgreSQL search
+  backend, ``meiji serve --workers 2`` and ``meiji index run`` as its own process
+  (``MEIJI_BACKGROUND=false`` on the app processes).
+
+Seeded first: the demo (``meiji demo``), then 32 members each with diaries, entries and comments of
+real Chinese text (``../shared/corpora/zh`` when present, else ``tests/corpus/zh``). Reported: per
+route count, errors, p50/p99, req/s; the RSS of the server processes at start, peak and end; their
+CPU. Goals: 0 errors, p99 < 100 ms for reads and < 250 ms for writes, RSS growth < 10% over 10 min.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import PYTHON, ROOT, cpu_seconds, free_port, rss_mb, tree
+
+MEIJI = str(Path(PYTHON).parent / "meiji")
+PASSWORD = "bench-mixed-password-1"
+READ_GOAL_MS, WRITE_GOAL_MS, RSS_GOAL = 100.0, 250.0, 0.10
+SEARCH_TERMS = ["双眼皮", "玻尿酸", "恢复", "肿胀", "医生", "效果", "价格", "隆鼻", "疤痕", "水光针", "热玛吉",
+                "术后", "消肿", "自然", "医院", "满意", "第一次", "推荐", "服务", "环境", "鼻子", "皮肤",
+                "眼睛", "下巴", "打针", "面诊", "朋友", "后悔", "值得", "手术"]
+# (route, weight): reads 80, writes 20, as a community app where most visits only read.
+MIX: list[tuple[str, int]] = [
+    ("GET /v1/diaries/{id}", 24), ("GET /v1/diaries", 18), ("GET /v1/diaries/{id}/entries", 12),
+    ("GET /v1/comments", 12), ("GET /v1/search", 14),
+    ("POST /v1/diaries/{id}/entries", 5), ("POST /v1/comments", 6), ("PUT /v1/likes/{type}/{id}", 6),
+    ("POST /v1/media", 2), ("POST /v1/reports", 1),
+]
+GOVERNED = {"server", "indexer"}  # the processes of meiji, whose memory has a goal
+READS = {route for route, _ in MIX if route.startswith("GET")}
+
+
+def corpus() -> list[str]:
+    """Real Chinese sentences of a sensible length, without links (the screener would hold them)."""
+    for folder in (ROOT.parent / "shared" / "corpora" / "zh", ROOT / "tests" / "corpus" / "zh"):
+        files = sorted(folder.glob("*.txt"))
+        if files:
+            lines = [line.strip() for f in files for line in f.read_text(encoding="utf-8").splitlines()]
+            return [t for t in lines if 20 < len(t) < 300 and not any(c in t for c in "<>@") and "www" not in t
+                    and "http" not in t]
+    raise SystemExit("no Chinese corpus under ../shared/corpora/zh or tests/corpus/zh")
+
+
+def small_jpeg(seed: int) -> bytes:
+    """A 640x480 phone-like JPEG: a colour field with a block, different for every seed."""
+    from PIL import Image, ImageDraw
+
+    rnd = random.Random(seed)
+    image = Image.new("RGB", (640, 480), (rnd.randrange(150, 240), rnd.randrange(120, 200), rnd.randrange(100, 180)))
+    x, y = rnd.randrange(0, 500), rnd.randrange(0, 340)
+    ImageDraw.Draw(image).rectangle((x, y, x + 140, y + 140), fill=(rnd.randrange(256), 60, 60))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+# --- processes and their memory --------------------------------------------------------------
+
+@dataclass
+class Memory:
+    """RSS samples of a set of process trees, summed: the server's workers and the indexer."""
+
+    roots: dict[str, int]
+    samples: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    cpu: list[dict[str, float]] = field(default_factory=list)
+
+    def sample(self) -> None:
+        self.samples.append((time.monotonic(), {name: sum(rss_mb(p) for p in tree(pid))
+                                                for name, pid in self.roots.items()}))
+
+    def mark_cpu(self) -> None:
+        self.cpu.append({name: cpu_seconds(tree(pid)) for name, pid in self.roots.items()})
+
+
+# --- the deployments -------------------------------------------------------------------------
+
+def listening(port: int) -> int | None:
+    """The process whose command line names ``port`` (the PostgreSQL cluster's postmaster)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                words = (entry / "cmdline").read_bytes().split(b"\0")
+                if words and words[0].endswith(b"postgres") and f"-p {port}".encode() in b" ".join(words):
+                    return int(entry.name)
+    return None
+
+
+def run_meiji(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run([MEIJI, *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"meiji {' '.join(args)}: {done.stderr[-2000:]}")
+    return done.stdout
+
+
+@contextlib.contextmanager
+def started(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen([MEIJI, *args], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 120) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"meiji serve exited with {proc.returncode}: {log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url + "/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"meiji serve not ready after {seconds} s: {log.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
+def base_env(data: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "MEIJI_DATA_DIR": str(data), "MEIJI_RATE_LIMITS": "off", "MEIJI_LOG_LEVEL": "warning",
+           # Members upload as often as the mix says: the daily quotas are for real people.
+           "MEIJI_UPLOADS_PER_DAY": "100000000", "MEIJI_UPLOAD_BYTES_PER_DAY": "1000000000000", **extra}
+    env.pop("MEIJI_PUBLIC_URL", None)
+    return env
+
+
+@contextlib.contextmanager
+def embedded(work: Path) -> Iterator[tuple[str, dict[str, int]]]:
+    env = base_env(work / "data")
+    run_meiji(["demo"], env)
+    port = free_port()
+    log = work / "serve.log"
+    with started(["serve", "--port", str(port)], env, log) as server:
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url, server, log)
+        yield url, {"server": server.pid}
+
+
+@contextlib.contextmanager
+def production(work: Path) -> Iterator[tuple[str, dict[str, int]]]:
+    import asyncpg  # type: ignore[import-untyped]
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config
+
+    from tests.servers import postgres_cluster, seaweedfs_server
+
+    key, secret = "meiji-test", "meiji-test-secret"  # the identity tests/servers.py gives SeaweedFS
+    with postgres_cluster() as pg, seaweedfs_server() as s3:
+        async def create() -> None:
+            conn = await asyncpg.connect(pg.url("postgres"))
+            try:
+                await conn.execute("CREATE DATABASE meiji")
+            finally:
+                await conn.close()
+
+        asyncio.run(create())
+        client = boto3.client("s3", endpoint_url=s3.endpoint, region_name="us-east-1", aws_access_key_id=key,
+                              aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}))
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.create_bucket(Bucket="meiji-media")
+                break
+            except Exception:
+                # SeaweedFS answers on its S3 port a moment before its filer takes buckets.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        env = base_env(work / "data", MEIJI_DATABASE_URL=pg.url("meiji") + "?minsize=2&maxsize=20",
+                       MEIJI_STORAGE_URL=f"s3://meiji-media?endpoint={s3.endpoint}&region=us-east-1",
+                       MEIJI_SEARCH_URL="postgres", MEIJI_BACKGROUND="false", AWS_ACCESS_KEY_ID=key,
+                       AWS_SECRET_ACCESS_KEY=secret, AWS_CONFIG_FILE="/dev/null",
+                       AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_EC2_METADATA_DISABLED="true")
+        run_meiji(["db", "migrate"], env)
+        run_meiji(["demo"], env)
+        port = free_port()
+        log = work / "serve.log"
+        with started(["index", "run"], env, work / "index.log") as indexer, \
+                started(["serve", "--port", str(port), "--workers", "2"], env, log) as server:
+            url = f"http://127.0.0.1:{port}"
+            wait_ready(url, server, log)
+            # PostgreSQL and SeaweedFS are watched too (their CPU and memory), without goals.
+            postmaster = listening(pg.port)
+            yield url, {"server": server.pid, "indexer": indexer.pid, "seaweedfs": s3.process.pid,
+                        **({"postgres": postmaster} if postmaster else {})}
+
+
+# --- seeding, from this process (not the server's) -------------------------------------------
+
+async def seed(base: str, members: int, diaries_each: int, texts: list[str]) -> dict[str, Any]:
+    """Members with diaries, entries and comments; returns what the load client needs."""
+    import aiohttp
+
+    rnd = random.Random(7)
+    async with aiohttp.ClientSession(base) as http:
+        async def call(method: str, path: str, token: str | None = None, **kw: Any) -> Any:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            async with http.request(method, path, headers=headers, **kw) as r:
+                if r.status >= 300:
+                    raise RuntimeError(f"seed: {method} {path}: {r.status} {await r.text()}")
+                return await r.json()
+
+        procedures = [p["slug"] for p in (await call("GET", "/v1/procedures?limit=100"))["items"]]
+        clinics = [c["id"] for c in (await call("GET", "/v1/clinics?limit=100"))["items"]]
+        gate = asyncio.Semaphore(4)
+
+        async def member(i: int) -> dict[str, Any]:
+            async with gate:
+                handle = f"压测用户{i:02d}"
+                await call("POST", "/v1/accounts", json={"handle": handle, "password": PASSWORD,
+                                                         "birth_date": "1995-06-01"})
+                token = (await call("POST", "/v1/sessions", json={"handle": handle, "password": PASSWORD}))["token"]
+                own = []
+                for d in range(diaries_each):
+                    procedure = procedures[(i + d) % len(procedures)]
+                    diary = await call("POST", "/v1/diaries", token, json={
+                        "title": f"{procedure}恢复日记：{texts[rnd.randrange(len(texts))][:20]}",
+                        "procedure": procedure, "operated_on": "2026-09-01",
+                        "clinic_id": clinics[(i + d) % len(clinics)], "anonymous": d % 4 == 0})
+                    own.append(diary["id"])
+                    for day in range(5):
+                        await call("POST", f"/v1/diaries/{diary['id']}/entries", token, json={
+                            "body": f"<p>{texts[rnd.randrange(len(texts))]}</p>",
+                            "happened_on": f"2026-09-{day * 3 + 2:02d}",
+                            "scores": {"swelling": 5 - day, "pain": 2, "satisfaction": 6 + day % 4}})
+                return {"token": token, "diaries": own}
+
+        people = await asyncio.gather(*(member(i) for i in range(members)))
+        everyone = [d for p in people for d in p["diaries"]]
+        comments = []
+        for i, p in enumerate(people):
+            for k in range(8):
+                target = everyone[(i * 8 + k * 7) % len(everyone)]
+                made = await call("POST", "/v1/comments", p["token"], json={
+                    "target_type": "diary", "target_id": target, "body": texts[rnd.randrange(len(texts))][:200],
+                    "anonymous": False})
+                comments.append([made["id"], i])
+    return {"base": base, "members": people, "diaries": everyone, "comments": comments,
+            "procedures": procedures, "texts": texts[:4000]}
+
+
+# --- the load, in its own process ------------------------------------------------------------
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, route: str, ms: float, error: str | None) -> None:
+        self.latencies.setdefault(route, []).append(ms)
+        if error is not None:
+            self.errors[route] = self.errors.get(route, 0) + 1
+            kept = self.examples.setdefault(route, [])
+            if len(kept) < 3:
+                kept.append(error[:300])
+
+
+class Member:
+    """One connection's signed-in member and what it has made that the next requests use."""
+
+    def __init__(self, n: int, plan: dict[str, Any]) -> None:
+        members: list[dict[str, Any]] = plan["members"]
+        self.index = n % len(members)
+        self.auth = {"Authorization": f"Bearer {members[self.index]['token']}"}
+        self.diaries: list[str] = members[self.index]["diaries"]
+        self.pending_media: list[str] = []
+        self.rnd = random.Random(n)
+        self.counter = 0
+
+
+class Mix:
+    """Builds each route's request and remembers what writes made (uploads, comments to report)."""
+
+    def __init__(self, plan: dict[str, Any]) -> None:
+        self.plan = plan
+        self.texts: list[str] = plan["texts"]
+        self.diaries: list[str] = plan["diaries"]
+        # A comment is reported once (by someone else): reports from several members hide it, and a
+        # hidden comment is then not reportable, which is the service working, not an error.
+        self.reportable: deque[tuple[str, int]] = deque((c, who) for c, who in plan["comments"])
+        self.photos = [small_jpeg(i) for i in range(16)]
+
+    def request(self, route: str, me: Member) -> tuple[str, str, dict[str, Any], tuple[int, ...]] | None:
+        import aiohttp
+
+        rnd = me.rnd
+        me.counter += 1
+        diary = rnd.choice(self.diaries)
+        if route == "GET /v1/diaries/{id}":
+            return "GET", f"/v1/diaries/{diary}", {}, (200,)
+        if route == "GET /v1/diaries":
+            sort = "popular" if rnd.random() < 0.3 else "recent"
+            extra = f"&procedure={rnd.choice(self.plan['procedures'])}" if rnd.random() < 0.4 else ""
+            return "GET", f"/v1/diaries?limit=20&sort={sort}{extra}", {}, (200,)
+        if route == "GET /v1/diaries/{id}/entries":
+            return "GET", f"/v1/diaries/{diary}/entries?limit=20", {}, (200,)
+        if route == "GET /v1/comments":
+            return "GET", f"/v1/comments?target_type=diary&target_id={diary}&limit=20", {}, (200,)
+        if route == "GET /v1/search":
+            q = rnd.choice(SEARCH_TERMS)
+            if rnd.random() < 0.3:
+                q += " " + rnd.choice(SEARCH_TERMS)
+            return "GET", f"/v1/search?q={q}&limit=20", {}, (200,)
+        if route == "POST /v1/diaries/{id}/entries":
+            media, me.pending_media = me.pending_media[:4], me.pending_media[4:]
+            return "POST", f"/v1/diaries/{rnd.choice(me.diaries)}/entries", {"json": {
+                "body": f"<p>{rnd.choice(self.texts)}</p>", "happened_on": "2026-11-20", "media_ids": media,
+                "scores": {"swelling": 2, "pain": 1, "satisfaction": 8}}}, (201,)
+        if route == "POST /v1/comments":
+            return "POST", "/v1/comments", {"json": {"target_type": "diary", "target_id": diary,
+                                                     "body": rnd.choice(self.texts)[:200],
+                                                     "anonymous": rnd.random() < 0.2}}, (201,)
+        if route == "PUT /v1/likes/{type}/{id}":
+            return "PUT", f"/v1/likes/diary/{diary}", {}, (200, 201, 204)
+        if route == "POST /v1/media":
+            form = aiohttp.FormData()
+            form.add_field("file", self.photos[me.counter % len(self.photos)], filename="photo.jpg",
+                           content_type="image/jpeg")
+            form.add_field("purpose", "post")
+            return "POST", "/v1/media", {"data": form}, (201,)
+        for _ in range(len(self.reportable)):
+            comment, author = self.reportable.popleft()
+            if author != me.index:
+                return "POST", "/v1/reports", {"json": {"target_type": "comment", "target_id": comment,
+                                                        "reason": "spam", "detail": "重复发广告"}}, (200, 201)
+            self.reportable.append((comment, author))
+        return None
+
+    def made(self, route: str, me: Member, body: bytes) -> None:
+        if route == "POST /v1/media":
+            me.pending_media.append(json.loads(body)["id"])
+        elif route == "POST /v1/comments":
+            self.reportable.append((json.loads(body)["id"], me.index))
+
+
+async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections: int,
+                rate: float | None) -> dict[str, Any]:
+    """Probe each route alone on one connection, then the mix at ``connections`` for ``seconds``.
+
+    Without ``rate`` each connection sends its next request as soon as the last is answered (the
+    server saturated); with it, the connections together start ``rate`` requests per second.
+    """
+    import aiohttp
+
+    mix = Mix(plan)
+    routes = [r for r, _ in MIX]
+    weights = [w for _, w in MIX]
+    tally, alone = Tally(), Tally()
+    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
+    timeout = aiohttp.ClientTimeout(total=30)
+
+    async with aiohttp.ClientSession(plan["base"], connector=connector, timeout=timeout) as http:
+        async def send(route: str, me: Member, into: Tally, keep: Callable[[float, float], bool]) -> None:
+            built = mix.request(route, me)
+            if built is None:
+                return
+            method, path, kw, ok = built
+            began = time.monotonic()
+            error: str | None = None
+            try:
+                async with http.request(method, path, headers=me.auth, **kw) as r:
+                    body = await r.read()
+                    if r.status not in ok:
+                        error = f"{r.status} {body[:200].decode(errors='replace')}"
+                    else:
+                        mix.made(route, me, body)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            ended = time.monotonic()
+            if keep(began, ended):
+                into.add(route, (ended - began) * 1000, error)
+
+        # Each route alone, one request at a time: its own cost, without queueing behind others.
+        prober = Member(0, plan)
+        for route in routes:
+            for _ in range(40):
+                await send(route, prober, alone, lambda b, e: True)
+
+        print("LOAD", flush=True)  # the parent starts watching memory a warm-up after this
+        measuring_from = time.monotonic() + warmup
+        stop_at = measuring_from + seconds
+
+        def measured(began: float, ended: float) -> bool:
+            return began >= measuring_from and ended <= stop_at
+
+        async def worker(n: int) -> None:
+            me = Member(n, plan)
+            gap = connections / rate if rate else 0.0
+            due = time.monotonic() + me.rnd.uniform(0, gap)
+            while time.monotonic() < stop_at:
+                if gap:
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    due += gap
+                await send(me.rnd.choices(routes, weights)[0], me, tally, measured)
+
+        await asyncio.gather(*(worker(n) for n in range(connections)))
+    return {"latencies": tally.latencies, "errors": tally.errors, "examples": tally.examples, "seconds": seconds,
+            "alone": {route: statistics.median(v) for route, v in alone.latencies.items()},
+            "alone_errors": alone.errors, "rate": rate,
+            "client_cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}
+
+
+def client_main(plan_path: str, out_path: str, seconds: float, warmup: float, connections: int,
+                rate: float | None) -> None:
+    import uvloop
+
+    plan = json.loads(Path(plan_path).read_text(encoding="utf-8"))
+    result = uvloop.run(drive(plan, seconds, warmup, connections, rate))
+    Path(out_path).write_text(json.dumps(result), encoding="utf-8")
+
+
+# --- one run, and its report -----------------------------------------------------------------
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+Deployment = Callable[[Path], contextlib.AbstractContextManager[tuple[str, dict[str, int]]]]
+
+
+def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"meiji-bench-mixed-{key}-"))
+    texts = corpus()
+    began = time.monotonic()
+    with deployment(work) as (base, roots):
+        plan = asyncio.run(seed(base, args.connections, args.diaries, texts))
+        seeded = time.monotonic() - began
+        (work / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+        memory = Memory(roots)
+        client = subprocess.Popen([PYTHON, __file__, "--client", str(work / "plan.json"), str(work / "out.json"),
+                                   "--seconds", str(args.seconds), "--warmup", str(args.warmup),
+                                   "--connections", str(args.connections),
+                                   *(["--rate", str(args.rate)] if args.rate else [])], cwd=ROOT,
+                                  stdout=subprocess.PIPE, text=True)
+        assert client.stdout is not None
+        while client.stdout.readline().strip() not in ("LOAD", ""):
+            pass
+        time.sleep(args.warmup)
+        memory.sample()
+        memory.mark_cpu()
+        load_start = os.getloadavg()[0]
+        while client.poll() is None:
+            time.sleep(1)
+            memory.sample()
+        if client.returncode != 0:
+            raise RuntimeError(f"the load client exited with {client.returncode}")
+        memory.mark_cpu()
+        load_end = os.getloadavg()[0]
+        result = json.loads((work / "out.json").read_text(encoding="utf-8"))
+    used = {proc: memory.cpu[1][proc] - memory.cpu[0][proc] for proc in memory.cpu[0]}
+    return {"name": name, "result": result, "memory": memory.samples, "cpu_s": used,
+            "seeded_s": seeded, "diaries": len(plan["diaries"]), "load": (load_start, load_end), "work": str(work)}
+
+
+def report(run_: dict[str, Any], connections: int) -> bool:
+    result = run_["result"]
+    seconds = result["seconds"]
+    print(f"### {run_['name']}: {seconds:.0f} s at {connections} connections "
+          f"({run_['diaries']} seeded diaries beside the demo, seeded in {run_['seeded_s']:.0f} s)\n")
+    pace = f"{result['rate']:g} req/s offered" if result["rate"] else "closed loop, no think time"
+    print(f"load: {pace}; 'alone': p50 of the route on one connection with nothing else running, "
+          "its own cost without queueing\n")
+    print("| route | count | errors | p50 ms | p99 ms | req/s | alone p50 ms | goal p99 |")
+    print("|---|---|---|---|---|---|---|---|")
+    met = True
+    totals: dict[str, list[float]] = {"reads": [], "writes": []}
+    for route, _ in MIX:
+        values = result["latencies"].get(route, [])
+        if not values:
+            continue
+        errors = result["errors"].get(route, 0)
+        goal = READ_GOAL_MS if route in READS else WRITE_GOAL_MS
+        p99 = percentile(values, 99)
+        ok = p99 < goal and errors == 0
+        met &= ok
+        totals["reads" if route in READS else "writes"].extend(values)
+        print(f"| {route} | {len(values):,} | {errors} | {statistics.median(values):.1f} | {p99:.1f} | "
+              f"{len(values) / seconds:,.1f} | {result['alone'].get(route, 0):.1f} | "
+              f"< {goal:.0f} ms: {'met' if ok else 'NOT met'} |")
+    for kind, values in totals.items():
+        if values:
+            print(f"| all {kind} | {len(values):,} | - | {statistics.median(values):.1f} | "
+                  f"{percentile(values, 99):.1f} | {len(values) / seconds:,.1f} | | |")
+    count = sum(len(v) for v in result["latencies"].values())
+    errors = sum(result["errors"].values())
+    print(f"\ntotal: {count:,} requests, {count / seconds:,.0f} req/s, {errors} errors, "
+          f"{count and 100 * len(totals['reads']) / count:.0f}% reads")
+    if result["alone_errors"]:
+        print(f"errors while probing routes alone: {result['alone_errors']}")
+    for route, examples in result["examples"].items():
+        print(f"errors on {route}: " + " | ".join(examples))
+    samples = run_["memory"]
+    names = list(samples[0][1]) if samples else []
+    for process in names:
+        if process not in GOVERNED:
+            print(f"RSS {process}: " + ", ".join(f"{s[1][process]:.0f}" for s in (samples[0], samples[-1]))
+                  + " MB at start and end (no goal)")
+            continue
+        series = [s[1][process] for s in samples]
+        start, end, peak = series[0], series[-1], max(series)
+        warm = series[min(len(series) - 1, max(1, len(series) // 10))]
+        growth = (end - start) / start if start else 0.0
+        ok = growth < RSS_GOAL
+        met &= ok
+        print(f"RSS {process}: {start:.0f} MB at start, peak {peak:.0f} MB, {end:.0f} MB at the end: growth "
+              f"{growth:+.1%} (after the first tenth of the run {(end - warm) / warm if warm else 0:+.1%}); "
+              f"goal < {RSS_GOAL:.0%}: {'met' if ok else 'NOT met'}")
+    cpu = run_["cpu_s"]
+    print("CPU over the measured time (cores used; ms per request): " + ", ".join(
+        f"{name} {used / seconds:.2f} ({1000 * used / max(count, 1):.2f} ms)" for name, used in cpu.items())
+        + f"; the load client {result['client_cpu_s']:.0f} s of CPU in all (probe and warm-up included); "
+          f"load average {run_['load'][0]:.1f} at start, {run_['load'][1]:.1f} at the end on "
+          f"{os.cpu_count()} cores")
+    print(f"goals (0 errors, p99 < {READ_GOAL_MS:.0f} ms reads / < {WRITE_GOAL_MS:.0f} ms writes, RSS growth "
+          f"< {RSS_GOAL:.0%}): {'all met' if met and errors == 0 else 'NOT all met'}\n")
+    return met
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60, help="measured time per deployment")
+    parser.add_argument("--warmup", type=float, default=10, help="unmeasured load before it")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rate", type=float, help="requests/s started by all connections together "
+                        "(default: none, each connection sends again as soon as it is answered)")
+    parser.add_argument("--diaries", type=int, default=4, help="seeded diaries per member (5 entries each)")
+    parser.add_argument("--deployment", choices=("embedded", "production", "both"), default="both")
+    parser.add_argument("--client", nargs=2, metavar=("PLAN", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--again", metavar="RUN_JSON", help="print the report of a saved run again")
+    args = parser.parse_args()
+    if args.again:
+        report(json.loads(Path(args.again).read_text(encoding="utf-8")), args.connections)
+        return
+    if args.client:
+        client_main(args.client[0], args.client[1], args.seconds, args.warmup, args.connections, args.rate)
+        return
+    chosen: list[tuple[str, str, Deployment]] = []
+    if args.deployment in ("embedded", "both"):
+        chosen.append(("embedded", "embedded default (SQLite, local media, tantivy; one worker)", embedded))
+    if args.deployment in ("production", "both"):
+        chosen.append(("production", "PostgreSQL + SeaweedFS S3 + PostgreSQL search; 2 workers and "
+                       "`meiji index run`", production))
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; mix: "
+          + ", ".join(f"{route} {weight}%" for route, weight in MIX) + "\n")
+    for key, name, deployment in chosen:
+        done = run(key, name, deployment, args)
+        saved = Path(done["work"]) / "run.json"
+        saved.write_text(json.dumps(done), encoding="utf-8")
+        print(f"(raw figures: {saved})")
+        report(done, args.connections)
+
+
+if __name__ == "__main__":
+    main()
