@@ -26,6 +26,7 @@ from meiji.accounts.schemas import (
 from moderation.services.suspensions import profile_hidden
 
 api = Api("accounts")
+BUSY = "Too many passwords are being checked at once: retry after `Retry-After` seconds."
 
 
 async def avatar_of(call: Call[Any, Any], account: Account) -> dict[str, object] | None:
@@ -59,7 +60,8 @@ def me_response(data: dict[str, Any], account: Account, status: int = 200) -> Re
 
 
 @api.route("POST", "/v1/accounts", body=AccountIn, response=MeOut, status=201, rate="signup",
-           idempotent=True, errors=(409,))
+           idempotent=True, errors={409: "The handle is taken, or held for 30 days after its account was deleted.",
+                                    503: BUSY})
 async def create_account(call: Call[AccountIn, None]) -> Response:
     """Sign up: a member account with a handle, a password and a birth date (under 14, with
     ``guardian_consent``); then sign in with ``POST /v1/sessions``. 409 when the handle is taken."""
@@ -68,7 +70,8 @@ async def create_account(call: Call[AccountIn, None]) -> Response:
     return me_response(await me_json(call, account), account, 201)
 
 
-@api.route("POST", "/v1/sessions", body=SessionIn, response=SessionOut, status=201, rate="login")
+@api.route("POST", "/v1/sessions", body=SessionIn, response=SessionOut, status=201, rate="login",
+           errors={503: BUSY})
 async def create_session(call: Call[SessionIn, None]) -> object:
     """Sign in: a bearer token for the account."""
     token, account = await services.sign_in(call.body.handle, call.body.password, call.settings.session_days)
@@ -85,7 +88,8 @@ async def delete_session(call: Call[None, None]) -> Response:
 
 
 @api.route("PUT", "/v1/me/password", body=PasswordChangeIn, status=204, auth="member", rate="login",
-           errors=(403, 409, 503), suspended_ok=True)
+           errors={403: "The current password does not match.", 409: "The password changed meanwhile.",
+                   503: BUSY}, suspended_ok=True)
 async def put_password(call: Call[PasswordChangeIn, None]) -> Response:
     """Change my password: this session goes on, every other session of the account ends."""
     token = bearer_token(call.request)
