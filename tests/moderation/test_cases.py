@@ -1,5 +1,5 @@
 """The legal case's transition table: the room guide draws it, every move obeys it, and a case with
-two authors walks its rows over HTTP."""
+two authors walks its rows over HTTP; the guide also lists the actions each kind of queue item takes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from kernel.clock import clock
 from moderation.models import Notice
 from moderation.services import cases
 from moderation.services.cases import TABLE, Event
-from moderation.vocabulary import CaseState
+from moderation.vocabulary import ACTIONS, Action, CaseState, ItemKind
 from tests.conftest import Member, sign_up
 from tests.moderation.conftest import ask, decide, file_notice, item_of, tick
 from tests.moderation.test_notices import COUNTER, case
@@ -58,6 +58,19 @@ def test_the_guide_names_the_final_states_of_the_table() -> None:
     assert guide_finals() == {str(state) for state in cases.FINAL}
     assert cases.FINAL == {CaseState.REJECTED, CaseState.WITHDRAWN, CaseState.CLOSED, CaseState.RESTORED,
                            CaseState.LITIGATION_HOLD}
+
+
+def test_the_guide_lists_the_actions_each_kind_of_item_takes() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    table = text[text.index("| item kind | actions it takes |"):]
+    listed: dict[str, set[str]] = {}
+    for line in table.splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        kind, actions = line.strip("|").split("|")[:2]
+        [name] = re.findall(r"`([a-z_]+)`", kind)
+        listed[name] = set(re.findall(r"`([a-z_]+)`", actions)) & {str(a) for a in Action}
+    assert listed == {str(kind): {str(a) for a in ACTIONS[kind]} for kind in ItemKind}
 
 
 def test_every_state_is_reached_from_a_new_notice_and_every_event_is_used() -> None:
