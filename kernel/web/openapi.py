@@ -111,6 +111,8 @@ def error_codes(e: Endpoint) -> list[int]:
         codes |= {400, 413, 415, 422}
     if e.auth != "public":
         codes |= {403}
+    if e.idempotent:
+        codes |= {409}  # the same Idempotency-Key while its first request is still at work
     if "{" in e.path:
         codes |= {404}  # a path that names an object answers 404 when there is none, or it is not yours to see
     if 451 in codes:
