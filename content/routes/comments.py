@@ -36,7 +36,8 @@ async def get_comment(call: Call[None, None]) -> object:
     return data
 
 
-@api.route("DELETE", "/v1/comments/{id}", status=204, auth="member", errors=(403, 404), suspended_ok=True)
+@api.route("DELETE", "/v1/comments/{id}", status=204, auth="member", errors=(403, 404, 451),
+           suspended_ok=True)
 async def delete_comment(call: Call[None, None]) -> Response:
     """The commenter deletes the comment; replies to it stay."""
     await comments.delete_comment(call.state, call.member, call.path["id"])

@@ -57,7 +57,8 @@ async def patch_diary(call: Call[DiaryPatch, None]) -> Response:
     return await _diary(call, diary)
 
 
-@api.route("DELETE", "/v1/diaries/{id}", status=204, auth="member", errors=(403, 404), suspended_ok=True)
+@api.route("DELETE", "/v1/diaries/{id}", status=204, auth="member", errors=(403, 404, 451),
+           suspended_ok=True)
 async def delete_diary(call: Call[None, None]) -> Response:
     """The author deletes the diary: gone for everyone, photos no longer served."""
     await services.delete_diary(call.state, call.member, call.path["id"])
@@ -88,7 +89,8 @@ async def patch_entry(call: Call[EntryPatch, None]) -> Response:
     return await _entry(call, entry)
 
 
-@api.route("DELETE", "/v1/diary-entries/{id}", status=204, auth="member", errors=(403, 404), suspended_ok=True)
+@api.route("DELETE", "/v1/diary-entries/{id}", status=204, auth="member", errors=(403, 404, 451),
+           suspended_ok=True)
 async def delete_entry(call: Call[None, None]) -> Response:
     """The author deletes an entry."""
     await services.delete_entry(call.state, call.member, call.path["id"])

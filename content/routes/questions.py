@@ -67,7 +67,7 @@ async def get_question(call: Call[None, None]) -> Response:
 
 
 @api.route("PATCH", "/v1/questions/{id}", body=QuestionPatch, response=QuestionOut, auth="member",
-           errors=(403, 404, 412))
+           errors=(403, 404, 412, 451))
 async def patch_question(call: Call[QuestionPatch, None]) -> Response:
     """The asker edits the question (If-Match honoured)."""
     question = await questions.update_question(call.state, call.member, call.path["id"], call.body,
@@ -75,7 +75,8 @@ async def patch_question(call: Call[QuestionPatch, None]) -> Response:
     return await _question(call, question)
 
 
-@api.route("DELETE", "/v1/questions/{id}", status=204, auth="member", errors=(403, 404), suspended_ok=True)
+@api.route("DELETE", "/v1/questions/{id}", status=204, auth="member", errors=(403, 404, 451),
+           suspended_ok=True)
 async def delete_question(call: Call[None, None]) -> Response:
     """The asker deletes the question (and with it, its answers leave search)."""
     await questions.delete_question(call.state, call.member, call.path["id"])
@@ -128,7 +129,8 @@ async def patch_answer(call: Call[AnswerPatch, None]) -> Response:
     return await _answer(call, answer)
 
 
-@api.route("DELETE", "/v1/answers/{id}", status=204, auth="member", errors=(403, 404), suspended_ok=True)
+@api.route("DELETE", "/v1/answers/{id}", status=204, auth="member", errors=(403, 404, 451),
+           suspended_ok=True)
 async def delete_answer(call: Call[None, None]) -> Response:
     """The answerer deletes the answer."""
     await questions.delete_answer(call.state, call.member, call.path["id"])

@@ -53,7 +53,8 @@ async def patch_review(call: Call[ReviewPatch, None]) -> Response:
     return await _review(call, review)
 
 
-@api.route("DELETE", "/v1/reviews/{id}", status=204, auth="member", errors=(403, 404), suspended_ok=True)
+@api.route("DELETE", "/v1/reviews/{id}", status=204, auth="member", errors=(403, 404, 451),
+           suspended_ok=True)
 async def delete_review(call: Call[None, None]) -> Response:
     """The author deletes the review; the target's rating no longer counts it."""
     await services.delete_review(call.state, call.member, call.path["id"])

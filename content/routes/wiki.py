@@ -58,14 +58,14 @@ async def put_page(call: Call[WikiIn, None]) -> Response:
     return _page(page_, 201 if created else 200)
 
 
-@api.route("GET", "/v1/wiki/{slug}/revisions", query=PageQuery, response=RevisionPage, errors=(404,))
+@api.route("GET", "/v1/wiki/{slug}/revisions", query=PageQuery, response=RevisionPage, errors=(404, 451))
 async def list_revisions(call: Call[None, PageQuery]) -> object:
     """A page's revisions, newest first, with editor, time and comment."""
     rows, after = await wiki.list_revisions(call.principal, str(call.path["slug"]), call.query)
     return page(await wiki.revision_json(call.state, rows, viewer=call.principal), after)
 
 
-@api.route("GET", "/v1/wiki/{slug}/revisions/{n}", response=RevisionFullOut, errors=(404,))
+@api.route("GET", "/v1/wiki/{slug}/revisions/{n}", response=RevisionFullOut, errors=(404, 451))
 async def get_revision(call: Call[None, None]) -> object:
     """One revision, with the page's content as it was saved then."""
     page_, revision = await wiki.get_revision(call.principal, str(call.path["slug"]), str(call.path["n"]))

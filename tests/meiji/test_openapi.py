@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from openapi_spec_validator import validate
@@ -228,3 +229,78 @@ def test_a_route_may_say_why_an_error_happens() -> None:
     assert "- `409`: 同名的项目已经存在。" in op["description"]
     assert "Editors and admins" in op["description"] and op["security"] == [{"bearer": []}]
     validate(doc)
+
+
+def _removed_world(client: TestClient) -> tuple[dict[str, str], Any, Any]:
+    """One object of every removable kind, each removed after a legal notice: their ids and the author."""
+    from content.services import set_status
+    from tests.conftest import sign_up
+
+    author, editor, helper = sign_up(client), sign_up(client, role="editor"), sign_up(client)
+    a, e, h = author.headers, editor.headers, helper.headers
+
+    def made(r: Any) -> str:
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    procedure = client.post("/v1/procedures", headers=e, json={"slug": "shui-guang-zhen", "name": "水光针"})
+    assert procedure.status_code == 201, procedure.text
+    clinic = made(client.post("/v1/clinics", headers=e, json={"name": "杭州悦美医疗美容诊所", "city": "杭州"}))
+    ids = {"diary": made(client.post("/v1/diaries", headers=a, json={
+        "title": "水光针三次记录", "procedure": "shui-guang-zhen", "operated_on": "2026-09-01"}))}
+    ids["diary_entry"] = made(client.post(f"/v1/diaries/{ids['diary']}/entries", headers=a, json={
+        "body": "<p>第二次打完，脸上的针眼两天就消了。</p>", "happened_on": "2026-09-29"}))
+    ids["review"] = made(client.post("/v1/reviews", headers=a, json={
+        "target_type": "clinic", "target_id": clinic, "rating": 4, "body": "<p>医生手法轻，环境干净。</p>"}))
+    ids["question"] = made(client.post("/v1/questions", headers=a, json={
+        "title": "水光针打完能洗脸吗？", "body": "<p>今天刚打完。</p>"}))
+    ids["answer"] = made(client.post(f"/v1/questions/{ids['question']}/answers", headers=h, json={
+        "body": "<p>当天别碰水，第二天可以用清水洗。</p>"}))
+    ids["comment"] = made(client.post("/v1/comments", headers=h, json={
+        "target_type": "diary", "target_id": ids["diary"], "body": "第三次打完记得更新！"}))
+    wiki = client.put("/v1/wiki/shui-guang-zhen", headers=e, json={"title": "水光针", "summary": "一种注射美容项目。"})
+    assert wiki.status_code == 201, wiki.text
+    ids["wiki"] = str(wiki.json()["id"])
+    portal = client.portal
+    assert portal is not None
+    state = client.app.state  # type: ignore[attr-defined]
+    for kind in ("comment", "answer", "diary_entry", "diary", "review", "question", "wiki"):
+        portal.call(functools.partial(set_status, state, kind, ids[kind], "removed", case_id="NCASE2026OPEN",
+                                      reason="侵犯著作权"))
+    return ids, author, helper
+
+
+def test_every_answer_about_removed_content_is_declared(client: TestClient) -> None:
+    """Every route that reaches removed content (as a reader, as its author, under its parent)
+    declares the 451 or 410 it answers, with its body."""
+    from meiji.app import endpoints_of
+    from meiji.examples import REQUEST_EXAMPLES
+
+    ids, author, helper = _removed_world(client)
+    doc = client.get("/openapi.json").json()
+    prefixes = {"/v1/diaries/": "diary", "/v1/diary-entries/": "diary_entry", "/v1/reviews/": "review",
+                "/v1/questions/": "question", "/v1/answers/": "answer", "/v1/comments/": "comment"}
+    undeclared, seen = [], 0
+    for endpoint in endpoints_of(client.app.routes):  # type: ignore[attr-defined]
+        kinds = [k for p, k in prefixes.items() if endpoint.path.startswith(p)]
+        if endpoint.path.startswith("/v1/likes/"):
+            kinds = ["diary", "diary_entry", "review", "question", "answer", "comment"]
+        elif endpoint.path.startswith("/v1/wiki/{slug}"):
+            kinds = ["wiki"]
+        elif endpoint.path == "/v1/comments" and endpoint.method == "GET":
+            kinds = ["diary", "diary_entry", "review", "answer"]
+        for kind in kinds:
+            path = (endpoint.path.replace("{id}", ids[kind]).replace("{slug}", "shui-guang-zhen")
+                    .replace("{n}", "1").replace("{target_type}", kind).replace("{target_id}", ids[kind]))
+            body = REQUEST_EXAMPLES.get(f"{endpoint.method} {endpoint.path}")
+            params = {"target_type": kind, "target_id": ids[kind]} if endpoint.path == "/v1/comments" else None
+            for who in (author, helper, None):
+                r = client.request(endpoint.method, path, json=body, params=params,
+                                   headers={**(who.headers if who else {}), "If-Match": "*"})
+                if r.status_code in (410, 451):
+                    seen += 1
+                    declared = doc["paths"][endpoint.path.replace("{id:int}", "{id}")][endpoint.method.lower()]
+                    if str(r.status_code) not in declared["responses"]:
+                        undeclared.append(f"{endpoint.method} {endpoint.path} {r.status_code}")
+    assert seen > 20
+    assert sorted(set(undeclared)) == [], "\n".join(sorted(set(undeclared)))
