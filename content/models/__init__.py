@@ -2,6 +2,8 @@
 
 from content.models.comments import *  # noqa: F403
 from content.models.diaries import *  # noqa: F403
+from content.models.favourites import *  # noqa: F403
+from content.models.follows import *  # noqa: F403
 from content.models.likes import *  # noqa: F403
 from content.models.questions import *  # noqa: F403
 from content.models.reference import *  # noqa: F403

@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from content.routes import comments, diaries, likes, questions, reference, reviews, wiki
+from content.routes import comments, diaries, favourites, follows, likes, questions, reference, reviews, wiki
 
 routes: list[BaseRoute] = [
     *reference.api.routes,
@@ -11,5 +11,7 @@ routes: list[BaseRoute] = [
     *questions.api.routes,
     *comments.api.routes,
     *likes.api.routes,
+    *follows.api.routes,
+    *favourites.api.routes,
     *wiki.api.routes,
 ]

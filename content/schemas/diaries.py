@@ -94,6 +94,9 @@ class DiaryOut(BaseModel):
     entry_count: int
     like_count: int
     liked: bool = Field(description="whether the caller likes it (false for the public)")
+    favorited: bool = Field(False, description="whether the caller keeps it in their favourites (收藏)")
+    follower_count: int = Field(0, description="how many members follow it (never who)")
+    followed: bool = Field(False, description="whether the caller follows it")
     comment_count: int
     version: int
     created_at: datetime

@@ -65,6 +65,9 @@ class QuestionOut(BaseModel):
     accepted_answer_id: str | None
     like_count: int
     liked: bool = False
+    favorited: bool = Field(False, description="whether the caller keeps it in their favourites (收藏)")
+    follower_count: int = Field(0, description="how many members follow it (never who)")
+    followed: bool = Field(False, description="whether the caller follows it")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -84,6 +87,7 @@ class AnswerOut(BaseModel):
     my_vote: int = 0
     like_count: int
     liked: bool = False
+    favorited: bool = Field(False, description="whether the caller keeps it in their favourites (收藏)")
     comment_count: int
     version: int
     created_at: datetime

@@ -38,6 +38,8 @@ class ProcedureOut(BaseModel):
     parent: str | None
     aliases: list[str]
     version: int
+    follower_count: int = Field(0, description="how many members follow it (never who)")
+    followed: bool = Field(False, description="whether the caller follows it")
     created_at: datetime
     updated_at: datetime
 
@@ -73,6 +75,8 @@ class ClinicOut(BaseModel):
     license_no: str | None
     rating: Rating
     version: int
+    follower_count: int = Field(0, description="how many members follow it (never who)")
+    followed: bool = Field(False, description="whether the caller follows it")
 
 
 class DoctorIn(Strict):
@@ -99,3 +103,5 @@ class DoctorOut(BaseModel):
     title: str
     rating: Rating
     version: int
+    follower_count: int = Field(0, description="how many members follow it (never who)")
+    followed: bool = Field(False, description="whether the caller follows it")

@@ -69,6 +69,7 @@ class ReviewOut(BaseModel):
     status: str
     like_count: int
     liked: bool = Field(description="whether the caller likes it (false for the public)")
+    favorited: bool = Field(False, description="whether the caller keeps it in their favourites (收藏)")
     comment_count: int
     version: int
     created_at: datetime

@@ -5,12 +5,24 @@ tools in ``meiji``: they are the only way another room reads or changes content.
 type registered in ``content.visibility.KINDS`` (each area's module registers its own at import).
 
 Area modules: ``reference``, ``diaries``, ``reviews`` (reference data and member posts),
-``questions``, ``comments``, ``likes``, ``wiki`` (community), ``lifecycle`` (any post's status).
+``questions``, ``comments``, ``likes``, ``wiki`` (community), ``follows``, ``favourites``
+(following), ``lifecycle`` (any post's status).
 """
 
 from __future__ import annotations
 
-from content.services import comments, diaries, lifecycle, likes, questions, reference, reviews, wiki
+from content.services import (
+    comments,
+    diaries,
+    favourites,
+    follows,
+    lifecycle,
+    likes,
+    questions,
+    reference,
+    reviews,
+    wiki,
+)
 from content.services.lifecycle import (
     Status,
     TargetInfo,
@@ -32,8 +44,10 @@ __all__ = [
     "diaries",
     "erase_author",
     "export_author",
+    "favourites",
     "find_target",
     "find_targets",
+    "follows",
     "lifecycle",
     "likes",
     "public_counts",

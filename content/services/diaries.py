@@ -22,7 +22,7 @@ from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor
 from content.sanitizer import plain, sanitize
 from content.schemas.diaries import DiaryIn, DiaryPatch, DiaryQuery, EntryIn, EntryPatch
-from content.services import lifecycle, likes
+from content.services import favourites, follows, lifecycle, likes
 from content.services.reference import require_procedure, require_ref
 from content.visibility import (
     Kind,
@@ -65,7 +65,10 @@ async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principa
     """Diaries as the caller may see them: one author lookup for all, and at most two media lookups
     (photos shown published, and photos their author or a moderator sees in any status)."""
     authors = await authors_for(state, diaries, principal)
-    liked = await likes.liked_ids(principal, "diary", [str(d.id) for d in diaries])
+    keys = [str(d.id) for d in diaries]
+    liked = await likes.liked_ids(principal, "diary", keys)
+    kept = await favourites.favourited_keys(principal, "diary", keys)
+    followers = await follows.marks(principal, "diary", keys)
     views = await photo_views(state, [(d.author_id, [*d.before_media_ids, *d.after_media_ids,
                                                      *([d.cover_media_id] if d.cover_media_id else [])])
                                       for d in diaries], principal)
@@ -81,6 +84,7 @@ async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principa
             "after_day": d.after_day if d.after_media_ids else None,
             "cover": cover.as_json() if cover else None, "entry_count": d.entry_count,
             "like_count": d.like_count, "liked": str(d.id) in liked, "comment_count": d.comment_count,
+            "favorited": str(d.id) in kept, **followers[str(d.id)],
             "version": d.version,
             "created_at": d.created_at, "updated_at": d.updated_at,
         })

@@ -21,7 +21,7 @@ from content._listing import keyset
 from content.models.questions import Answer, AnswerVote, Question
 from content.sanitizer import plain, sanitize, snippet
 from content.schemas.questions import AnswerIn, AnswerPatch, QuestionIn, QuestionPatch, QuestionQuery
-from content.services import lifecycle, likes, reference
+from content.services import favourites, follows, lifecycle, likes, reference
 from content.visibility import (
     Kind,
     author_fields,
@@ -205,7 +205,10 @@ async def question_json(state: Any, viewer: Principal | None, rows: list[Questio
         live_accepted = {int(str(i)) for i in await Answer.filter(id__in=accepted_ids, status="published")
                          .values_list("id", flat=True)}
     views = await authors_for(state, rows, viewer)
-    liked = await likes.liked_ids(viewer, "question", [str(i) for i in ids])
+    keys = [str(i) for i in ids]
+    liked = await likes.liked_ids(viewer, "question", keys)
+    kept = await favourites.favourited_keys(viewer, "question", keys)
+    followers = await follows.marks(viewer, "question", keys)
     out = []
     for q in rows:
         accepted = q.accepted_answer_id if q.accepted_answer_id in live_accepted else None
@@ -214,7 +217,8 @@ async def question_json(state: Any, viewer: Principal | None, rows: list[Questio
             **author_fields(q, viewer, views), "status": q.status,
             "answer_count": q.answer_count, "answered": q.answer_count > 0,
             "accepted_answer_id": str(accepted) if accepted else None, "like_count": q.like_count,
-            "liked": str(q.id) in liked, "version": q.version, "created_at": q.created_at,
+            "liked": str(q.id) in liked, "favorited": str(q.id) in kept, **followers[str(q.id)],
+            "version": q.version, "created_at": q.created_at,
             "updated_at": q.updated_at,
         })
     return out
@@ -369,6 +373,7 @@ async def answer_json(state: Any, viewer: Principal | None, question: Question |
         votes = await fetch(AnswerVote.filter(answer_id__in=ids, voter_id=viewer.id).only("answer_id", "value"))
         my_votes = {v.answer_id: v.value for v in votes}
     liked = await likes.liked_ids(viewer, "answer", keys)
+    kept = await favourites.favourited_keys(viewer, "answer", keys)
     views = await authors_for(state, rows, viewer)
     accepted: dict[int, int | None] = {}
     if question is not None:
@@ -380,7 +385,8 @@ async def answer_json(state: Any, viewer: Principal | None, question: Question |
         "id": str(a.id), "question_id": str(a.question_id), "body": a.body, "text": a.text,
         **author_fields(a, viewer, views), "status": a.status,
         "accepted": accepted.get(a.question_id) == a.id, "score": a.score, "my_vote": my_votes.get(a.id, 0),
-        "like_count": a.like_count, "liked": str(a.id) in liked, "comment_count": a.comment_count,
+        "like_count": a.like_count, "liked": str(a.id) in liked, "favorited": str(a.id) in kept,
+        "comment_count": a.comment_count,
         "version": a.version, "created_at": a.created_at, "updated_at": a.updated_at,
     } for a in rows]
 

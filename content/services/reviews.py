@@ -22,7 +22,7 @@ from content.models.reference import Doctor
 from content.models.reviews import Review
 from content.sanitizer import sanitize
 from content.schemas.reviews import ReviewIn, ReviewPatch, ReviewQuery
-from content.services import lifecycle, likes
+from content.services import favourites, lifecycle, likes
 from content.services.reference import RATED, rate, rating_deltas, require_procedure
 from content.visibility import (
     Kind,
@@ -50,6 +50,7 @@ async def reviews_json(state: Any, reviews: Sequence[Review], principal: Princip
     (photos shown published, and photos their author or a moderator sees in any status)."""
     authors = await authors_for(state, reviews, principal)
     liked = await likes.liked_ids(principal, "review", [str(r.id) for r in reviews])
+    kept = await favourites.favourited_keys(principal, "review", [str(r.id) for r in reviews])
     views = await photo_views(state, [(r.author_id, r.media_ids) for r in reviews], principal)
     links = await _diary_links(reviews, principal)
     return [{
@@ -57,7 +58,7 @@ async def reviews_json(state: Any, reviews: Sequence[Review], principal: Princip
         "rating": r.rating, "scores": r.scores, "body": r.body, "text": r.text,
         "media": [views[m].as_json() for m in r.media_ids if m in views],
         "diary_id": links.get(r.id), **author_fields(r, principal, authors),
-        "status": r.status, "like_count": r.like_count, "liked": str(r.id) in liked,
+        "status": r.status, "like_count": r.like_count, "liked": str(r.id) in liked, "favorited": str(r.id) in kept,
         "comment_count": r.comment_count, "version": r.version,
         "created_at": r.created_at, "updated_at": r.updated_at,
     } for r in reviews]

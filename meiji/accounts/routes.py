@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from content.services import follows
 from kernel.web.auth import bearer_token
 from kernel.web.endpoints import Api, Call, json_response
 from kernel.web.etags import check_if_match, etag
@@ -40,11 +41,13 @@ async def avatar_of(call: Call[Any, Any], account: Account) -> dict[str, object]
 
 async def public_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
     counts = await call.state.profile_counts(account.id)
+    # Followers are a count, never a list; ``followed`` answers for the caller only.
+    [follow_marks] = (await follows.marks(call.principal, "account", [str(account.id)])).values()
     # An account removed on reports keeps its handle in public, not its bio or avatar.
     hidden = account.status == "suspended" and await profile_hidden(account.id)
     return {"id": str(account.id), "handle": account.handle, "role": account.role,
             "bio": "" if hidden else account.bio, "avatar": None if hidden else await avatar_of(call, account),
-            "created_at": account.created_at, "counts": counts}
+            "created_at": account.created_at, "counts": counts, **follow_marks}
 
 
 async def me_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:

@@ -59,6 +59,8 @@ class AccountOut(BaseModel):
     avatar: dict[str, object] | None
     created_at: datetime
     counts: dict[str, int] = Field(default_factory=dict, description="published, non-anonymous posts")
+    follower_count: int = Field(0, description="how many members follow the account (never who)")
+    followed: bool = Field(False, description="whether the caller follows the account")
 
 
 class MeOut(AccountOut):
