@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from content.routes import comments, diaries, favourites, follows, likes, questions, reference, reviews, wiki
+from content.routes import comments, diaries, favourites, feed, follows, likes, questions, reference, reviews, wiki
 
 routes: list[BaseRoute] = [
     *reference.api.routes,
@@ -13,5 +13,6 @@ routes: list[BaseRoute] = [
     *likes.api.routes,
     *follows.api.routes,
     *favourites.api.routes,
+    *feed.api.routes,
     *wiki.api.routes,
 ]

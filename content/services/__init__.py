@@ -5,7 +5,7 @@ tools in ``meiji``: they are the only way another room reads or changes content.
 type registered in ``content.visibility.KINDS`` (each area's module registers its own at import).
 
 Area modules: ``reference``, ``diaries``, ``reviews`` (reference data and member posts),
-``questions``, ``comments``, ``likes``, ``wiki`` (community), ``follows``, ``favourites``
+``questions``, ``comments``, ``likes``, ``wiki`` (community), ``follows``, ``favourites``, ``feed``
 (following), ``lifecycle`` (any post's status).
 """
 
@@ -15,6 +15,7 @@ from content.services import (
     comments,
     diaries,
     favourites,
+    feed,
     follows,
     lifecycle,
     likes,
@@ -45,6 +46,7 @@ __all__ = [
     "erase_author",
     "export_author",
     "favourites",
+    "feed",
     "find_target",
     "find_targets",
     "follows",
