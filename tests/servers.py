@@ -161,3 +161,47 @@ def seaweedfs_server() -> Iterator[S3Server]:
             proc.wait(5)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+MEIJI = str(Path(sys.executable).parent / "meiji")
+
+
+@contextlib.contextmanager
+def live_meiji(data_dir: Path, extra: dict[str, str] | None = None,
+               *, seconds: float = 120) -> Iterator[tuple[str, dict[str, str]]]:
+    """``meiji serve`` on a free port over ``data_dir`` until ready; its URL and environment.
+
+    The environment is the one CLI commands need to work on the same data. The server's output is
+    kept in ``data_dir/../serve.log`` and shown when it fails to start.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "MEIJI_DATA_DIR": str(data_dir), "MEIJI_LOG_LEVEL": "warning", **(extra or {})}
+    env.pop("MEIJI_PUBLIC_URL", None)
+    port = free_port()
+    log = data_dir.parent / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([MEIJI, "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
+                                   env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"meiji serve exited with {process.returncode}: {log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"meiji serve was not ready after {seconds} s: {log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield url, env
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -5,6 +5,11 @@ terminals, logs and JSON consumers; a bidi override (U+202E) between "小美" an
 as "小美exe.jpg" on screen and lets one handle pass for another. ``plain`` removes both; request
 schemas use the ``PlainLine`` / ``PlainLines`` / ``HandleText`` types so every field is cleaned
 *before* its length and pattern are checked.
+
+Plain text also never holds markup. Apps are told to show it as text, but one that puts a title into
+``innerHTML`` must not run ``<img src=x onerror=…>``: an HTML parser opens an element only at ``<``
+followed by an ASCII letter, ``/``, ``!`` or ``?``, so such text is refused (422 naming the field)
+rather than altered. ``价格<1万`` and ``<原文链接>`` stay as written.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pydantic import BeforeValidator
 # Zero-width joiners build emoji (👩‍⚕️) and some scripts' letters: kept in text, not in handles.
 _JOINERS = frozenset({"\u200c", "\u200d"})
 _SPACES = re.compile(r" +")
+_MARKUP = re.compile(r"<[A-Za-z/!?]")
 
 
 def _clean_char(ch: str, keep_joiners: bool) -> str:
@@ -44,16 +50,24 @@ def plain(value: str, *, lines: bool = False, keep_joiners: bool = True) -> str:
     return _SPACES.sub(" ", cleaned).strip()
 
 
+def unmarked(value: str) -> str:
+    """``value`` if no HTML parser would read an element in it; ValueError (a 422 on the field) otherwise."""
+    found = _MARKUP.search(value)
+    if found:
+        raise ValueError(f"plain text cannot contain markup ({found.group()!r}…): write it without angle brackets")
+    return value
+
+
 def _line(value: Any) -> Any:
-    return plain(value) if isinstance(value, str) else value
+    return unmarked(plain(value)) if isinstance(value, str) else value
 
 
 def _lines(value: Any) -> Any:
-    return plain(value, lines=True) if isinstance(value, str) else value
+    return unmarked(plain(value, lines=True)) if isinstance(value, str) else value
 
 
 def _handle(value: Any) -> Any:
-    return plain(value, keep_joiners=False) if isinstance(value, str) else value
+    return unmarked(plain(value, keep_joiners=False)) if isinstance(value, str) else value
 
 
 # One line of text (titles, names, cities): cleaned before the field's own constraints run.

@@ -403,3 +403,18 @@ def test_a_title_and_a_bio_with_control_characters_are_stored_clean(client: Test
     assert me.status_code == 200, me.text
     shown = client.get(f"/v1/accounts/{author.id}", headers=reader.headers).json()
     assert shown["bio"] == "杭州，90后\n做过双眼皮和热玛吉"
+
+
+def test_plain_text_that_an_html_parser_would_read_as_markup_is_refused(client: TestClient) -> None:
+    ref = reference(client)
+    author = sign_up(client)
+    for title in ("<img src=x onerror=alert(1)>术后第三天", "双眼皮</title><script>alert(1)</script>", "<!--x-->日记"):
+        r = client.post("/v1/diaries", json={"title": title, "procedure": ref["procedure"],
+                                             "operated_on": "2026-10-01"}, headers=author.headers)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "title", r.text
+    bio = client.patch("/v1/me", json={"bio": "杭州\n<a href=javascript:alert(1)>我的主页</a>"}, headers=author.headers)
+    assert bio.status_code == 422 and bio.json()["errors"][0]["field"] == "bio", bio.text
+    # Angle brackets that open no element stay as written.
+    d = diary(client, author, ref, title="价格<1万，效果 > 预期 <原文链接>")
+    assert d["title"] == "价格<1万，效果 > 预期 <原文链接>"
+    assert [x["title"] for x in client.get("/v1/diaries").json()["items"]] == [d["title"]]
