@@ -157,9 +157,49 @@ class Suspension(Model):
     started_at = fields.DatetimeField()
     ended_at = fields.DatetimeField(null=True)
     end_reason = fields.TextField(default="")
+    # A moderator's suspension: who decided it (an appeal goes to another moderator), and until when
+    # (NULL: permanent); the scheduler ends it once ``until`` has passed.
+    by_id = fields.IntField(null=True)
+    until = fields.DatetimeField(null=True, db_index=True)
+    reason = fields.TextField(default="", db_default="")
 
     class Meta:
         table = "moderation_suspension"
+
+
+class QueueNote(Model):
+    """A moderator's note on a queue item, for the other moderators (never shown to members)."""
+
+    id = fields.IntField(primary_key=True)
+    item_id = fields.IntField(db_index=True)
+    author_id = fields.IntField()
+    body = fields.TextField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "moderation_queue_note"
+
+
+class Appeal(Model):
+    """A member's appeal (申诉) against one decision: a non-legal hide or removal, or a suspension."""
+
+    id = fields.IntField(primary_key=True)
+    appellant_id = fields.IntField(db_index=True)
+    target_type = fields.CharField(max_length=16)
+    target_id = fields.CharField(max_length=40)
+    # The decision appealed: ``audit:<entry id>`` (a hide or removal) or ``suspension:<id>``; one
+    # appeal per member and decision.
+    decision_key = fields.CharField(max_length=40)
+    decided_by = fields.IntField(null=True)  # the moderator of the original decision (NULL: the system)
+    statement = fields.TextField()
+    status = fields.CharField(max_length=12)
+    item_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "moderation_appeal"
+        unique_together = (("appellant_id", "decision_key"),)
 
 
 class AuditEntry(Model):

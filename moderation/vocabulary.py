@@ -20,6 +20,8 @@ class ItemKind(StrEnum):
     REPORT = "report"
     NOTICE = "notice"
     COUNTER_NOTICE = "counter_notice"
+    # A member's appeal (申诉) against a decision: its own item (never merged into the target's).
+    APPEAL = "appeal"
 
 
 # A target's live item is raised to the most urgent kind pending on it, never lowered.
@@ -43,6 +45,8 @@ class Action(StrEnum):
     REJECT_NOTICE = "reject_notice"
     FORWARD_COUNTER = "forward_counter"
     RESTORE = "restore"
+    UPHOLD = "uphold"  # an appeal: the original decision stands
+    OVERTURN = "overturn"  # an appeal: the original decision is undone
 
 
 # Which actions each kind of item takes; anything else is 409.
@@ -50,7 +54,24 @@ ACTIONS: dict[str, frozenset[Action]] = {
     ItemKind.REPORT: frozenset({Action.REMOVE, Action.KEEP, Action.RESTORE}),
     ItemKind.NOTICE: frozenset({Action.REMOVE, Action.REQUEST_INFO, Action.REJECT_NOTICE}),
     ItemKind.COUNTER_NOTICE: frozenset({Action.FORWARD_COUNTER, Action.RESTORE}),
+    ItemKind.APPEAL: frozenset({Action.UPHOLD, Action.OVERTURN}),
 }
+
+
+class DirectAction(StrEnum):
+    """What a moderator does to a target without a report (``POST /v1/moderation/actions``)."""
+
+    HIDE = "hide"
+    REMOVE = "remove"
+    RESTORE = "restore"
+
+
+class AppealStatus(StrEnum):
+    """Where a member's appeal stands."""
+
+    PENDING = "pending"
+    UPHELD = "upheld"  # the decision stands
+    OVERTURNED = "overturned"  # the content is back, the strike and its suspension lifted
 
 
 class ReportReason(StrEnum):
@@ -111,6 +132,7 @@ class SuspensionCause(StrEnum):
 
     STRIKES = "strikes"  # ends by itself once fewer than three strikes are active
     ACCOUNT_REMOVED = "account_removed"  # a ``remove`` decision on reports about the account
+    MODERATOR = "moderator"  # a moderator's suspension, until a time (lifts itself) or permanent
 
 
 class ActorKind(StrEnum):
