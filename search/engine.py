@@ -61,6 +61,7 @@ class Row:
 class Found:
     rows: list[Row]
     total: int
+    total_is_estimate: bool = False
 
 
 def key_text(key: DocKey) -> str:
@@ -197,7 +198,7 @@ class EngineIndex(ABC):
                 found = await self._find(plan, query)
         hits = [Hit(r.type, r.id, r.title, snippet(r.title, r.text, plan.needles), r.score, r.created_at,
                     r.procedure) for r in found.rows]
-        return Results(hits, found.total)
+        return Results(hits, found.total, found.total_is_estimate)
 
     async def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
         return self.suggester.suggest(prefix, limit)

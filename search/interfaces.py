@@ -62,6 +62,8 @@ class Hit:
 class Results:
     hits: list[Hit]
     total: int
+    # True when ``total`` is an estimate: more matches than a backend counts exactly (PostgreSQL).
+    total_is_estimate: bool = False
 
 
 @dataclass(frozen=True)

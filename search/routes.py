@@ -21,7 +21,8 @@ async def search(call: Call[None, SearchQuery]) -> object:
                                                   offset=offset)
     items = [{"type": h.type, "id": h.id, "title": h.title, "snippet": h.snippet, "score": round(h.score, 4),
               "created_at": h.created_at, "procedure": h.procedure} for h in results.hits]
-    return {**page(items, [next_offset] if next_offset is not None else None), "total": results.total}
+    return {**page(items, [next_offset] if next_offset is not None else None), "total": results.total,
+            "total_is_estimate": results.total_is_estimate}
 
 
 @api.route("GET", "/v1/search/suggest", query=SuggestQuery, response=SuggestionList)

@@ -74,7 +74,9 @@ class HitOut(BaseModel):
 
 class SearchPage(BaseModel):
     items: list[HitOut]
-    total: int
+    total: int = Field(description="How many documents match; an estimate when total_is_estimate is true.")
+    total_is_estimate: bool = Field(False, description="True when more documents match than the backend "
+                                    "counts exactly (PostgreSQL, above 200): show \"about N results\".")
     next_cursor: str | None
 
 
