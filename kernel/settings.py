@@ -84,6 +84,9 @@ class Settings:
     metrics_token: str = ""
     metrics_networks: tuple[Network, ...] = LOOPBACK
     autohide_reports: int = 3
+    # Reports hide a post only from accounts at least this old that published or had a report upheld.
+    reporter_min_age_days: int = 7
+    appeal_due_seconds: int = 72 * 3600
     counter_notice_wait_seconds: int = 15 * 24 * 3600
     notice_due_seconds: int = 24 * 3600
     counter_due_seconds: int = 24 * 3600
@@ -315,6 +318,9 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
                                      base.no_counter_close_seconds),
         ad_words=ad_words,
         scheduler_seconds=get("MEIJI_SCHEDULER_SECONDS", _float, base.scheduler_seconds),
+        reporter_min_age_days=get("MEIJI_REPORTER_MIN_AGE_DAYS", lambda n, r: _int(n, r, 0),
+                                  base.reporter_min_age_days),
+        appeal_due_seconds=get("MEIJI_APPEAL_DUE_SECONDS", lambda n, r: _int(n, r, 1), base.appeal_due_seconds),
         indexer_seconds=get("MEIJI_INDEXER_SECONDS", _float, base.indexer_seconds),
         background=get("MEIJI_BACKGROUND", _bool, base.background),
         log_level=get("MEIJI_LOG_LEVEL", lambda n, r: r.lower(), base.log_level),
