@@ -5,14 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from kernel.vocabulary import ContentType
 from kernel.web.bodies import Strict
 from kernel.web.ids import IdNumber
 from kernel.web.pagination import Page, PageQuery
 from kernel.web.text import PlainLine, PlainLines
-from moderation.vocabulary import REPORTABLE, Action, ItemKind, ItemStatus, NoticeType, ReportReason
+from moderation.vocabulary import (
+    REPORTABLE,
+    Action,
+    DirectAction,
+    ItemKind,
+    ItemStatus,
+    NoticeType,
+    ReportReason,
+)
 
 # A notice may name any content type of ``kernel.vocabulary.ContentType``, one encyclopedia revision
 # too: ``wiki_revision`` with id ``<slug>@<n>`` (or ``<page id>@<n>``); measures taken on it suppress
@@ -159,12 +167,89 @@ class CounterNoticeOut(BaseModel):
 class QueueQuery(PageQuery):
     status: ItemStatus | None = None
     kind: ItemKind | None = None
+    reason: ReportReason | NoticeType | None = Field(None, description="a report reason or a notice type")
+    target_type: ReportTarget | None = None
     sort: Literal["due", "recent"] = "due"
+
+
+class TargetKey(Strict):
+    type: ContentType
+    id: str = Field(min_length=1, max_length=40)
 
 
 class DecisionIn(Strict):
     action: Action
     reason: PlainLines = Field(min_length=1, max_length=2000)
+    targets: list[TargetKey] | None = Field(None, min_length=1, max_length=50, description=(
+        "on a notice's remove: only these of its targets are removed; the others stay up"))
+
+
+class ActionIn(Strict):
+    target_type: ReportTarget
+    target_id: str = Field(min_length=1, max_length=40)
+    action: DirectAction
+    reason: ReportReason = Field(description="the policy reason, shown to the public as the 410's reason")
+    note: PlainLines = Field("", max_length=2000, description="for the log and the author's notification")
+
+
+class ActionOut(BaseModel):
+    target: dict[str, Any]
+    action: str
+    reason: str
+    note: str
+    log_id: str
+    at: datetime
+
+
+class NoteIn(Strict):
+    body: PlainLines = Field(min_length=1, max_length=5000)
+
+
+class NoteOut(BaseModel):
+    id: str
+    author_id: str
+    body: str
+    created_at: datetime
+
+
+class SuspensionIn(Strict):
+    until: datetime | None = Field(None, description="when it lifts itself; leave out for a permanent suspension")
+    reason: PlainLines = Field(min_length=1, max_length=2000)
+
+    @field_validator("until")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-12-01T00:00:00Z")
+        return value
+
+
+class SuspensionOut(BaseModel):
+    id: str
+    account_id: str
+    cause: str
+    reason: str
+    until: datetime | None
+    permanent: bool
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class AppealIn(Strict):
+    target_type: ReportTarget
+    target_id: str = Field(min_length=1, max_length=40)
+    statement: PlainLines = Field(min_length=1, max_length=5000)
+
+
+class AppealOut(BaseModel):
+    id: str
+    target_type: str
+    target_id: str
+    statement: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+    due_at: datetime | None
 
 
 class QueueItemOut(BaseModel):
@@ -179,6 +264,11 @@ class QueueItemOut(BaseModel):
     status: str
     case_id: str | None
     created_at: datetime
+    history: list[dict[str, Any]] = Field(default_factory=list, description="earlier decided items on the target")
+    author_strikes: list[dict[str, Any]] = Field(default_factory=list, description="the author's strikes this year")
+    active_strikes: int = 0
+    notes: list[NoteOut] = Field(default_factory=list, description="moderators' notes")
+    appeal: dict[str, Any] | None = None
 
 
 class ReinstatementIn(Strict):
