@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from content.interfaces import AuthorView
-from content.visibility import forget_author
+from content.visibility import forget_author, registered
 from media.interfaces import Attachments
 from meiji.accounts import services
 from meiji.accounts.models import Account
@@ -39,6 +40,19 @@ class AccountDirectory:
     async def role_of(self, account_id: int) -> str | None:
         account = await Account.get_or_none(id=account_id, status__in=("active", "suspended"))
         return account.role if account else None
+
+    async def joined_at(self, account_id: int) -> datetime | None:
+        account = await Account.get_or_none(id=account_id, status__in=("active", "suspended"))
+        return account.created_at if account else None
+
+    async def has_published(self, account_id: int) -> bool:
+        # Any post type with an author, anonymous posts included (the wiki's pages have none).
+        for kind in registered():
+            if "author_id" not in kind.model._meta.fields_map:
+                continue
+            if await kind.model.filter(author_id=account_id, status="published").exists():
+                return True
+        return False
 
     async def hide_profile(self, account_id: int, hidden: bool) -> None:
         # The avatar stops being served (and so leaves every author view); bio and photo stay stored,
