@@ -24,7 +24,7 @@ from kernel.settings import Settings
 # by id only (no foreign keys across rooms), so each room's migrations stand alone. The kernel's one
 # table (idempotency records) stays in the "meiji" app, whose migrations created it.
 APPS: dict[str, list[str]] = {
-    "meiji": ["meiji.accounts.models", "kernel.web.models"],
+    "meiji": ["meiji.accounts.models", "meiji.delivery.models", "kernel.web.models"],
     "content": ["content.models"],
     "media": ["media.models"],
     "search": ["search.models"],
@@ -194,6 +194,41 @@ def reason(exc: BaseException) -> str:
             return str(seen)
         seen = seen.__cause__ or seen.__context__
     return type(exc).__name__
+
+
+def outage_errors() -> tuple[type[BaseException], ...]:
+    """What a query raises while the database is down, restarting or dropped its connection.
+
+    A request meeting one is answered 503 with ``Retry-After`` instead of 500: the pool reconnects
+    by itself once the server is back, so the client's retry succeeds.
+    """
+    import asyncpg
+    from tortoise.exceptions import DBConnectionError
+
+    # InternalClientError: a connection the server ended while the pool held it fails its reset on
+    # release ("cannot switch to state 15"); the pool then closes it, so a retry gets a fresh one.
+    return (ConnectionError, DBConnectionError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+            asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.ConnectionDoesNotExistError,
+            asyncpg.InternalClientError)
+
+
+def outage_aftermath() -> tuple[type[BaseException], ...]:
+    """Errors that follow an outage when caused by one of ``outage_errors`` (``is_outage`` tells),
+    and are bugs otherwise."""
+    import asyncpg
+
+    return (asyncpg.InterfaceError,)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` or what caused it is the database being unavailable."""
+    kinds = outage_errors()
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kinds):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 async def check(settings: Settings) -> None:

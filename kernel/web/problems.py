@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from kernel import db
+
 log = logging.getLogger("meiji.errors")
 
 PROBLEM_TYPE = "application/problem+json"
@@ -95,9 +97,19 @@ async def on_error(request: Request, exc: Exception) -> Response:
     return problem_response(Problem(500, "The service failed to answer this request; it has been logged."))
 
 
+async def on_database_outage(request: Request, exc: Exception) -> Response:
+    # Down, restarting or a dropped connection: the client can retry once the pool has reconnected.
+    if not db.is_outage(exc):
+        return await on_error(request, exc)
+    log.warning("database unavailable during %s %s: %s", request.method, request.url.path, db.reason(exc))
+    return problem_response(Problem(503, "The database is unavailable right now; try again in a few seconds.",
+                                    headers={"Retry-After": "5"}))
+
+
 EXCEPTION_HANDLERS: Mapping[Any, Any] = {
     Problem: on_problem,
     HTTPException: on_http_exception,
     ClientDisconnect: on_disconnect,
+    **{kind: on_database_outage for kind in (*db.outage_errors(), *db.outage_aftermath())},
     Exception: on_error,
 }
