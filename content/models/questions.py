@@ -24,6 +24,8 @@ class Question(Post):
 
     class Meta:
         table = "content_question"
+        # The feed reads the newest published questions by status and time.
+        indexes = (("status", "created_at"),)
 
 
 class Answer(Post):
@@ -35,9 +37,14 @@ class Answer(Post):
     body = fields.TextField(default="")
     text = fields.TextField(default="")
     score = fields.IntField(default=0, db_default=0)
+    # The doctor the (named) answerer is verified as, while they are: answers rank by it after the
+    # accepted one, and ``answered_by_doctor`` lists by it. Never set on an anonymous answer.
+    doctor_id = fields.IntField(null=True, db_index=True)
 
     class Meta:
         table = "content_answer"
+        # The feed reads the newest published answers by status and time.
+        indexes = (("status", "created_at"),)
 
 
 class AnswerVote(Model):
