@@ -103,6 +103,17 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Host headers the app answers; anything else is refused (400) before routing.
     trusted_hosts: tuple[str, ...] = ("*",)
+    # Delivery: the push gateway's webhook and its signing secret (empty: no webhooks), and the SMTP
+    # server (empty: each mail is written as an .eml file under MEIJI_DATA_DIR/mail).
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_timeout_seconds: float = 10.0
+    smtp_url: str = ""
+    mail_from: str = "美记 <no-reply@meiji.invalid>"
+    # The first retry waits this long, each next one twice as long (at most an hour), for 24 hours.
+    delivery_retry_seconds: int = 30
+    delivery_window_seconds: int = 24 * 3600
+    delivery_seconds: float = 2.0
 
     @property
     def rate_limits_on(self) -> bool:
@@ -326,4 +337,14 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=get("MEIJI_LOG_LEVEL", lambda n, r: r.lower(), base.log_level),
         cors_origins=get("MEIJI_CORS_ORIGINS", parse_origins, base.cors_origins),
         trusted_hosts=get("MEIJI_TRUSTED_HOSTS", parse_trusted_hosts, base.trusted_hosts),
+        webhook_url=get("MEIJI_WEBHOOK_URL", lambda n, r: _url(n, r, ("http", "https")), ""),
+        webhook_secret=get("MEIJI_WEBHOOK_SECRET", _token, ""),
+        webhook_timeout_seconds=get("MEIJI_WEBHOOK_TIMEOUT_SECONDS", _float, base.webhook_timeout_seconds),
+        smtp_url=get("MEIJI_SMTP_URL", lambda n, r: _url(n, r, ("smtp", "smtps")), ""),
+        mail_from=get("MEIJI_MAIL_FROM", lambda n, r: r.strip(), base.mail_from),
+        delivery_retry_seconds=get("MEIJI_DELIVERY_RETRY_SECONDS", lambda n, r: _int(n, r, 1),
+                                   base.delivery_retry_seconds),
+        delivery_window_seconds=get("MEIJI_DELIVERY_WINDOW_SECONDS", lambda n, r: _int(n, r, 1),
+                                    base.delivery_window_seconds),
+        delivery_seconds=get("MEIJI_DELIVERY_SECONDS", _float, base.delivery_seconds),
     )

@@ -41,6 +41,9 @@ from meiji.accounts import passwords
 from meiji.accounts import routes as account_routes
 from meiji.accounts import services as account_services
 from meiji.accounts.authors import AccountDirectory
+from meiji.delivery import routes as delivery_routes
+from meiji.delivery import worker as delivery_worker
+from meiji.delivery.outbox import DeliveryOutbox
 from meiji.examples import REQUEST_EXAMPLES
 
 log = logging.getLogger("meiji")
@@ -128,8 +131,8 @@ def endpoints_of(routes: Iterable[BaseRoute]) -> list[Endpoint]:
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*ops.routes, *account_routes.routes, *privacy.routes, *content.routes.routes, *media.routes.routes,
-            *search.routes.routes, *moderation.routes.routes]
+    return [*ops.routes, *account_routes.routes, *delivery_routes.routes, *privacy.routes, *content.routes.routes,
+            *media.routes.routes, *search.routes.routes, *moderation.routes.routes]
 
 
 async def _every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
@@ -149,6 +152,7 @@ def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Await
         ("media-sweep", s.scheduler_seconds, lambda: media.services.sweep(state.media, s)),
         ("moderation-tick", s.scheduler_seconds, lambda: moderation.services.tick(state)),
         ("idempotency", s.scheduler_seconds, lambda: idempotency.forget_expired(s.idempotency_seconds)),
+        ("delivery", s.delivery_seconds, lambda: delivery_worker.run_once(s)),
     ]
 
 
@@ -203,6 +207,8 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     # even when MEIJI_LOG_LEVEL=debug.
     logging.getLogger("PIL").setLevel(logging.INFO)
     allocator.limit_arenas()
+    # Every notification's deliveries are written in its own transaction, whichever app wrote it.
+    moderation.services.notifications.deliver_through(DeliveryOutbox())
     metrics_store = Metrics()
     routes = all_routes()
     # The body limit sits inside the access middleware, which turns its plain-text 413 into

@@ -139,6 +139,18 @@ async def cmd_moderation_tick(args: argparse.Namespace, settings: Settings) -> i
     return await _with_app(settings, job)
 
 
+async def cmd_delivery_run(args: argparse.Namespace, settings: Settings) -> int:
+    from meiji.delivery import worker
+
+    async def job(_: object) -> int:
+        done = await worker.run(settings, once=args.once)
+        print(f"delivered {done.delivered}, to retry {done.retried}, given up {done.failed}, "
+              f"nowhere to send {done.skipped}")
+        return 0
+
+    return await _with_app(settings, job)
+
+
 async def _demo_figures() -> tuple[int, ...]:
     from content.models.diaries import Diary, DiaryEntry
     from content.models.reference import Clinic, Doctor, Procedure
@@ -246,6 +258,12 @@ def parser() -> argparse.ArgumentParser:
     osub = p.add_subparsers(dest="moderation_command", required=True)
     t = osub.add_parser("tick", help="run due moderation timers once (safe from cron)")
     t.set_defaults(run=cmd_moderation_tick)
+
+    p = sub.add_parser("delivery", help="notifications that leave the service (webhooks, email)")
+    dsub = p.add_subparsers(dest="delivery_command", required=True)
+    d = dsub.add_parser("run", help="deliver the outbox continuously (production: its own process)")
+    d.add_argument("--once", action="store_true", help="deliver what is due once and exit (cron)")
+    d.set_defaults(run=cmd_delivery_run)
 
     p = sub.add_parser("demo", help="load a small, realistic demo data set")
     p.set_defaults(run=cmd_demo)

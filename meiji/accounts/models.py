@@ -22,6 +22,9 @@ class Account(Model):
     version = fields.IntField(default=1, db_default=1)
     created_at = fields.DatetimeField()
     suspended_at = fields.DatetimeField(null=True)
+    # Where mail goes; only a verified address receives notifications or password resets.
+    email = fields.CharField(max_length=254, null=True)
+    email_verified_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "account"

@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
+
+from tortoise.transactions import in_transaction
 
 from kernel.clock import now
 from kernel.web.ids import parse_id
 from kernel.web.pagination import page, page_by
 from moderation.models import Notification
+
+
+class Outbox(Protocol):
+    """Where notifications leave the service (the composition root's delivery outbox)."""
+
+    async def notification(self, row: Notification) -> None:
+        """Queue the deliveries of a notification just stored, in the caller's transaction."""
+        ...
+
+    async def email(self, address: str, kind: str, data: dict[str, Any]) -> None:
+        """Queue an email to someone without an account (a rights holder), in the caller's transaction."""
+        ...
+
+
+# Set once by the composition root; ``send`` is called from many services that take no services object.
+_outbox: list[Outbox] = []
+
+
+def deliver_through(outbox: Outbox) -> None:
+    """Write every later notification's deliveries to ``outbox`` (same transaction as the notification)."""
+    _outbox[:] = [outbox]
+
+
+async def email(address: str | None, kind: str, data: dict[str, Any]) -> None:
+    """Queue an email to a rights holder (the caller's transaction commits it or nothing)."""
+    if address and _outbox:
+        await _outbox[0].email(address, kind, data)
 
 
 class Notifications:
@@ -23,7 +52,10 @@ async def send(account_id: int | None, kind: str, payload: dict[str, Any]) -> No
     """Store one notification; nothing happens for a post without a known author."""
     if account_id is None:
         return
-    await Notification.create(account_id=account_id, kind=kind, payload=payload, created_at=now())
+    async with in_transaction():
+        row = await Notification.create(account_id=account_id, kind=kind, payload=payload, created_at=now())
+        for outbox in _outbox:
+            await outbox.notification(row)
 
 
 def notification_json(n: Notification) -> dict[str, Any]:
