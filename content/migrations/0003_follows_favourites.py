@@ -1,8 +1,9 @@
-"""Follows with their follower counts, and favourites."""
+"""Follows with their follower counts, favourites, and the indexes the feed reads posts by (status, time)."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('content', '0002_wiki_revision_suppression')]
@@ -44,5 +45,21 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'content_follower_count', 'app': 'content', 'unique_together': (('target_type', 'target_id'),), 'pk_attr': 'id', 'table_description': 'How many members follow one object, a counter moved only by atomic increments'},
             bases=['Model'],
+        ),
+        ops.AddIndex(
+            model_name='Answer',
+            index=Index(fields=['status', 'created_at']),
+        ),
+        ops.AddIndex(
+            model_name='Diary',
+            index=Index(fields=['status', 'created_at']),
+        ),
+        ops.AddIndex(
+            model_name='Question',
+            index=Index(fields=['status', 'created_at']),
+        ),
+        ops.AddIndex(
+            model_name='Review',
+            index=Index(fields=['status', 'created_at']),
         ),
     ]

@@ -29,8 +29,9 @@ class Diary(Post):
 
     class Meta:
         table = "content_diary"
-        # Lists: published diaries by popularity, and by procedure newest first.
-        indexes = (("status", "popularity"), ("procedure", "status"))
+        # Lists: published diaries by popularity, and by procedure newest first; the feed reads the
+        # newest published diaries by status and time.
+        indexes = (("status", "popularity"), ("procedure", "status"), ("status", "created_at"))
 
 
 class DiaryEntry(Post):

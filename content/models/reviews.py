@@ -26,4 +26,5 @@ class Review(Post):
 
     class Meta:
         table = "content_review"
-        indexes = (("target_type", "target_id", "status"), ("status", "like_count"))
+        # The feed reads the newest published reviews by status and time.
+        indexes = (("target_type", "target_id", "status"), ("status", "like_count"), ("status", "created_at"))
