@@ -51,6 +51,7 @@ async def part_events(case_id: str, name: str, *, note: str = "", rows: Sequence
 
 async def event(case_id: str, name: str, note: str = "", data: dict[str, Any] | None = None) -> None:
     await CaseEvent.create(notice_id=case_id, event=name, note=note, data=data, at=now())
+    await notifications.case_step(case_id, name, note, data)
 
 
 async def _attach(state: Any, holder: str, field: str, media_ids: Sequence[str], owner_id: int | None) -> None:

@@ -10,7 +10,8 @@ from tortoise.transactions import in_transaction
 from kernel.clock import now
 from kernel.web.ids import parse_id
 from kernel.web.pagination import page, page_by
-from moderation.models import Notification
+from moderation.models import CounterNotice, Notice, Notification
+from moderation.vocabulary import CounterStatus
 
 
 class Outbox(Protocol):
@@ -38,6 +39,44 @@ async def email(address: str | None, kind: str, data: dict[str, Any]) -> None:
     """Queue an email to a rights holder (the caller's transaction commits it or nothing)."""
     if address and _outbox:
         await _outbox[0].email(address, kind, data)
+
+
+# The steps of a legal case the claimant is told of by email, as the letter each sends.
+CASE_LETTERS = {
+    "received": "case_received",
+    "info_requested": "case_incomplete",
+    "measures_taken": "case_measures_taken",
+    "counter_forwarded": "case_counter_forwarded",
+    "restored": "case_restored",
+    "closed": "case_closed",
+    "rejected": "case_closed",
+    "withdrawn": "case_closed",
+}
+# The moderator's words reach the claimant only where they tell what to do or why it ended.
+CASE_NOTES = frozenset({"info_requested", "rejected", "closed"})
+
+
+async def case_step(case_id: str, step: str, note: str, data: dict[str, Any] | None) -> None:
+    """Email the claimant a step of their case (in the transaction that records the step), so they never poll."""
+    letter = CASE_LETTERS.get(step)
+    if letter is None or not _outbox:
+        return
+    notice = await Notice.get_or_none(id=case_id)
+    if notice is None:
+        return
+    facts: dict[str, Any] = {"case_id": case_id}
+    if step in CASE_NOTES and note:
+        facts["detail"] = note
+    if step == "counter_forwarded":
+        # The law forwards the poster's name, phone and address and starts the claimant's 15 days.
+        restore_at = (data or {}).get("restore_at")
+        counters = await CounterNotice.filter(notice_id=case_id, status=CounterStatus.FORWARDED).order_by("-id")
+        chosen = [c for c in counters if c.restore_at and c.restore_at.isoformat() == restore_at] or counters[:1]
+        if chosen:
+            c = chosen[0]
+            facts["poster"] = {"name": c.name, "phone": c.phone, "address": c.address, "statement": c.statement}
+        facts["restore_at"] = restore_at
+    await email((notice.claimant or {}).get("email"), letter, facts)
 
 
 class Notifications:

@@ -1,0 +1,155 @@
+"""Email leaves the service: to a real SMTP server on 127.0.0.1, and as .eml files on the embedded
+default; Chinese subjects and bodies correctly encoded; a rights holder hears of every step of
+their case and never receives the case token."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from starlette.testclient import TestClient
+
+from kernel.clock import clock
+from tests.conftest import AppFactory, Member, sign_up
+from tests.meiji.test_delivery import deliver
+from tests.moderation.conftest import CLAIMANT, ask, decide, file_notice, item_of, tick
+
+COUNTER = {"statement": "照片为本人术后自拍，原图及拍摄时间可证明，不存在侵权。", "name": "王悦",
+           "phone": "+86 186-0000-1111", "address": "杭州市西湖区文三路100号", "proof_media_ids": [],
+           "accurate": True, "signature": "王悦"}
+
+
+class Inbox:
+    """An SMTP server's handler: keeps every message it accepts, as sent (raw bytes)."""
+
+    def __init__(self) -> None:
+        self.raw: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.raw.append((list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content)))
+        return "250 OK"
+
+    def messages(self, to: str) -> list[EmailMessage]:
+        found = [email.message_from_bytes(raw, policy=email.policy.default) for rcpts, raw in self.raw if to in rcpts]
+        return [m for m in found if isinstance(m, EmailMessage)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    port = free_port()
+    # The test server's own log names every recipient: it is not the service's log, keep it out.
+    server_log = logging.getLogger("mail.log")
+    level = server_log.level
+    server_log.setLevel(logging.WARNING)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+    server_log.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def restore_clock() -> Iterator[None]:
+    offset = clock.offset
+    yield
+    clock.offset = offset
+
+
+@pytest.fixture
+def mailing(make_client: AppFactory, inbox: tuple[Inbox, int]) -> Iterator[TestClient]:
+    with make_client(smtp_url=f"smtp://127.0.0.1:{inbox[1]}") as c:
+        yield c
+
+
+def text_of(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    assert part is not None
+    content: str = part.get_content()
+    return content
+
+
+def test_a_rights_holder_hears_of_every_step_of_their_case(mailing: TestClient, inbox: tuple[Inbox, int]) -> None:
+    box, _ = inbox
+    poster, moderator = sign_up(mailing), sign_up(mailing, role="moderator")
+    question = ask(mailing, poster)
+    case_id, token = file_notice(mailing, [{"type": "question", "id": question}])
+    decide(mailing, moderator, item_of(mailing, moderator, "question", question)["id"], "request_info",
+           "请补充原图的拍摄时间与权属证明")
+    r = mailing.post(f"/v1/notices/{case_id}/supplements", json={"description": "附上原图EXIF截图与著作权登记证书"},
+                     headers={"X-Case-Token": token})
+    assert r.status_code == 200, r.text
+    decide(mailing, moderator, item_of(mailing, moderator, "question", question)["id"], "remove", "侵权成立")
+    r = mailing.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER, headers=poster.headers)
+    assert r.status_code == 201, r.text
+    decide(mailing, moderator, item_of(mailing, moderator, "question", question)["id"], "forward_counter",
+           "反通知要素齐全")
+    clock.advance(days=16)
+    assert tick(mailing)["cases_restored"] == 1
+    deliver(mailing)
+
+    letters = box.messages(CLAIMANT["email"])
+    subjects = [m["Subject"] for m in letters]
+    assert subjects == ["【美记】已收到您的侵权通知", "【美记】您的侵权通知需要补充材料",
+                        "【美记】已对您投诉的内容采取措施", "【美记】发布者提交了反通知", "【美记】被投诉的内容已恢复"]
+    bodies = [text_of(m) for m in letters]
+    assert all(f"/v1/notices/{case_id}" in b and "X-Case-Token" in b for b in bodies)
+    assert "请补充原图的拍摄时间与权属证明" in bodies[1]
+    # The counter-notice letter carries what the law forwards, and the 15-day clock.
+    assert all(fact in bodies[3] for fact in ("王悦", "+86 186-0000-1111", "杭州市西湖区文三路100号", "15 日"))
+    # The token is never mailed; the subject travels encoded, the body as UTF-8.
+    raw = b"".join(r for rcpts, r in box.raw if CLAIMANT["email"] in rcpts)
+    assert token.encode() not in raw
+    assert b"=?utf-8?" in raw and "【美记】".encode() not in raw.split(b"\r\n\r\n", 1)[0]
+    assert all(m.get_content_charset() == "utf-8" for m in letters)
+    # The poster's own mail (none: no verified address) and nobody else got these letters.
+    assert {r for rcpts, _ in box.raw for r in rcpts} == {CLAIMANT["email"]}
+
+
+def test_a_rejected_notice_closes_with_its_reason(mailing: TestClient, inbox: tuple[Inbox, int]) -> None:
+    box, _ = inbox
+    poster, moderator = sign_up(mailing), sign_up(mailing, role="moderator")
+    question = ask(mailing, poster)
+    file_notice(mailing, [{"type": "question", "id": question}])
+    decide(mailing, moderator, item_of(mailing, moderator, "question", question)["id"], "reject_notice",
+           "所附证据不能证明权属")
+    deliver(mailing)
+    letters = box.messages(CLAIMANT["email"])
+    assert [m["Subject"] for m in letters] == ["【美记】已收到您的侵权通知", "【美记】您的侵权通知已结案"]
+    assert "所附证据不能证明权属" in text_of(letters[1])
+
+
+def test_without_smtp_mail_is_written_as_eml_files(client: TestClient, member: Member, tmp_path: Path) -> None:
+    question = ask(client, member)
+    case_id, token = file_notice(client, [{"type": "question", "id": question}])
+    assert deliver(client).delivered >= 1
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 1
+    msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    assert msg["To"] == CLAIMANT["email"] and msg["Subject"] == "【美记】已收到您的侵权通知"
+    assert case_id in text_of(msg) and token not in files[0].read_text(encoding="ascii", errors="replace")
+    assert not list((tmp_path / "mail").glob(".*.part"))
+
+
+def test_an_smtp_server_that_is_down_is_retried(make_client: AppFactory) -> None:
+    with make_client(smtp_url=f"smtp://127.0.0.1:{free_port()}") as c:
+        poster = sign_up(c)
+        file_notice(c, [{"type": "question", "id": ask(c, poster)}])
+        done = deliver(c)
+        assert done.retried == 1 and done.delivered == 0
