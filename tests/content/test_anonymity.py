@@ -157,6 +157,41 @@ def test_anonymous_author_is_never_revealed(client: TestClient) -> None:
     assert notes.status_code == 200 and notes.json()["items"], notes.text
     assert_hidden(notes, author, "victim's notifications")
 
+    walk_follows_favourites_and_feed(client, made, author, (stranger, victim))
+
+
+def walk_follows_favourites_and_feed(client: TestClient, made: dict[str, Any], author: Member,
+                                     readers: tuple[Member, ...]) -> None:
+    """Following the author's account, their anonymous diary and what they posted on, keeping their
+    anonymous posts: the follows, favourites and feed name the posts, never their author."""
+    ref = made["ref"]
+    follows = [("account", author.id), ("diary", made["diary"]["id"]), ("procedure", ref["procedure"]),
+               ("clinic", ref["clinic"]["id"]), ("question", made["victim_question"]["id"]),
+               ("question", made["question"]["id"])]
+    for reader in readers:
+        for target_type, target_id in follows:
+            r = client.put(f"/v1/follows/{target_type}/{target_id}", headers=reader.headers)
+            assert r.status_code == 204, (target_type, r.text)
+        for kind in ("diary", "review", "question", "answer"):
+            r = client.put(f"/v1/favorites/{kind}/{made[kind]['id']}", headers=reader.headers)
+            assert r.status_code == 204, (kind, r.text)
+        feed = client.get("/v1/me/feed", headers=reader.headers)
+        # The walk did reach the anonymous posts, through what they are on, never through the author.
+        assert {(i["type"], i["id"]) for i in feed.json()["items"]} >= {
+            ("diary", made["diary"]["id"]), ("diary_entry", made["diary_entry"]["id"]),
+            ("review", made["review"]["id"]), ("answer", made["answer"]["id"])}, feed.text
+        assert all(i["because"]["type"] != "account" for i in feed.json()["items"]), feed.text
+        # The follow of the account names the account the reader chose; every other follow names none.
+        for path in ("/v1/me/feed", "/v1/me/favorites", f"/v1/accounts/{author.id}",
+                     *(f"/v1/me/follows?target_type={t}" for t in ("diary", "question", "procedure", "clinic")),
+                     f"/v1/diaries/{made['diary']['id']}", f"/v1/questions/{made['question']['id']}"):
+            r = client.get(path, headers=reader.headers)
+            assert r.status_code == 200, (path, r.text)
+            if path != f"/v1/accounts/{author.id}":  # the profile is the author's own page
+                assert_hidden(r, author, f"follower GET {path}")
+    # Followers are a count on the profile, never a list.
+    assert client.get(f"/v1/accounts/{author.id}").json()["follower_count"] == len(readers)
+
 
 def test_errors_and_etags_do_not_reveal_the_author(client: TestClient) -> None:
     author, victim = sign_up(client), sign_up(client)
