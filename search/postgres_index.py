@@ -32,8 +32,8 @@ TABLE = "search_document"
 MAX_POSITION = 16383
 VOCABULARY_SECONDS = 5.0
 POPULARITY_SCALE = 20.0  # as tantivy: a score is multiplied by log2(2 + popularity / 20)
-# A relevance query ranks at most this many matches (the first the GIN index yields; more when a
-# page goes deeper). ``total`` is exact up to this many matches and the planner's estimate above it
+# A relevance query ranks at most this many matches (the first the GIN index yields), so its pages
+# end there. ``total`` is exact up to this many matches and the planner's estimate above it
 # (``total_is_estimate``).
 CANDIDATES = 200
 COLUMNS = "key, type, id, title, body, procedure, clinic_id, created_at, popularity, grams, words"
@@ -72,8 +72,14 @@ def sql_text(text: str) -> str:
     return "'" + text.replace("\x00", "").replace("'", "''") + "'"
 
 
+def candidates(query: Query) -> int:
+    """How many matches a relevance query ranks: the same set for every page (so pages neither
+    repeat nor skip a hit, and end after ``CANDIDATES``), more only for one larger first page."""
+    return CANDIDATES if query.offset else max(CANDIDATES, query.limit)
+
+
 def ranked_sql(plan: Plan, matching: str, condition: str, values: list[Any], query: Query) -> str:
-    """One page by relevance, ranking at most ``CANDIDATES`` matches (more for a deeper page).
+    """One page by relevance, ranking at most ``candidates(query)`` matches.
 
     ts_rank reads each ranked document's tsvector (~40 µs each): over the ~90,000 matches of a
     one-character query at 170,000 documents that was most of a query's time. The candidates are
@@ -85,7 +91,7 @@ def ranked_sql(plan: Plan, matching: str, condition: str, values: list[Any], que
     rank = f"ts_rank(c.grams, {matching})"
     if plan.boosts:
         rank += f" + 0.5 * ts_rank(c.words, {sql_text(' | '.join(_lexeme(w) for w in plan.boosts))}::tsquery)"
-    cap, limit, offset = max(CANDIDATES, query.offset + query.limit), int(query.limit), int(query.offset)
+    cap, limit, offset = candidates(query), int(query.limit), int(query.offset)
     return (f"SELECT d.type, d.id, d.title, d.body, d.created_at, d.procedure, r.score, r.n FROM ("  # noqa: S608 - names are constants, values are parameters or our own literals
             f"SELECT c.key, c.created_at, c.n, (({rank}) * log(2.0, (2.0 + c.popularity / {POPULARITY_SCALE})"
             f"::numeric))::float8 AS score FROM (SELECT key, created_at, popularity, grams, words, "
@@ -205,8 +211,10 @@ class PostgresIndex(EngineIndex):
 
         async for batch in batches:
             await db.execute_many(upsert_sql(aside), await asyncio.to_thread(rows, batch))
+        # ANALYZE: the planner's row estimates are the totals shown above CANDIDATES matches, and
+        # a new table has no statistics until autovacuum comes by.
         await db.execute_script(f"CREATE INDEX {aside}_grams ON {aside} USING GIN (grams); "
-                                f"CREATE INDEX {aside}_created ON {aside} (created_at DESC)")
+                                f"CREATE INDEX {aside}_created ON {aside} (created_at DESC); ANALYZE {aside}")
         return aside
 
     async def _swap(self, aside: Any, late_deletes: Sequence[str], started: int) -> None:
@@ -261,7 +269,7 @@ class PostgresIndex(EngineIndex):
         """Exact up to ``CANDIDATES`` matches; above, the planner's estimate (at least what was counted)."""
         if rows and rows[0]["n"] is not None:
             counted = int(rows[0]["n"])  # the candidates, counted as they were ranked
-            if counted < max(CANDIDATES, query.offset + query.limit):
+            if counted < candidates(query):
                 return counted, False  # every match was a candidate
         elif len(rows) < query.limit and (rows or not query.offset):
             return query.offset + len(rows), False  # the last page: the count is known

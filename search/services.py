@@ -44,7 +44,9 @@ async def search(index: SearchIndex, text: str, *, types: Sequence[str] = (), pr
         return Results([], 0), None
     results = await index.search(Query(text, tuple(types), procedure, clinic_id, sort, limit, offset))
     following = offset + len(results.hits)
-    more = len(results.hits) == limit and following < min(results.total, MAX_DEPTH)
+    # An estimated total may be too low: then only a short page says the end was reached.
+    known = MAX_DEPTH if results.total_is_estimate else min(results.total, MAX_DEPTH)
+    more = len(results.hits) == limit and following < known
     return results, following if more else None
 
 
