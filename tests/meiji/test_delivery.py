@@ -196,3 +196,48 @@ def test_without_a_gateway_webhooks_are_skipped_not_retried(client: TestClient, 
     answer(client, helper, ask(client, member))
     assert deliver(client).skipped >= 1
     assert {row.status for row in rows(client, channel="webhook")} == {"skipped"}
+
+
+def test_notification_settings_are_the_members_own(pushing: TestClient, gateway: Gateway) -> None:
+    reader, writer = sign_up(pushing), sign_up(pushing)
+    r = pushing.get("/v1/me/notification-settings", headers=reader.headers)
+    assert r.status_code == 200
+    assert r.json() == {"push": True, "email": True, "kinds": {"answer": True, "comment": True, "reply": True,
+                                                               "follow_update": True, "like": True,
+                                                               "moderation": True}}
+    r = pushing.put("/v1/me/notification-settings", json={"push": True, "email": False, "kinds": {"answer": False}},
+                    headers=reader.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["kinds"]["answer"] is False and r.json()["kinds"]["comment"] is True
+    assert pushing.get("/v1/me/notification-settings", headers=reader.headers).json() == r.json()
+    # Another member's settings are untouched, and nobody reads them without signing in.
+    assert pushing.get("/v1/me/notification-settings", headers=writer.headers).json()["kinds"]["answer"] is True
+    assert pushing.get("/v1/me/notification-settings").status_code == 401
+
+    question = ask(pushing, reader)
+    answer(pushing, writer, question)
+    # The reader answers someone else's question; the writer comments on that answer.
+    mine = answer(pushing, reader, ask(pushing, writer))
+    r = pushing.post("/v1/comments", json={"target_type": "answer", "target_id": mine,
+                                           "body": "<p>谢谢分享，我也是第七天，肿得一样厉害。</p>"},
+                     headers=writer.headers)
+    assert r.status_code == 201, r.text
+    deliver(pushing)
+    # Answers turned off, comments still on: only the comment is pushed.
+    sent = [verify(h, b) for h, b in gateway.received]
+    assert [p["kind"] for p in sent if p["account_id"] == reader.id] == ["comment"]
+    assert [p["kind"] for p in sent if p["account_id"] == writer.id] == ["answer"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"push": "关", "email": True}, "push"),
+    ({"push": True}, "email"),
+    ({"push": True, "email": True, "kinds": {"私信": True}}, "kinds.私信"),
+    ({"push": True, "email": True, "kinds": {"like": "yes please"}}, "kinds.like"),
+])
+def test_bad_settings_name_the_field(client: TestClient, member: Member, body: dict[str, Any], field: str) -> None:
+    r = client.put("/v1/me/notification-settings", json=body, headers=member.headers)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert field in [e["field"] for e in r.json()["errors"]]
+    assert client.get("/v1/me/notification-settings", headers=member.headers).json()["push"] is True
