@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -103,6 +104,63 @@ class Memory:
         self.cpu.append({name: cpu_seconds(tree(pid)) for name, pid in self.roots.items()})
 
 
+class Waits:
+    """What PostgreSQL's connections to the service's database do, sampled twice a second.
+
+    Tells whether the time of a slow request goes to the database (active, or waiting on a lock)
+    or to the app (every connection idle while requests take long).
+    """
+
+    SQL = ("SELECT coalesce(wait_event_type || ':' || wait_event, '-'), state, "
+           "left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_activity "
+           "WHERE datname = 'meiji' AND pid <> pg_backend_pid()")
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.samples = 0
+        self.seen: dict[str, int] = {}
+        self.running = False
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> Waits:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self.url is None:
+            return
+        self.running = True
+        self.thread = threading.Thread(target=asyncio.run, args=(self._watch(),), daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.running = False
+        if self.thread is not None:
+            self.thread.join(10)
+            self.thread = None
+
+    async def _watch(self) -> None:
+        import asyncpg  # type: ignore[import-untyped]
+
+        conn = await asyncpg.connect(self.url)
+        try:
+            while self.running:
+                for wait, state, query in await conn.fetch(self.SQL):
+                    key = "idle" if state == "idle" else f"{state} | {wait} | {query}"
+                    self.seen[key] = self.seen.get(key, 0) + 1
+                self.samples += 1
+                await asyncio.sleep(0.5)
+        finally:
+            await conn.close()
+
+    def summary(self) -> dict[str, float]:
+        """Mean number of connections in each state over the samples, busiest first."""
+        return {key: count / self.samples for key, count in sorted(self.seen.items(), key=lambda kv: -kv[1])
+                if self.samples}
+
+
 # --- the deployments -------------------------------------------------------------------------
 
 def listening(port: int) -> int | None:
@@ -163,7 +221,7 @@ def base_env(data: Path, **extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def embedded(work: Path) -> Iterator[tuple[str, dict[str, int]]]:
+def embedded(work: Path) -> Iterator[tuple[str, dict[str, int], str | None]]:
     env = base_env(work / "data")
     run_meiji(["demo"], env)
     port = free_port()
@@ -171,12 +229,12 @@ def embedded(work: Path) -> Iterator[tuple[str, dict[str, int]]]:
     with started(["serve", "--port", str(port)], env, log) as server:
         url = f"http://127.0.0.1:{port}"
         wait_ready(url, server, log)
-        yield url, {"server": server.pid}
+        yield url, {"server": server.pid}, None
 
 
 @contextlib.contextmanager
-def production(work: Path) -> Iterator[tuple[str, dict[str, int]]]:
-    import asyncpg  # type: ignore[import-untyped]
+def production(work: Path) -> Iterator[tuple[str, dict[str, int], str | None]]:
+    import asyncpg
     import boto3  # type: ignore[import-untyped]
     from botocore.config import Config
 
@@ -220,7 +278,7 @@ def production(work: Path) -> Iterator[tuple[str, dict[str, int]]]:
             # PostgreSQL and SeaweedFS are watched too (their CPU and memory), without goals.
             postmaster = listening(pg.port)
             yield url, {"server": server.pid, "indexer": indexer.pid, "seaweedfs": s3.process.pid,
-                        **({"postgres": postmaster} if postmaster else {})}
+                        **({"postgres": postmaster} if postmaster else {})}, pg.url("meiji")
 
 
 # --- seeding, from this process (not the server's) -------------------------------------------
@@ -373,7 +431,7 @@ class Mix:
 
 
 async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections: int,
-                rate: float | None) -> dict[str, Any]:
+                rate: float | None, reads_only: bool = False) -> dict[str, Any]:
     """Probe each route alone on one connection, then the mix at ``connections`` for ``seconds``.
 
     Without ``rate`` each connection sends its next request as soon as the last is answered (the
@@ -383,7 +441,8 @@ async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections
 
     mix = Mix(plan)
     routes = [r for r, _ in MIX]
-    weights = [w for _, w in MIX]
+    # Reads only: what the same reads cost when no write holds the database (where the time goes).
+    weights = [0 if reads_only and r not in READS else w for r, w in MIX]
     tally, alone = Tally(), Tally()
     connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
     timeout = aiohttp.ClientTimeout(total=30)
@@ -435,16 +494,16 @@ async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections
         await asyncio.gather(*(worker(n) for n in range(connections)))
     return {"latencies": tally.latencies, "errors": tally.errors, "examples": tally.examples, "seconds": seconds,
             "alone": {route: statistics.median(v) for route, v in alone.latencies.items()},
-            "alone_errors": alone.errors, "rate": rate,
+            "alone_errors": alone.errors, "rate": rate, "reads_only": reads_only,
             "client_cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}
 
 
 def client_main(plan_path: str, out_path: str, seconds: float, warmup: float, connections: int,
-                rate: float | None) -> None:
+                rate: float | None, reads_only: bool) -> None:
     import uvloop
 
     plan = json.loads(Path(plan_path).read_text(encoding="utf-8"))
-    result = uvloop.run(drive(plan, seconds, warmup, connections, rate))
+    result = uvloop.run(drive(plan, seconds, warmup, connections, rate, reads_only))
     Path(out_path).write_text(json.dumps(result), encoding="utf-8")
 
 
@@ -455,14 +514,15 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-Deployment = Callable[[Path], contextlib.AbstractContextManager[tuple[str, dict[str, int]]]]
+# A deployment yields its URL, the processes to watch and its PostgreSQL database (if any).
+Deployment = Callable[[Path], contextlib.AbstractContextManager[tuple[str, dict[str, int], str | None]]]
 
 
 def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"meiji-bench-mixed-{key}-"))
     texts = corpus()
     began = time.monotonic()
-    with deployment(work) as (base, roots):
+    with deployment(work) as (base, roots, database), Waits(database) as waits:
         plan = asyncio.run(seed(base, args.connections, args.diaries, texts))
         seeded = time.monotonic() - began
         (work / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
@@ -470,7 +530,8 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         client = subprocess.Popen([PYTHON, __file__, "--client", str(work / "plan.json"), str(work / "out.json"),
                                    "--seconds", str(args.seconds), "--warmup", str(args.warmup),
                                    "--connections", str(args.connections),
-                                   *(["--rate", str(args.rate)] if args.rate else [])], cwd=ROOT,
+                                   *(["--rate", str(args.rate)] if args.rate else []),
+                                   *(["--reads-only"] if args.reads_only else [])], cwd=ROOT,
                                   stdout=subprocess.PIPE, text=True)
         assert client.stdout is not None
         while client.stdout.readline().strip() not in ("LOAD", ""):
@@ -478,6 +539,7 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         time.sleep(args.warmup)
         memory.sample()
         memory.mark_cpu()
+        waits.start()
         load_start = os.getloadavg()[0]
         while client.poll() is None:
             time.sleep(1)
@@ -485,10 +547,11 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         if client.returncode != 0:
             raise RuntimeError(f"the load client exited with {client.returncode}")
         memory.mark_cpu()
+        waits.stop()
         load_end = os.getloadavg()[0]
         result = json.loads((work / "out.json").read_text(encoding="utf-8"))
     used = {proc: memory.cpu[1][proc] - memory.cpu[0][proc] for proc in memory.cpu[0]}
-    return {"name": name, "result": result, "memory": memory.samples, "cpu_s": used,
+    return {"name": name, "result": result, "memory": memory.samples, "cpu_s": used, "waits": waits.summary(),
             "seeded_s": seeded, "diaries": len(plan["diaries"]), "load": (load_start, load_end), "work": str(work)}
 
 
@@ -498,6 +561,7 @@ def report(run_: dict[str, Any], connections: int) -> bool:
     print(f"### {run_['name']}: {seconds:.0f} s at {connections} connections "
           f"({run_['diaries']} seeded diaries beside the demo, seeded in {run_['seeded_s']:.0f} s)\n")
     pace = f"{result['rate']:g} req/s offered" if result["rate"] else "closed loop, no think time"
+    pace += ", reads only (no writes)" if result.get("reads_only") else ""
     print(f"load: {pace}; 'alone': p50 of the route on one connection with nothing else running, "
           "its own cost without queueing\n")
     print("| route | count | errors | p50 ms | p99 ms | req/s | alone p50 ms | goal p99 |")
@@ -551,6 +615,11 @@ def report(run_: dict[str, Any], connections: int) -> bool:
         + f"; the load client {result['client_cpu_s']:.0f} s of CPU in all (probe and warm-up included); "
           f"load average {run_['load'][0]:.1f} at start, {run_['load'][1]:.1f} at the end on "
           f"{os.cpu_count()} cores")
+    waits = run_.get("waits") or {}
+    if waits:
+        print("PostgreSQL connections of the service, mean number in each state over the run:")
+        for key, mean in list(waits.items())[:8]:
+            print(f"  {mean:5.2f}  {key}")
     print(f"goals (0 errors, p99 < {READ_GOAL_MS:.0f} ms reads / < {WRITE_GOAL_MS:.0f} ms writes, RSS growth "
           f"< {RSS_GOAL:.0%}): {'all met' if met and errors == 0 else 'NOT all met'}\n")
     return met
@@ -565,6 +634,7 @@ def main() -> None:
                         "(default: none, each connection sends again as soon as it is answered)")
     parser.add_argument("--diaries", type=int, default=4, help="seeded diaries per member (5 entries each)")
     parser.add_argument("--deployment", choices=("embedded", "production", "both"), default="both")
+    parser.add_argument("--reads-only", action="store_true", help="the mix without its writes (a comparison)")
     parser.add_argument("--client", nargs=2, metavar=("PLAN", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--again", metavar="RUN_JSON", help="print the report of a saved run again")
     args = parser.parse_args()
@@ -572,7 +642,8 @@ def main() -> None:
         report(json.loads(Path(args.again).read_text(encoding="utf-8")), args.connections)
         return
     if args.client:
-        client_main(args.client[0], args.client[1], args.seconds, args.warmup, args.connections, args.rate)
+        client_main(args.client[0], args.client[1], args.seconds, args.warmup, args.connections, args.rate,
+                    args.reads_only)
         return
     chosen: list[tuple[str, str, Deployment]] = []
     if args.deployment in ("embedded", "both"):
