@@ -43,6 +43,9 @@ DEFAULT_RATE_LIMITS: dict[str, RateLimit] = {
     "upload": RateLimit(60, 3600),
     "report": RateLimit(30, 3600),
     "notice": RateLimit(20, 3600),
+    # Posts (diaries, entries, reviews, questions, answers, comments) per account and day.
+    "post": RateLimit(200, 86400),
+    "post_new": RateLimit(20, 86400),
     "media": RateLimit(6000, 300),
 }
 

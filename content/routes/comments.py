@@ -13,7 +13,7 @@ api = Api("comments")
 
 
 @api.route("POST", "/v1/comments", body=CommentIn, response=CommentOut, status=201, auth="member",
-           idempotent=True, errors=(404, 451))
+           idempotent=True, errors=(404, 451), posting=True)
 async def create_comment(call: Call[CommentIn, None]) -> Response:
     """Comment on a diary, diary entry, review or answer, or reply to a comment there."""
     comment = await comments.create_comment(call.state, call.member, call.body)

@@ -28,7 +28,8 @@ async def _entry(call: Call[Any, Any], entry: DiaryEntry, status: int = 200) -> 
     return json_response(data, status, headers={"ETag": post_etag("diary_entry", entry)})
 
 
-@api.route("POST", "/v1/diaries", body=DiaryIn, response=DiaryOut, status=201, auth="member", idempotent=True)
+@api.route("POST", "/v1/diaries", body=DiaryIn, response=DiaryOut, status=201, auth="member", idempotent=True,
+           posting=True)
 async def create_diary(call: Call[DiaryIn, None]) -> Response:
     """Start a diary of a procedure, with before photos."""
     diary = await services.create_diary(call.state, call.member, call.body)
@@ -66,7 +67,7 @@ async def delete_diary(call: Call[None, None]) -> Response:
 
 
 @api.route("POST", "/v1/diaries/{id}/entries", body=EntryIn, response=EntryOut, status=201, auth="member",
-           idempotent=True, errors=(403, 404, 451))
+           idempotent=True, errors=(403, 404, 451), posting=True)
 async def create_entry(call: Call[EntryIn, None]) -> Response:
     """The diary's author adds a day (术后第N天)."""
     entry = await services.create_entry(call.state, call.member, call.path["id"], call.body)

@@ -46,7 +46,7 @@ async def _answer(call: Call[Any, Any], answer: Answer, status: int = 200) -> Re
 
 
 @api.route("POST", "/v1/questions", body=QuestionIn, response=QuestionOut, status=201, auth="member",
-           idempotent=True)
+           idempotent=True, posting=True)
 async def create_question(call: Call[QuestionIn, None]) -> Response:
     """Ask a question, optionally anonymously."""
     question = await questions.create_question(call.state, call.member, call.body)
@@ -100,7 +100,7 @@ async def unaccept_answer(call: Call[None, None]) -> Response:
 
 
 @api.route("POST", "/v1/questions/{id}/answers", body=AnswerIn, response=AnswerOut, status=201, auth="member",
-           idempotent=True, errors=(404, 451))
+           idempotent=True, errors=(404, 451), posting=True)
 async def create_answer(call: Call[AnswerIn, None]) -> Response:
     """Answer a question, optionally anonymously; the asker is notified."""
     answer = await questions.create_answer(call.state, call.member, call.path["id"], call.body)

@@ -24,7 +24,7 @@ async def _review(call: Call[Any, Any], review: Review, status: int = 200) -> Re
 
 
 @api.route("POST", "/v1/reviews", body=ReviewIn, response=ReviewOut, status=201, auth="member", idempotent=True,
-           errors=(409,))
+           errors=(409,), posting=True)
 async def create_review(call: Call[ReviewIn, None]) -> Response:
     """Review a clinic or a doctor (one live review per target)."""
     review = await services.create_review(call.state, call.member, call.body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.requests import Request
 
@@ -20,6 +21,8 @@ class Principal:
     handle: str
     role: str
     suspended: bool = False
+    # When the account was made: fresh accounts post less (the ``post_new`` rate-limit bucket).
+    joined_at: datetime | None = None
 
     # A suspended account keeps its role on record but none of its rights: a suspended moderator
     # must not keep reading the queue, which shows the real authors of anonymous posts.

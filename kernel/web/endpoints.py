@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Generic, Literal, TypeVar
 
 import orjson
@@ -27,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from kernel.clock import now
 from kernel.settings import Settings
 from kernel.web import idempotency
 from kernel.web.auth import Principal, require, resolve
@@ -103,6 +105,9 @@ class Endpoint:
     secret_fields: Collection[str] = field(default_factory=tuple)
     token_auth: bool = True
 
+    # Publishes a post: counted per account (not token or address) in ``post``, or ``post_new`` for
+    # accounts younger than MEIJI_REPORTER_MIN_AGE_DAYS, so signing in again resets nothing.
+    posting: bool = False
 
 def dump(value: object) -> bytes:
     if isinstance(value, BaseModel):
@@ -153,11 +158,12 @@ class Api:
         secret_fields: Collection[str] = (),
         token_auth: bool = True,
     ) -> Callable[[Callable[[Call[B, Q]], Awaitable[object]]], Callable[[Call[B, Q]], Awaitable[object]]]:
+        posting: bool = False,
         def register(handler: Callable[[Call[B, Q]], Awaitable[object]]) -> Callable[[Call[B, Q]], Awaitable[object]]:
             summary = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
             endpoint = Endpoint(method, path, handler, self.tag, body, query, response, status, auth,
                                 idempotent, rate, max_body, raw_body, request_schema, errors, summary,
-                                headers, suspended_ok, shared_limit, secret_fields, token_auth)
+                                headers, suspended_ok, shared_limit, secret_fields, token_auth, posting)
             self.endpoints.append(endpoint)
             methods = self._methods.setdefault(path, {})
             methods[method] = endpoint
@@ -202,6 +208,8 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
         writes = request.method not in ("GET", "HEAD") and not endpoint.suspended_ok
         require(caller, roles=_ROLES.get(endpoint.auth, ()), write=writes)
 
+    if endpoint.posting and caller is not None:
+        limiter.hit(_posting_bucket(caller, settings), f"a:{caller.id}")
     # After the caller is known, so a stranger still gets 401 rather than learning about the path.
     check_path(request.path_params)
 
@@ -232,6 +240,14 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
 
 
 async def _answer(endpoint: Endpoint, request: Request, caller: Principal | None) -> Response:
+def _posting_bucket(caller: Principal, settings: Settings) -> str:
+    """``post_new`` for an account younger than MEIJI_REPORTER_MIN_AGE_DAYS (fake-review farms use
+    fresh ones), else ``post``."""
+    young = (caller.joined_at is not None and settings.reporter_min_age_days > 0
+             and caller.joined_at > now() - timedelta(days=settings.reporter_min_age_days))
+    return "post_new" if young else "post"
+
+
     """Parse the query and body into their schemas, call the handler, serialize what it returns."""
     if endpoint.query is None:
         refuse_query(request)

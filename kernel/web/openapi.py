@@ -171,6 +171,9 @@ def description(e: Endpoint) -> str:
     parts.append(f"**Changes:** {changes}")
     if e.rate:
         parts.append(f"**Rate limit:** the `{e.rate}` bucket of `MEIJI_RATE_LIMITS`, per client address.")
+    if e.posting:
+        parts.append("**Rate limit:** the `post` bucket of `MEIJI_RATE_LIMITS` per account (`post_new` for "
+                     "accounts younger than `MEIJI_REPORTER_MIN_AGE_DAYS`), whatever the session.")
     errors = "\n".join(f"- `{code}`: {error_meaning(e, code)}" for code in error_codes(e))
     parts.append(f"**Errors** (`application/problem+json`):\n\n{errors}")
     return "\n\n".join(parts)

@@ -25,7 +25,8 @@ hasher = passwords.production_hasher()
 # Verifying against this keeps a wrong handle as slow as a wrong password.
 _DUMMY_HASH = hasher.hash("not-a-password-anyone-has")
 CONSENT_AGE = 14  # PIPL art. 31: under 14 needs a guardian's consent
-_SESSION_COLUMNS = ("SELECT s.expires_at, s.created_at, s.last_used_at, a.id, a.handle, a.role, a.status "
+_SESSION_COLUMNS = ("SELECT s.expires_at, s.created_at, s.last_used_at, a.id, a.handle, a.role, a.status, "
+                    "a.created_at AS joined_at "
                     "FROM account_session s JOIN account a ON a.id = s.account_id WHERE s.token_hash = ")
 _SESSION_SQL = {"sqlite": _SESSION_COLUMNS + "?", "postgres": _SESSION_COLUMNS + "$1"}
 # A session's last use is written at most this often: reads stay reads, and idleness is counted in days.
@@ -157,7 +158,8 @@ async def authenticate(token: str, idle_days: int = 30) -> Principal | None:
         return None
     if moment - last_used >= LAST_USE_PRECISION:
         await Session.filter(token_hash=hashed).update(last_used_at=moment)
-    return Principal(row["id"], row["handle"], row["role"], row["status"] == "suspended")
+    joined = Account._meta.fields_map["created_at"].to_python_value(row["joined_at"])
+    return Principal(row["id"], row["handle"], row["role"], row["status"] == "suspended", joined)
 
 
 async def get_account(account_id: str | int) -> Account:
