@@ -146,3 +146,14 @@ def search_ids(http: httpx.Client, word: str, doc_type: str = "question") -> lis
     r = http.get("/v1/search", params={"q": word, "type": doc_type, "limit": 50})
     assert r.status_code == 200, r.text
     return sorted(str(item["id"]) for item in r.json()["items"])
+
+
+def migrated_data_dir(root: Path, sqlite_template: Path) -> Path:
+    """A data directory whose database already has every migration (the session's template), so
+    the first ``meiji serve`` over it skips migrating."""
+    import shutil
+
+    data = root / "data"
+    data.mkdir(parents=True)
+    shutil.copy(sqlite_template, data / "meiji.sqlite3")
+    return data

@@ -18,6 +18,7 @@ from tests.faults.live import (
     editor_procedure,
     media_files,
     member,
+    migrated_data_dir,
     photo,
     question,
     rows,
@@ -82,8 +83,9 @@ def keep_diaries(url: str, headers: dict[str, str], slug: str, writes: Writes) -
                 writes.failures.append(f"{r.status_code} {r.text[:200]}")
 
 
-def test_every_acknowledged_write_survives_kill_9_and_search_and_storage_converge(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+def test_every_acknowledged_write_survives_kill_9_and_search_and_storage_converge(tmp_path: Path,
+        sqlite_template: Path) -> None:
+    data = migrated_data_dir(tmp_path, sqlite_template)
     # A one-second upload TTL lets the sweeper below treat anything the dead server left half-made
     # as old enough to delete, as it would a day later with the default.
     extra = {"MEIJI_UPLOAD_TTL": "1"}
