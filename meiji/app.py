@@ -39,6 +39,7 @@ from kernel.web.ratelimit import RateLimiter
 from meiji import __version__, allocator, preflight, privacy
 from meiji.accounts import passwords
 from meiji.accounts import routes as account_routes
+from meiji.accounts import security_routes
 from meiji.accounts import services as account_services
 from meiji.accounts.authors import AccountDirectory
 from meiji.delivery import routes as delivery_routes
@@ -131,7 +132,7 @@ def endpoints_of(routes: Iterable[BaseRoute]) -> list[Endpoint]:
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*ops.routes, *account_routes.routes, *delivery_routes.routes, *privacy.routes, *content.routes.routes,
+    return [*ops.routes, *account_routes.routes, *security_routes.routes, *delivery_routes.routes, *privacy.routes, *content.routes.routes,
             *media.routes.routes, *search.routes.routes, *moderation.routes.routes]
 
 

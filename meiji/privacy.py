@@ -20,6 +20,7 @@ from meiji.accounts import services as account_services
 from meiji.accounts.models import Account, Session
 from meiji.accounts.routes import me_json
 from meiji.accounts.schemas import DeleteMeIn
+from meiji.delivery import forget_account as forget_deliveries
 
 api = Api("privacy")
 
@@ -45,13 +46,15 @@ async def erase(state: Any, account: Account, mode: Literal["delete", "anonymize
     else:
         await state.media.release(f"avatar:{account.id}")
     await moderation.services.forget_account(account.id)
+    await forget_deliveries(account.id)
     async with in_transaction():
         await Session.filter(account_id=account.id).delete()
         await account_services.hold_handle(account.handle, state.settings.handle_hold_days)
         # The row stays so ids elsewhere keep meaning; nothing personal stays in it.
         await Account.filter(id=account.id).update(
             status="deleted", handle=f"deleted-{account.id}-{secrets.token_hex(4)}", password_hash="",
-            bio="", birth_date=None, avatar_media_id=None, guardian_consent=False)
+            bio="", birth_date=None, avatar_media_id=None, guardian_consent=False, email=None,
+            email_verified_at=None)
 
 
 @api.route("GET", "/v1/me/export", auth="member")

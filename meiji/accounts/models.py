@@ -25,6 +25,8 @@ class Account(Model):
     # Where mail goes; only a verified address receives notifications or password resets.
     email = fields.CharField(max_length=254, null=True)
     email_verified_at = fields.DatetimeField(null=True)
+    # A member may correct their birth date once (the reason is kept in ``AccountCorrection``).
+    birth_date_corrected_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "account"
@@ -42,6 +44,8 @@ class Session(Model):
     expires_at = fields.DatetimeField()
     # Written at most hourly; a session idle for MEIJI_SESSION_IDLE_DAYS ends. Null: never since creation.
     last_used_at = fields.DatetimeField(null=True)
+    # The client that signed in, as its User-Agent said (shown in the member's list of sessions).
+    user_agent = fields.CharField(max_length=200, default="", db_default="")
 
     class Meta:
         table = "account_session"
@@ -56,3 +60,46 @@ class HandleHold(Model):
 
     class Meta:
         table = "account_handle_hold"
+
+
+class EmailChallenge(Model):
+    """A code sent to an address the member wants to use, theirs once they type it back."""
+
+    id = fields.IntField(primary_key=True)
+    account_id = fields.IntField(unique=True)  # one open challenge per account: a new request replaces it
+    email = fields.CharField(max_length=254)
+    code_hash = fields.CharField(max_length=64)
+    expires_at = fields.DatetimeField()
+    attempts = fields.IntField(default=0, db_default=0)
+
+    class Meta:
+        table = "account_email_challenge"
+
+
+class PasswordReset(Model):
+    """A one-time link to set a new password, stored only as its token's SHA-256."""
+
+    id = fields.IntField(primary_key=True)
+    account_id = fields.IntField(db_index=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account_password_reset"
+
+
+class AccountCorrection(Model):
+    """A correction a member made to data they cannot otherwise change (their birth date), with why."""
+
+    id = fields.IntField(primary_key=True)
+    account_id = fields.IntField(db_index=True)
+    field = fields.CharField(max_length=32)
+    old_value = fields.CharField(max_length=40, null=True)
+    new_value = fields.CharField(max_length=40)
+    reason = fields.TextField()
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "account_correction"

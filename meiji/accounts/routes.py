@@ -54,7 +54,9 @@ async def me_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
     data = await public_json(call, account)
     # The member themself (and their export) still sees the bio a removal took off the public profile.
     data.update(bio=account.bio, birth_date=account.birth_date, status=account.status, version=account.version,
-                avatar_media_id=account.avatar_media_id)
+                avatar_media_id=account.avatar_media_id, email=account.email,
+                email_verified=account.email_verified_at is not None,
+                birth_date_corrected=account.birth_date_corrected_at is not None)
     return data
 
 
@@ -77,7 +79,8 @@ async def create_account(call: Call[AccountIn, None]) -> Response:
            errors={503: BUSY})
 async def create_session(call: Call[SessionIn, None]) -> object:
     """Sign in: a bearer token for the account."""
-    token, account = await services.sign_in(call.body.handle, call.body.password, call.settings.session_days)
+    token, account = await services.sign_in(call.body.handle, call.body.password, call.settings.session_days,
+                                            call.request.headers.get("user-agent", ""))
     return {"token": token, "account": await me_json(call, account)}
 
 

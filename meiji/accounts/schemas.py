@@ -65,6 +65,9 @@ class AccountOut(BaseModel):
 
 class MeOut(AccountOut):
     birth_date: date | None
+    email: str | None = Field(None, description="the address mail goes to, once verified")
+    email_verified: bool = Field(False, description="whether the member typed back the code mailed to `email`")
+    birth_date_corrected: bool = Field(False, description="whether the one correction of the birth date is used")
     status: str
     version: int
     avatar_media_id: str | None

@@ -104,7 +104,7 @@ async def create_account(handle: str, password: str, birth_date: date, guardian_
         raise conflict("This handle is taken.") from None
 
 
-async def sign_in(handle: str, password: str, session_days: int) -> tuple[str, Account]:
+async def sign_in(handle: str, password: str, session_days: int, user_agent: str = "") -> tuple[str, Account]:
     """A new bearer token; 401 for a wrong handle or password, alike so neither is revealed."""
     account = await Account.get_or_none(handle=handle, status__in=("active", "suspended"))
     stored = account.password_hash if account else ""
@@ -117,7 +117,7 @@ async def sign_in(handle: str, password: str, session_days: int) -> tuple[str, A
     token = secrets.token_urlsafe(32)
     moment = now()
     await Session.create(account=account, token_hash=token_hash(token), created_at=moment, last_used_at=moment,
-                         expires_at=moment + timedelta(days=session_days))
+                         expires_at=moment + timedelta(days=session_days), user_agent=user_agent[:200])
     return token, account
 
 
