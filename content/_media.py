@@ -4,8 +4,8 @@ a reader is shown."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
+from content.interfaces import ContentServices
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, invalid
 from media.interfaces import Attachments, MediaError, MediaView
@@ -17,10 +17,10 @@ def media_problem(exc: MediaError, field: str, ids: Sequence[str]) -> Problem:
     return invalid(f"{field}.{index}", exc.message)
 
 
-async def attach_media(state: Any, holder: str, ids: list[str], owner: int, *, replace: bool,
+async def attach_media(services: ContentServices, holder: str, ids: list[str], owner: int, *, replace: bool,
                        field: str = "media_ids") -> None:
     """Attach (or, editing, replace) the holder's uploads; 422 naming the item media refused."""
-    media: Attachments = state.media
+    media: Attachments = services.media
     try:
         if replace:
             await media.replace(holder, ids, owner_id=owner)
@@ -35,7 +35,7 @@ def sees_every_photo(principal: Principal | None, author_id: int | None) -> bool
     return principal is not None and (principal.is_moderator or (author_id is not None and principal.id == author_id))
 
 
-async def photo_views(state: Any, posts: Iterable[tuple[int | None, Sequence[str]]],
+async def photo_views(services: ContentServices, posts: Iterable[tuple[int | None, Sequence[str]]],
                       principal: Principal | None) -> dict[str, MediaView]:
     """Views of the photos of ``(author_id, media_ids)`` pairs, in at most two media lookups.
 
@@ -47,7 +47,7 @@ async def photo_views(state: Any, posts: Iterable[tuple[int | None, Sequence[str
     public: list[str] = []
     for author_id, ids in posts:
         (every if sees_every_photo(principal, author_id) else public).extend(ids)
-    media: Attachments = state.media
+    media: Attachments = services.media
     views = await media.views(list(dict.fromkeys(public))) if public else {}
     if every:
         views.update(await media.views(list(dict.fromkeys(every)), everything=True))

@@ -1,14 +1,19 @@
 """What content needs from the rooms around it, given to it by the composition root.
 
 ``meiji`` implements ``Authors`` (accounts); ``moderation`` implements ``Notifier`` and
-``Screener``. Each has a plain in-memory version below for unit tests.
+``Screener``. Each has a plain in-memory version below for unit tests. ``ContentServices`` names
+the parts of the application's services object content's service functions take.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
+
+from kernel.web.services import Carrier
+from media.interfaces import Attachments
+from search.interfaces import DocumentSource, SearchIndex
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,33 @@ class Screener(Protocol):
     async def screen(self, post: Published) -> None:
         """Queue the post for review when it looks like advertising; never blocks publishing."""
         ...
+
+
+class ContentServices(Protocol):
+    """What content's services use of the application's services object, and nothing more."""
+
+    @property
+    def media(self) -> Attachments: ...
+
+    @property
+    def search(self) -> SearchIndex: ...
+
+    @property
+    def documents(self) -> DocumentSource: ...
+
+    @property
+    def authors(self) -> Authors: ...
+
+    @property
+    def notifier(self) -> Notifier: ...
+
+    @property
+    def screener(self) -> Screener: ...
+
+
+def services_of(call: Carrier) -> ContentServices:
+    """The services object as content sees it (``meiji.app`` proves the real one fits)."""
+    return cast(ContentServices, call.services)
 
 
 @dataclass

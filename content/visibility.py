@@ -10,9 +10,9 @@ Every read path of every content type goes through these helpers:
 - ``listed(qs, principal, author_id)``: the queryset filter for every list. Only ``published`` rows;
   ``author_id`` filters leave out anonymous posts unless the caller *is* that author (who then also
   sees their own hidden and removed posts).
-- ``await authors_for(state, objs, principal)`` then ``author_fields(obj, principal, views)`` →
+- ``await authors_for(services, objs, principal)`` then ``author_fields(obj, principal, views)`` →
   ``{"author": {id, handle, avatar} | None, "is_mine": bool, "anonymous": bool}``. One batched
-  ``state.authors.views(ids)`` call per response; anonymous authors are never looked up for others.
+  ``services.authors.views(ids)`` call per response; anonymous authors are never looked up for others.
 - ``post_etag(type, obj)``: the ETag (a hash of type, id and version: no author, no time).
 
 The registry ``KINDS`` maps each target type (diary, diary_entry, review, question, answer, comment,
@@ -35,7 +35,7 @@ from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from content.interfaces import AuthorView
+from content.interfaces import AuthorView, ContentServices
 from kernel.rows import fetch
 from kernel.web.auth import Principal
 from kernel.web.etags import etag
@@ -165,12 +165,13 @@ _author_caches: weakref.WeakKeyDictionary[Any, dict[int, tuple[float, AuthorView
     weakref.WeakKeyDictionary())
 
 
-async def authors_for(state: Any, objs: Iterable[Post], principal: Principal | None) -> dict[int, AuthorView]:
+async def authors_for(services: ContentServices, objs: Iterable[Post], principal: Principal | None) -> dict[int,
+                      AuthorView]:
     """One batched lookup of the authors the caller may see for ``objs`` (none for anonymous posts)."""
     ids = {i for i in (shown_author_id(o, principal) for o in objs) if i is not None}
     if not ids:
         return {}
-    cache = _author_caches.setdefault(state.authors, {})
+    cache = _author_caches.setdefault(services.authors, {})
     moment = time.monotonic()
     found: dict[int, AuthorView] = {}
     missing = []
@@ -182,7 +183,7 @@ async def authors_for(state: Any, objs: Iterable[Post], principal: Principal | N
         else:
             missing.append(author_id)
     if missing:
-        views: dict[int, AuthorView] = await state.authors.views(sorted(missing))
+        views: dict[int, AuthorView] = await services.authors.views(sorted(missing))
         if len(cache) > 10_000:
             cache.clear()
         for author_id in missing:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
+
+from kernel.web.ratelimit import RateLimiter
+from kernel.web.services import Carrier
 
 
 @dataclass(frozen=True)
@@ -151,3 +154,21 @@ class CaseAccess(Protocol):
     async def may_read(self, holder: str, case_token: str) -> bool:
         """Whether ``case_token`` opens media attached to ``holder`` (a notice or counter-notice)."""
         ...
+
+
+class MediaServices(Protocol):
+    """What media's routes use of the application's services object."""
+
+    @property
+    def media(self) -> Attachments: ...
+
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+
+    @property
+    def case_access(self) -> CaseAccess: ...
+
+
+def services_of(call: Carrier) -> MediaServices:
+    """The services object as media sees it (``meiji.app`` proves the real one fits)."""
+    return cast(MediaServices, call.services)

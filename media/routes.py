@@ -16,7 +16,8 @@ from kernel.web import idempotency
 from kernel.web.auth import require
 from kernel.web.endpoints import Api, Call, client_address, json_response
 from kernel.web.problems import Problem, invalid, not_found
-from media.interfaces import PRIVATE_CACHE, PUBLIC_CACHE, StorageError
+from kernel.web.services import Carrier
+from media.interfaces import PRIVATE_CACHE, PUBLIC_CACHE, StorageError, services_of
 from media.keys import check_key
 from media.models import PENDING, PURPOSES, Upload
 from media.schemas import UPLOAD_SCHEMA, MediaOut, media_json
@@ -32,8 +33,8 @@ UPLOAD_CEILING = 100 * 1024 * 1024
 CASE_TOKEN = "X-Case-Token"  # noqa: S105 - a header name, not a secret
 
 
-def service_of(call_state: Any) -> MediaService:
-    media = call_state.media
+def service_of(call: Carrier) -> MediaService:
+    media = services_of(call).media
     if not isinstance(media, MediaService):
         raise Problem(503, "Uploads are not available on this server.")
     return media
@@ -85,7 +86,7 @@ async def create_media(call: Call[None, None]) -> Response:
     removed. ``purpose=evidence`` may be sent without a token (legal notices); anything else needs one.
     """
     request, principal, settings = call.request, call.principal, call.settings
-    service = service_of(call.state)
+    service = service_of(call)
     key = idempotency.key_of(request)
     async with _upload_form(call) as (file, purpose):
         sha256, size = await service.fingerprint(file)
@@ -118,7 +119,7 @@ async def _upload_form(call: Call[None, None]) -> AsyncIterator[tuple[IO[bytes],
     """The uploaded file (spooled to disk past 1 MB) and its purpose; 401, 413, 415 or 422 first."""
     request, principal, settings = call.request, call.principal, call.settings
     if principal is None:
-        call.state.rate_limiter.hit("upload", client_address(request))
+        services_of(call).rate_limiter.hit("upload", client_address(request))
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "multipart/form-data":
         raise Problem(415, "Send the image as multipart/form-data with the file in the field `file`.")
@@ -149,8 +150,8 @@ async def _upload_form(call: Call[None, None]) -> AsyncIterator[tuple[IO[bytes],
 async def get_media(call: Call[None, None]) -> Response:
     """An upload, to whoever may see it: anyone while it is served; always its uploader and moderators;
     evidence also with the ``X-Case-Token`` of the legal case it is attached to."""
-    service = service_of(call.state)
-    upload = await service.readable(call.path["id"], _reader(call), call.state.case_access)
+    service = service_of(call)
+    upload = await service.readable(call.path["id"], _reader(call), services_of(call).case_access)
     public = service.served(upload)
     return json_response(await _json(call, service, upload),
                          headers={"Cache-Control": "private, max-age=60" if public else PRIVATE_CACHE})
@@ -159,7 +160,7 @@ async def get_media(call: Call[None, None]) -> Response:
 @api.route("DELETE", "/v1/media/{id}", status=204, auth="member", errors=(404, 409))
 async def delete_media(call: Call[None, None]) -> Response:
     """Delete one of my uploads that is not attached to anything."""
-    await service_of(call.state).delete(call.path["id"], call.member)
+    await service_of(call).delete(call.path["id"], call.member)
     return Response(status_code=204)
 
 
@@ -192,8 +193,8 @@ async def _read(service: MediaService, upload: Upload, name: str) -> bytes:
 async def get_variant(call: Call[None, None]) -> Response:
     """A variant's bytes through the app, for readers of media that are not public (evidence, hidden
     posts): the same rules as ``GET /v1/media/{id}``, never cached by shared caches."""
-    service = service_of(call.state)
-    upload = await service.readable(call.path["id"], _reader(call), call.state.case_access)
+    service = service_of(call)
+    upload = await service.readable(call.path["id"], _reader(call), services_of(call).case_access)
     name = call.path["name"]
     if name not in upload.variants:
         raise not_found("variant")
@@ -205,7 +206,7 @@ async def get_variant(call: Call[None, None]) -> Response:
 async def serve_object(call: Call[None, None]) -> Response:
     """A published variant file (local and memory storage), while its upload is served under this
     URL's token; cached for minutes only, since a takedown may end it at any moment."""
-    service = service_of(call.state)
+    service = service_of(call)
     media_id, token, file = call.path["id"], call.path["token"], call.path["file"]
     try:
         check_key(f"{media_id}/{token}/{file}")

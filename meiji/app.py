@@ -26,6 +26,7 @@ import moderation.services
 import search.routes
 import search.services
 from content.documents import ContentDocuments
+from content.interfaces import ContentServices
 from kernel import db
 from kernel import settings as settings_module
 from kernel.settings import Settings
@@ -36,6 +37,8 @@ from kernel.web.observability import AccessMiddleware, Metrics
 from kernel.web.openapi import document
 from kernel.web.problems import EXCEPTION_HANDLERS, Problem
 from kernel.web.ratelimit import RateLimiter
+from kernel.web.services import KernelServices
+from media.interfaces import MediaServices
 from meiji import __version__, allocator, preflight, privacy
 from meiji.accounts import passwords
 from meiji.accounts import routes as account_routes
@@ -46,6 +49,9 @@ from meiji.delivery import routes as delivery_routes
 from meiji.delivery import worker as delivery_worker
 from meiji.delivery.outbox import DeliveryOutbox
 from meiji.examples import REQUEST_EXAMPLES
+from meiji.services import Services, app_services, services_of
+from moderation.interfaces import ModerationServices
+from search.interfaces import SearchServices
 
 log = logging.getLogger("meiji")
 
@@ -63,8 +69,9 @@ async def readyz(call: Call[None, None]) -> Response:
     """The database, the storage and the search index answer; a 503 gives a reason per failed check, without secrets."""
     checks: dict[str, str] = {}
     reasons: dict[str, str] = {}
-    for name, probe in (("database", db.ping), ("storage", call.state.media.ping),
-                        ("search", call.state.search.ping)):
+    services = services_of(call)
+    for name, probe in (("database", db.ping), ("storage", services.media.ping),
+                        ("search", services.search.ping)):
         try:
             await asyncio.wait_for(probe(), timeout=5)
             checks[name] = "ok"
@@ -102,13 +109,13 @@ async def metrics(call: Call[None, None]) -> Response:
     if not metrics_allowed(call.settings, request.headers.get("authorization"), address):
         # Counts per route (notices, moderation) are nobody else's business: look like no route at all.
         raise Problem(404, "No route or resource at this path.")
-    return PlainTextResponse(call.state.metrics.render(), media_type="text/plain; version=0.0.4")
+    return PlainTextResponse(services_of(call).metrics.render(), media_type="text/plain; version=0.0.4")
 
 
 @ops.route("GET", "/openapi.json")
 async def openapi(call: Call[None, None]) -> Response:
     """This document: OpenAPI 3.1, generated from the request and response schemas."""
-    return json_response(call.state.openapi)
+    return json_response(services_of(call).openapi)
 
 
 @ops.route("GET", "/docs")
@@ -146,12 +153,16 @@ async def _every(seconds: float, name: str, job: Callable[[], Awaitable[object]]
 
 
 def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
-    state = app.state
-    s: Settings = state.settings
+    s = app_services(app.state).settings
+
+    def current() -> Services:
+        # Read at every round, as a test may give the app a changed copy of its services.
+        return app_services(app.state)
+
     return [
-        ("indexer", s.indexer_seconds, lambda: search.services.drain(state.search, state.documents)),
-        ("media-sweep", s.scheduler_seconds, lambda: media.services.sweep(state.media, s)),
-        ("moderation-tick", s.scheduler_seconds, lambda: moderation.services.tick(state)),
+        ("indexer", s.indexer_seconds, lambda: search.services.drain(current().search, current().documents)),
+        ("media-sweep", s.scheduler_seconds, lambda: media.services.sweep(current().media, s)),
+        ("moderation-tick", s.scheduler_seconds, lambda: moderation.services.tick(current())),
         ("idempotency", s.scheduler_seconds, lambda: idempotency.forget_expired(s.idempotency_seconds)),
         ("delivery", s.delivery_seconds, lambda: delivery_worker.run_once(s)),
     ]
@@ -159,8 +170,9 @@ def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Await
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    owner = app.state.index_owner and search.services.embedded_dir(settings) is not None
+    services = app_services(app.state)
+    settings = services.settings
+    owner = services.index_owner and search.services.embedded_dir(settings) is not None
     if owner:
         # One process writes an embedded index; wait a little for a ``meiji index run --once``.
         search.services.claim_index(settings, app.state.owner_name, wait=10)
@@ -191,7 +203,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await app.state.search.close()
+        await app_services(app.state).search.close()
         await db.close_database()
         if owner:
             search.services.release_index(settings)
@@ -222,28 +234,42 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     # No route ends in a slash: ``/v1/notices/`` is an unknown path (404 problem+json), not an
     # empty-bodied 307 to ``/v1/notices`` that clients would follow with a changed method or none.
     app.router.redirect_slashes = False
-    state = app.state
-    state.settings = settings
-    state.metrics = metrics_store
-    state.rate_limiter = RateLimiter(settings.rate_limits)
-    state.authenticate = functools.partial(account_services.authenticate, idle_days=settings.session_idle_days)
-    state.passwords = passwords.configure(settings.password_workers, settings.password_queue)
-    state.media = media.services.build_attachments(settings)
-    state.index_owner = index_owner
-    state.owner_name = "meiji serve"  # who owns the index, in messages to other processes
-    state.search = search.services.build_index(settings, owner=index_owner)
-    state.documents = ContentDocuments()
-    state.accounts = AccountDirectory(state.media)
-    state.authors = state.accounts
-    state.case_access = moderation.services.build_case_access()
-    state.notifier = moderation.services.build_notifier()
-    state.screener = moderation.services.build_screener(settings)
-    state.profile_counts = content.services.public_counts
-    state.openapi = document(endpoints_of(routes), title="meiji", version=__version__, examples=REQUEST_EXAMPLES)
+    attachments = media.services.build_attachments(settings)
+    services = Services(
+        settings=settings,
+        metrics=metrics_store,
+        rate_limiter=RateLimiter(settings.rate_limits),
+        authenticate=functools.partial(account_services.authenticate, idle_days=settings.session_idle_days),
+        passwords=passwords.configure(settings.password_workers, settings.password_queue),
+        media=attachments,
+        search=search.services.build_index(settings, owner=index_owner),
+        documents=ContentDocuments(),
+        accounts=AccountDirectory(attachments),
+        case_access=moderation.services.build_case_access(),
+        notifier=moderation.services.build_notifier(),
+        screener=moderation.services.build_screener(settings),
+        profile_counts=content.services.public_counts,
+        openapi=document(endpoints_of(routes), title="meiji", version=__version__, examples=REQUEST_EXAMPLES),
+        index_owner=index_owner,
+    )
+    _seams(services)
+    app.state.services = services
+    # Lifecycle, not collaborators: who owns the index (in messages to other processes) and what
+    # runs once the database is open.
+    app.state.owner_name = "meiji serve"
 
     async def on_start() -> None:
-        await state.search.set_vocabulary(await state.documents.vocabulary())
+        current = app_services(app.state)
+        await current.search.set_vocabulary(await current.documents.vocabulary())
 
-    state.on_start = on_start
+    app.state.on_start = on_start
     return app
+
+
+def _seams(
+    services: Services,
+) -> tuple[KernelServices, ContentServices, MediaServices, SearchServices, ModerationServices]:
+    """Every room's view of the services object, in one place: mypy proves ``Services`` gives each
+    room (and the kernel) what its Protocol asks for, so a missing or mistyped part fails here."""
+    return services, services, services, services, services
 

@@ -9,9 +9,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
-
-from starlette.applications import Starlette
+from typing import TYPE_CHECKING, Any
 
 from kernel import db
 from kernel import settings as settings_module
@@ -19,21 +17,25 @@ from kernel.settings import Settings, SettingsError
 from kernel.web.problems import Problem
 from search.ownership import IndexOwned
 
+if TYPE_CHECKING:
+    from meiji.services import Services
+
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 
-async def _with_app(settings: Settings, job: Callable[[Starlette], Awaitable[int]], *, owner: bool = False) -> int:
+async def _with_app(settings: Settings, job: Callable[[Services], Awaitable[int]], *, owner: bool = False) -> int:
     """Run ``job`` with the database open and every backend built, as ``meiji serve`` has them.
 
     Only the indexer (``owner``) may own an embedded search index: every other command works
     beside a running server, so it reads the index and leaves its changes in the outbox.
     """
     from meiji.app import create_app
+    from meiji.services import app_services
 
     app = create_app(settings.with_(background=False), index_owner=owner)
     app.state.owner_name = "meiji " + " ".join(arg for arg in sys.argv[1:3] if not arg.startswith("-"))
     async with app.router.lifespan_context(app):
-        return await job(app)
+        return await job(app_services(app.state))
 
 
 async def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,7 +63,7 @@ async def cmd_accounts_create(args: argparse.Namespace, settings: Settings) -> i
         print("meiji: the password needs 8 to 128 characters", file=sys.stderr)
         return 2
 
-    async def job(app: Starlette) -> int:
+    async def job(_: Services) -> int:
         account = await services.create_account(args.handle, password, date.fromisoformat(args.birth_date),
                                                 True, role=args.role)
         print(f"created {account.role} {account.handle} (id {account.id})")
@@ -73,8 +75,8 @@ async def cmd_accounts_create(args: argparse.Namespace, settings: Settings) -> i
 async def cmd_media_sweep(args: argparse.Namespace, settings: Settings) -> int:
     import media.services
 
-    async def job(app: Starlette) -> int:
-        removed = await media.services.sweep(app.state.media, settings)
+    async def job(services: Services) -> int:
+        removed = await media.services.sweep(services.media, settings)
         print(f"swept {removed} uploads")
         return 0
 
@@ -91,7 +93,7 @@ async def cmd_index_run(args: argparse.Namespace, settings: Settings) -> int:
               "MEIJI_SEARCH_URL=postgres for a separate indexer", file=sys.stderr)
         return 2
 
-    async def wait(app: Starlette) -> int:
+    async def wait(_: Services) -> int:
         applied = await search.services.wait_for_owner(settings)
         if applied is None:
             print(f"meiji: {holder} owns the search index and has not applied the outbox within 60 s",
@@ -100,9 +102,8 @@ async def cmd_index_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{holder} owns the search index; it applied the {applied} pending changes")
         return 0
 
-    async def job(app: Starlette) -> int:
-        done = await search.services.run_indexer(app.state.search, app.state.documents, settings,
-                                                 once=args.once)
+    async def job(services: Services) -> int:
+        done = await search.services.run_indexer(services.search, services.documents, settings, once=args.once)
         print(f"indexed {done.indexed} documents, removed {done.removed} ({done.rows} outbox rows)")
         return 0
 
@@ -114,9 +115,9 @@ async def cmd_index_run(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_search_reindex(args: argparse.Namespace, settings: Settings) -> int:
     import search.services
 
-    async def job(app: Starlette) -> int:
+    async def job(services: Services) -> int:
         # Built aside in a new generation, which no process writes yet: safe beside a running server.
-        count = await search.services.reindex(app.state.search, app.state.documents, settings,
+        count = await search.services.reindex(services.search, services.documents, settings,
                                               progress=not args.quiet)
         holder = search.services.index_holder(settings)
         then = (f"; {holder} reads it from its next call and applies changes made meanwhile" if holder
@@ -131,8 +132,8 @@ async def cmd_search_reindex(args: argparse.Namespace, settings: Settings) -> in
 async def cmd_moderation_tick(args: argparse.Namespace, settings: Settings) -> int:
     import moderation.services
 
-    async def job(app: Starlette) -> int:
-        done = await moderation.services.tick(app.state)
+    async def job(services: Services) -> int:
+        done = await moderation.services.tick(services)
         print("moderation timers run: " + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in done.items()))
         return 0
 
@@ -164,9 +165,9 @@ async def _demo_figures() -> tuple[int, ...]:
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     import meiji.demo
 
-    async def job(app: Starlette) -> int:
+    async def job(services: Services) -> int:
         before = await _demo_figures()
-        summary = await meiji.demo.load(app.state)
+        summary = await meiji.demo.load(services)
         if await _demo_figures() == before and before[3]:
             members = ", ".join(handle for handle, *_ in meiji.demo.MEMBERS)
             print(f"the demo data is already loaded ({before[3]} diaries, {before[5]} reviews): nothing added; "

@@ -28,6 +28,7 @@ from kernel.web.auth import Principal
 from meiji import demo_photos
 from meiji.accounts import services as accounts
 from meiji.accounts.models import Account
+from meiji.services import Services
 
 DEMO_PASSWORD = "meiji-demo-2026"  # noqa: S105 - a published demo password, by design
 
@@ -106,7 +107,7 @@ async def _account(handle: str, role: str, born: date) -> Principal:
     return Principal(account.id, account.handle, account.role)
 
 
-async def load(state: Any) -> str:
+async def load(services: Services) -> str:
     """Load the demo set; returns a one-line summary."""
     people = [await _account(handle, role, born) for handle, role, born in MEMBERS]
     editor = people[0]
@@ -139,10 +140,10 @@ async def load(state: Any) -> str:
         if await Diary.exists(author_id=author.id, title=item["title"]):
             continue
         # The "before" photo is the diary's cover; the last entry shows the "after".
-        before = await demo_photos.upload(state, author.id, item["procedure"], "before", seed=made["diaries"])
-        after = await demo_photos.upload(state, author.id, item["procedure"], "after", seed=made["diaries"])
+        before = await demo_photos.upload(services, author.id, item["procedure"], "before", seed=made["diaries"])
+        after = await demo_photos.upload(services, author.id, item["procedure"], "after", seed=made["diaries"])
         made["photos"] += 2
-        diary = await diaries.create_diary(state, author, DiaryIn.model_validate({
+        diary = await diaries.create_diary(services, author, DiaryIn.model_validate({
             "title": item["title"], "procedure": item["procedure"], "operated_on": item["operated_on"],
             "clinic_id": str(clinics[item["clinic"]].id), "doctor_id": str(doctors[item["doctor"]].id),
             "price_cny": item["price_cny"], "anonymous": item["anonymous"], "before_media_ids": [before],
@@ -150,7 +151,7 @@ async def load(state: Any) -> str:
         made["diaries"] += 1
         for n, (happened_on, body) in enumerate(item["entries"], start=1):
             photos = [after] if n == len(item["entries"]) else []
-            await diaries.create_entry(state, author, diary.id, EntryIn.model_validate(
+            await diaries.create_entry(services, author, diary.id, EntryIn.model_validate(
                 {"body": body, "happened_on": happened_on, "media_ids": photos}))
             made["entries"] += 1
 
@@ -159,18 +160,18 @@ async def load(state: Any) -> str:
         target = doctors[item["doctor"]] if item["target_type"] == "doctor" else clinics[item["clinic"]]
         if await Review.exists(live_key=f"{author.id}:{item['target_type']}:{target.id}"):
             continue
-        await reviews.create_review(state, author, ReviewIn.model_validate({
+        await reviews.create_review(services, author, ReviewIn.model_validate({
             "target_type": item["target_type"], "target_id": str(target.id), "procedure": item["procedure"],
             "rating": item["rating"], "scores": item["scores"], "body": item["body"],
             "anonymous": item["anonymous"]}))
         made["reviews"] += 1
 
-    asked = await questions.load_demo(state, people[3], people[1])
-    pages = await wiki.load_demo(state, editor)
+    asked = await questions.load_demo(services, people[3], people[1])
+    pages = await wiki.load_demo(services, editor)
 
     # Index now, so search works the moment the demo is loaded.
-    await state.search.set_vocabulary(await state.documents.vocabulary())
-    while await search.services.drain(state.search, state.documents):
+    await services.search.set_vocabulary(await services.documents.vocabulary())
+    while await search.services.drain(services.search, services.documents):
         pass
     entries = await DiaryEntry.all().count()
     return (f"demo data: {made['procedures']} procedures, {made['clinics']} clinics, {made['doctors']} doctors, "

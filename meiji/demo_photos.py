@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import io
 import random
-from typing import Any, Literal
+from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFilter
+
+from meiji.services import Services
 
 Stage = Literal["before", "after"]
 
@@ -81,11 +83,11 @@ def draw(procedure: str, stage: Stage, seed: int = 0) -> bytes:
     return out.getvalue()
 
 
-async def upload(state: Any, owner_id: int, procedure: str, stage: Stage, seed: int = 0) -> str:
+async def upload(services: Services, owner_id: int, procedure: str, stage: Stage, seed: int = 0) -> str:
     """Draw and upload one photo for ``owner_id``; returns its media id, pending until attached."""
     from media.services import MediaService
 
-    media = state.media
+    media = services.media
     assert isinstance(media, MediaService)
     data = draw(procedure, stage, seed)
     upload = await media.upload(io.BytesIO(data), owner_id=owner_id, purpose="post",

@@ -21,35 +21,36 @@ from meiji.accounts.models import Account, Session
 from meiji.accounts.routes import me_json
 from meiji.accounts.schemas import DeleteMeIn
 from meiji.delivery import forget_account as forget_deliveries
+from meiji.services import Services, services_of
 
 api = Api("privacy")
 
 
 async def export(call: Call[Any, Any], account: Account) -> dict[str, Any]:
-    state = call.state
-    media = await state.media.owned(account.id)
+    services = services_of(call)
+    media = await services.media.owned(account.id)
     return {
         "exported_at": now(),
         "account": await me_json(call, account),
-        "content": await content.services.export_author(state, account.id),
+        "content": await content.services.export_author(services, account.id),
         "media": [view.as_json() for view in media],
         "moderation": await moderation.services.export_account(account.id),
         "sessions": await Session.filter(account_id=account.id).count(),
     }
 
 
-async def erase(state: Any, account: Account, mode: Literal["delete", "anonymize"]) -> None:
+async def erase(services: Services, account: Account, mode: Literal["delete", "anonymize"]) -> None:
     """Delete the account; its posts are deleted or kept with the author removed for good."""
-    await content.services.erase_author(state, account.id, mode)
+    await content.services.erase_author(services, account.id, mode)
     if mode == "delete":
-        await state.media.erase_owner(account.id)
+        await services.media.erase_owner(account.id)
     else:
-        await state.media.release(f"avatar:{account.id}")
+        await services.media.release(f"avatar:{account.id}")
     await moderation.services.forget_account(account.id)
     await forget_deliveries(account.id)
     async with in_transaction():
         await Session.filter(account_id=account.id).delete()
-        await account_services.hold_handle(account.handle, state.settings.handle_hold_days)
+        await account_services.hold_handle(account.handle, services.settings.handle_hold_days)
         # The row stays so ids elsewhere keep meaning; nothing personal stays in it.
         await Account.filter(id=account.id).update(
             status="deleted", handle=f"deleted-{account.id}-{secrets.token_hex(4)}", password_hash="",
@@ -74,7 +75,7 @@ async def delete_me(call: Call[DeleteMeIn, None]) -> Response:
     if not await account_services.password_matches(account.password_hash, call.body.password):
         raise Problem(403, "The password does not match.", errors=[{"field": "password",
                                                                     "message": "does not match"}])
-    await erase(call.state, account, call.body.content)
+    await erase(services_of(call), account, call.body.content)
     return Response(status_code=204)
 
 

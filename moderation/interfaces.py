@@ -1,8 +1,13 @@
-"""What moderation needs from the composition root: control over accounts."""
+"""What moderation needs from the composition root: control over accounts, and the parts of the
+services object its service functions take (content's, which it passes on, and its own)."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, cast
+
+from content.interfaces import ContentServices
+from kernel.settings import Settings
+from kernel.web.services import Carrier
 
 
 class AccountControl(Protocol):
@@ -27,3 +32,19 @@ class AccountControl(Protocol):
     async def hide_profile(self, account_id: int, hidden: bool) -> None:
         """Hide (or show again) the account's avatar and bio from its public profile; both are kept."""
         ...
+
+
+class ModerationServices(ContentServices, Protocol):
+    """Content's part of the services object (moderation hides and restores through content's
+    services), with what moderation uses itself: the settings and control over accounts."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def accounts(self) -> AccountControl: ...
+
+
+def services_of(call: Carrier) -> ModerationServices:
+    """The services object as moderation sees it (``meiji.app`` proves the real one fits)."""
+    return cast(ModerationServices, call.services)

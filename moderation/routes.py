@@ -10,6 +10,7 @@ from kernel.web.endpoints import Api, Call, json_response
 from kernel.web.ids import id_or_404
 from kernel.web.pagination import Page
 from moderation import schemas
+from moderation.interfaces import services_of
 from moderation.services import audit as audit_log
 from moderation.services import decisions, notices, notifications, queue, reports, strikes, suppressions
 from moderation.vocabulary import CaseState
@@ -30,7 +31,7 @@ def _token(call: Call[Any, Any]) -> str | None:
 async def create_report(call: Call[schemas.ReportIn, None]) -> Response:
     """Report content or an account; the same reporter on the same target gets the first report (200)."""
     b = call.body
-    report, created = await reports.file_report(call.state, call.member, target_type=b.target_type,
+    report, created = await reports.file_report(services_of(call), call.member, target_type=b.target_type,
                                                 target_id=b.target_id, reason=b.reason, detail=b.detail)
     return json_response(reports.report_json(report), 201 if created else 200)
 
@@ -41,7 +42,7 @@ async def create_report(call: Call[schemas.ReportIn, None]) -> Response:
            rate="notice", idempotent=True, secret_fields=("access_token",), errors=(422,))
 async def create_notice(call: Call[schemas.NoticeIn, None]) -> object:
     """File a legal notice (侵权投诉): every field the law asks for; answers the case id and its token."""
-    notice, token = await notices.submit(call.state, call.body, call.principal)
+    notice, token = await notices.submit(services_of(call), call.body, call.principal)
     return {"case_id": notice.id, "status": notice.status, "access_token": token, "created_at": notice.created_at}
 
 
@@ -50,7 +51,7 @@ async def get_notice(call: Call[None, None]) -> object:
     """Follow a case with its X-Case-Token (or as a moderator): status, timeline, forwarded counter-notice."""
     notice = await notices.case_for(call.path["case_id"], _token(call), call.principal)
     moderator = call.principal is not None and call.principal.is_moderator
-    return await notices.case_json(notice, moderator_id=call.member.id if moderator else None, state=call.state)
+    return await notices.case_json(services_of(call), notice, moderator_id=call.member.id if moderator else None)
 
 
 @api.route("POST", "/v1/notices/{case_id}/supplements", body=schemas.SupplementIn, response=schemas.CaseOut,
@@ -58,8 +59,8 @@ async def get_notice(call: Call[None, None]) -> object:
 async def supplement_notice(call: Call[schemas.SupplementIn, None]) -> object:
     """Answer a request for more information (X-Case-Token): the case goes back to review."""
     notice = await notices.case_for(call.path["case_id"], _token(call), None)
-    notice = await notices.supplement(call.state, notice, call.body, call.principal)
-    return await notices.case_json(notice)
+    notice = await notices.supplement(services_of(call), notice, call.body, call.principal)
+    return await notices.case_json(services_of(call), notice)
 
 
 @api.route("POST", "/v1/notices/{case_id}/legal-action", body=schemas.LegalActionIn, response=schemas.CaseOut,
@@ -67,8 +68,8 @@ async def supplement_notice(call: Call[schemas.SupplementIn, None]) -> object:
 async def notice_legal_action(call: Call[schemas.LegalActionIn, None]) -> object:
     """Report legal action after a counter-notice (X-Case-Token): the case is held, content stays removed."""
     notice = await notices.case_for(call.path["case_id"], _token(call), None)
-    notice = await notices.legal_action(call.state, notice, call.body, call.principal)
-    return await notices.case_json(notice)
+    notice = await notices.legal_action(services_of(call), notice, call.body, call.principal)
+    return await notices.case_json(services_of(call), notice)
 
 
 @api.route("POST", "/v1/notices/{case_id}/withdrawal", body=schemas.WithdrawalIn, response=schemas.CaseOut,
@@ -76,8 +77,8 @@ async def notice_legal_action(call: Call[schemas.LegalActionIn, None]) -> object
 async def withdraw_notice(call: Call[schemas.WithdrawalIn, None]) -> object:
     """Withdraw the notice (X-Case-Token); content removed on it is restored."""
     notice = await notices.case_for(call.path["case_id"], _token(call), None)
-    notice = await notices.withdraw(call.state, notice, call.body.reason)
-    return await notices.case_json(notice)
+    notice = await notices.withdraw(services_of(call), notice, call.body.reason)
+    return await notices.case_json(services_of(call), notice)
 
 
 @api.route("POST", "/v1/notices/{case_id}/counter-notices", body=schemas.CounterNoticeIn,
@@ -86,7 +87,7 @@ async def withdraw_notice(call: Call[schemas.WithdrawalIn, None]) -> object:
            errors=(404, 409, 422))
 async def create_counter_notice(call: Call[schemas.CounterNoticeIn, None]) -> object:
     """The author of a removed target answers the notice (反通知)."""
-    counter = await notices.counter_notice(call.state, call.member, call.path["case_id"], call.body)
+    counter = await notices.counter_notice(services_of(call), call.member, call.path["case_id"], call.body)
     return {"id": str(counter.id), "case_id": counter.notice_id, "status": CaseState.COUNTER_RECEIVED,
             "created_at": counter.created_at}
 
@@ -98,7 +99,7 @@ async def create_counter_notice(call: Call[schemas.CounterNoticeIn, None]) -> ob
 async def list_queue(call: Call[None, schemas.QueueQuery]) -> object:
     """Queue items, one per target, most urgent first; shows real authors (each reveal is logged)."""
     q = call.query
-    return await queue.listing(call.state, call.member.id, status=q.status, kind=q.kind, sort=q.sort,
+    return await queue.listing(services_of(call), call.member.id, status=q.status, kind=q.kind, sort=q.sort,
                                limit=q.limit, cursor=q.cursor)
 
 
@@ -106,7 +107,7 @@ async def list_queue(call: Call[None, schemas.QueueQuery]) -> object:
 async def get_queue_item(call: Call[None, None]) -> object:
     """One queue item with its reports."""
     item = await queue.get_item(call.path["id"])
-    return await queue.detail_json(call.state, item, call.member.id)
+    return await queue.detail_json(services_of(call), item, call.member.id)
 
 
 @api.route("POST", "/v1/moderation/queue/{id}/claim", response=schemas.QueueItemOut, auth="moderator",
@@ -114,16 +115,16 @@ async def get_queue_item(call: Call[None, None]) -> object:
 async def claim_item(call: Call[None, None]) -> object:
     """Hold the item for 15 minutes; 409 when another moderator holds it."""
     item = await queue.claim(call.path["id"], call.member.id, call.settings)
-    return await queue.item_json(call.state, item, call.member.id)
+    return await queue.item_json(services_of(call), item, call.member.id)
 
 
 @api.route("POST", "/v1/moderation/queue/{id}/decisions", body=schemas.DecisionIn, response=schemas.QueueItemOut,
            auth="moderator", errors=(404, 409))
 async def decide_item(call: Call[schemas.DecisionIn, None]) -> object:
     """Decide a claimed item: remove, keep, request_info, reject_notice, forward_counter or restore."""
-    item = await decisions.decide(call.state, call.member.id, call.path["id"], action=call.body.action,
+    item = await decisions.decide(services_of(call), call.member.id, call.path["id"], action=call.body.action,
                                   reason=call.body.reason)
-    return await queue.item_json(call.state, item, call.member.id)
+    return await queue.item_json(services_of(call), item, call.member.id)
 
 
 @api.route("POST", "/v1/moderation/accounts/{id}/reinstatement", body=schemas.ReinstatementIn, auth="moderator",
@@ -131,7 +132,7 @@ async def decide_item(call: Call[schemas.DecisionIn, None]) -> object:
 async def reinstate_account(call: Call[schemas.ReinstatementIn, None]) -> Response:
     """Lift a suspension; the strikes behind it stop counting."""
     account_id = id_or_404(call.path["id"], "account")
-    await strikes.reinstate(call.state, call.member.id, account_id, call.body.reason)
+    await strikes.reinstate(services_of(call), call.member.id, account_id, call.body.reason)
     return Response(status_code=204)
 
 
@@ -169,7 +170,7 @@ async def mark_notifications_read(call: Call[schemas.MarkReadIn, None]) -> objec
 async def suppress_revision(call: Call[schemas.SuppressionIn, None]) -> object:
     """Hide one wiki revision's content from the public (kept for moderators and the legal record); audited.
     409 for the page's current revision: save a revision without the text first."""
-    return await suppressions.set_suppressed(call.state, call.member, slug=str(call.path["slug"]),
+    return await suppressions.set_suppressed(services_of(call), call.member, slug=str(call.path["slug"]),
                                              number=str(call.path["n"]), suppressed=True, reason=call.body.reason)
 
 
@@ -177,7 +178,7 @@ async def suppress_revision(call: Call[schemas.SuppressionIn, None]) -> object:
            auth="moderator", errors=(404,))
 async def restore_revision(call: Call[schemas.SuppressionIn, None]) -> object:
     """Show a suppressed wiki revision's content to the public again; audited."""
-    return await suppressions.set_suppressed(call.state, call.member, slug=str(call.path["slug"]),
+    return await suppressions.set_suppressed(services_of(call), call.member, slug=str(call.path["slug"]),
                                              number=str(call.path["n"]), suppressed=False, reason=call.body.reason)
 
 

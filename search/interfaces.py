@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
+
+from kernel.web.services import Carrier
 
 DocKey = tuple[str, str]  # (type, id): ("diary", "12")
 # What a rebuild asks just before its swap: the keys taken down since it started.
@@ -156,3 +158,15 @@ class DocumentSource(Protocol):
     async def count(self) -> int:
         """How many published documents there are (for progress bars)."""
         ...
+
+
+class SearchServices(Protocol):
+    """What search's routes use of the application's services object."""
+
+    @property
+    def search(self) -> SearchIndex: ...
+
+
+def services_of(call: Carrier) -> SearchServices:
+    """The services object as search sees it (``meiji.app`` proves the real one fits)."""
+    return cast(SearchServices, call.services)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kernel.web.endpoints import Api, Call
 from kernel.web.pagination import decode_cursor, page
 from search import services
+from search.interfaces import services_of
 from search.schemas import SearchPage, SearchQuery, SuggestionList, SuggestQuery
 
 api = Api("search")
@@ -16,7 +17,7 @@ async def search(call: Call[None, SearchQuery]) -> object:
     q = call.query
     values = decode_cursor(q.cursor, [int])
     offset = values[0] if values else 0
-    results, next_offset = await services.search(call.state.search, q.q, types=q.types, procedure=q.procedure,
+    results, next_offset = await services.search(services_of(call).search, q.q, types=q.types, procedure=q.procedure,
                                                   clinic_id=q.clinic_id, sort=q.sort, limit=q.limit,
                                                   offset=offset)
     items = [{"type": h.type, "id": h.id, "title": h.title, "snippet": h.snippet, "score": round(h.score, 4),
@@ -28,7 +29,7 @@ async def search(call: Call[None, SearchQuery]) -> object:
 @api.route("GET", "/v1/search/suggest", query=SuggestQuery, response=SuggestionList)
 async def suggest(call: Call[None, SuggestQuery]) -> object:
     """Completions from procedure names, wiki titles and their aliases, also by pinyin (sy → 双眼皮)."""
-    found = await call.state.search.suggest(call.query.q, call.query.limit)
+    found = await services_of(call).search.suggest(call.query.q, call.query.limit)
     return {"items": [{"text": s.text, "type": s.type} for s in found]}
 
 

@@ -231,7 +231,7 @@ def upload(client: TestClient, member: Member, purpose: str = "post") -> str:
     """An uploaded photo of ``member``'s, through ``POST /v1/media`` (or the in-memory stand-in)."""
     from media.memory import MemoryAttachments
 
-    media = client.app.state.media  # type: ignore[attr-defined]
+    media = client.app.state.services.media  # type: ignore[attr-defined]
     if isinstance(media, MemoryAttachments):
         media_id = f"m{next(_media_ids)}"
         media.add(media_id, int(member.id), purpose)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from content.interfaces import services_of
 from content.schemas.comments import CommentIn, CommentOut, CommentPage, CommentQuery
 from content.services import comments
 from kernel.web.endpoints import Api, Call, json_response
@@ -16,8 +17,8 @@ api = Api("comments")
            idempotent=True, errors=(404, 451), posting=True)
 async def create_comment(call: Call[CommentIn, None]) -> Response:
     """Comment on a diary, diary entry, review or answer, or reply to a comment there."""
-    comment = await comments.create_comment(call.state, call.member, call.body)
-    [data] = await comments.comment_json(call.state, call.principal, [comment])
+    comment = await comments.create_comment(services_of(call), call.member, call.body)
+    [data] = await comments.comment_json(services_of(call), call.principal, [comment])
     return json_response(data, 201, {"Location": f"/v1/comments/{comment.id}"})
 
 
@@ -25,14 +26,14 @@ async def create_comment(call: Call[CommentIn, None]) -> Response:
 async def list_comments(call: Call[None, CommentQuery]) -> object:
     """A target's comments in thread order (each top-level comment followed by its replies)."""
     rows, after = await comments.list_comments(call.principal, call.query)
-    return page(await comments.comment_json(call.state, call.principal, rows), after)
+    return page(await comments.comment_json(services_of(call), call.principal, rows), after)
 
 
 @api.route("GET", "/v1/comments/{id}", response=CommentOut, errors=(404, 451))
 async def get_comment(call: Call[None, None]) -> object:
     """One comment."""
     comment = await comments.get_comment(call.principal, call.path["id"])
-    [data] = await comments.comment_json(call.state, call.principal, [comment])
+    [data] = await comments.comment_json(services_of(call), call.principal, [comment])
     return data
 
 
@@ -40,7 +41,7 @@ async def get_comment(call: Call[None, None]) -> object:
            suspended_ok=True)
 async def delete_comment(call: Call[None, None]) -> Response:
     """The commenter deletes the comment; replies to it stay."""
-    await comments.delete_comment(call.state, call.member, call.path["id"])
+    await comments.delete_comment(services_of(call), call.member, call.path["id"])
     return Response(status_code=204)
 
 

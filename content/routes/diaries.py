@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from content.interfaces import services_of
 from content.models.diaries import Diary, DiaryEntry
 from content.schemas.diaries import DiaryIn, DiaryOut, DiaryPatch, DiaryQuery, EntryIn, EntryOut, EntryPatch
 from content.services import diaries as services
@@ -19,12 +20,12 @@ api = Api("diaries")
 
 
 async def _diary(call: Call[Any, Any], diary: Diary, status: int = 200) -> Response:
-    [data] = await services.diaries_json(call.state, [diary], call.principal)
+    [data] = await services.diaries_json(services_of(call), [diary], call.principal)
     return json_response(data, status, headers={"ETag": post_etag("diary", diary)})
 
 
 async def _entry(call: Call[Any, Any], entry: DiaryEntry, status: int = 200) -> Response:
-    [data] = await services.entries_json(call.state, [entry], call.principal)
+    [data] = await services.entries_json(services_of(call), [entry], call.principal)
     return json_response(data, status, headers={"ETag": post_etag("diary_entry", entry)})
 
 
@@ -32,7 +33,7 @@ async def _entry(call: Call[Any, Any], entry: DiaryEntry, status: int = 200) -> 
            posting=True)
 async def create_diary(call: Call[DiaryIn, None]) -> Response:
     """Start a diary of a procedure, with before photos."""
-    diary = await services.create_diary(call.state, call.member, call.body)
+    diary = await services.create_diary(services_of(call), call.member, call.body)
     return await _diary(call, diary, 201)
 
 
@@ -40,7 +41,7 @@ async def create_diary(call: Call[DiaryIn, None]) -> Response:
 async def list_diaries(call: Call[None, DiaryQuery]) -> object:
     """Published diaries, recent or popular first; author_id never lists anonymous diaries to others."""
     rows, after = await services.list_diaries(call.query, call.principal)
-    return page(await services.diaries_json(call.state, rows, call.principal), after)
+    return page(await services.diaries_json(services_of(call), rows, call.principal), after)
 
 
 @api.route("GET", "/v1/diaries/{id}", response=DiaryOut, errors=(404, 451))
@@ -53,7 +54,7 @@ async def get_diary(call: Call[None, None]) -> Response:
            errors=(403, 404, 412, 451))
 async def patch_diary(call: Call[DiaryPatch, None]) -> Response:
     """The author edits the diary (If-Match honoured)."""
-    diary = await services.update_diary(call.state, call.member, call.path["id"], call.body,
+    diary = await services.update_diary(services_of(call), call.member, call.path["id"], call.body,
                                         partial(check_if_match, call.request))
     return await _diary(call, diary)
 
@@ -62,7 +63,7 @@ async def patch_diary(call: Call[DiaryPatch, None]) -> Response:
            suspended_ok=True)
 async def delete_diary(call: Call[None, None]) -> Response:
     """The author deletes the diary: gone for everyone, photos no longer served."""
-    await services.delete_diary(call.state, call.member, call.path["id"])
+    await services.delete_diary(services_of(call), call.member, call.path["id"])
     return Response(status_code=204)
 
 
@@ -70,7 +71,7 @@ async def delete_diary(call: Call[None, None]) -> Response:
            idempotent=True, errors=(403, 404, 451), posting=True)
 async def create_entry(call: Call[EntryIn, None]) -> Response:
     """The diary's author adds a day (术后第N天)."""
-    entry = await services.create_entry(call.state, call.member, call.path["id"], call.body)
+    entry = await services.create_entry(services_of(call), call.member, call.path["id"], call.body)
     return await _entry(call, entry, 201)
 
 
@@ -78,14 +79,14 @@ async def create_entry(call: Call[EntryIn, None]) -> Response:
 async def list_entries(call: Call[None, PageQuery]) -> object:
     """A diary's entries in day order."""
     rows, after = await services.list_entries(call.path["id"], call.query, call.principal)
-    return page(await services.entries_json(call.state, rows, call.principal), after)
+    return page(await services.entries_json(services_of(call), rows, call.principal), after)
 
 
 @api.route("PATCH", "/v1/diary-entries/{id}", body=EntryPatch, response=EntryOut, auth="member",
            errors=(403, 404, 412, 451))
 async def patch_entry(call: Call[EntryPatch, None]) -> Response:
     """The author edits an entry (If-Match honoured)."""
-    entry = await services.update_entry(call.state, call.member, call.path["id"], call.body,
+    entry = await services.update_entry(services_of(call), call.member, call.path["id"], call.body,
                                         partial(check_if_match, call.request))
     return await _entry(call, entry)
 
@@ -94,7 +95,7 @@ async def patch_entry(call: Call[EntryPatch, None]) -> Response:
            suspended_ok=True)
 async def delete_entry(call: Call[None, None]) -> Response:
     """The author deletes an entry."""
-    await services.delete_entry(call.state, call.member, call.path["id"])
+    await services.delete_entry(services_of(call), call.member, call.path["id"])
     return Response(status_code=204)
 
 

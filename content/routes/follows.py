@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from content.interfaces import services_of
 from content.schemas.follows import FOLLOW_TARGETS, FollowOut, FollowQuery
 from content.services import follows
 from kernel.web.endpoints import Api, Call
@@ -23,7 +24,7 @@ def _target(call: Call[None, None]) -> tuple[str, str]:
 @api.route("PUT", "/v1/follows/{target_type}/{target_id}", status=204, auth="member", errors=(404, 451))
 async def follow(call: Call[None, None]) -> Response:
     """Follow an account, a diary (anonymous ones too), a question, a procedure (by slug), a clinic or a doctor."""
-    await follows.follow(call.state, call.member, *_target(call))
+    await follows.follow(services_of(call), call.member, *_target(call))
     return Response(status_code=204)
 
 
@@ -38,7 +39,7 @@ async def unfollow(call: Call[None, None]) -> Response:
 @api.route("GET", "/v1/me/follows", query=FollowQuery, response=Page[FollowOut], auth="member")
 async def my_follows(call: Call[None, FollowQuery]) -> object:
     """What I follow, newest first; what is gone or no longer public shows ``available: false``."""
-    items, after = await follows.my_follows(call.state, call.member, call.query)
+    items, after = await follows.my_follows(services_of(call), call.member, call.query)
     return page(items, after)
 
 

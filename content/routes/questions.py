@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from content.interfaces import services_of
 from content.models.questions import Answer, Question
 from content.schemas.questions import (
     AcceptIn,
@@ -30,7 +31,7 @@ api = Api("questions")
 
 
 async def _question(call: Call[Any, Any], question: Question, status: int = 200) -> Response:
-    [data] = await questions.question_json(call.state, call.principal, [question])
+    [data] = await questions.question_json(services_of(call), call.principal, [question])
     headers = {"ETag": question_etag(question)}
     if status == 201:
         headers["Location"] = f"/v1/questions/{question.id}"
@@ -38,7 +39,7 @@ async def _question(call: Call[Any, Any], question: Question, status: int = 200)
 
 
 async def _answer(call: Call[Any, Any], answer: Answer, status: int = 200) -> Response:
-    [data] = await questions.answer_json(call.state, call.principal, None, [answer])
+    [data] = await questions.answer_json(services_of(call), call.principal, None, [answer])
     headers = {"ETag": answer_etag(answer)}
     if status == 201:
         headers["Location"] = f"/v1/answers/{answer.id}"
@@ -49,7 +50,7 @@ async def _answer(call: Call[Any, Any], answer: Answer, status: int = 200) -> Re
            idempotent=True, posting=True)
 async def create_question(call: Call[QuestionIn, None]) -> Response:
     """Ask a question, optionally anonymously."""
-    question = await questions.create_question(call.state, call.member, call.body)
+    question = await questions.create_question(services_of(call), call.member, call.body)
     return await _question(call, question, 201)
 
 
@@ -57,7 +58,7 @@ async def create_question(call: Call[QuestionIn, None]) -> Response:
 async def list_questions(call: Call[None, QuestionQuery]) -> object:
     """Published questions, newest first; filter by procedure and whether they have answers."""
     rows, after = await questions.list_questions(call.principal, call.query)
-    return page(await questions.question_json(call.state, call.principal, rows), after)
+    return page(await questions.question_json(services_of(call), call.principal, rows), after)
 
 
 @api.route("GET", "/v1/questions/{id}", response=QuestionOut, errors=(404, 451))
@@ -70,7 +71,7 @@ async def get_question(call: Call[None, None]) -> Response:
            errors=(403, 404, 412, 451))
 async def patch_question(call: Call[QuestionPatch, None]) -> Response:
     """The asker edits the question (If-Match honoured)."""
-    question = await questions.update_question(call.state, call.member, call.path["id"], call.body,
+    question = await questions.update_question(services_of(call), call.member, call.path["id"], call.body,
                                                lambda tag: check_if_match(call.request, tag))
     return await _question(call, question)
 
@@ -79,7 +80,7 @@ async def patch_question(call: Call[QuestionPatch, None]) -> Response:
            suspended_ok=True)
 async def delete_question(call: Call[None, None]) -> Response:
     """The asker deletes the question (and with it, its answers leave search)."""
-    await questions.delete_question(call.state, call.member, call.path["id"])
+    await questions.delete_question(services_of(call), call.member, call.path["id"])
     return Response(status_code=204)
 
 
@@ -103,7 +104,7 @@ async def unaccept_answer(call: Call[None, None]) -> Response:
            idempotent=True, errors=(404, 451), posting=True)
 async def create_answer(call: Call[AnswerIn, None]) -> Response:
     """Answer a question, optionally anonymously; the asker is notified."""
-    answer = await questions.create_answer(call.state, call.member, call.path["id"], call.body)
+    answer = await questions.create_answer(services_of(call), call.member, call.path["id"], call.body)
     return await _answer(call, answer, 201)
 
 
@@ -111,7 +112,7 @@ async def create_answer(call: Call[AnswerIn, None]) -> Response:
 async def list_answers(call: Call[None, PageQuery]) -> object:
     """Answers: the accepted one first, then by score."""
     question, rows, after = await questions.list_answers(call.principal, call.path["id"], call.query)
-    return page(await questions.answer_json(call.state, call.principal, question, rows), after)
+    return page(await questions.answer_json(services_of(call), call.principal, question, rows), after)
 
 
 @api.route("GET", "/v1/answers/{id}", response=AnswerOut, errors=(404, 451))
@@ -124,7 +125,7 @@ async def get_answer(call: Call[None, None]) -> Response:
            errors=(403, 404, 412, 451))
 async def patch_answer(call: Call[AnswerPatch, None]) -> Response:
     """The answerer edits the answer (If-Match honoured)."""
-    answer = await questions.update_answer(call.state, call.member, call.path["id"], call.body,
+    answer = await questions.update_answer(services_of(call), call.member, call.path["id"], call.body,
                                            lambda tag: check_if_match(call.request, tag))
     return await _answer(call, answer)
 
@@ -133,7 +134,7 @@ async def patch_answer(call: Call[AnswerPatch, None]) -> Response:
            suspended_ok=True)
 async def delete_answer(call: Call[None, None]) -> Response:
     """The answerer deletes the answer."""
-    await questions.delete_answer(call.state, call.member, call.path["id"])
+    await questions.delete_answer(services_of(call), call.member, call.path["id"])
     return Response(status_code=204)
 
 

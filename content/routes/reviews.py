@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from content.interfaces import services_of
 from content.models.reviews import Review
 from content.schemas.reviews import ReviewIn, ReviewOut, ReviewPatch, ReviewQuery
 from content.services import reviews as services
@@ -19,7 +20,7 @@ api = Api("reviews")
 
 
 async def _review(call: Call[Any, Any], review: Review, status: int = 200) -> Response:
-    [data] = await services.reviews_json(call.state, [review], call.principal)
+    [data] = await services.reviews_json(services_of(call), [review], call.principal)
     return json_response(data, status, headers={"ETag": post_etag("review", review)})
 
 
@@ -27,7 +28,7 @@ async def _review(call: Call[Any, Any], review: Review, status: int = 200) -> Re
            errors=(409,), posting=True)
 async def create_review(call: Call[ReviewIn, None]) -> Response:
     """Review a clinic or a doctor (one live review per target)."""
-    review = await services.create_review(call.state, call.member, call.body)
+    review = await services.create_review(services_of(call), call.member, call.body)
     return await _review(call, review, 201)
 
 
@@ -35,7 +36,7 @@ async def create_review(call: Call[ReviewIn, None]) -> Response:
 async def list_reviews(call: Call[None, ReviewQuery]) -> object:
     """Published reviews, recent or most helpful first."""
     rows, after = await services.list_reviews(call.query, call.principal)
-    return page(await services.reviews_json(call.state, rows, call.principal), after)
+    return page(await services.reviews_json(services_of(call), rows, call.principal), after)
 
 
 @api.route("GET", "/v1/reviews/{id}", response=ReviewOut, errors=(404, 451))
@@ -48,7 +49,7 @@ async def get_review(call: Call[None, None]) -> Response:
            errors=(403, 404, 412, 451))
 async def patch_review(call: Call[ReviewPatch, None]) -> Response:
     """The author edits the review (If-Match honoured); the target's rating follows."""
-    review = await services.update_review(call.state, call.member, call.path["id"], call.body,
+    review = await services.update_review(services_of(call), call.member, call.path["id"], call.body,
                                           partial(check_if_match, call.request))
     return await _review(call, review)
 
@@ -57,7 +58,7 @@ async def patch_review(call: Call[ReviewPatch, None]) -> Response:
            suspended_ok=True)
 async def delete_review(call: Call[None, None]) -> Response:
     """The author deletes the review; the target's rating no longer counts it."""
-    await services.delete_review(call.state, call.member, call.path["id"])
+    await services.delete_review(services_of(call), call.member, call.path["id"])
     return Response(status_code=204)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from content.interfaces import services_of
 from content.models.wiki import WikiPage as Page
 from content.schemas.wiki import (
     RevertIn,
@@ -53,7 +54,7 @@ async def get_page(call: Call[None, None]) -> Response:
 async def put_page(call: Call[WikiIn, None]) -> Response:
     """Create a page (201), or save a new revision of it with If-Match (200; 428 without, 412 if stale)."""
     page_, created = await wiki.save_page(
-        call.state, call.member, str(call.path["slug"]), call.body, _conditional(call),
+        services_of(call), call.member, str(call.path["slug"]), call.body, _conditional(call),
         lambda tag, required: check_if_match(call.request, tag, required=required))
     return _page(page_, 201 if created else 200)
 
@@ -62,14 +63,14 @@ async def put_page(call: Call[WikiIn, None]) -> Response:
 async def list_revisions(call: Call[None, PageQuery]) -> object:
     """A page's revisions, newest first, with editor, time and comment."""
     rows, after = await wiki.list_revisions(call.principal, str(call.path["slug"]), call.query)
-    return page(await wiki.revision_json(call.state, rows, viewer=call.principal), after)
+    return page(await wiki.revision_json(services_of(call), rows, viewer=call.principal), after)
 
 
 @api.route("GET", "/v1/wiki/{slug}/revisions/{n}", response=RevisionFullOut, errors=(404, 451))
 async def get_revision(call: Call[None, None]) -> object:
     """One revision, with the page's content as it was saved then."""
     page_, revision = await wiki.get_revision(call.principal, str(call.path["slug"]), str(call.path["n"]))
-    [data] = await wiki.revision_json(call.state, [revision], page_, full=True, viewer=call.principal)
+    [data] = await wiki.revision_json(services_of(call), [revision], page_, full=True, viewer=call.principal)
     return data
 
 
@@ -77,7 +78,7 @@ async def get_revision(call: Call[None, None]) -> object:
            idempotent=True, errors=(404, 412))
 async def revert(call: Call[RevertIn, None]) -> Response:
     """Save an earlier revision's content as a new revision."""
-    page_ = await wiki.revert(call.state, call.member, str(call.path["slug"]), call.body, _conditional(call),
+    page_ = await wiki.revert(services_of(call), call.member, str(call.path["slug"]), call.body, _conditional(call),
                               lambda tag, required: check_if_match(call.request, tag, required=required))
     return _page(page_, 201)
 

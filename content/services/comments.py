@@ -20,6 +20,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from content.interfaces import ContentServices
 from content.models.comments import Comment
 from content.sanitizer import sanitize, snippet
 from content.schemas.comments import CommentIn, CommentQuery
@@ -78,7 +79,7 @@ register(Kind("comment", Comment, "/v1/comments/{id}", title=lambda c: snippet(c
               holders=_no_holders, on_publicity=_on_publicity, guard=_guard, count_as="comments", export=_export))
 
 
-async def create_comment(state: Any, member: Principal, data: CommentIn) -> Comment:
+async def create_comment(services: ContentServices, member: Principal, data: CommentIn) -> Comment:
     """Comment on a published post, or reply in a thread; notifies without naming anonymous commenters."""
     kind_, obj = await visible_target(member, data.target_type, data.target_id)
     await open_to_writes(kind_, obj)
@@ -100,12 +101,13 @@ async def create_comment(state: Any, member: Principal, data: CommentIn) -> Comm
         comment.thread_id = (parent.thread_id or parent.id) if parent else comment.id
         await Comment.filter(id=comment.id).update(thread_id=comment.thread_id)
         await _on_publicity(comment, True)
-    await lifecycle.published(state, "comment", comment, rich.text)
-    await _notify(state, member, comment, obj, parent)
+    await lifecycle.published(services, "comment", comment, rich.text)
+    await _notify(services, member, comment, obj, parent)
     return comment
 
 
-async def _notify(state: Any, member: Principal, comment: Comment, obj: Any, parent: Comment | None) -> None:
+async def _notify(services: ContentServices, member: Principal, comment: Comment, obj: Any,
+                  parent: Comment | None) -> None:
     commenter = None if comment.anonymous else {"id": str(member.id), "handle": member.handle}
     payload = {"comment_id": str(comment.id), "target_type": comment.target_type, "target_id": comment.target_id,
                "excerpt": snippet(comment.text, 80), "commenter": commenter}
@@ -113,9 +115,9 @@ async def _notify(state: Any, member: Principal, comment: Comment, obj: Any, par
     owner = getattr(obj, "author_id", None)
     if owner is not None and owner not in told:
         told.add(owner)
-        await state.notifier.notify(owner, "comment", payload)
+        await services.notifier.notify(owner, "comment", payload)
     if parent is not None and parent.author_id is not None and parent.author_id not in told:
-        await state.notifier.notify(parent.author_id, "comment", {**payload, "reply_to": str(parent.id)})
+        await services.notifier.notify(parent.author_id, "comment", {**payload, "reply_to": str(parent.id)})
 
 
 async def list_comments(viewer: Principal | None, query: CommentQuery) -> tuple[list[Comment], list[Any] | None]:
@@ -139,17 +141,18 @@ async def get_comment(viewer: Principal | None, comment_id: object) -> Comment:
     return comment
 
 
-async def delete_comment(state: Any, member: Principal, comment_id: object) -> None:
+async def delete_comment(services: ContentServices, member: Principal, comment_id: object) -> None:
     """The commenter deletes (soft); replies in the thread stay."""
     comment = own_or_raise(await get_comment(member, comment_id), member, "comment")
-    await lifecycle.delete_by_author(state, "comment", comment)
+    await lifecycle.delete_by_author(services, "comment", comment)
 
 
-async def comment_json(state: Any, viewer: Principal | None, rows: list[Comment]) -> list[dict[str, Any]]:
+async def comment_json(services: ContentServices, viewer: Principal | None, rows: list[Comment]) -> list[dict[str,
+                       Any]]:
     """Comments as the caller sees them: anonymous commenters hidden, replies by id only."""
     if not rows:
         return []
-    views = await authors_for(state, rows, viewer)
+    views = await authors_for(services, rows, viewer)
     liked = await likes.liked_ids(viewer, "comment", [str(c.id) for c in rows])
     return [{
         "id": str(c.id), "target_type": c.target_type, "target_id": c.target_id, "body": c.body, "text": c.text,

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from content._listing import keyset
 from content._media import attach_media, media_problem, photo_views
+from content.interfaces import ContentServices
 from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor
 from content.sanitizer import plain, sanitize
@@ -61,15 +62,16 @@ def _photos(ids: Sequence[str], views: dict[str, MediaView]) -> list[dict[str, o
 
 # --- serializing -------------------------------------------------------------------------------
 
-async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principal | None) -> list[dict[str, Any]]:
+async def diaries_json(services: ContentServices, diaries: Sequence[Diary],
+                       principal: Principal | None) -> list[dict[str, Any]]:
     """Diaries as the caller may see them: one author lookup for all, and at most two media lookups
     (photos shown published, and photos their author or a moderator sees in any status)."""
-    authors = await authors_for(state, diaries, principal)
+    authors = await authors_for(services, diaries, principal)
     keys = [str(d.id) for d in diaries]
     liked = await likes.liked_ids(principal, "diary", keys)
     kept = await favourites.favourited_keys(principal, "diary", keys)
     followers = await follows.marks(principal, "diary", keys)
-    views = await photo_views(state, [(d.author_id, [*d.before_media_ids, *d.after_media_ids,
+    views = await photo_views(services, [(d.author_id, [*d.before_media_ids, *d.after_media_ids,
                                                      *([d.cover_media_id] if d.cover_media_id else [])])
                                       for d in diaries], principal)
     out = []
@@ -91,10 +93,11 @@ async def diaries_json(state: Any, diaries: Sequence[Diary], principal: Principa
     return out
 
 
-async def entries_json(state: Any, entries: Sequence[DiaryEntry], principal: Principal | None) -> list[dict[str, Any]]:
-    authors = await authors_for(state, entries, principal)
+async def entries_json(services: ContentServices, entries: Sequence[DiaryEntry],
+                       principal: Principal | None) -> list[dict[str, Any]]:
+    authors = await authors_for(services, entries, principal)
     liked = await likes.liked_ids(principal, "diary_entry", [str(e.id) for e in entries])
-    views = await photo_views(state, [(e.author_id, e.media_ids) for e in entries], principal)
+    views = await photo_views(services, [(e.author_id, e.media_ids) for e in entries], principal)
     return [{
         "id": str(e.id), "diary_id": str(e.diary_id), "body": e.body, "text": e.text,
         "happened_on": e.happened_on, "day": e.day, "media": _photos(e.media_ids, views), "scores": e.scores,
@@ -124,9 +127,9 @@ async def _check_refs(data: DiaryIn | DiaryPatch) -> dict[str, Any]:
     return refs
 
 
-async def _attach_diary_media(state: Any, diary: Diary, before: list[str], cover: str | None, owner: int,
+async def _attach_diary_media(services: ContentServices, diary: Diary, before: list[str], cover: str | None, owner: int,
                               *, replace: bool) -> None:
-    media: Attachments = state.media
+    media: Attachments = services.media
     holder = f"diary:{diary.id}"
     ids = list(dict.fromkeys([*before, *([cover] if cover else [])]))
     try:
@@ -140,7 +143,7 @@ async def _attach_diary_media(state: Any, diary: Diary, before: list[str], cover
         raise media_problem(exc, "before_media_ids", before) from None
 
 
-async def create_diary(state: Any, member: Principal, data: DiaryIn) -> Diary:
+async def create_diary(services: ContentServices, member: Principal, data: DiaryIn) -> Diary:
     """A new diary; its photos are attached in the same transaction."""
     await require_procedure(data.procedure)
     refs = await _check_refs(data)
@@ -155,14 +158,14 @@ async def create_diary(state: Any, member: Principal, data: DiaryIn) -> Diary:
             cover_media_id=data.cover_media_id, popularity=freshness(moment), created_at=moment,
             updated_at=moment, **refs)
         if data.before_media_ids or data.cover_media_id:
-            await _attach_diary_media(state, diary, list(data.before_media_ids), data.cover_media_id, member.id,
+            await _attach_diary_media(services, diary, list(data.before_media_ids), data.cover_media_id, member.id,
                                       replace=False)
         await enqueue([("diary", str(diary.id))])
-    await lifecycle.published(state, "diary", diary, title)
+    await lifecycle.published(services, "diary", diary, title)
     return diary
 
 
-async def update_diary(state: Any, member: Principal, diary_id: object, data: DiaryPatch,
+async def update_diary(services: ContentServices, member: Principal, diary_id: object, data: DiaryPatch,
                        check: Precondition) -> Diary:
     """The author edits a diary (``check`` raises 412 when If-Match names another version)."""
     diary = own_or_raise(await get_diary(diary_id, member), member, "diary")
@@ -192,7 +195,7 @@ async def update_diary(state: Any, member: Principal, diary_id: object, data: Di
         if media_changed:
             before = changes.get("before_media_ids", diary.before_media_ids)
             cover = changes.get("cover_media_id", diary.cover_media_id)
-            await _attach_diary_media(state, diary, before, cover, member.id, replace=True)
+            await _attach_diary_media(services, diary, before, cover, member.id, replace=True)
         if "operated_on" in changes:
             for entry in await DiaryEntry.filter(diary_id=diary.id).only("id", "happened_on"):
                 day = (entry.happened_on - changes["operated_on"]).days
@@ -200,13 +203,13 @@ async def update_diary(state: Any, member: Principal, diary_id: object, data: Di
             await _refresh_after(diary.id)
         await enqueue([("diary", str(diary.id))])
     await diary.refresh_from_db()
-    await lifecycle.published(state, "diary", diary, diary.title)
+    await lifecycle.published(services, "diary", diary, diary.title)
     return diary
 
 
-async def delete_diary(state: Any, member: Principal, diary_id: object) -> None:
+async def delete_diary(services: ContentServices, member: Principal, diary_id: object) -> None:
     diary = own_or_raise(await get_diary(diary_id, member), member, "diary")
-    await lifecycle.delete_by_author(state, "diary", diary)
+    await lifecycle.delete_by_author(services, "diary", diary)
 
 
 async def list_diaries(q: DiaryQuery, principal: Principal | None) -> tuple[list[Diary], list[Any] | None]:
@@ -250,7 +253,7 @@ def _not_in_future(happened_on: date) -> date:
     return happened_on
 
 
-async def create_entry(state: Any, member: Principal, diary_id: object, data: EntryIn) -> DiaryEntry:
+async def create_entry(services: ContentServices, member: Principal, diary_id: object, data: EntryIn) -> DiaryEntry:
     """Only the diary's author adds entries; ``day`` is counted from the operation (术后第N天)."""
     diary = own_or_raise(await get_diary(diary_id, member), member, "diary")
     visible_or_raise(diary, None, "diary")  # a hidden or removed diary takes no new entries
@@ -266,16 +269,16 @@ async def create_entry(state: Any, member: Principal, diary_id: object, data: En
             text=rich.text, happened_on=data.happened_on, day=_day(diary, data.happened_on), media_ids=media_ids,
             has_photos=bool(media_ids), scores=data.scores.model_dump() if data.scores else None,
             created_at=moment, updated_at=moment)
-        await attach_media(state, f"diary_entry:{entry.id}", media_ids, member.id, replace=False)
+        await attach_media(services, f"diary_entry:{entry.id}", media_ids, member.id, replace=False)
         if media_ids and diary.status != "published":
             # The entry is readable only through its diary; its photos follow the diary's status.
-            await state.media.set_visible(f"diary_entry:{entry.id}", False)
+            await services.media.set_visible(f"diary_entry:{entry.id}", False)
         await Diary.filter(id=diary.id).update(entry_count=F("entry_count") + 1, updated_at=moment,
                                                popularity=F("popularity") + ENTRY_POINTS)
         if media_ids:
             await _refresh_after(diary.id)
         await enqueue([("diary", str(diary.id))])
-    await lifecycle.published(state, "diary_entry", entry, rich.text)
+    await lifecycle.published(services, "diary_entry", entry, rich.text)
     return entry
 
 
@@ -308,7 +311,7 @@ async def _own_entry(member: Principal, entry_id: object) -> tuple[DiaryEntry, D
     return entry, diary
 
 
-async def update_entry(state: Any, member: Principal, entry_id: object, data: EntryPatch,
+async def update_entry(services: ContentServices, member: Principal, entry_id: object, data: EntryPatch,
                        check: Precondition) -> DiaryEntry:
     entry, diary = await _own_entry(member, entry_id)
     # Edits publish (a new photo would be served): only under a diary the public may read. The
@@ -334,18 +337,18 @@ async def update_entry(state: Any, member: Principal, entry_id: object, data: En
         if not updated:
             raise Problem(412, "The entry changed since you read it; fetch it again.")
         if media_ids is not None:
-            await attach_media(state, f"diary_entry:{entry.id}", media_ids, member.id, replace=True)
+            await attach_media(services, f"diary_entry:{entry.id}", media_ids, member.id, replace=True)
         if media_ids is not None or "day" in changes:
             await _refresh_after(diary.id)
         await enqueue([("diary", str(diary.id))])
     await entry.refresh_from_db()
-    await lifecycle.published(state, "diary_entry", entry, entry.text)
+    await lifecycle.published(services, "diary_entry", entry, entry.text)
     return entry
 
 
-async def delete_entry(state: Any, member: Principal, entry_id: object) -> None:
+async def delete_entry(services: ContentServices, member: Principal, entry_id: object) -> None:
     entry, _ = await _own_entry(member, entry_id)
-    await lifecycle.delete_by_author(state, "diary_entry", entry)
+    await lifecycle.delete_by_author(services, "diary_entry", entry)
 
 
 # --- as a registered type ----------------------------------------------------------------------

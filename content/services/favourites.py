@@ -14,6 +14,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from content._listing import keyset
+from content.interfaces import ContentServices
 from content.models.favourites import Favourite
 from content.models.questions import Question
 from content.models.wiki import WikiPage
@@ -132,7 +133,7 @@ async def _export(member_id: int) -> list[dict[str, Any]]:
             for x in await Favourite.filter(member_id=member_id).order_by("id")]
 
 
-async def _erase(state: Any, member_id: int, mode: str) -> None:
+async def _erase(services: ContentServices, member_id: int, mode: str) -> None:
     await Favourite.filter(member_id=member_id).delete()  # personal data: gone with the account
 
 

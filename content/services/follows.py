@@ -20,6 +20,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from content._listing import keyset
+from content.interfaces import ContentServices
 from content.models.follows import Follow, FollowerCount
 from content.models.reference import Clinic, Doctor, Procedure
 from content.schemas.follows import FOLLOW_TARGETS, FollowQuery
@@ -45,7 +46,7 @@ def _sql(statement: str, count: int) -> str:
     return statement
 
 
-async def _resolve(state: Any, member: Principal, target_type: str, target_id: str) -> str:
+async def _resolve(services: ContentServices, member: Principal, target_type: str, target_id: str) -> str:
     """The key under which a follow of this target is stored; 404 when it cannot be followed."""
     if target_type == "procedure":
         if not await Procedure.exists(slug=target_id):
@@ -65,15 +66,15 @@ async def _resolve(state: Any, member: Principal, target_type: str, target_id: s
     else:
         if key == member.id:
             raise invalid("target_id", "you cannot follow yourself")
-        found = bool(await state.authors.views([key]))
+        found = bool(await services.authors.views([key]))
     if not found:
         raise not_found(target_type)
     return str(key)
 
 
-async def follow(state: Any, member: Principal, target_type: str, target_id: str) -> None:
+async def follow(services: ContentServices, member: Principal, target_type: str, target_id: str) -> None:
     """Follow once (idempotent); ``follower_count`` grows only when the follow is new."""
-    key = await _resolve(state, member, target_type, target_id)
+    key = await _resolve(services, member, target_type, target_id)
     if await Follow.exists(member_id=member.id, target_type=target_type, target_id=key):
         return  # followed already: nothing to write
     async with in_transaction() as conn:
@@ -134,7 +135,7 @@ async def sources(member_id: int) -> dict[str, list[str]]:
     return found
 
 
-async def _titles(state: Any, target_type: str, keys: list[str]) -> dict[str, str]:
+async def _titles(services: ContentServices, target_type: str, keys: list[str]) -> dict[str, str]:
     """The public name of each followed object that is still there and public (others absent)."""
     if not keys:
         return {}
@@ -142,7 +143,7 @@ async def _titles(state: Any, target_type: str, keys: list[str]) -> dict[str, st
         return {str(p.slug): str(p.name) for p in await fetch(Procedure.filter(slug__in=keys).only("slug", "name"))}
     numbers = [n for n in (parse_id(k) for k in keys) if n is not None]
     if target_type == "account":
-        return {str(i): v.handle for i, v in (await state.authors.views(numbers)).items()}
+        return {str(i): v.handle for i, v in (await services.authors.views(numbers)).items()}
     if target_type == "clinic":
         return {str(c.id): str(c.name) for c in await fetch(Clinic.filter(id__in=numbers).only("id", "name"))}
     if target_type == "doctor":
@@ -152,7 +153,8 @@ async def _titles(state: Any, target_type: str, keys: list[str]) -> dict[str, st
     return {str(r.id): str(r.title) for r in rows}
 
 
-async def my_follows(state: Any, member: Principal, query: FollowQuery) -> tuple[list[dict[str, Any]], Any]:
+async def my_follows(services: ContentServices, member: Principal, query: FollowQuery) -> tuple[list[dict[str, Any]],
+                     Any]:
     """What the member follows, newest follow first; what left the public shows as unavailable."""
     qs = Follow.filter(member_id=member.id)
     if query.target_type is not None:
@@ -161,7 +163,7 @@ async def my_follows(state: Any, member: Principal, query: FollowQuery) -> tuple
     by_type: dict[str, list[str]] = {}
     for r in rows:
         by_type.setdefault(str(r.target_type), []).append(str(r.target_id))
-    titles = {t: await _titles(state, t, keys) for t, keys in by_type.items()}
+    titles = {t: await _titles(services, t, keys) for t, keys in by_type.items()}
     items = []
     for r in rows:
         name = titles[r.target_type].get(str(r.target_id))
@@ -178,7 +180,7 @@ async def _export(member_id: int) -> list[dict[str, Any]]:
             for x in await Follow.filter(member_id=member_id).order_by("id")]
 
 
-async def _erase(state: Any, member_id: int, mode: str) -> None:
+async def _erase(services: ContentServices, member_id: int, mode: str) -> None:
     # Follows are personal data: they go with the account, and the counts follow. Nobody follows an
     # account that is gone.
     for row in await Follow.filter(member_id=member_id):

@@ -2,10 +2,10 @@
 
 These work on every type registered in ``content.visibility.KINDS``. Areas use:
 
-- ``await delete_by_author(state, "question", obj)``: the author's DELETE (soft: status ``deleted``).
-- ``await set_status(state, type, id, status, case_id=, reason=)``: moderation's hide/remove/restore.
-- ``await published(state, type, obj, text)``: after a create or an edit (screening).
-- ``await refresh_search(state, keys)``: bring index entries up to date *now* (used after removals).
+- ``await delete_by_author(services, "question", obj)``: the author's DELETE (soft: status ``deleted``).
+- ``await set_status(services, type, id, status, case_id=, reason=)``: moderation's hide/remove/restore.
+- ``await published(services, type, obj, text)``: after a create or an edit (screening).
+- ``await refresh_search(services, keys)``: bring index entries up to date *now* (used after removals).
 
 Every status change runs in one transaction: the row, the counters and ratings (``Kind.on_publicity``)
 and the search outbox; then, once committed, media serving follows the status and the index entries
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
-from content.interfaces import Published
+from content.interfaces import ContentServices, Published
 from content.visibility import KINDS, Kind, kind, parse_id, registered
 from kernel import db
 from kernel.clock import now
@@ -63,7 +63,7 @@ class Record:
     ``removed`` or ``hidden``) and restores it (``published``) through these, like any post."""
 
     find: Callable[[str], Awaitable[TargetInfo | None]]
-    set_status: Callable[[Any, str, Status, str | None, str | None], Awaitable[TargetInfo]]
+    set_status: Callable[[ContentServices, str, Status, str | None, str | None], Awaitable[TargetInfo]]
     resolve: Callable[[str], Awaitable[str | None]]  # a URL's path -> the record's id, or None
 
 
@@ -137,26 +137,26 @@ async def resolve_url(url: str) -> tuple[str, str] | None:
     return None
 
 
-async def refresh_search(state: Any, keys: list[DocKey]) -> None:
+async def refresh_search(services: ContentServices, keys: list[DocKey]) -> None:
     """Rewrite or delete these index entries now, from the database (the outbox does it again later).
 
     Only the process that owns an embedded index writes it here (the server). In any other process
-    (``meiji moderation tick`` restoring a case) ``state.search`` is a read-only follower: these
+    (``meiji moderation tick`` restoring a case) ``services.search`` is a read-only follower: these
     writes do nothing, and the outbox rows written with the change bring the owner's index up to date.
     """
     keys = list(dict.fromkeys(keys))
     if not keys:
         return
-    current = await state.documents.load(keys)
+    current = await services.documents.load(keys)
     gone = [key for key, doc in current.items() if doc is None]
     fresh = [doc for doc in current.values() if doc is not None]
     if gone:
-        await state.search.delete(gone)
+        await services.search.delete(gone)
     if fresh:
-        await state.search.upsert(fresh)
+        await services.search.upsert(fresh)
 
 
-async def change_status(state: Any, k: Kind, obj: Any, status: Status, *, case_id: str | None = None,
+async def change_status(services: ContentServices, k: Kind, obj: Any, status: Status, *, case_id: str | None = None,
                         reason: str | None = None) -> Any:
     """The one status transition: row, counters, outbox in a transaction; then media and search."""
     if obj.status == "deleted":
@@ -181,36 +181,36 @@ async def change_status(state: Any, k: Kind, obj: Any, status: Status, *, case_i
     holders = await k.holders_of(obj)
     for holder in holders:
         if status == "deleted":
-            await state.media.release(holder)
+            await services.media.release(holder)
         else:
-            await state.media.set_visible(holder, is_public)
-    await refresh_search(state, keys)
+            await services.media.set_visible(holder, is_public)
+    await refresh_search(services, keys)
     return obj
 
 
-async def set_status(state: Any, target_type: str, target_id: str, status: Status, *,
+async def set_status(services: ContentServices, target_type: str, target_id: str, status: Status, *,
                      case_id: str | None = None, reason: str | None = None) -> TargetInfo:
     """Hide, remove or restore content; leaves search and media serving at once when not published."""
     if target_type in RECORDS:
-        return await RECORDS[target_type].set_status(state, target_id, status, case_id, reason)
+        return await RECORDS[target_type].set_status(services, target_id, status, case_id, reason)
     k = kind(target_type)
     key = parse_id(target_id)
     obj = await k.model.get_or_none(id=key) if key is not None else None
     if obj is None:
         raise not_found(k.noun)
-    obj = await change_status(state, k, obj, status, case_id=case_id, reason=reason)
+    obj = await change_status(services, k, obj, status, case_id=case_id, reason=reason)
     return await _info(k, obj)
 
 
-async def delete_by_author(state: Any, target_type: str, obj: Any) -> None:
+async def delete_by_author(services: ContentServices, target_type: str, obj: Any) -> None:
     """The author deletes a post: 404 to everyone at once, media released, gone from search."""
-    await change_status(state, kind(target_type), obj, "deleted")
+    await change_status(services, kind(target_type), obj, "deleted")
 
 
-async def published(state: Any, target_type: str, obj: Any, text: str) -> None:
+async def published(services: ContentServices, target_type: str, obj: Any, text: str) -> None:
     """After a create or an edit: hand the post to screening (advertising, contact details)."""
     if obj.author_id is not None:
-        await state.screener.screen(Published(target_type, str(obj.id), obj.author_id, text))
+        await services.screener.screen(Published(target_type, str(obj.id), obj.author_id, text))
 
 
 async def public_counts(author_id: int) -> dict[str, int]:
@@ -228,7 +228,7 @@ async def public_counts(author_id: int) -> dict[str, int]:
     return {k.count_as: int(rows[0][f"c{i}"]) for i, k in enumerate(counted) if k.count_as}
 
 
-async def export_author(state: Any, author_id: int) -> dict[str, Any]:
+async def export_author(services: ContentServices, author_id: int) -> dict[str, Any]:
     """Everything content holds of an author, anonymous posts included (the data export)."""
     out: dict[str, Any] = {}
     for k in registered():
@@ -247,20 +247,20 @@ async def export_author(state: Any, author_id: int) -> dict[str, Any]:
     return out
 
 
-async def erase_author(state: Any, author_id: int, mode: Literal["delete", "anonymize"]) -> None:
+async def erase_author(services: ContentServices, author_id: int, mode: Literal["delete", "anonymize"]) -> None:
     """Account deletion: delete every post of the author, or keep them with the author removed for good."""
     for k in registered():
         rows = await k.model.filter(author_id=author_id)
         if mode == "delete":
             for obj in rows:
-                await change_status(state, k, obj, "deleted")
+                await change_status(services, k, obj, "deleted")
         else:
             # Kept, but no longer anyone's: author null to everyone, never "is_mine" again.
             await k.model.filter(author_id=author_id).update(author_id=None, anonymous=True)
     for eraser in ERASERS:
-        await eraser(state, author_id, mode)
+        await eraser(services, author_id, mode)
 
 
 # Areas with author data outside posts (likes, votes, wiki revisions) plug in here.
 EXPORTERS: dict[str, Any] = {}
-ERASERS: list[Any] = []
+ERASERS: list[Callable[[ContentServices, int, str], Awaitable[None]]] = []

@@ -12,6 +12,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from content.interfaces import ContentServices
 from content.models.likes import Like
 from content.services import lifecycle
 from content.visibility import bump, kind, open_to_writes, target
@@ -80,7 +81,7 @@ async def _export(member_id: int) -> list[dict[str, Any]]:
             for x in await Like.filter(member_id=member_id).order_by("id")]
 
 
-async def _erase(state: Any, member_id: int, mode: str) -> None:
+async def _erase(services: ContentServices, member_id: int, mode: str) -> None:
     # Likes are personal data: they go with the account either way, and the counters follow.
     for row in await Like.filter(member_id=member_id):
         async with in_transaction():

@@ -18,6 +18,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from content._listing import keyset
+from content.interfaces import ContentServices
 from content.models.questions import Answer, AnswerVote, Question
 from content.sanitizer import plain, sanitize, snippet
 from content.schemas.questions import AnswerIn, AnswerPatch, QuestionIn, QuestionPatch, QuestionQuery
@@ -80,7 +81,7 @@ async def _export_votes(author_id: int) -> list[dict[str, Any]]:
             for v in await AnswerVote.filter(voter_id=author_id).order_by("id")]
 
 
-async def _erase_votes(state: Any, author_id: int, mode: str) -> None:
+async def _erase_votes(services: ContentServices, author_id: int, mode: str) -> None:
     # Votes are personal data: they go either way, and the scores follow.
     for v in await AnswerVote.filter(voter_id=author_id):
         async with in_transaction():
@@ -125,7 +126,7 @@ lifecycle.ERASERS.append(_erase_votes)
 
 # --- questions ---------------------------------------------------------------------------------
 
-async def create_question(state: Any, member: Principal, data: QuestionIn) -> Question:
+async def create_question(services: ContentServices, member: Principal, data: QuestionIn) -> Question:
     """Ask a question; it is published at once and screened in the background."""
     await reference.require_procedure(data.procedure)
     rich = await sanitize(data.body, field="body")
@@ -138,7 +139,7 @@ async def create_question(state: Any, member: Principal, data: QuestionIn) -> Qu
                                          body=rich.html, text=rich.text, procedure=data.procedure,
                                          created_at=at, updated_at=at)
         await enqueue([("question", str(question.id))])
-    await lifecycle.published(state, "question", question, f"{title}\n{rich.text}")
+    await lifecycle.published(services, "question", question, f"{title}\n{rich.text}")
     return question
 
 
@@ -157,7 +158,7 @@ async def list_questions(viewer: Principal | None, query: QuestionQuery) -> tupl
     return await keyset(rows, query)
 
 
-async def update_question(state: Any, member: Principal, question_id: object, patch: QuestionPatch,
+async def update_question(services: ContentServices, member: Principal, question_id: object, patch: QuestionPatch,
                           precondition: Precondition) -> Question:
     """The asker edits title, body or procedure; If-Match is honoured (412)."""
     question = own_or_raise(await get_visible(Question, question_id, member, "question"), member, "question")
@@ -184,17 +185,18 @@ async def update_question(state: Any, member: Principal, question_id: object, pa
             raise Problem(412, "The object changed since you read it; fetch it again.")
         await enqueue([("question", str(question.id))])
     await question.refresh_from_db()
-    await lifecycle.published(state, "question", question, f"{question.title}\n{question.text}")
+    await lifecycle.published(services, "question", question, f"{question.title}\n{question.text}")
     return question
 
 
-async def delete_question(state: Any, member: Principal, question_id: object) -> None:
+async def delete_question(services: ContentServices, member: Principal, question_id: object) -> None:
     """The asker deletes: gone for others at once, and from search before this returns."""
     question = own_or_raise(await get_visible(Question, question_id, member, "question"), member, "question")
-    await lifecycle.delete_by_author(state, "question", question)
+    await lifecycle.delete_by_author(services, "question", question)
 
 
-async def question_json(state: Any, viewer: Principal | None, rows: list[Question]) -> list[dict[str, Any]]:
+async def question_json(services: ContentServices, viewer: Principal | None, rows: list[Question]) -> list[dict[str,
+                        Any]]:
     """Questions as the caller sees them (anonymous askers hidden, like and answer counts)."""
     if not rows:
         return []
@@ -204,7 +206,7 @@ async def question_json(state: Any, viewer: Principal | None, rows: list[Questio
     if accepted_ids:
         live_accepted = {int(str(i)) for i in await Answer.filter(id__in=accepted_ids, status="published")
                          .values_list("id", flat=True)}
-    views = await authors_for(state, rows, viewer)
+    views = await authors_for(services, rows, viewer)
     keys = [str(i) for i in ids]
     liked = await likes.liked_ids(viewer, "question", keys)
     kept = await favourites.favourited_keys(viewer, "question", keys)
@@ -226,7 +228,7 @@ async def question_json(state: Any, viewer: Principal | None, rows: list[Questio
 
 # --- answers -----------------------------------------------------------------------------------
 
-async def create_answer(state: Any, member: Principal, question_id: object, data: AnswerIn) -> Answer:
+async def create_answer(services: ContentServices, member: Principal, question_id: object, data: AnswerIn) -> Answer:
     """Answer a published question; the asker is notified (never told who, if anonymous)."""
     question = await get_question(member, question_id)
     visible_or_raise(question, None, "question")  # hidden or removed: as the public is answered
@@ -241,10 +243,10 @@ async def create_answer(state: Any, member: Principal, question_id: object, data
         await enqueue([("answer", str(answer.id))])
     if question.author_id is not None and question.author_id != member.id:
         answerer = None if data.anonymous else {"id": str(member.id), "handle": member.handle}
-        await state.notifier.notify(question.author_id, "answer", {
+        await services.notifier.notify(question.author_id, "answer", {
             "question_id": str(question.id), "question_title": question.title, "answer_id": str(answer.id),
             "excerpt": snippet(rich.text, 80), "answerer": answerer})
-    await lifecycle.published(state, "answer", answer, rich.text)
+    await lifecycle.published(services, "answer", answer, rich.text)
     return answer
 
 
@@ -283,7 +285,7 @@ async def list_answers(viewer: Principal | None, question_id: object,
     return question, found, [last_answer.score, last_answer.id]
 
 
-async def update_answer(state: Any, member: Principal, answer_id: object, patch: AnswerPatch,
+async def update_answer(services: ContentServices, member: Principal, answer_id: object, patch: AnswerPatch,
                         precondition: Precondition) -> Answer:
     """The answerer edits the body; If-Match is honoured (412)."""
     answer = own_or_raise(await get_answer(member, answer_id), member, "answer")
@@ -299,14 +301,14 @@ async def update_answer(state: Any, member: Principal, answer_id: object, patch:
             raise Problem(412, "The object changed since you read it; fetch it again.")
         await enqueue([("answer", str(answer.id))])
     await answer.refresh_from_db()
-    await lifecycle.published(state, "answer", answer, rich.text)
+    await lifecycle.published(services, "answer", answer, rich.text)
     return answer
 
 
-async def delete_answer(state: Any, member: Principal, answer_id: object) -> None:
+async def delete_answer(services: ContentServices, member: Principal, answer_id: object) -> None:
     """The answerer deletes: the acceptance goes with it, and search forgets it before this returns."""
     answer = own_or_raise(await get_answer(member, answer_id), member, "answer")
-    await lifecycle.delete_by_author(state, "answer", answer)
+    await lifecycle.delete_by_author(services, "answer", answer)
     await Question.filter(id=answer.question_id, accepted_answer_id=answer.id).update(
         accepted_answer_id=None, version=F("version") + 1)
 
@@ -361,7 +363,7 @@ async def vote(member: Principal, answer_id: object, value: int) -> Answer:
     return answer
 
 
-async def answer_json(state: Any, viewer: Principal | None, question: Question | None,
+async def answer_json(services: ContentServices, viewer: Principal | None, question: Question | None,
                       rows: Sequence[Answer | Row]) -> list[dict[str, Any]]:
     """Answers as the caller sees them, with score, the caller's vote and counts."""
     if not rows:
@@ -374,7 +376,7 @@ async def answer_json(state: Any, viewer: Principal | None, question: Question |
         my_votes = {v.answer_id: v.value for v in votes}
     liked = await likes.liked_ids(viewer, "answer", keys)
     kept = await favourites.favourited_keys(viewer, "answer", keys)
-    views = await authors_for(state, rows, viewer)
+    views = await authors_for(services, rows, viewer)
     accepted: dict[int, int | None] = {}
     if question is not None:
         accepted[question.id] = question.accepted_answer_id
@@ -404,7 +406,7 @@ DEMO_QUESTIONS: list[tuple[dict[str, Any], list[str]]] = [
 ]
 
 
-async def load_demo(state: Any, asker: Principal, answerer: Principal) -> int:
+async def load_demo(services: ContentServices, asker: Principal, answerer: Principal) -> int:
     """Ask the demo questions and answer them (the asker accepts the first answer); returns questions made.
 
     A question names its procedure only when reference data has one with that slug.
@@ -416,10 +418,10 @@ async def load_demo(state: Any, asker: Principal, answerer: Principal) -> int:
         data = QuestionIn.model_validate(question_data)
         if data.procedure and not await reference.procedure_exists(data.procedure):
             data.procedure = None
-        question = await create_question(state, asker, data)
+        question = await create_question(services, asker, data)
         first: Answer | None = None
         for body in answers:
-            answer = await create_answer(state, answerer, question.id, AnswerIn(body=body, anonymous=False))
+            answer = await create_answer(services, answerer, question.id, AnswerIn(body=body, anonymous=False))
             first = first or answer
         if first is not None:
             await set_accepted(asker, question.id, str(first.id))

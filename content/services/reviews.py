@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from content._listing import keyset
 from content._media import attach_media, photo_views
+from content.interfaces import ContentServices
 from content.models.diaries import Diary
 from content.models.reference import Doctor
 from content.models.reviews import Review
@@ -45,13 +46,14 @@ from search.outbox import enqueue
 Precondition = Callable[[str], None]
 
 
-async def reviews_json(state: Any, reviews: Sequence[Review], principal: Principal | None) -> list[dict[str, Any]]:
+async def reviews_json(services: ContentServices, reviews: Sequence[Review],
+                       principal: Principal | None) -> list[dict[str, Any]]:
     """Reviews as the caller may see them: one author lookup for all, and at most two media lookups
     (photos shown published, and photos their author or a moderator sees in any status)."""
-    authors = await authors_for(state, reviews, principal)
+    authors = await authors_for(services, reviews, principal)
     liked = await likes.liked_ids(principal, "review", [str(r.id) for r in reviews])
     kept = await favourites.favourited_keys(principal, "review", [str(r.id) for r in reviews])
-    views = await photo_views(state, [(r.author_id, r.media_ids) for r in reviews], principal)
+    views = await photo_views(services, [(r.author_id, r.media_ids) for r in reviews], principal)
     links = await _diary_links(reviews, principal)
     return [{
         "id": str(r.id), "target_type": r.target_type, "target_id": str(r.target_id), "procedure": r.procedure,
@@ -83,7 +85,7 @@ def _scores(data: ReviewIn | ReviewPatch) -> dict[str, int | None] | None:
     return data.scores.model_dump() if data.scores is not None else None
 
 
-async def create_review(state: Any, member: Principal, data: ReviewIn) -> Review:
+async def create_review(services: ContentServices, member: Principal, data: ReviewIn) -> Review:
     """A new review; 409 when the author already has a live review of this target."""
     target_id = parse_id(data.target_id)
     if target_id is None or not await RATED[data.target_type].filter(id=target_id).exists():
@@ -116,16 +118,16 @@ async def create_review(state: Any, member: Principal, data: ReviewIn) -> Review
                 author_id=member.id, anonymous=data.anonymous, target_type=data.target_type, target_id=target_id,
                 procedure=data.procedure, rating=data.rating, scores=scores, body=rich.html, text=rich.text,
                 media_ids=media_ids, diary_id=diary_id, live_key=live_key, created_at=moment, updated_at=moment)
-            await attach_media(state, f"review:{review.id}", media_ids, member.id, replace=False)
+            await attach_media(services, f"review:{review.id}", media_ids, member.id, replace=False)
             await rate(data.target_type, target_id, rating_deltas(data.rating, scores, 1))
             await enqueue([("review", str(review.id))])
     except IntegrityError:
         raise conflict("You have already reviewed this; edit your review instead.") from None
-    await lifecycle.published(state, "review", review, rich.text)
+    await lifecycle.published(services, "review", review, rich.text)
     return review
 
 
-async def update_review(state: Any, member: Principal, review_id: object, data: ReviewPatch,
+async def update_review(services: ContentServices, member: Principal, review_id: object, data: ReviewPatch,
                         check: Precondition) -> Review:
     review = own_or_raise(await get_review(review_id, member), member, "review")
     check(post_etag("review", review))
@@ -157,17 +159,17 @@ async def update_review(state: Any, member: Principal, review_id: object, data: 
             deltas.update(rating_deltas(changes.get("rating", review.rating), changes.get("scores", review.scores), 1))
             await rate(review.target_type, review.target_id, deltas)
         if media_ids is not None:
-            await attach_media(state, f"review:{review.id}", media_ids, member.id, replace=True)
+            await attach_media(services, f"review:{review.id}", media_ids, member.id, replace=True)
         await enqueue([("review", str(review.id))])
     await review.refresh_from_db()
-    await lifecycle.published(state, "review", review, review.text)
+    await lifecycle.published(services, "review", review, review.text)
     return review
 
 
-async def delete_review(state: Any, member: Principal, review_id: object) -> None:
+async def delete_review(services: ContentServices, member: Principal, review_id: object) -> None:
     review = own_or_raise(await get_review(review_id, member), member, "review")
     await Review.filter(id=review.id).update(live_key=None)
-    await lifecycle.delete_by_author(state, "review", review)
+    await lifecycle.delete_by_author(services, "review", review)
 
 
 async def list_reviews(q: ReviewQuery, principal: Principal | None) -> tuple[list[Review], list[Any] | None]:
@@ -217,7 +219,7 @@ async def review_documents(ids: Sequence[int]) -> dict[int, Document]:
             for r in reviews}
 
 
-async def _erase(state: Any, author_id: int, mode: str) -> None:
+async def _erase(services: ContentServices, author_id: int, mode: str) -> None:
     # live_key names the author: drop it, so an anonymized review keeps nothing of them.
     await Review.filter(live_key__startswith=f"{author_id}:").update(live_key=None)
 

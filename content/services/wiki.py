@@ -24,6 +24,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from content import visibility
+from content.interfaces import ContentServices
 from content.models.wiki import WikiPage, WikiRevision
 from content.sanitizer import plain, sanitize
 from content.schemas.wiki import RevertIn, WikiIn, WikiQuery
@@ -124,7 +125,7 @@ async def list_pages(query: WikiQuery) -> tuple[list[WikiPage], list[Any] | None
     return await page_by(rows, query.limit, query.cursor, descending=False)
 
 
-async def save_page(state: Any, editor: Principal, slug: str, data: WikiIn, conditional: bool,
+async def save_page(services: ContentServices, editor: Principal, slug: str, data: WikiIn, conditional: bool,
                     precondition: Precondition) -> tuple[WikiPage, bool]:
     """Create (True) or update (False) a page, writing one numbered revision either way."""
     if not _SLUG.match(slug) or slug.isdigit():
@@ -176,7 +177,7 @@ async def _revision(page: WikiPage, number: int, values: dict[str, Any], editor:
                               reverted_from=reverted_from, created_at=at, **values)
 
 
-async def revert(state: Any, editor: Principal, slug: str, data: RevertIn, conditional: bool,
+async def revert(services: ContentServices, editor: Principal, slug: str, data: RevertIn, conditional: bool,
                  precondition: Precondition) -> WikiPage:
     """Save the content of an earlier revision as a new revision (If-Match honoured when sent)."""
     page = await get_page(editor, slug)
@@ -223,7 +224,7 @@ def summary_json(page: WikiPage) -> dict[str, Any]:
             "updated_at": page.updated_at}
 
 
-async def revision_json(state: Any, rows: list[WikiRevision], page: WikiPage | None = None,
+async def revision_json(services: ContentServices, rows: list[WikiRevision], page: WikiPage | None = None,
                         full: bool = False, viewer: Principal | None = None) -> list[dict[str, Any]]:
     """Revisions with their editors (editors sign their work; a deleted account shows null).
 
@@ -231,7 +232,7 @@ async def revision_json(state: Any, rows: list[WikiRevision], page: WikiPage | N
     content null, except to moderators, who read all of it and why it was suppressed.
     """
     ids = sorted({r.author_id for r in rows if r.author_id is not None})
-    views = await state.authors.views(ids) if ids else {}
+    views = await services.authors.views(ids) if ids else {}
     moderator = viewer is not None and viewer.is_moderator
     out = []
     for r in rows:
@@ -283,7 +284,7 @@ async def revision_target(target_id: str) -> lifecycle.TargetInfo | None:
     return _revision_info(*found) if found is not None else None
 
 
-async def set_revision_status(state: Any, target_id: str, status: lifecycle.Status, case_id: str | None,
+async def set_revision_status(services: ContentServices, target_id: str, status: lifecycle.Status, case_id: str | None,
                               reason: str | None) -> lifecycle.TargetInfo:
     """Suppress (``removed``/``hidden``) or restore (``published``) one revision's content."""
     found = await _revision_by_key(target_id)
@@ -331,7 +332,7 @@ async def _export_revisions(author_id: int) -> list[dict[str, Any]]:
             for r in rows]
 
 
-async def _erase_revisions(state: Any, author_id: int, mode: str) -> None:
+async def _erase_revisions(services: ContentServices, author_id: int, mode: str) -> None:
     # The encyclopedia keeps its history; the editor's name goes from it.
     await WikiRevision.filter(author_id=author_id).update(author_id=None)
 
@@ -380,7 +381,7 @@ DEMO_PAGES: list[dict[str, Any]] = [
 ]
 
 
-async def load_demo(state: Any, editor: Principal) -> int:
+async def load_demo(services: ContentServices, editor: Principal) -> int:
     """Write the demo encyclopedia pages (skipping those that exist); returns how many were created.
 
     A page names its procedure only when reference data has one with that slug.

@@ -23,6 +23,8 @@ class Principal:
     suspended: bool = False
     # When the account was made: fresh accounts post less (the ``post_new`` rate-limit bucket).
     joined_at: datetime | None = None
+    # Why the account may read but not write yet (a guardian's consent, a new policy to accept); empty: it may.
+    held_back: str = ""
 
     # A suspended account keeps its role on record but none of its rights: a suspended moderator
     # must not keep reading the queue, which shows the real authors of anonymous posts.
@@ -53,7 +55,7 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-async def resolve(request: Request) -> Principal | None:
+async def resolve(request: Request, authenticate: Authenticator) -> Principal | None:
     """The caller, or None when no token was sent; 401 for a token that is not (or no longer) valid."""
     if _SCOPE_KEY in request.scope:
         cached: Principal | None = request.scope[_SCOPE_KEY]
@@ -61,7 +63,6 @@ async def resolve(request: Request) -> Principal | None:
     token = bearer_token(request)
     principal = None
     if token is not None:
-        authenticate: Authenticator = request.app.state.authenticate
         principal = await authenticate(token)
         if principal is None:
             raise Problem(401, "The token is not valid or has been revoked.",
@@ -86,4 +87,6 @@ def require(found: Principal | None, *, roles: Collection[str] = (), write: bool
         raise Problem(403, "Your role does not allow this.")
     if write and found.suspended:
         raise Problem(403, "This account is suspended: it can read but not write.")
+    if write and found.held_back:
+        raise Problem(403, found.held_back)
     return found

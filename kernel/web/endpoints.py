@@ -35,6 +35,7 @@ from kernel.web.auth import Principal, require, resolve
 from kernel.web.bodies import json_body, query_params, refuse_query
 from kernel.web.ids import check_path
 from kernel.web.problems import Problem
+from kernel.web.services import kernel_services, services_in
 
 B = TypeVar("B")
 Q = TypeVar("Q")
@@ -68,12 +69,12 @@ class Call(Generic[B, Q]):
 
     @property
     def settings(self) -> Settings:
-        settings: Settings = self.request.app.state.settings
-        return settings
+        return kernel_services(self.request.app.state).settings
 
     @property
-    def state(self) -> Any:
-        return self.request.app.state
+    def services(self) -> object:
+        """The application's services object; each room narrows it with its ``services_of``."""
+        return services_in(self.request.app.state)
 
 
 Handler = Callable[[Call[Any, Any]], Awaitable[object]]
@@ -190,9 +191,9 @@ def _dispatcher(methods: Mapping[str, Endpoint]) -> Callable[[Request], Awaitabl
 
 async def run(endpoint: Endpoint, request: Request) -> Response:
     request.scope["meiji.route"] = endpoint.path
-    state = request.app.state
-    settings: Settings = state.settings
-    limiter = state.rate_limiter
+    services = kernel_services(request.app.state)
+    settings = services.settings
+    limiter = services.rate_limiter
     address = client_address(request)
     token = request.headers.get("authorization")
     # Routes with their own bucket only (image files a feed loads by the dozen) skip the shared one.
@@ -202,7 +203,7 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
         limiter.hit(endpoint.rate, address)
 
     # A route with token_auth=False reads Authorization itself (a scraper's token is no account's).
-    caller = await resolve(request) if endpoint.token_auth else None
+    caller = await resolve(request, services.authenticate) if endpoint.token_auth else None
     if endpoint.auth != "public":
         # Suspended accounts read but do not write; a few writes about their own account stay open.
         writes = request.method not in ("GET", "HEAD") and not endpoint.suspended_ok

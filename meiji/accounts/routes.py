@@ -24,6 +24,7 @@ from meiji.accounts.schemas import (
     SessionIn,
     SessionOut,
 )
+from meiji.services import services_of
 from moderation.services.suspensions import profile_hidden
 
 api = Api("accounts")
@@ -33,14 +34,14 @@ BUSY = "Too many passwords are being checked at once: retry after `Retry-After` 
 async def avatar_of(call: Call[Any, Any], account: Account) -> dict[str, object] | None:
     if not account.avatar_media_id:
         return None
-    media: Attachments = call.state.media
+    media: Attachments = services_of(call).media
     views = await media.views([account.avatar_media_id])
     view = views.get(account.avatar_media_id)
     return view.as_json() if view else None
 
 
 async def public_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
-    counts = await call.state.profile_counts(account.id)
+    counts = await services_of(call).profile_counts(account.id)
     # Followers are a count, never a list; ``followed`` answers for the caller only.
     [follow_marks] = (await follows.marks(call.principal, "account", [str(account.id)])).values()
     # An account removed on reports keeps its handle in public, not its bio or avatar.
@@ -119,14 +120,14 @@ async def patch_me(call: Call[MePatch, None]) -> Response:
     b = call.body
     clear_avatar = "avatar_media_id" in b.model_fields_set and b.avatar_media_id is None
     if b.avatar_media_id is not None and b.avatar_media_id != account.avatar_media_id:
-        media: Attachments = call.state.media
+        media: Attachments = services_of(call).media
         try:
             await media.replace(f"avatar:{account.id}", [b.avatar_media_id], owner_id=account.id,
                                 purposes=("avatar", "post"))
         except MediaError as exc:
             raise invalid("avatar_media_id", exc.message) from None
     elif clear_avatar:
-        await call.state.media.release(f"avatar:{account.id}")
+        await services_of(call).media.release(f"avatar:{account.id}")
     account = await services.update_me(account, handle=b.handle, bio=b.bio, avatar_media_id=b.avatar_media_id,
                                        clear_avatar=clear_avatar)
     return me_response(await me_json(call, account), account)

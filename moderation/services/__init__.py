@@ -8,6 +8,7 @@ from typing import Any
 from kernel.clock import now
 from kernel.settings import Settings
 from kernel.web.ids import parse_id
+from moderation.interfaces import ModerationServices
 from moderation.models import CounterNotice, Notice, QueueItem
 from moderation.services import notices, notifications, reports
 from moderation.services.notifications import Notifications
@@ -18,7 +19,7 @@ __all__ = ["AdScreener", "CaseTokens", "Notifications", "build_case_access", "bu
            "build_screener", "export_account", "forget_account", "tick"]
 
 
-async def tick(state: Any) -> dict[str, int]:
+async def tick(services: ModerationServices) -> dict[str, int]:
     """Run the timers that are due once: lapsed claims, closed windows, restorations after the wait.
 
     Idempotent and safe from two processes at once: each change is a conditional UPDATE that only
@@ -28,7 +29,7 @@ async def tick(state: Any) -> dict[str, int]:
     lapsed = await QueueItem.filter(status=ItemStatus.CLAIMED, claimed_until__lt=moment).update(
         status=ItemStatus.OPEN, claimed_by=None, claimed_until=None)
     closed = await notices.close_due(moment)
-    restored = await notices.restore_due(state, moment)
+    restored = await notices.restore_due(services, moment)
     return {"claims_lapsed": lapsed, "cases_closed": closed, "cases_restored": restored}
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
-from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -13,7 +12,7 @@ from kernel.clock import now
 from kernel.settings import Settings
 from kernel.vocabulary import STAFF, PostStatus
 from kernel.web.problems import Problem, conflict
-from moderation.interfaces import AccountControl
+from moderation.interfaces import AccountControl, ModerationServices
 from moderation.models import CounterNotice, Notice, NoticeTarget, QueueItem, Report
 from moderation.services import audit, cases, notices, notifications, queue, strikes, targets
 from moderation.services.cases import Event
@@ -32,7 +31,8 @@ from moderation.vocabulary import (
 OUTCOMES: dict[Action, str] = {Action.REMOVE: "removed", Action.KEEP: "kept", Action.RESTORE: "restored"}
 
 
-async def decide(state: Any, moderator_id: int, raw_id: str, *, action: Action, reason: str) -> QueueItem:
+async def decide(services: ModerationServices, moderator_id: int, raw_id: str, *, action: Action,
+                 reason: str) -> QueueItem:
     """Apply ``action`` to the item the moderator holds; 409 without a live claim, on a resolved item,
     or for a transition the case does not allow. All of it commits together or not at all."""
     item = await queue.get_item(raw_id)
@@ -44,7 +44,7 @@ async def decide(state: Any, moderator_id: int, raw_id: str, *, action: Action, 
     if action not in ACTIONS.get(item.kind, frozenset()):
         raise conflict(f"A {item.kind} item does not take the action {action}.")
     if item.target_type == ACCOUNT and action == Action.REMOVE:
-        await _members_only(state, item.target_id)
+        await _members_only(services, item.target_id)
     actor = audit.moderator(moderator_id)
     async with in_transaction():
         # The conditional UPDATE is the lock: a second decision on the same item finds nothing to resolve.
@@ -53,7 +53,7 @@ async def decide(state: Any, moderator_id: int, raw_id: str, *, action: Action, 
             status=ItemStatus.RESOLVED, live_key=None, decision=action, resolved_at=moment)
         if not resolved:
             raise conflict("This item was decided or released meanwhile.")
-        info = await targets.find(state, item.target_type, item.target_id)
+        info = await targets.find(services, item.target_type, item.target_id)
         notice = await Notice.get_or_none(id=item.case_id) if item.case_id else None
         await audit.record(actor, f"decision_{action}", target_type=item.target_type, target_id=item.target_id,
                            case_id=item.case_id, reason=reason)
@@ -62,26 +62,27 @@ async def decide(state: Any, moderator_id: int, raw_id: str, *, action: Action, 
         if info is not None and info.status == PostStatus.DELETED:
             info = None  # deleted by its author: nothing left to act on
         if notice is not None and item.kind != ItemKind.REPORT:
-            await _on_case(state, actor, item, notice, info, action, reason)
+            await _on_case(services, actor, item, notice, info, action, reason)
             touched = await NoticeTarget.filter(notice_id=notice.id).values_list("target_type", "target_id")
         else:
-            await _on_reports(state, actor, item, info, action, reason)
+            await _on_reports(services, actor, item, info, action, reason)
             touched = [(item.target_type, item.target_id)]
         for target_type, target_id in {(str(t), str(i)) for t, i in touched}:
-            await notices.requeue_waiting(state.settings, target_type, target_id)
+            await notices.requeue_waiting(services.settings, target_type, target_id)
     return await QueueItem.get(id=item.id)
 
 
-async def _members_only(state: Any, account_id: str) -> None:
+async def _members_only(services: ModerationServices, account_id: str) -> None:
     """Moderators act on members only: staff accounts answer to admins, through their role."""
-    accounts: AccountControl = state.accounts
+    accounts: AccountControl = services.accounts
     role = await accounts.role_of(int(account_id)) if account_id.isascii() and account_id.isdigit() else None
     if role in STAFF:
         raise Problem(403, "Moderators act on members only: a moderator's or admin's account is not removed on "
                            "reports; an admin changes its role first.")
 
 
-async def _on_reports(state: Any, actor: audit.Actor, item: QueueItem, info: TargetInfo | None, action: Action,
+async def _on_reports(services: ModerationServices, actor: audit.Actor, item: QueueItem, info: TargetInfo | None,
+                      action: Action,
                       reason: str) -> None:
     if info is None:
         if action == Action.KEEP:
@@ -92,26 +93,26 @@ async def _on_reports(state: Any, actor: audit.Actor, item: QueueItem, info: Tar
     if action == Action.REMOVE:
         if info.status == PostStatus.REMOVED:
             raise conflict("The target is already removed.")
-        await targets.set_status(state, info, PostStatus.REMOVED, reason=public_reason)
+        await targets.set_status(services, info, PostStatus.REMOVED, reason=public_reason)
         await audit.record(actor, "removed", target_type=info.type, target_id=info.id, reason=reason)
         if info.author_id is not None:
             await notifications.send(info.author_id, "removed", {"target": targets.summary(info),
                                                                  "reason": public_reason, "explanation": reason})
             if info.type != ACCOUNT:
-                await strikes.strike(state, actor, info.author_id, target_type=info.type, target_id=info.id,
+                await strikes.strike(services, actor, info.author_id, target_type=info.type, target_id=info.id,
                                      case_id=None)
     elif action == Action.KEEP:
         if info.status == PostStatus.HIDDEN:
-            await targets.set_status(state, info, PostStatus.PUBLISHED)
+            await targets.set_status(services, info, PostStatus.PUBLISHED)
             await audit.record(actor, "unhidden", target_type=info.type, target_id=info.id, reason=reason)
             await notifications.send(info.author_id, "kept", {"target": targets.summary(info)})
     elif action == Action.RESTORE:
         if info.status != PostStatus.REMOVED:
             raise conflict(f"The target is {info.status}, not removed.")
-        await targets.set_status(state, info, PostStatus.PUBLISHED)
+        await targets.set_status(services, info, PostStatus.PUBLISHED)
         await audit.record(actor, "restored", target_type=info.type, target_id=info.id, reason=reason)
         if info.author_id is not None:
-            await strikes.lift(state, actor, info.author_id, case_id=None, target=(info.type, info.id), why=reason)
+            await strikes.lift(services, actor, info.author_id, case_id=None, target=(info.type, info.id), why=reason)
         await notifications.send(info.author_id, "restored", {"target": targets.summary(info), "reason": reason})
     # Reporters hear the outcome, never who else reported or who decided.
     outcome = OUTCOMES[action]
@@ -120,12 +121,13 @@ async def _on_reports(state: Any, actor: audit.Actor, item: QueueItem, info: Tar
                                  {"target": {"type": item.target_type, "id": item.target_id}, "outcome": outcome})
 
 
-async def _on_case(state: Any, actor: audit.Actor, item: QueueItem, notice: Notice, info: TargetInfo | None,
+async def _on_case(services: ModerationServices, actor: audit.Actor, item: QueueItem, notice: Notice,
+                   info: TargetInfo | None,
                    action: Action, reason: str) -> None:
-    settings: Settings = state.settings
+    settings: Settings = services.settings
     case_id = notice.id
     if action == Action.REMOVE:
-        await notices.take_measures(state, notice, actor=actor, reason=reason, item_id=item.id)
+        await notices.take_measures(services, notice, actor=actor, reason=reason, item_id=item.id)
     elif action == Action.REQUEST_INFO:
         if not await cases.move(case_id, Event.REQUEST_INFO):
             raise conflict(f"The case is {notice.status}: information is requested on a received notice.")
@@ -141,18 +143,18 @@ async def _on_case(state: Any, actor: audit.Actor, item: QueueItem, notice: Noti
         await audit.record(actor, "notice_rejected", case_id=case_id, reason=reason)
         # The content stays up: unhide it if reports had hidden it meanwhile.
         if info is not None and info.status == PostStatus.HIDDEN:
-            await targets.set_status(state, info, PostStatus.PUBLISHED)
+            await targets.set_status(services, info, PostStatus.PUBLISHED)
             await audit.record(actor, "unhidden", target_type=info.type, target_id=info.id, case_id=case_id,
                                reason=reason)
     elif action in (Action.FORWARD_COUNTER, Action.RESTORE):
-        await _on_counter(state, actor, item, notice, action, reason)
+        await _on_counter(services, actor, item, notice, action, reason)
 
 
-async def _on_counter(state: Any, actor: audit.Actor, item: QueueItem, notice: Notice, action: Action,
+async def _on_counter(services: ModerationServices, actor: audit.Actor, item: QueueItem, notice: Notice, action: Action,
                       reason: str) -> None:
     """Forward or uphold the counter-notice of the author of the item's target: each author answers
     for their own posts, so only their part of the case moves (and only their posts come back)."""
-    settings: Settings = state.settings
+    settings: Settings = services.settings
     case_id = notice.id
     author_id, part = await notices.author_part(case_id, item.target_type, item.target_id)
     forwarding = action == Action.FORWARD_COUNTER
@@ -176,7 +178,7 @@ async def _on_counter(state: Any, actor: audit.Actor, item: QueueItem, notice: N
         await notifications.send(author_id, "counter_forwarded", {"case_id": case_id, "restore_at": restore_at})
         return
     await CounterNotice.filter(id__in=ids, outcome__isnull=True).update(outcome=CounterOutcome.RESTORED)
-    rows = await notices.restore_targets(state, case_id, actor, why=reason, author_id=author_id)
+    rows = await notices.restore_targets(services, case_id, actor, why=reason, author_id=author_id)
     await notices.part_events(case_id, "restored", note=reason, rows=rows)
     await notices.settle_items(case_id, Action.RESTORE, keep=item.id, only=rows)
     if await notices.after_part(case_id) == CaseState.RESTORED:

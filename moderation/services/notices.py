@@ -21,6 +21,7 @@ from kernel.vocabulary import PostStatus
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, conflict, invalid, not_found
 from media.interfaces import Attachments, MediaError
+from moderation.interfaces import ModerationServices
 from moderation.models import CaseEvent, CounterNotice, Notice, NoticeTarget, QueueItem, Report
 from moderation.schemas import CounterNoticeIn, LegalActionIn, NoticeIn, SupplementIn
 from moderation.services import audit, cases, notifications, queue, strikes, targets
@@ -54,11 +55,12 @@ async def event(case_id: str, name: str, note: str = "", data: dict[str, Any] | 
     await notifications.case_step(case_id, name, note, data)
 
 
-async def _attach(state: Any, holder: str, field: str, media_ids: Sequence[str], owner_id: int | None) -> None:
+async def _attach(services: ModerationServices, holder: str, field: str, media_ids: Sequence[str],
+                  owner_id: int | None) -> None:
     """Attach evidence uploads to a case holder; 422 naming the field of the first bad id."""
     if not media_ids:
         return
-    media: Attachments = state.media
+    media: Attachments = services.media
     try:
         await media.attach(holder, list(media_ids), owner_id=owner_id, purposes=("evidence",))
     except MediaError as exc:
@@ -69,8 +71,8 @@ async def _attach(state: Any, holder: str, field: str, media_ids: Sequence[str],
 
 # --- the claimant's side ----------------------------------------------------------------------
 
-async def _resolve_targets(state: Any, body: NoticeIn) -> list[TargetInfo]:
-    settings: Settings = state.settings
+async def _resolve_targets(services: ModerationServices, body: NoticeIn) -> list[TargetInfo]:
+    settings: Settings = services.settings
     found: list[TargetInfo] = []
     errors: list[dict[str, str]] = []
     for index, ref in enumerate(body.targets):
@@ -84,7 +86,7 @@ async def _resolve_targets(state: Any, body: NoticeIn) -> list[TargetInfo]:
         else:
             assert ref.type is not None and ref.id is not None
             pair = (ref.type, ref.id)
-        info = await targets.find(state, *pair) if pair and pair[0] in targets.CONTENT_TYPES else None
+        info = await targets.find(services, *pair) if pair and pair[0] in targets.CONTENT_TYPES else None
         if info is None or info.status == PostStatus.DELETED:
             shown = ref.url if ref.url is not None else f"{ref.type} {ref.id}"
             field = f"targets.{index}.url" if ref.url is not None else f"targets.{index}"
@@ -97,10 +99,10 @@ async def _resolve_targets(state: Any, body: NoticeIn) -> list[TargetInfo]:
     return found
 
 
-async def submit(state: Any, body: NoticeIn, caller: Principal | None) -> tuple[Notice, str]:
+async def submit(services: ModerationServices, body: NoticeIn, caller: Principal | None) -> tuple[Notice, str]:
     """Open a case: the notice, its targets queued for review; returns the case and its access token."""
-    settings: Settings = state.settings
-    found = await _resolve_targets(state, body)
+    settings: Settings = services.settings
+    found = await _resolve_targets(services, body)
     token = secrets.token_urlsafe(32)
     moment = now()
     owner = caller.id if caller else None
@@ -111,12 +113,12 @@ async def submit(state: Any, body: NoticeIn, caller: Principal | None) -> tuple[
             work=body.work.model_dump(), description=body.description, signature=body.signature,
             created_at=moment, updated_at=moment)
         holder = f"notice:{notice.id}"
-        await _attach(state, holder, "work.proof_media_ids", body.work.proof_media_ids, owner)
+        await _attach(services, holder, "work.proof_media_ids", body.work.proof_media_ids, owner)
         if body.claimant.id_document_media_id:
-            await _attach(state, holder, "claimant.id_document_media_id", [body.claimant.id_document_media_id],
+            await _attach(services, holder, "claimant.id_document_media_id", [body.claimant.id_document_media_id],
                           owner)
         if body.agent:
-            await _attach(state, holder, "agent.authorization_media_id", [body.agent.authorization_media_id],
+            await _attach(services, holder, "agent.authorization_media_id", [body.agent.authorization_media_id],
                           owner)
         for info in found:
             await NoticeTarget.create(notice_id=notice.id, target_type=info.type, target_id=info.id,
@@ -157,7 +159,8 @@ def _event_json(e: CaseEvent) -> dict[str, Any]:
     return data
 
 
-async def case_json(notice: Notice, *, moderator_id: int | None = None, state: Any = None) -> dict[str, Any]:
+async def case_json(services: ModerationServices, notice: Notice, *,
+                    moderator_id: int | None = None) -> dict[str, Any]:
     """The case as its claimant follows it, or as a moderator sees it: every field, real authors included
     (each anonymous author shown is an ``author_revealed`` entry in the log)."""
     rows = await NoticeTarget.filter(notice_id=notice.id).order_by("id")
@@ -183,20 +186,21 @@ async def case_json(notice: Notice, *, moderator_id: int | None = None, state: A
                     signature=notice.signature)
         for entry, row in zip(data["targets"], rows, strict=True):
             entry["author_id"] = str(row.author_id) if row.author_id is not None else None
-            info = await targets.find(state, row.target_type, row.target_id) if row.author_id else None
+            info = await targets.find(services, row.target_type, row.target_id) if row.author_id else None
             if info is not None and info.anonymous:
                 await audit.record(audit.moderator(moderator_id), "author_revealed", target_type=row.target_type,
                                    target_id=row.target_id, case_id=notice.id)
     return data
 
 
-async def supplement(state: Any, notice: Notice, body: SupplementIn, caller: Principal | None) -> Notice:
+async def supplement(services: ModerationServices, notice: Notice, body: SupplementIn,
+                     caller: Principal | None) -> Notice:
     """The claimant answers a request for information: the case goes back to review."""
-    settings: Settings = state.settings
+    settings: Settings = services.settings
     async with in_transaction():
         if not await cases.move(notice.id, Event.SUPPLEMENT):
             raise conflict(f"The case is {notice.status}: no information was requested.")
-        await _attach(state, f"notice:{notice.id}", "proof_media_ids", body.proof_media_ids,
+        await _attach(services, f"notice:{notice.id}", "proof_media_ids", body.proof_media_ids,
                       caller.id if caller else None)
         await event(notice.id, "supplemented", body.description,
                     {"proof_media_ids": body.proof_media_ids})
@@ -207,12 +211,13 @@ async def supplement(state: Any, notice: Notice, body: SupplementIn, caller: Pri
     return await Notice.get(id=notice.id)
 
 
-async def legal_action(state: Any, notice: Notice, body: LegalActionIn, caller: Principal | None) -> Notice:
+async def legal_action(services: ModerationServices, notice: Notice, body: LegalActionIn,
+                       caller: Principal | None) -> Notice:
     """The claimant went to court or to the authorities: the content stays removed (litigation hold)."""
     async with in_transaction():
         if not await cases.move(notice.id, Event.LEGAL_ACTION, restore_at=None):
             raise conflict(f"The case is {notice.status}: legal action follows a counter-notice.")
-        await _attach(state, f"legal:{notice.id}", "proof_media_ids", body.proof_media_ids,
+        await _attach(services, f"legal:{notice.id}", "proof_media_ids", body.proof_media_ids,
                       caller.id if caller else None)
         await event(notice.id, "litigation_hold", body.description, {"proof_media_ids": body.proof_media_ids})
         await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome=CounterOutcome.HELD)
@@ -223,7 +228,7 @@ async def legal_action(state: Any, notice: Notice, body: LegalActionIn, caller: 
     return await Notice.get(id=notice.id)
 
 
-async def withdraw(state: Any, notice: Notice, reason: str) -> Notice:
+async def withdraw(services: ModerationServices, notice: Notice, reason: str) -> Notice:
     """The claimant withdraws the notice; content removed on it is restored."""
     async with in_transaction():
         if not await cases.move(notice.id, Event.WITHDRAWAL, close_at=None, restore_at=None):
@@ -232,16 +237,17 @@ async def withdraw(state: Any, notice: Notice, reason: str) -> Notice:
         await audit.record(audit.CLAIMANT, "withdrawn", case_id=notice.id, reason=reason)
         await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome=CounterOutcome.WITHDRAWN)
         await settle_items(notice.id, CaseState.WITHDRAWN)
-        await restore_targets(state, notice.id, audit.CLAIMANT, why="withdrawn")
+        await restore_targets(services, notice.id, audit.CLAIMANT, why="withdrawn")
     return await Notice.get(id=notice.id)
 
 
 # --- the author's side ------------------------------------------------------------------------
 
-async def counter_notice(state: Any, author: Principal, case_id: str, body: CounterNoticeIn) -> CounterNotice:
+async def counter_notice(services: ModerationServices, author: Principal, case_id: str,
+                         body: CounterNoticeIn) -> CounterNotice:
     """The author of a removed target answers the notice for their own posts; the counter-notice is
     queued for checking. Each author of the case answers once, whoever answered before."""
-    settings: Settings = state.settings
+    settings: Settings = services.settings
     notice = await Notice.get_or_none(id=case_id) if len(case_id) <= 24 else None
     mine = await NoticeTarget.filter(notice_id=case_id, author_id=author.id, removed=True) if notice else []
     if notice is None or not mine:
@@ -256,7 +262,7 @@ async def counter_notice(state: Any, author: Principal, case_id: str, body: Coun
             notice_id=case_id, author_id=author.id, statement=body.statement, name=body.name, phone=body.phone,
             address=body.address, proof_media_ids=body.proof_media_ids, signature=body.signature,
             status=CounterStatus.RECEIVED, created_at=now())
-        await _attach(state, f"counter:{counter.id}", "proof_media_ids", body.proof_media_ids, author.id)
+        await _attach(services, f"counter:{counter.id}", "proof_media_ids", body.proof_media_ids, author.id)
         await part_events(case_id, "counter_received", rows=mine)
         due = now() + timedelta(seconds=settings.counter_due_seconds)
         for t in mine:
@@ -333,9 +339,10 @@ async def requeue_waiting(settings: Settings, target_type: str, target_id: str) 
                             due_at=due, case_id=notice.id)
 
 
-async def take_measures(state: Any, notice: Notice, *, actor: audit.Actor, reason: str, item_id: int) -> None:
+async def take_measures(services: ModerationServices, notice: Notice, *, actor: audit.Actor, reason: str,
+                        item_id: int) -> None:
     """Remove every target of the case: 451 with the case id, strikes, the notice forwarded to authors."""
-    settings: Settings = state.settings
+    settings: Settings = services.settings
     if not await cases.move(notice.id, Event.REMOVE,
                             close_at=now() + timedelta(seconds=settings.no_counter_close_seconds)):
         raise conflict(f"The case is {notice.status}: measures are taken on a received notice.")
@@ -343,14 +350,14 @@ async def take_measures(state: Any, notice: Notice, *, actor: audit.Actor, reaso
     deadline = now() + timedelta(seconds=settings.no_counter_close_seconds)
     struck: dict[int, NoticeTarget] = {}  # one strike per author of the case, however many posts it names
     for t in await NoticeTarget.filter(notice_id=notice.id, removed=False).order_by("id"):
-        info = await targets.find(state, t.target_type, t.target_id)
+        info = await targets.find(services, t.target_type, t.target_id)
         if info is None or info.status == PostStatus.DELETED:
             continue
         # Content already removed (another case, or reports) stays removed under that decision: this
         # case holds it too, its author hears of this notice, but it is no second strike.
         already = info.status == PostStatus.REMOVED
         if not already:
-            await targets.set_status(state, info, PostStatus.REMOVED, case_id=notice.id, reason=notice.notice_type)
+            await targets.set_status(services, info, PostStatus.REMOVED, case_id=notice.id, reason=notice.notice_type)
         await NoticeTarget.filter(id=t.id).update(removed=True)
         await audit.record(actor, "removed", target_type=t.target_type, target_id=t.target_id, case_id=notice.id,
                            reason=reason)
@@ -362,7 +369,7 @@ async def take_measures(state: Any, notice: Notice, *, actor: audit.Actor, reaso
             if not already:
                 struck.setdefault(info.author_id, t)
     for author_id, first in struck.items():
-        await strikes.strike(state, actor, author_id, target_type=first.target_type, target_id=first.target_id,
+        await strikes.strike(services, actor, author_id, target_type=first.target_type, target_id=first.target_id,
                              case_id=notice.id)
     await settle_items(notice.id, Action.REMOVE, keep=item_id)
     await event(notice.id, "measures_taken", reason)
@@ -376,7 +383,7 @@ async def _other_holder(target_type: str, target_id: str, case_id: str) -> Notic
         "created_at").first()
 
 
-async def restore_targets(state: Any, case_id: str, actor: audit.Actor, *, why: str,
+async def restore_targets(services: ModerationServices, case_id: str, actor: audit.Actor, *, why: str,
                           author_id: int | None = None) -> list[NoticeTarget]:
     """Publish the case's removed targets again (``author_id``: only that author's), lift the case's
     strikes on their authors and tell them; returns the targets restored."""
@@ -385,22 +392,22 @@ async def restore_targets(state: Any, case_id: str, actor: audit.Actor, *, why: 
         query = query.filter(author_id=author_id)
     rows = await query.order_by("id")
     for t in rows:
-        info = await targets.find(state, t.target_type, t.target_id)
+        info = await targets.find(services, t.target_type, t.target_id)
         await NoticeTarget.filter(id=t.id).update(removed=False)
         if info is None or info.status != PostStatus.REMOVED:
             continue
         holder = await _other_holder(t.target_type, t.target_id, case_id)
         if holder is not None:
             # Another case keeps it removed: 451 now names that case.
-            await targets.set_status(state, info, PostStatus.REMOVED, case_id=holder.id, reason=holder.notice_type)
+            await targets.set_status(services, info, PostStatus.REMOVED, case_id=holder.id, reason=holder.notice_type)
             continue
-        await targets.set_status(state, info, PostStatus.PUBLISHED)
+        await targets.set_status(services, info, PostStatus.PUBLISHED)
         await audit.record(actor, "restored", target_type=t.target_type, target_id=t.target_id, case_id=case_id,
                            reason=why)
         await notifications.send(info.author_id, "restored", {"target": targets.summary(info), "case_id": case_id,
                                                               "reason": why})
     for author in sorted({t.author_id for t in rows if t.author_id is not None}):
-        await strikes.lift(state, actor, author, case_id=case_id, why=why)
+        await strikes.lift(services, actor, author, case_id=case_id, why=why)
     return rows
 
 
@@ -454,7 +461,7 @@ async def close_due(moment: datetime) -> int:
     return closed
 
 
-async def restore_due(state: Any, moment: datetime) -> int:
+async def restore_due(services: ModerationServices, moment: datetime) -> int:
     """Each forwarded counter-notice whose wait ended without legal action: its author's posts are
     restored; returns how many counter-notices were settled so."""
     why = "no legal action within the waiting period"
@@ -470,7 +477,8 @@ async def restore_due(state: Any, moment: datetime) -> int:
             if not await CounterNotice.filter(id=counter.id, outcome__isnull=True).update(
                     outcome=CounterOutcome.RESTORED):
                 continue
-            rows = await restore_targets(state, counter.notice_id, audit.SYSTEM, why=why, author_id=counter.author_id)
+            rows = await restore_targets(services, counter.notice_id, audit.SYSTEM, why=why,
+                                         author_id=counter.author_id)
             await part_events(counter.notice_id, "restored", note=why, rows=rows)
             await settle_items(counter.notice_id, Action.RESTORE, only=rows)
             if await after_part(counter.notice_id) == CaseState.RESTORED:

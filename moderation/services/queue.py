@@ -19,6 +19,7 @@ from kernel.web.ids import id_or_404
 from kernel.web.pagination import decode_cursor, page
 from kernel.web.problems import conflict, not_found
 from media.interfaces import Attachments, MediaView
+from moderation.interfaces import ModerationServices
 from moderation.models import CounterNotice, Notice, QueueItem, Report
 from moderation.services import audit, targets
 from moderation.vocabulary import URGENCY, ItemKind, ItemStatus
@@ -124,13 +125,14 @@ async def _facts(items: Sequence[QueueItem | Row]) -> dict[int, tuple[dict[str, 
     return {i: (dict(counts[i]), reports[i]) for i in ids}
 
 
-async def items_json(state: Any, items: Sequence[QueueItem | Row], moderator_id: int) -> list[dict[str, Any]]:
+async def items_json(services: ModerationServices, items: Sequence[QueueItem | Row],
+                     moderator_id: int) -> list[dict[str, Any]]:
     """Items as a moderator sees them, real authors included; each anonymous author's reveal is logged."""
     moment = now()
     facts = await _facts(items)
-    infos = await targets.find_many(state, [(item.target_type, item.target_id) for item in items])
-    authors = await targets.authors_json(state, [i.author_id for i in infos if i is not None and i.author_id])
-    photos = await _photos(state, infos)
+    infos = await targets.find_many(services, [(item.target_type, item.target_id) for item in items])
+    authors = await targets.authors_json(services, [i.author_id for i in infos if i is not None and i.author_id])
+    photos = await _photos(services, infos)
     out = []
     for item, info in zip(items, infos, strict=True):
         target: dict[str, Any] = {"type": item.target_type, "id": item.target_id}
@@ -166,22 +168,22 @@ async def items_json(state: Any, items: Sequence[QueueItem | Row], moderator_id:
     return out
 
 
-async def _photos(state: Any, infos: list[TargetInfo | None]) -> dict[str, MediaView]:
+async def _photos(services: ModerationServices, infos: list[TargetInfo | None]) -> dict[str, MediaView]:
     """The targets' photos in any status, in one lookup: a hidden or removed post's photos are no
     longer public, so they come with URLs of the authorised variant route, which moderators open."""
     ids = list(dict.fromkeys(m for info in infos if info is not None for m in info.media_ids))
-    media: Attachments = state.media
+    media: Attachments = services.media
     return await media.views(ids, everything=True) if ids else {}
 
 
-async def item_json(state: Any, item: QueueItem, moderator_id: int) -> dict[str, Any]:
-    [data] = await items_json(state, [item], moderator_id)
+async def item_json(services: ModerationServices, item: QueueItem, moderator_id: int) -> dict[str, Any]:
+    [data] = await items_json(services, [item], moderator_id)
     return data
 
 
-async def detail_json(state: Any, item: QueueItem, moderator_id: int) -> dict[str, Any]:
+async def detail_json(services: ModerationServices, item: QueueItem, moderator_id: int) -> dict[str, Any]:
     """An item with its reports (reporters and details), for the moderator deciding it."""
-    data = await item_json(state, item, moderator_id)
+    data = await item_json(services, item, moderator_id)
     reports = await Report.filter(item_id=item.id).order_by("id")
     data["reports"] = [{"id": str(r.id), "reporter_id": str(r.reporter_id) if r.reporter_id else None,
                         "system": r.reporter_id is None, "reason": r.reason, "detail": r.detail,
@@ -189,7 +191,8 @@ async def detail_json(state: Any, item: QueueItem, moderator_id: int) -> dict[st
     return data
 
 
-async def listing(state: Any, moderator_id: int, *, status: ItemStatus | None, kind: ItemKind | None, sort: str,
+async def listing(services: ModerationServices, moderator_id: int, *, status: ItemStatus | None,
+                  kind: ItemKind | None, sort: str,
                   limit: int, cursor: str | None) -> dict[str, Any]:
     """Queue items, most urgent first (``sort=due``) or newest first (``sort=recent``)."""
     moment = now()
@@ -221,7 +224,7 @@ async def listing(state: Any, moderator_id: int, *, status: ItemStatus | None, k
         rows = await fetch(query.order_by("-id").limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
-    items = await items_json(state, rows, moderator_id)
+    items = await items_json(services, rows, moderator_id)
     next_values: list[str | int] | None = None
     if more:
         last = rows[-1]

@@ -16,6 +16,7 @@ from kernel.settings import Settings
 from kernel.vocabulary import PostStatus
 from kernel.web.auth import Principal
 from kernel.web.problems import invalid, not_found
+from moderation.interfaces import ModerationServices
 from moderation.models import QueueItem, Report
 from moderation.services import audit, notifications, queue, targets
 from moderation.vocabulary import ACCOUNT, ItemKind, ReportReason
@@ -28,14 +29,15 @@ def report_json(report: Report) -> dict[str, Any]:
             "reason": report.reason, "detail": report.detail, "created_at": report.created_at}
 
 
-async def file_report(state: Any, reporter: Principal, *, target_type: str, target_id: str, reason: ReportReason,
+async def file_report(services: ModerationServices, reporter: Principal, *, target_type: str, target_id: str,
+                      reason: ReportReason,
                       detail: str) -> tuple[Report, bool]:
     """The reporter's report of the target, and whether it is new (the same reporter gets the first back)."""
-    settings: Settings = state.settings
+    settings: Settings = services.settings
     first = await Report.get_or_none(reporter_id=reporter.id, target_type=target_type, target_id=target_id)
     if first is not None:
         return first, False
-    info = await targets.find(state, target_type, target_id)
+    info = await targets.find(services, target_type, target_id)
     if info is None or info.status != PostStatus.PUBLISHED:
         raise not_found("target")
     if info.author_id == reporter.id:
@@ -55,11 +57,11 @@ async def file_report(state: Any, reporter: Principal, *, target_type: str, targ
                                target_id=target_id, case_id=item.case_id, reason=reason)
     if report is None:  # the same reporter, twice at once: the first one wins
         return await Report.get(reporter_id=reporter.id, target_type=target_type, target_id=target_id), False
-    await _maybe_hide(state, item, settings.autohide_reports)
+    await _maybe_hide(services, item, settings.autohide_reports)
     return report, True
 
 
-async def _maybe_hide(state: Any, item: QueueItem, threshold: int) -> None:
+async def _maybe_hide(services: ModerationServices, item: QueueItem, threshold: int) -> None:
     """Hide the target pending review once ``threshold`` distinct members reported it."""
     if item.target_type == ACCOUNT:
         return  # an account is not hidden on reports alone; a moderator decides
@@ -69,10 +71,10 @@ async def _maybe_hide(state: Any, item: QueueItem, threshold: int) -> None:
     # Only the request that flips the flag hides the target (and tells the author).
     if not await QueueItem.filter(id=item.id, hidden=False, live_key__isnull=False).update(hidden=True):
         return
-    info = await targets.find(state, item.target_type, item.target_id)
+    info = await targets.find(services, item.target_type, item.target_id)
     if info is None or info.status != PostStatus.PUBLISHED:
         return
-    await targets.set_status(state, info, PostStatus.HIDDEN, reason="reported")
+    await targets.set_status(services, info, PostStatus.HIDDEN, reason="reported")
     await audit.record(audit.SYSTEM, "auto_hidden", target_type=item.target_type, target_id=item.target_id,
                        reason=f"{reporters} reports")
     await notifications.send(info.author_id, "hidden", {"target": targets.summary(info), "reason": "reported",

@@ -16,22 +16,24 @@ import content.services as content
 from kernel.vocabulary import ContentType, PostStatus
 from kernel.web.auth import Principal
 from kernel.web.problems import not_found
+from moderation.interfaces import ModerationServices
 from moderation.services import audit, targets
 
 
-async def set_suppressed(state: Any, moderator: Principal, *, slug: str, number: str, suppressed: bool,
+async def set_suppressed(services: ModerationServices, moderator: Principal, *, slug: str, number: str,
+                         suppressed: bool,
                          reason: str) -> dict[str, Any]:
     """Suppress (or restore) revision ``number`` of page ``slug``; audited; answers the revision as
     moderators read it. Doing what is already done changes nothing and logs nothing."""
-    info = await targets.find(state, ContentType.WIKI_REVISION, f"{slug}@{number}")
+    info = await targets.find(services, ContentType.WIKI_REVISION, f"{slug}@{number}")
     if info is None:
         raise not_found("revision")
     if (info.status != PostStatus.PUBLISHED) != suppressed:
         async with in_transaction():
-            await targets.set_status(state, info, PostStatus.REMOVED if suppressed else PostStatus.PUBLISHED,
+            await targets.set_status(services, info, PostStatus.REMOVED if suppressed else PostStatus.PUBLISHED,
                                      reason=reason)
             await audit.record(audit.moderator(moderator.id), "suppressed" if suppressed else "unsuppressed",
                                target_type=info.type, target_id=info.id, reason=reason)
     page, revision = await content.wiki.revision_of(info.id)
-    [shown] = await content.wiki.revision_json(state, [revision], page, full=True, viewer=moderator)
+    [shown] = await content.wiki.revision_json(services, [revision], page, full=True, viewer=moderator)
     return shown

@@ -7,17 +7,17 @@ reinstated only when none is left, so ending the strikes' suspension never lifts
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from kernel.clock import now
-from moderation.interfaces import AccountControl
+from moderation.interfaces import AccountControl, ModerationServices
 from moderation.models import Suspension
 from moderation.vocabulary import SuspensionCause
 
 
-async def begin(state: Any, account_id: int, cause: SuspensionCause, *, case_id: str | None = None) -> bool:
+async def begin(services: ModerationServices, account_id: int, cause: SuspensionCause, *,
+                case_id: str | None = None) -> bool:
     """Suspend the account for ``cause``; False when it already was for that cause."""
-    accounts: AccountControl = state.accounts
+    accounts: AccountControl = services.accounts
     fresh = not await Suspension.filter(account_id=account_id, cause=cause, ended_at__isnull=True).exists()
     if fresh:
         await Suspension.create(account_id=account_id, cause=cause, case_id=case_id, started_at=now())
@@ -36,10 +36,11 @@ async def profile_hidden(account_id: int) -> bool:
     return await active(account_id, SuspensionCause.ACCOUNT_REMOVED)
 
 
-async def end(state: Any, account_id: int, causes: Sequence[SuspensionCause] | None, reason: str) -> bool:
+async def end(services: ModerationServices, account_id: int, causes: Sequence[SuspensionCause] | None,
+              reason: str) -> bool:
     """End the account's suspensions for ``causes`` (None: every cause); True when the account is
     active again, False when nothing ended or another cause still holds it."""
-    accounts: AccountControl = state.accounts
+    accounts: AccountControl = services.accounts
     query = Suspension.filter(account_id=account_id, ended_at__isnull=True)
     if causes is not None:
         query = query.filter(cause__in=list(causes))

@@ -11,7 +11,7 @@ from content.services import TargetInfo
 from kernel.settings import Settings
 from kernel.vocabulary import MODERATED, PostStatus
 from kernel.web.ids import parse_id
-from moderation.interfaces import AccountControl
+from moderation.interfaces import AccountControl, ModerationServices
 from moderation.services import suspensions
 from moderation.vocabulary import ACCOUNT, SuspensionCause
 
@@ -19,12 +19,12 @@ from moderation.vocabulary import ACCOUNT, SuspensionCause
 CONTENT_TYPES: frozenset[str] = frozenset(MODERATED)
 
 
-async def find(state: Any, target_type: str, target_id: str) -> TargetInfo | None:
+async def find(services: ModerationServices, target_type: str, target_id: str) -> TargetInfo | None:
     """The target behind (type, id) whatever its status, accounts included; None when there is none."""
     if target_type == ACCOUNT:
         if parse_id(target_id) is None:
             return None
-        accounts: AccountControl = state.accounts
+        accounts: AccountControl = services.accounts
         handle = await accounts.handle_of(int(target_id))
         if handle is None:
             return None
@@ -37,24 +37,24 @@ async def find(state: Any, target_type: str, target_id: str) -> TargetInfo | Non
     return await content.find_target(target_type, target_id)
 
 
-async def find_many(state: Any, pairs: list[tuple[str, str]]) -> list[TargetInfo | None]:
+async def find_many(services: ModerationServices, pairs: list[tuple[str, str]]) -> list[TargetInfo | None]:
     """``find`` for many targets in a few queries (content batched per type), in the order given."""
     content_pairs = [(t, i) for t, i in pairs if t in CONTENT_TYPES]
     found = await content.find_targets(content_pairs) if content_pairs else {}
-    return [await find(state, t, i) if t == ACCOUNT else found.get((t, i)) for t, i in pairs]
+    return [await find(services, t, i) if t == ACCOUNT else found.get((t, i)) for t, i in pairs]
 
 
-async def set_status(state: Any, info: TargetInfo, status: PostStatus, *, case_id: str | None = None,
+async def set_status(services: ModerationServices, info: TargetInfo, status: PostStatus, *, case_id: str | None = None,
                      reason: str | None = None) -> None:
     """Hide, remove or publish content; for an account, removal suspends it and publishing reinstates it."""
     if info.type == ACCOUNT:
         # Removal suspends the account and hides its avatar and bio; a restore ends only that suspension.
         if status == PostStatus.REMOVED:
-            await suspensions.begin(state, int(info.id), SuspensionCause.ACCOUNT_REMOVED)
+            await suspensions.begin(services, int(info.id), SuspensionCause.ACCOUNT_REMOVED)
         elif status == PostStatus.PUBLISHED:
-            await suspensions.end(state, int(info.id), (SuspensionCause.ACCOUNT_REMOVED,), reason or "restored")
+            await suspensions.end(services, int(info.id), (SuspensionCause.ACCOUNT_REMOVED,), reason or "restored")
         return
-    await content.set_status(state, info.type, info.id, status,  # type: ignore[arg-type]
+    await content.set_status(services, info.type, info.id, status,  # type: ignore[arg-type]
                              case_id=case_id, reason=reason)
 
 
@@ -84,9 +84,9 @@ async def resolve_url(url: str) -> tuple[str, str] | None:
     return await content.resolve_url(url)
 
 
-async def authors_json(state: Any, author_ids: list[int]) -> dict[int, dict[str, Any]]:
+async def authors_json(services: ModerationServices, author_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Real authors as moderators see them, ``{id, handle}``, in one lookup (deleted accounts: handle None)."""
-    authors: Authors = state.authors
+    authors: Authors = services.authors
     views = await authors.views(list(set(author_ids)))
     return {i: {"id": str(i), "handle": views[i].handle if i in views else None} for i in set(author_ids)}
 

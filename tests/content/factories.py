@@ -57,7 +57,7 @@ def drain(client: TestClient) -> None:
     """Index what the outbox names (the in-memory search has no background indexer in tests)."""
     import search.services
 
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     portal = client.portal
     assert portal is not None
     while portal.call(search.services.drain, state.search, state.documents):

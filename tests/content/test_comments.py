@@ -190,7 +190,7 @@ def test_a_hidden_answer_takes_no_comments_even_from_its_author(client: TestClie
 
     portal = client.portal
     assert portal is not None
-    portal.call(lambda: set_status(client.app.state, "answer", answer_id, "hidden"))  # type: ignore[attr-defined]
+    portal.call(lambda: set_status(client.app.state.services, "answer", answer_id, "hidden"))  # type: ignore[attr-defined]
     mine = client.post("/v1/comments", json={"target_type": "answer", "target_id": answer_id, "body": "补充"},
                        headers=helper.headers)
     assert mine.status_code == 404  # as the public is answered: nothing can be added under it

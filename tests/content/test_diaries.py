@@ -103,7 +103,7 @@ def test_delete_is_404_at_once_and_releases_photos(client: TestClient) -> None:
     assert client.get(f"/v1/diaries/{d['id']}/entries").status_code == 404
     assert client.get("/v1/diaries").json()["items"] == []
     assert client.get("/v1/search?q=水光针").json()["total"] == 0
-    media = client.app.state.media  # type: ignore[attr-defined]
+    media = client.app.state.services.media  # type: ignore[attr-defined]
     portal = client.portal
     assert portal is not None
     assert portal.call(media.views, [photo]) == {}
@@ -131,7 +131,7 @@ def test_hidden_is_404_to_others_removed_is_451(db_client: TestClient) -> None:
     d = diary(db_client, author, ref)
     portal = db_client.portal
     assert portal is not None
-    state = db_client.app.state  # type: ignore[attr-defined]
+    state = db_client.app.state.services  # type: ignore[attr-defined]
     portal.call(lambda: set_status(state, "diary", d["id"], "hidden"))
     assert db_client.get(f"/v1/diaries/{d['id']}").status_code == 404
     assert db_client.get(f"/v1/diaries/{d['id']}", headers=other.headers).status_code == 404
@@ -190,7 +190,7 @@ def test_a_hidden_diary_takes_entries_again_once_restored(client: TestClient) ->
     ref = reference(client)
     author = sign_up(client)
     d = diary(client, author, ref)
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     portal = client.portal
     assert portal is not None
     portal.call(lambda: set_status(state, "diary", d["id"], "hidden"))

@@ -16,7 +16,7 @@ from tests.content.test_anonymity import assert_hidden
 def hide(client: TestClient, target_type: str, target_id: str, status: str = "hidden") -> None:
     portal = client.portal
     assert portal is not None
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     portal.call(lambda: set_status(state, target_type, target_id, status))
 
 

@@ -41,7 +41,7 @@ def test_removal_leaves_search_and_media_at_once(client: TestClient) -> None:
     entry(client, author, d["id"], body="<p>热玛吉后皮肤紧致了</p>", media_ids=[entry_photo])
     drain(client)
     assert client.get("/v1/search?q=热玛吉").json()["total"] == 1
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     info = call(client, services.set_status, state, "diary", d["id"], "removed", case_id="C-1", reason="侵权")
     assert info.status == "removed" and info.case_id == "C-1"
     assert client.get("/v1/search?q=热玛吉").json()["total"] == 0
@@ -59,7 +59,7 @@ def test_counts_leave_out_anonymous_and_hidden(client: TestClient) -> None:
     diary(client, author, ref, anonymous=True)
     hidden = diary(client, author, ref)
     review(client, author, ref, anonymous=True)
-    call(client, services.set_status, client.app.state, "diary", hidden["id"], "hidden")  # type: ignore[attr-defined]
+    call(client, services.set_status, client.app.state.services, "diary", hidden["id"], "hidden")  # type: ignore[attr-defined]
     counts = call(client, services.public_counts, int(author.id))
     assert counts["diaries"] == 1 and counts["reviews"] == 0
     assert client.get(f"/v1/accounts/{author.id}").json()["counts"]["diaries"] == 1
@@ -71,7 +71,7 @@ def test_export_includes_anonymous_posts(client: TestClient) -> None:
     d = diary(client, author, ref, anonymous=True)
     e = entry(client, author, d["id"])
     rv = review(client, author, ref, anonymous=True)
-    data = call(client, services.export_author, client.app.state, int(author.id))  # type: ignore[attr-defined]
+    data = call(client, services.export_author, client.app.state.services, int(author.id))  # type: ignore[attr-defined]
     assert [x["id"] for x in data["diary"]] == [d["id"]] and data["diary"][0]["anonymous"] is True
     assert [x["id"] for x in data["diary_entry"]] == [e["id"]]
     assert data["review"][0]["rating"] == rv["rating"]
@@ -84,7 +84,7 @@ def test_erase_with_delete_removes_everything(client: TestClient) -> None:
     d = diary(client, author, ref, title="水光针三次的变化", before_media_ids=[photo])
     rv = review(client, author, ref)
     drain(client)
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     call(client, services.erase_author, state, int(author.id), "delete")
     assert client.get(f"/v1/diaries/{d['id']}").status_code == 404
     assert client.get(f"/v1/reviews/{rv['id']}").status_code == 404
@@ -98,7 +98,7 @@ def test_erase_with_anonymize_keeps_posts_without_author(client: TestClient) -> 
     author = sign_up(client)
     d = diary(client, author, ref)
     rv = review(client, author, ref)
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     call(client, services.erase_author, state, int(author.id), "anonymize")
     from content.models.reviews import Review
 

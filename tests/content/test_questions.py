@@ -227,7 +227,7 @@ def test_deleted_content_leaves_search_before_the_call_returns(client: TestClien
     asker, helper = person(client), person(client)
     question = ask(client, asker, title="玻尿酸溶解酶有副作用吗")
     given = answer(client, helper, question["id"], "溶解酶可能过敏，要先做皮试。")
-    index = client.app.state.search  # type: ignore[attr-defined]
+    index = client.app.state.services.search  # type: ignore[attr-defined]
     portal = client.portal
     assert portal is not None
     from content.services.questions import answer_documents, question_documents
@@ -281,7 +281,7 @@ def test_removed_question_answers_451_with_the_case(client: TestClient) -> None:
 
     portal = client.portal
     assert portal is not None
-    portal.call(lambda: set_status(client.app.state, "question", question["id"], "removed",  # type: ignore[attr-defined]
+    portal.call(lambda: set_status(client.app.state.services, "question", question["id"], "removed",  # type: ignore[attr-defined]
                                    case_id="C-2026-1", reason="侵权"))
     r = client.get(f"/v1/questions/{question['id']}")
     assert r.status_code == 451 and r.json()["case_id"] == "C-2026-1"
@@ -318,7 +318,7 @@ def test_hidden_question_is_seen_by_its_asker_but_takes_no_answers_or_likes(clie
 
     portal = client.portal
     assert portal is not None
-    portal.call(lambda: set_status(client.app.state, "question", question["id"], "hidden"))  # type: ignore[attr-defined]
+    portal.call(lambda: set_status(client.app.state.services, "question", question["id"], "hidden"))  # type: ignore[attr-defined]
     assert client.get(f"/v1/questions/{question['id']}", headers=helper.headers).status_code == 404
     shown = client.get(f"/v1/questions/{question['id']}", headers=asker.headers)
     assert shown.status_code == 200 and shown.json()["status"] == "hidden"

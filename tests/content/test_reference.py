@@ -51,7 +51,7 @@ def test_patch_honours_if_match_and_reloads_vocabulary(client: TestClient) -> No
     editor = ref["editor"]
     portal = client.portal
     assert portal is not None
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     portal.call(lambda: search.services.drain(state.search, state.documents))
     tag = client.get("/v1/procedures/double-eyelid").headers["etag"]
     r = client.patch("/v1/procedures/double-eyelid", json={"aliases": ["重睑术", "割双眼皮", "埋线双眼皮"]},

@@ -40,7 +40,7 @@ def test_hidden_and_removed_reviews_leave_the_rating(client: TestClient) -> None
     ref = reference(client)
     a = sign_up(client)
     rv = review(client, a, ref, target_type="doctor", target_id=ref["doctor"]["id"], rating=1)
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     portal = client.portal
     assert portal is not None
     assert rating(client, ref, "doctor")["count"] == 1

@@ -171,7 +171,7 @@ def test_hidden_page_is_gone_for_readers(client: TestClient) -> None:
 
     portal = client.portal
     assert portal is not None
-    portal.call(lambda: set_status(client.app.state, "wiki", page_id, "removed",  # type: ignore[attr-defined]
+    portal.call(lambda: set_status(client.app.state.services, "wiki", page_id, "removed",  # type: ignore[attr-defined]
                                    case_id="C-7", reason="侵权"))
     r = client.get("/v1/wiki/thermage")
     assert r.status_code == 451 and r.json()["case_id"] == "C-7"
@@ -189,10 +189,10 @@ def test_demo_pages(client: TestClient) -> None:
     assert portal is not None
     who = Principal(int(editor.id), editor.handle, "editor")
     try:
-        made = portal.call(wiki.load_demo, client.app.state, who)  # type: ignore[attr-defined]
+        made = portal.call(wiki.load_demo, client.app.state.services, who)  # type: ignore[attr-defined]
     except Exception as exc:  # reference data may not know the demo procedures yet
         raise AssertionError(f"demo pages failed: {exc}") from exc
-    assert made == 4 and portal.call(wiki.load_demo, client.app.state, who) == 0  # type: ignore[attr-defined]
+    assert made == 4 and portal.call(wiki.load_demo, client.app.state.services, who) == 0  # type: ignore[attr-defined]
     page = client.get("/v1/wiki/thermage").json()
     assert page["aliases"] == ["Thermage", "射频紧肤"] and page["procedure"] == "thermage"
     # A demo page whose procedure reference data does not know is kept without one.

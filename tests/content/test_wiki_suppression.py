@@ -86,7 +86,7 @@ def test_a_legal_notice_names_a_revision_and_its_measures_suppress_it(client: Te
     _, moderator = history(client)
     page_id = client.get("/v1/wiki/thermage").json()["id"]
     case_id, token = file_notice(client, [{"type": "wiki_revision", "id": "thermage@1"}])
-    public_url = client.app.state.settings.public_url  # type: ignore[attr-defined]
+    public_url = client.app.state.services.settings.public_url  # type: ignore[attr-defined]
     file_notice(client, [{"url": f"{public_url}/v1/wiki/thermage/revisions/2"}])
     assert item_of(client, moderator, "wiki_revision", f"{page_id}@2")["kind"] == "notice"
     r = client.post("/v1/notices", json={**_notice([{"type": "wiki_revision", "id": "thermage@7"}])})

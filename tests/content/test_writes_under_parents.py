@@ -114,7 +114,7 @@ def snapshot(client: TestClient, w: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("state", ["hidden", "removed", "deleted"])
 def test_every_write_under_a_parent_answers_as_the_parent_reads(client: TestClient, state: str) -> None:
     w = world(client)
-    app_state = client.app.state  # type: ignore[attr-defined]
+    app_state = client.app.state.services  # type: ignore[attr-defined]
     portal = client.portal
     assert portal is not None
     new_photo = upload(client, w["author"])
@@ -153,7 +153,7 @@ def test_every_write_under_a_parent_answers_as_the_parent_reads(client: TestClie
 def test_authors_still_delete_their_own_posts_under_a_hidden_or_removed_diary(client: TestClient,
                                                                              state: str) -> None:
     w = world(client)
-    app_state = client.app.state  # type: ignore[attr-defined]
+    app_state = client.app.state.services  # type: ignore[attr-defined]
     portal = client.portal
     assert portal is not None
     portal.call(lambda: set_status(app_state, "diary", w["diary"]["id"], state, case_id="NCASE2026DELE",

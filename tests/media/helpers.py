@@ -26,7 +26,7 @@ def post_image(client: TestClient, member: Member | None, data: bytes, *, purpos
 
 
 def service(client: TestClient) -> MediaService:
-    media = client.app.state.media  # type: ignore[attr-defined]
+    media = client.app.state.services.media  # type: ignore[attr-defined]
     assert isinstance(media, MediaService)
     return media
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -188,7 +189,8 @@ class CaseTokens:
 
 
 def test_evidence_is_read_only_by_moderators_the_uploader_and_the_case_token(client: TestClient) -> None:
-    client.app.state.case_access = CaseTokens()  # type: ignore[attr-defined]
+    app_state = client.app.state  # type: ignore[attr-defined]
+    app_state.services = dataclasses.replace(app_state.services, case_access=CaseTokens())
     member, moderator = sign_up(client), sign_up(client, role="moderator")
     anonymous = uploaded(client, None, "evidence")
     by_member = uploaded(client, member, "evidence")

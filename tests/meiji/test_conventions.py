@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -101,7 +102,8 @@ def test_unexpected_errors_are_500_problem_without_detail(client: TestClient, ca
     async def broken(token: str) -> None:
         raise RuntimeError("secret internal detail /srv/meiji/db.sqlite3")
 
-    client.app.state.authenticate = broken  # type: ignore[attr-defined]
+    app_state = client.app.state  # type: ignore[attr-defined]
+    app_state.services = dataclasses.replace(app_state.services, authenticate=broken)
     with caplog.at_level(logging.ERROR, logger="meiji.errors"):
         r = client.get("/v1/me", headers={"Authorization": "Bearer whatever"})
     body = assert_problem(r, 500)
@@ -201,7 +203,7 @@ def test_readiness_fails_when_a_backend_does_not_answer(client: TestClient) -> N
     async def down() -> None:
         raise ConnectionError("storage unreachable")
 
-    client.app.state.search.ping = down  # type: ignore[attr-defined]
+    client.app.state.services.search.ping = down  # type: ignore[attr-defined]
     r = client.get("/readyz")
     assert r.status_code == 503
     assert r.json()["checks"]["search"] == "unavailable"
@@ -263,7 +265,7 @@ def test_image_files_have_their_own_bucket(make_client: AppFactory) -> None:
         portal = client.portal
         assert portal is not None
         # Published (attached to a visible post): only then are its files public.
-        portal.call(lambda: client.app.state.media.attach("diary:1", [media_id], owner_id=int(admin.id)))  # type: ignore[attr-defined]
+        portal.call(lambda: client.app.state.services.media.attach("diary:1", [media_id], owner_id=int(admin.id)))  # type: ignore[attr-defined]
         media = client.get(f"/v1/media/{media_id}", headers=admin.headers).json()
         thumb = media["variants"]["thumb"]["url"].removeprefix("http://127.0.0.1:8000")
         codes = [client.get(thumb).status_code for _ in range(6)]

@@ -14,7 +14,7 @@ from meiji import demo
 def test_demo_loads_once_and_is_searchable(client: TestClient) -> None:
     portal = client.portal
     assert portal is not None
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     first = portal.call(demo.load, state)
     assert "3 diaries" in first and "6 procedures" in first
     again = portal.call(demo.load, state)
@@ -31,7 +31,7 @@ def test_demo_loads_once_and_is_searchable(client: TestClient) -> None:
 def test_demo_diaries_show_before_and_after_photos_and_the_demo_staff_can_work(client: TestClient) -> None:
     portal = client.portal
     assert portal is not None
-    summary = portal.call(demo.load, client.app.state)  # type: ignore[attr-defined]
+    summary = portal.call(demo.load, client.app.state.services)  # type: ignore[attr-defined]
     assert "6 photos" in summary and "美记审核员" in summary
 
     # Anyone, signed in or not, sees each diary's cover, its "before" and the "after" of its last entry.

@@ -182,7 +182,7 @@ def targets_of(op: Operation) -> list[tuple[str, str]]:
 def served_document() -> dict[str, Any]:
     """The document ``GET /openapi.json`` serves, read before any test runs so strategies can use it."""
     app = create_app(base_settings(Path(tempfile.mkdtemp(prefix="meiji-openapi-"))))
-    document: dict[str, Any] = orjson.loads(orjson.dumps(app.state.openapi))
+    document: dict[str, Any] = orjson.loads(orjson.dumps(app.state.services.openapi))
     return document
 
 

@@ -263,7 +263,7 @@ def _removed_world(client: TestClient) -> tuple[dict[str, str], Any, Any]:
     ids["wiki"] = str(wiki.json()["id"])
     portal = client.portal
     assert portal is not None
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     for kind in ("comment", "answer", "diary_entry", "diary", "review", "question", "wiki"):
         portal.call(functools.partial(set_status, state, kind, ids[kind], "removed", case_id="NCASE2026OPEN",
                                       reason="侵犯著作权"))

@@ -30,7 +30,7 @@ def set_avatar(client: TestClient, member: Member) -> dict[str, object]:
 def drain(client: TestClient) -> None:
     import search.services
 
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     assert client.portal is not None
     client.portal.call(search.services.drain, state.search, state.documents)
 
@@ -91,7 +91,7 @@ def test_delete_with_content_removes_everything(client: TestClient, member: Memb
     # The sweeper then deletes the avatar's objects from storage.
     import media.services
 
-    state = client.app.state  # type: ignore[attr-defined]
+    state = client.app.state.services  # type: ignore[attr-defined]
     assert client.portal is not None
     client.portal.call(media.services.sweep, state.media, state.settings)
     assert client.get(f"/v1/media/{avatar['id']}").status_code == 404

@@ -112,7 +112,7 @@ def tick(client: TestClient) -> dict[str, int]:
 
     portal = client.portal
     assert portal is not None
-    result: dict[str, int] = portal.call(moderation.services.tick, client.app.state)  # type: ignore[attr-defined]
+    result: dict[str, int] = portal.call(moderation.services.tick, client.app.state.services)  # type: ignore[attr-defined]
     return result
 
 

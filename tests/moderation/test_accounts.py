@@ -143,7 +143,7 @@ def test_two_schedulers_at_once_restore_once(db_client: TestClient) -> None:
     clock.advance(days=16)
     portal = db_client.portal
     assert portal is not None
-    results = portal.call(_two_schedulers, db_client.app.state)  # type: ignore[attr-defined]
+    results = portal.call(_two_schedulers, db_client.app.state.services)  # type: ignore[attr-defined]
     assert sum(r["cases_restored"] for r in results) == 1
     assert db_client.get(f"/v1/questions/{question}").status_code == 200
     assert [n["kind"] for n in notifications(db_client, author)].count("restored") == 1

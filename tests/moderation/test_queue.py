@@ -190,7 +190,7 @@ def test_of_concurrent_claims_exactly_one_wins(db_client: TestClient, rounds: in
         question = ask(db_client, author)
         report(db_client, question)
         item = item_of(db_client, moderators[0], "question", question)
-        outcome = portal.call(_race, db_client.app.state, item["id"],  # type: ignore[attr-defined]
+        outcome = portal.call(_race, db_client.app.state.services, item["id"],  # type: ignore[attr-defined]
                               [int(m.id) for m in moderators])
         assert sorted(outcome) == ["lost", "lost", "won"]
 

@@ -177,7 +177,7 @@ def test_reports_at_once_make_one_item_and_hide_once(db_client: TestClient) -> N
     principals = [Principal(int(m.id), m.handle, "member") for m in members]
     portal = db_client.portal
     assert portal is not None
-    state = db_client.app.state  # type: ignore[attr-defined]
+    state = db_client.app.state.services  # type: ignore[attr-defined]
     created = portal.call(_report_at_once, state, question, [*principals, principals[0]])
     assert sorted(created) == [False, True, True, True]
     queued = db_client.get("/v1/moderation/queue", headers=moderator.headers).json()["items"]

@@ -191,7 +191,7 @@ def test_two_schedulers_restore_each_author_once(db_client: TestClient) -> None:
     clock.advance(days=16)
     portal = db_client.portal
     assert portal is not None
-    results = portal.call(_two_ticks, db_client.app.state)  # type: ignore[attr-defined]
+    results = portal.call(_two_ticks, db_client.app.state.services)  # type: ignore[attr-defined]
     assert sum(r["cases_restored"] for r in results) == 2  # one per counter-notice, whoever ran it
     for author, target in ((first, mine), (second, theirs)):
         assert db_client.get(f"/v1/questions/{target}").status_code == 200

@@ -15,7 +15,7 @@ from tests.moderation.conftest import answer, ask, decide, file_notice, item_of
 
 def drain(client: TestClient) -> None:
     """Let the indexer catch up, as it does within 2 s in a running service."""
-    state: Any = client.app.state  # type: ignore[attr-defined]
+    state: Any = client.app.state.services  # type: ignore[attr-defined]
     portal = client.portal
     assert portal is not None
     portal.call(search.services.drain, state.search, state.documents)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -38,13 +39,14 @@ def app(request: pytest.FixtureRequest, make_client: AppFactory, tmp_path: Path)
     """The app with a real embedded index and content replaced by a ``FakeSource``."""
     with make_client(search_url=f"{request.param}://{tmp_path / 'index'}") as client:
         source = FakeSource()
-        client.app.state.documents = source  # type: ignore[attr-defined]
-        call(client, client.app.state.search.set_vocabulary, source.terms)  # type: ignore[attr-defined]
+        app_state = client.app.state  # type: ignore[attr-defined]
+        app_state.services = dataclasses.replace(app_state.services, documents=source)
+        call(client, client.app.state.services.search.set_vocabulary, source.terms)  # type: ignore[attr-defined]
         yield client
 
 
 def state(client: TestClient) -> tuple[SearchIndex, FakeSource]:
-    return client.app.state.search, client.app.state.documents  # type: ignore[attr-defined]
+    return client.app.state.services.search, client.app.state.services.documents  # type: ignore[attr-defined]
 
 
 def test_drained_changes_are_searchable(app: TestClient) -> None:
@@ -173,7 +175,7 @@ def test_run_indexer_once_drains_everything(app: TestClient) -> None:
             pass
 
     call(app, small_batches)
-    call(app, services.run_indexer, index, source, app.app.state.settings, once=True)  # type: ignore[attr-defined]
+    call(app, services.run_indexer, index, source, app.app.state.services.settings, once=True)  # type: ignore[attr-defined]
 
     assert len(search_ids(app, "双眼皮")) == 7
 
@@ -194,7 +196,7 @@ def test_reindex_rebuilds_and_replays_changes_made_meanwhile(app: TestClient) ->
             await services.drain(index, source)
 
     changing = ChangingDuringRebuild(source.docs, source.terms)
-    count = call(app, services.reindex, index, changing, app.app.state.settings, progress=False)  # type: ignore[attr-defined]
+    count = call(app, services.reindex, index, changing, app.app.state.services.settings, progress=False)  # type: ignore[attr-defined]
     call(app, services.drain, index, source)
 
     assert count == 2
@@ -208,7 +210,8 @@ def test_published_content_is_findable_within_two_seconds(make_client: AppFactor
     with make_client(search_url=f"tantivy://{tmp_path / 'index'}", background=True,
                      scheduler_seconds=3600.0) as client:
         source = FakeSource()
-        client.app.state.documents = source  # type: ignore[attr-defined]
+        app_state = client.app.state  # type: ignore[attr-defined]
+        app_state.services = dataclasses.replace(app_state.services, documents=source)
         source.put(diary("a", POSTS["thermage"]))
         call(client, services.enqueue, [("diary", "a")])
 
@@ -229,7 +232,7 @@ def test_purge_keeps_recent_done_rows(app: TestClient) -> None:
 
 def test_a_reindex_from_another_process_drops_what_the_server_took_down_meanwhile(app: TestClient) -> None:
     index, source = state(app)
-    settings = app.app.state.settings  # type: ignore[attr-defined]
+    settings = app.app.state.services.settings  # type: ignore[attr-defined]
     source.put(diary("a", POSTS["eyelid_tw"]), diary("b", POSTS["filler"]))
     call(app, services.enqueue, [("diary", "a"), ("diary", "b")])
     call(app, services.drain, index, source)

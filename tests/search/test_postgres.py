@@ -37,13 +37,13 @@ def pg_app(pg: Postgres, pg_template: str, tmp_path: Path) -> Iterator[TestClien
 
     settings = base_settings(tmp_path, database_url=fresh_pg_url(pg, pg_template), search_url="postgres")
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        assert isinstance(client.app.state.search, PostgresIndex)  # type: ignore[attr-defined]
-        call(client, client.app.state.search.set_vocabulary, VOCABULARY)  # type: ignore[attr-defined]
+        assert isinstance(client.app.state.services.search, PostgresIndex)  # type: ignore[attr-defined]
+        call(client, client.app.state.services.search.set_vocabulary, VOCABULARY)  # type: ignore[attr-defined]
         yield client
 
 
 def index_of(client: TestClient) -> SearchIndex:
-    index: SearchIndex = client.app.state.search  # type: ignore[attr-defined]
+    index: SearchIndex = client.app.state.services.search  # type: ignore[attr-defined]
     return index
 
 
@@ -115,7 +115,7 @@ def test_outbox_and_reindex(pg_app: TestClient) -> None:
     source = FakeSource()
     source.put(Document("diary", "a", "日记", POSTS["eyelid_tw"], BASE))
     call(pg_app, index.upsert, [Document("diary", "stale", "日记", POSTS["eyelid"], BASE)])
-    settings: Settings = pg_app.app.state.settings  # type: ignore[attr-defined]
+    settings: Settings = pg_app.app.state.services.settings  # type: ignore[attr-defined]
 
     assert call(pg_app, services.reindex, index, source, settings, progress=False) == 1
     assert ids(pg_app, "双眼皮") == {"a"}

@@ -40,7 +40,7 @@ def prebuilt(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def api(make_client: AppFactory, tmp_path: Path, prebuilt: Path) -> Iterator[TestClient]:
     shutil.copytree(prebuilt, tmp_path / "index")
     with make_client(search_url=f"tantivy://{tmp_path / 'index'}") as client:
-        call(client, client.app.state.search.set_vocabulary, VOCABULARY)  # type: ignore[attr-defined]
+        call(client, client.app.state.services.search.set_vocabulary, VOCABULARY)  # type: ignore[attr-defined]
         yield client
 
 
@@ -121,7 +121,7 @@ def test_suggest_by_prefix_and_pinyin(api: TestClient) -> None:
 
 
 def test_the_memory_index_used_by_other_rooms_matches_substrings(client: TestClient) -> None:
-    index = client.app.state.search  # type: ignore[attr-defined]
+    index = client.app.state.services.search  # type: ignore[attr-defined]
     call(client, index.upsert, [Document("review", "1", "", "割双眼皮术后第七天", BASE)])
 
     assert [i["id"] for i in client.get("/v1/search", params={"q": "眼皮"}).json()["items"]] == ["1"]
