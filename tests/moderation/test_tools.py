@@ -230,3 +230,28 @@ def test_the_queue_filters_and_shows_history_and_strikes(client: TestClient, mem
     [again] = listed("target_type=question")
     assert [h["item_id"] for h in again["history"]] == [kept["id"]]
     assert again["history"][0]["decision"] == "keep"
+
+
+def test_a_kept_queue_page_shows_each_change_at_once_and_logs_every_reveal(
+        client: TestClient, member: Member, moderator: Member) -> None:
+    named = ask(client, member, body="<p>请问哪家医院做双眼皮比较好？</p>")
+    hidden_author = ask(client, member, anonymous=True, body="<p>匿名问一下，隆鼻后鼻子发红正常吗？</p>")
+    for target in (named, hidden_author):
+        assert client.post("/v1/reports", json={"target_type": "question", "target_id": target, "reason": "spam"},
+                           headers=sign_up(client).headers).status_code == 201
+
+    def shown(question: str) -> dict[str, Any]:
+        return item_of(client, moderator, "question", question)
+
+    assert shown(named)["report_count"] == 1
+    assert client.post("/v1/reports", json={"target_type": "question", "target_id": named, "reason": "other"},
+                       headers=sign_up(client).headers).status_code == 201
+    assert shown(named)["report_count"] == 2
+    client.post(f"/v1/moderation/queue/{shown(named)['id']}/notes", json={"body": "先观察"}, headers=moderator.headers)
+    assert [n["body"] for n in shown(named)["notes"]] == ["先观察"]
+
+    # Each reading that shows the anonymous author is logged, page after page.
+    before = log_actions(client, moderator, "question", hidden_author).count("author_revealed")
+    shown(hidden_author)
+    shown(hidden_author)
+    assert log_actions(client, moderator, "question", hidden_author).count("author_revealed") == before + 2
