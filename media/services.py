@@ -51,7 +51,7 @@ from media.interfaces import (
 from media.keys import check_key
 from media.models import ATTACHED, PENDING, RELEASED, DeadCopy, Upload, UploadQuota
 from media.purge import Purger
-from media.storage import build_storage
+from media.storage import LocalStorage, build_storage
 
 log = logging.getLogger("meiji.media")
 
@@ -552,6 +552,12 @@ class MediaService:
             return 0
         if batch:
             await settle()
+        if isinstance(self.storage, LocalStorage):
+            try:
+                if dropped := await self.storage.drop_partial_writes(older_than):
+                    log.info("deleted %d temporary files of writes that never finished", dropped)
+            except OSError as exc:
+                log.warning("could not delete temporary files of unfinished writes: %s", exc)
         if stale and await self._delete_objects(stale):
             log.info("deleted %d public copies of taken-down or superseded publications", len(stale))
         removed = 0

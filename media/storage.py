@@ -171,6 +171,34 @@ class LocalStorage:
         for item in await anyio.to_thread.run_sync(walk):
             yield item
 
+    async def drop_partial_writes(self, older_than: float) -> int:
+        """Delete the temporary files of writes that never finished (the process was killed between
+        writing and renaming), once their mtime is before ``older_than``; how many. ``keys`` never
+        lists them, so nothing else would."""
+
+        def drop() -> int:
+            removed = 0
+            for dirpath, _, filenames in os.walk(self.root):
+                for name in filenames:
+                    path = Path(dirpath, name)
+                    try:
+                        if not name.startswith(".tmp-") or path.stat().st_mtime >= older_than:
+                            continue
+                        path.unlink()
+                    except FileNotFoundError:
+                        continue
+                    removed += 1
+                    parent = path.parent
+                    while parent != self.root and parent.is_relative_to(self.root):
+                        try:
+                            parent.rmdir()  # only once empty
+                        except OSError:
+                            break
+                        parent = parent.parent
+            return removed
+
+        return await anyio.to_thread.run_sync(drop)
+
     async def ping(self) -> None:
         root = anyio.Path(self.root)
         await root.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ the sweeper leaves no object without its upload row."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
+from tests.conftest import AppFactory, sign_up
 from tests.faults.live import (
     cli,
     editor_procedure,
@@ -25,6 +27,7 @@ from tests.faults.live import (
     search_ids,
     serving,
 )
+from tests.media.helpers import call, service
 
 pytestmark = pytest.mark.slow
 
@@ -156,3 +159,31 @@ def test_every_acknowledged_write_survives_kill_9_and_search_and_storage_converg
             "thumb.webp", "medium.webp", "large.webp"}
     # Every photo of an acknowledged diary is kept; pending uploads expired with the TTL.
     assert set(writes.diaries.values()) <= set(uploads)
+
+
+@pytest.mark.slow
+def test_a_write_killed_before_its_rename_leaves_a_temporary_file_the_sweeper_deletes(
+        make_client: AppFactory, tmp_path: Path) -> None:
+    """What ``kill -9`` leaves when it lands between writing a variant and renaming it into place,
+    made by hand (the moment is too short to hit at will): a hidden temporary file no key names."""
+    root = tmp_path / "media"
+    with make_client(storage_url=root.as_uri()) as client:
+        author = sign_up(client)
+        r = client.post("/v1/media", files={"file": ("术后一周.jpg", photo(), "image/jpeg")}, headers=author.headers)
+        assert r.status_code == 201, r.text
+        kept = sorted(media_files(root))
+        half_written = kept[0].parent / ".tmp-k9x2wq"
+        half_written.write_bytes(b"RIFF\0\0")
+        unfinished = root / "abcdefghijklmnopqrstuvwxyz" / "abcdefghijklmnop" / ".tmp-3xr8zz"
+        unfinished.parent.mkdir(parents=True)
+        unfinished.write_bytes(b"RIFF\0\0")
+        two_days_ago = time.time() - 2 * 86400
+        for path in (half_written, unfinished):
+            os.utime(path, (two_days_ago, two_days_ago))
+        call(client, service(client).sweep)
+        # Gone, with the directory only it was in; the upload's own files stay, and it still serves its owner.
+        assert sorted(media_files(root)) == kept
+        assert not unfinished.parent.parent.exists()
+        media_id = r.json()["id"]
+        assert client.get(f"/v1/media/{media_id}/variants/thumb", headers=author.headers).status_code == 200
+        assert client.get(f"/v1/media/{media_id}/variants/thumb").status_code == 404
