@@ -23,13 +23,14 @@ PACKAGES = ("kernel", "meiji", "content", "media", "search", "moderation")
 
 
 def test_one_frozen_services_object_is_built_and_cannot_be_changed_in_place(client: TestClient) -> None:
-    services = client.app.state.services  # type: ignore[attr-defined]
+    state = client.app.state  # type: ignore[attr-defined]
+    services = state.services
     assert isinstance(services, Services)
     assert services.authors is services.accounts
     with pytest.raises(dataclasses.FrozenInstanceError):
         services.notifier = MemoryNotifier()  # type: ignore[misc]
     for name in ("media", "search", "documents", "settings", "rate_limiter", "notifier", "screener"):
-        assert not hasattr(client.app.state, name), f"app.state.{name} is a collaborator outside the services object"  # type: ignore[attr-defined]
+        assert not hasattr(state, name), f"app.state.{name} is a collaborator outside the services object"
 
 
 def test_an_answer_notifies_the_asker_through_the_services_notifier_and_never_names_an_anonymous_helper(
