@@ -27,6 +27,11 @@ class Account(Model):
     email_verified_at = fields.DatetimeField(null=True)
     # A member may correct their birth date once (the reason is kept in ``AccountCorrection``).
     birth_date_corrected_at = fields.DatetimeField(null=True)
+    # Under 14: reads only until the guardian confirms by the mailed link (``GuardianConsent``).
+    awaiting_guardian = fields.BooleanField(default=False, db_default=False)
+    # The policy version the member last accepted; ``policy_pending`` while a newer one awaits acceptance.
+    policy_version_accepted = fields.CharField(max_length=40, null=True)
+    policy_pending = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "account"
@@ -103,3 +108,30 @@ class AccountCorrection(Model):
 
     class Meta:
         table = "account_correction"
+
+
+class GuardianConsent(Model):
+    """A guardian's consent to an account of a member under 14: who was asked, and when they confirmed."""
+
+    id = fields.IntField(primary_key=True)
+    account_id = fields.IntField(unique=True)
+    guardian_email = fields.CharField(max_length=254)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    requested_at = fields.DatetimeField()
+    confirmed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account_guardian_consent"
+
+
+class PolicyConsent(Model):
+    """A member's acceptance of one version of the policies, and when."""
+
+    id = fields.IntField(primary_key=True)
+    account_id = fields.IntField(db_index=True)
+    policy_version = fields.CharField(max_length=40)
+    accepted_at = fields.DatetimeField()
+
+    class Meta:
+        table = "account_policy_consent"
+        unique_together = (("account_id", "policy_version"),)

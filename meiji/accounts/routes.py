@@ -57,7 +57,8 @@ async def me_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
     data.update(bio=account.bio, birth_date=account.birth_date, status=account.status, version=account.version,
                 avatar_media_id=account.avatar_media_id, email=account.email,
                 email_verified=account.email_verified_at is not None,
-                birth_date_corrected=account.birth_date_corrected_at is not None)
+                birth_date_corrected=account.birth_date_corrected_at is not None,
+                awaiting_guardian=account.awaiting_guardian)
     return data
 
 
@@ -72,7 +73,8 @@ async def create_account(call: Call[AccountIn, None]) -> Response:
     """Sign up: a member account with a handle, a password and a birth date (under 14, with
     ``guardian_consent``); then sign in with ``POST /v1/sessions``. 409 when the handle is taken."""
     b = call.body
-    account = await services.create_account(b.handle, b.password, b.birth_date, b.guardian_consent)
+    account = await services.create_account(b.handle, b.password, b.birth_date, b.guardian_consent,
+                                            guardian_email=b.guardian_email, public_url=call.settings.public_url)
     return me_response(await me_json(call, account), account, 201)
 
 

@@ -19,6 +19,8 @@ class AccountIn(Strict):
     password: str = Field(min_length=8, max_length=128)
     birth_date: date
     guardian_consent: bool = False
+    guardian_email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$",
+                                       description="under 14: the guardian who confirms by an emailed link")
 
 
 class SessionIn(Strict):
@@ -68,6 +70,7 @@ class MeOut(AccountOut):
     email: str | None = Field(None, description="the address mail goes to, once verified")
     email_verified: bool = Field(False, description="whether the member typed back the code mailed to `email`")
     birth_date_corrected: bool = Field(False, description="whether the one correction of the birth date is used")
+    awaiting_guardian: bool = Field(False, description="under 14: reads only until the guardian confirms by email")
     status: str
     version: int
     avatar_media_id: str | None

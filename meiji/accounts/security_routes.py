@@ -1,4 +1,5 @@
-"""``/v1/me/sessions``, ``/v1/me/email``, ``/v1/password-resets`` and ``/v1/me/birth-date``."""
+"""``/v1/me/sessions``, ``/v1/me/email``, ``/v1/password-resets``, ``/v1/me/birth-date`` and
+``/v1/guardian-consents``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from kernel.web.auth import bearer_token
 from kernel.web.bodies import Strict
 from kernel.web.endpoints import Api, Call
 from kernel.web.text import PlainLines
-from meiji.accounts import security
+from meiji.accounts import guardians, security
 from meiji.accounts.routes import BUSY, me_json, me_response
 from meiji.accounts.schemas import MeOut
 
@@ -110,6 +111,27 @@ async def put_birth_date(call: Call[BirthDateIn, None]) -> Response:
     """Correct my birth date, once, saying why (kept with the correction); 409 the second time."""
     account = await security.correct_birth_date(call.member.id, call.body.birth_date, call.body.reason)
     return me_response(await me_json(call, account), account)
+
+
+class GuardianConsentOut(BaseModel):
+    handle: str = Field(description="the account the guardian is asked about")
+    requested_at: datetime
+    confirmed_at: datetime | None
+
+
+@api.route("GET", "/v1/guardian-consents/{token}", response=GuardianConsentOut, errors=(404,))
+async def get_guardian_consent(call: Call[None, None]) -> object:
+    """What the emailed link asks a guardian to confirm: the account of a member under 14."""
+    consent, account = await guardians.consent_for(call.path["token"])
+    return {"handle": account.handle, "requested_at": consent.requested_at, "confirmed_at": consent.confirmed_at}
+
+
+@api.route("POST", "/v1/guardian-consents/{token}", response=GuardianConsentOut, errors=(404,))
+async def confirm_guardian_consent(call: Call[None, None]) -> object:
+    """The guardian confirms by the emailed link: the account may write from now on (the consent is kept)."""
+    consent = await guardians.confirm(call.path["token"])
+    _, account = await guardians.consent_for(call.path["token"])
+    return {"handle": account.handle, "requested_at": consent.requested_at, "confirmed_at": consent.confirmed_at}
 
 
 routes = api.routes

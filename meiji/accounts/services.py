@@ -18,7 +18,7 @@ from kernel.rows import fetch
 from kernel.web.auth import Principal
 from kernel.web.ids import id_or_404
 from kernel.web.problems import Problem, conflict, invalid, not_found
-from meiji.accounts import passwords
+from meiji.accounts import guardians, passwords
 from meiji.accounts.models import Account, HandleHold, Session
 
 hasher = passwords.production_hasher()
@@ -26,7 +26,7 @@ hasher = passwords.production_hasher()
 _DUMMY_HASH = hasher.hash("not-a-password-anyone-has")
 CONSENT_AGE = 14  # PIPL art. 31: under 14 needs a guardian's consent
 _SESSION_COLUMNS = ("SELECT s.expires_at, s.created_at, s.last_used_at, a.id, a.handle, a.role, a.status, "
-                    "a.created_at AS joined_at "
+                    "a.created_at AS joined_at, a.awaiting_guardian, a.policy_pending "
                     "FROM account_session s JOIN account a ON a.id = s.account_id WHERE s.token_hash = ")
 _SESSION_SQL = {"sqlite": _SESSION_COLUMNS + "?", "postgres": _SESSION_COLUMNS + "$1"}
 # A session's last use is written at most this often: reads stay reads, and idleness is counted in days.
@@ -87,19 +87,31 @@ async def hold_handle(handle: str, days: int) -> None:
 
 
 async def create_account(handle: str, password: str, birth_date: date, guardian_consent: bool = False,
-                         role: str = "member") -> Account:
-    """A new account; 422 for an impossible birth date or a minor without consent, 409 for a taken handle."""
+                         role: str = "member", *, guardian_email: str | None = None, public_url: str = "",
+                         policy_version: str | None = None) -> Account:
+    """A new account; 422 for an impossible birth date or a minor without consent and a guardian's email,
+    409 for a taken handle. Under 14, it reads only until the guardian confirms by the mailed link."""
     today = now().date()
     if birth_date > today or age_on(birth_date, today) > 130:
         raise invalid("birth_date", "must be a real date of birth")
-    if age_on(birth_date, today) < CONSENT_AGE and not guardian_consent:
+    minor = age_on(birth_date, today) < CONSENT_AGE
+    if minor and not guardian_consent:
         raise invalid("guardian_consent", f"members under {CONSENT_AGE} need a guardian's consent")
+    if minor and not guardian_email and role == "member":
+        raise invalid("guardian_email", f"members under {CONSENT_AGE} name the guardian who confirms by email")
     if await handle_taken(handle):
         raise conflict("This handle is taken.")
     password_hash = await hash_password(password)
     try:
-        return await Account.create(handle=handle, password_hash=password_hash, birth_date=birth_date,
-                                    guardian_consent=guardian_consent, role=role, created_at=now())
+        async with in_transaction():
+            # Signing up accepts the policies in force; a minor waits for the guardian before writing.
+            account = await Account.create(handle=handle, password_hash=password_hash, birth_date=birth_date,
+                                           guardian_consent=guardian_consent, role=role, created_at=now(),
+                                           awaiting_guardian=bool(minor and guardian_email),
+                                           policy_version_accepted=policy_version)
+            if minor and guardian_email:
+                await guardians.ask(account, guardian_email, public_url)
+            return account
     except IntegrityError:
         raise conflict("This handle is taken.") from None
 
@@ -159,7 +171,18 @@ async def authenticate(token: str, idle_days: int = 30) -> Principal | None:
     if moment - last_used >= LAST_USE_PRECISION:
         await Session.filter(token_hash=hashed).update(last_used_at=moment)
     joined = Account._meta.fields_map["created_at"].to_python_value(row["joined_at"])
-    return Principal(row["id"], row["handle"], row["role"], row["status"] == "suspended", joined)
+    return Principal(row["id"], row["handle"], row["role"], row["status"] == "suspended", joined,
+                     held_back=held_back(bool(row["awaiting_guardian"]), bool(row["policy_pending"])))
+
+
+def held_back(awaiting_guardian: bool, policy_pending: bool) -> str:
+    """Why an account reads but does not write yet, or empty."""
+    if awaiting_guardian:
+        return guardians.HELD_BACK
+    if policy_pending:
+        return ("A new version of the policies awaits your acceptance (PUT /v1/me/consents/{policy_version}, "
+                "the version on GET /v1/me): accept it to write again.")
+    return ""
 
 
 async def get_account(account_id: str | int) -> Account:

@@ -58,3 +58,19 @@ class NotificationPreference(Model):
 
     class Meta:
         table = "delivery_preference"
+
+
+class Announcement(Model):
+    """A notice from the operator to every member: a policy update, a service notice, a shutdown."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    body = fields.TextField()
+    kind = fields.CharField(max_length=20)  # policy_update | service_notice | shutdown
+    effective_at = fields.DatetimeField()
+    policy_version = fields.CharField(max_length=40, null=True)
+    author_id = fields.IntField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "delivery_announcement"

@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from kernel.clock import clock
-from meiji.accounts.models import AccountCorrection
+from meiji.accounts.models import AccountCorrection, GuardianConsent
 from tests.conftest import PASSWORD, Member, sign_up
 from tests.meiji.test_delivery import deliver
 from tests.moderation.conftest import answer, ask
@@ -209,3 +209,42 @@ def test_a_bad_correction_names_the_field_and_changes_nothing(client: TestClient
     assert r.status_code == 422
     assert field in [e["field"] for e in r.json()["errors"]]
     assert client.get("/v1/me", headers=member.headers).json()["birth_date_corrected"] is False
+
+
+def test_a_member_under_14_writes_once_the_guardian_confirms(client: TestClient, tmp_path: Path) -> None:
+    guardian = "mama.li@example.cn"
+    r = client.post("/v1/accounts", json={"handle": "小林同学", "password": PASSWORD, "birth_date": "2014-09-01",
+                                          "guardian_consent": True, "guardian_email": guardian})
+    assert r.status_code == 201, r.text
+    assert r.json()["awaiting_guardian"] is True
+    child = sign_in(client, Member(r.json()["id"], "小林同学", ""))
+    adult = sign_up(client)
+    # Reads, but does not write yet; other members write as ever.
+    assert client.get("/v1/questions", headers=child.headers).status_code == 200
+    r = client.post("/v1/questions", json={"title": "牙齿矫正要戴多久牙套？", "body": "<p>妈妈说要先问问医生。</p>",
+                                           "anonymous": False}, headers=child.headers)
+    assert r.status_code == 403 and "guardian" in r.json()["detail"]
+    ask(client, adult)
+    deliver(client)
+    [letter] = mails(tmp_path, guardian)
+    assert letter["Subject"] == "【美记】请确认您孩子的美记账号" and "小林同学" in body(letter)
+    link = re.search(r"/v1/guardian-consents/([A-Za-z0-9_-]{43})", body(letter))
+    assert link is not None
+    assert client.post("/v1/guardian-consents/not-a-token").status_code == 404
+    seen = client.get(f"/v1/guardian-consents/{link.group(1)}")
+    assert seen.status_code == 200 and seen.json()["handle"] == "小林同学" and seen.json()["confirmed_at"] is None
+    confirmed = client.post(f"/v1/guardian-consents/{link.group(1)}")
+    assert confirmed.status_code == 200 and confirmed.json()["confirmed_at"] is not None
+    assert client.get("/v1/me", headers=child.headers).json()["awaiting_guardian"] is False
+    r = client.post("/v1/questions", json={"title": "牙齿矫正要戴多久牙套？", "body": "<p>妈妈已经同意我来问了。</p>",
+                                           "anonymous": False}, headers=child.headers)
+    assert r.status_code == 201, r.text
+    # The consent record: who was asked, and when they confirmed.
+    portal = client.portal
+    assert portal is not None
+
+    async def record() -> tuple[str, bool]:
+        row = await GuardianConsent.get(account_id=int(child.id))
+        return row.guardian_email, row.confirmed_at is not None
+
+    assert portal.call(record) == (guardian, True)

@@ -43,6 +43,10 @@ def test_under_14_needs_guardian_consent(client: TestClient) -> None:
                                    "message": "members under 14 need a guardian's consent"}]
     r = client.post("/v1/accounts", json={"handle": "初中生", "password": PASSWORD, "birth_date": "2015-01-01",
                                           "guardian_consent": True})
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["guardian_email"]
+    r = client.post("/v1/accounts", json={"handle": "初中生", "password": PASSWORD, "birth_date": "2015-01-01",
+                                          "guardian_consent": True, "guardian_email": "parent@example.cn"})
     assert r.status_code == 201
 
 
