@@ -75,7 +75,18 @@ def main() -> None:
         for question in ids:
             post_json(base + "/v1/reports", {"target_type": "question", "target_id": question, "reason": "spam"},
                       reporter)
-        assert len(get_json(base + "/v1/moderation/queue?limit=20", moderator)["items"]) == 20
+        first = get_json(base + "/v1/moderation/queue?limit=20", moderator)["items"]
+        assert len(first) == 20
+        # The page carries what a moderator decides with: photos, history, the author's strikes, notes.
+        post_json(base + f"/v1/moderation/queue/{first[0]['id']}/notes", {"body": "作者近期多次发同类问题"},
+                  moderator)
+        # One upheld report: every item of the page shows that strike of the author's.
+        post_json(base + f"/v1/moderation/queue/{first[-1]['id']}/claim", {}, moderator)
+        post_json(base + f"/v1/moderation/queue/{first[-1]['id']}/decisions", {"action": "remove", "reason": "广告"},
+                  moderator)
+        shown = get_json(base + "/v1/moderation/queue?limit=20", moderator)["items"][0]
+        assert {"media", "author"} <= set(shown["target"]) and shown["notes"] and shown["active_strikes"] == 1
+        assert {"history", "author_strikes"} <= set(shown)
         repeat = {"target_type": "question", "target_id": ids[0], "reason": "spam"}
         for c in connections:
             ours[("GET /v1/moderation/queue (20 items)", c)] = load(base + "/v1/moderation/queue?limit=20", c,
