@@ -105,10 +105,10 @@ class Endpoint:
     shared_limit: bool = True
     secret_fields: Collection[str] = field(default_factory=tuple)
     token_auth: bool = True
-
     # Publishes a post: counted per account (not token or address) in ``post``, or ``post_new`` for
     # accounts younger than MEIJI_REPORTER_MIN_AGE_DAYS, so signing in again resets nothing.
     posting: bool = False
+
 
 def dump(value: object) -> bytes:
     if isinstance(value, BaseModel):
@@ -158,8 +158,8 @@ class Api:
         shared_limit: bool = True,
         secret_fields: Collection[str] = (),
         token_auth: bool = True,
-    ) -> Callable[[Callable[[Call[B, Q]], Awaitable[object]]], Callable[[Call[B, Q]], Awaitable[object]]]:
         posting: bool = False,
+    ) -> Callable[[Callable[[Call[B, Q]], Awaitable[object]]], Callable[[Call[B, Q]], Awaitable[object]]]:
         def register(handler: Callable[[Call[B, Q]], Awaitable[object]]) -> Callable[[Call[B, Q]], Awaitable[object]]:
             summary = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
             endpoint = Endpoint(method, path, handler, self.tag, body, query, response, status, auth,
@@ -208,9 +208,9 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
         # Suspended accounts read but do not write; a few writes about their own account stay open.
         writes = request.method not in ("GET", "HEAD") and not endpoint.suspended_ok
         require(caller, roles=_ROLES.get(endpoint.auth, ()), write=writes)
-
     if endpoint.posting and caller is not None:
         limiter.hit(_posting_bucket(caller, settings), f"a:{caller.id}")
+
     # After the caller is known, so a stranger still gets 401 rather than learning about the path.
     check_path(request.path_params)
 
@@ -240,7 +240,6 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
     return await _answer(endpoint, request, caller)
 
 
-async def _answer(endpoint: Endpoint, request: Request, caller: Principal | None) -> Response:
 def _posting_bucket(caller: Principal, settings: Settings) -> str:
     """``post_new`` for an account younger than MEIJI_REPORTER_MIN_AGE_DAYS (fake-review farms use
     fresh ones), else ``post``."""
@@ -249,6 +248,7 @@ def _posting_bucket(caller: Principal, settings: Settings) -> str:
     return "post_new" if young else "post"
 
 
+async def _answer(endpoint: Endpoint, request: Request, caller: Principal | None) -> Response:
     """Parse the query and body into their schemas, call the handler, serialize what it returns."""
     if endpoint.query is None:
         refuse_query(request)
