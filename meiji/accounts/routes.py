@@ -24,6 +24,7 @@ from meiji.accounts.schemas import (
     SessionIn,
     SessionOut,
 )
+from meiji.delivery import announcements
 from meiji.services import services_of
 from moderation.services.suspensions import profile_hidden
 
@@ -58,7 +59,8 @@ async def me_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
                 avatar_media_id=account.avatar_media_id, email=account.email,
                 email_verified=account.email_verified_at is not None,
                 birth_date_corrected=account.birth_date_corrected_at is not None,
-                awaiting_guardian=account.awaiting_guardian)
+                awaiting_guardian=account.awaiting_guardian, policy_version_accepted=account.policy_version_accepted,
+                policy_update_pending=account.policy_pending)
     return data
 
 
@@ -74,7 +76,8 @@ async def create_account(call: Call[AccountIn, None]) -> Response:
     ``guardian_consent``); then sign in with ``POST /v1/sessions``. 409 when the handle is taken."""
     b = call.body
     account = await services.create_account(b.handle, b.password, b.birth_date, b.guardian_consent,
-                                            guardian_email=b.guardian_email, public_url=call.settings.public_url)
+                                            guardian_email=b.guardian_email, public_url=call.settings.public_url,
+                                            policy_version=await announcements.current_policy())
     return me_response(await me_json(call, account), account, 201)
 
 

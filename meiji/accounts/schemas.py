@@ -71,6 +71,8 @@ class MeOut(AccountOut):
     email_verified: bool = Field(False, description="whether the member typed back the code mailed to `email`")
     birth_date_corrected: bool = Field(False, description="whether the one correction of the birth date is used")
     awaiting_guardian: bool = Field(False, description="under 14: reads only until the guardian confirms by email")
+    policy_version_accepted: str | None = Field(None, description="the version of the policies last accepted")
+    policy_update_pending: bool = Field(False, description="a newer version awaits acceptance before writing again")
     status: str
     version: int
     avatar_media_id: str | None

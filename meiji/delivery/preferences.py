@@ -22,9 +22,14 @@ CATEGORIES: dict[str, frozenset[str]] = {
 LEGAL_KINDS = frozenset({"takedown", "counter_forwarded", "litigation_hold"})
 
 
+# Announcements every member must get: a change of the policies they agreed to, and a shutdown.
+BINDING_ANNOUNCEMENTS = frozenset({"policy_update", "shutdown"})
+
+
 def is_legal(kind: str, data: dict[str, object]) -> bool:
-    """A legal notice: one of the legal kinds, or any outcome that names a legal case."""
-    return kind in LEGAL_KINDS or (kind in CATEGORIES["moderation"] and bool(data.get("case_id")))
+    """A legal notice: one of the legal kinds, any outcome that names a legal case, a binding announcement."""
+    return (kind in LEGAL_KINDS or (kind in CATEGORIES["moderation"] and bool(data.get("case_id")))
+            or (kind == "announcement" and data.get("kind") in BINDING_ANNOUNCEMENTS))
 
 
 def category_of(kind: str) -> str | None:
