@@ -105,8 +105,9 @@ def _problem(status: int, meaning: str) -> dict[str, Any]:
 
 def error_codes(e: Endpoint) -> list[int]:
     """Every status other than success the endpoint may answer."""
-    # Every route resolves a bearer token when one is sent, so a stale token is 401 everywhere.
-    codes = set(e.errors) | {401, 429}
+    # Every route resolves a bearer token when one is sent, so a stale token is 401 everywhere;
+    # and that reads the database, which answers 503 while it is down or restarting.
+    codes = set(e.errors) | {401, 429, 503}
     if e.body is not None or e.query is not None or e.request_schema is not None:
         codes |= {400, 413, 415, 422}
     if e.auth != "public":
