@@ -3,6 +3,7 @@ services object its service functions take (content's, which it passes on, and i
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol, cast
 
 from content.interfaces import ContentServices
@@ -31,6 +32,14 @@ class AccountControl(Protocol):
 
     async def hide_profile(self, account_id: int, hidden: bool) -> None:
         """Hide (or show again) the account's avatar and bio from its public profile; both are kept."""
+        ...
+
+    async def joined_at(self, account_id: int) -> datetime | None:
+        """When the account was made, None when it is deleted (reporter weight, posting limits)."""
+        ...
+
+    async def has_published(self, account_id: int) -> bool:
+        """Whether the account has a published post, anonymous or not (reporter weight)."""
         ...
 
 

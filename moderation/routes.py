@@ -11,8 +11,21 @@ from kernel.web.ids import id_or_404
 from kernel.web.pagination import Page
 from moderation import schemas
 from moderation.interfaces import services_of
+from moderation.services import (
+    actions,
+    appeals,
+    decisions,
+    dossier,
+    notices,
+    notifications,
+    pages,
+    queue,
+    reports,
+    sanctions,
+    strikes,
+    suppressions,
+)
 from moderation.services import audit as audit_log
-from moderation.services import decisions, notices, notifications, queue, reports, strikes, suppressions
 from moderation.vocabulary import CaseState
 
 api = Api("moderation")
@@ -99,8 +112,9 @@ async def create_counter_notice(call: Call[schemas.CounterNoticeIn, None]) -> ob
 async def list_queue(call: Call[None, schemas.QueueQuery]) -> object:
     """Queue items, one per target, most urgent first; shows real authors (each reveal is logged)."""
     q = call.query
-    return await queue.listing(services_of(call), call.member.id, status=q.status, kind=q.kind, sort=q.sort,
-                               limit=q.limit, cursor=q.cursor)
+    body = await pages.listing(services_of(call), call.member.id, status=q.status, kind=q.kind, sort=q.sort,
+                               limit=q.limit, cursor=q.cursor, reason=q.reason, target_type=q.target_type)
+    return Response(body, media_type="application/json")
 
 
 @api.route("GET", "/v1/moderation/queue/{id}", response=schemas.QueueItemOut, auth="moderator", errors=(404,))
@@ -119,12 +133,54 @@ async def claim_item(call: Call[None, None]) -> object:
 
 
 @api.route("POST", "/v1/moderation/queue/{id}/decisions", body=schemas.DecisionIn, response=schemas.QueueItemOut,
-           auth="moderator", errors=(404, 409))
+           auth="moderator", errors=(404, 409, 422))
 async def decide_item(call: Call[schemas.DecisionIn, None]) -> object:
-    """Decide a claimed item: remove, keep, request_info, reject_notice, forward_counter or restore."""
-    item = await decisions.decide(services_of(call), call.member.id, call.path["id"], action=call.body.action,
-                                  reason=call.body.reason)
+    """Decide a claimed item: remove, keep, request_info, reject_notice, forward_counter, restore, or an
+    appeal's uphold or overturn (by a moderator other than the one who took the decision appealed)."""
+    b = call.body
+    only = [(t.type.value, t.id) for t in b.targets] if b.targets is not None else None
+    item = await decisions.decide(services_of(call), call.member.id, call.path["id"], action=b.action,
+                                  reason=b.reason, only=only)
     return await queue.item_json(services_of(call), item, call.member.id)
+
+
+@api.route("POST", "/v1/moderation/queue/{id}/notes", body=schemas.NoteIn, response=schemas.NoteOut, status=201,
+           auth="moderator", errors=(404,))
+async def add_note(call: Call[schemas.NoteIn, None]) -> object:
+    """A note on the item for the other moderators; shown on the item, never to members."""
+    item = await queue.get_item(call.path["id"])
+    return dossier.note_json(await dossier.add_note(item, call.member.id, call.body.body))
+
+
+@api.route("POST", "/v1/moderation/actions", body=schemas.ActionIn, response=schemas.ActionOut, auth="moderator",
+           errors=(403, 404, 409))
+async def act_on_target(call: Call[schemas.ActionIn, None]) -> object:
+    """Hide, remove or restore a post (or remove or restore an account) without a report; logged like
+    any decision. A removal here is a policy removal: 410 with the reason for the public."""
+    b = call.body
+    return await actions.act(services_of(call), call.member.id, target_type=b.target_type, target_id=b.target_id,
+                             action=b.action, reason=b.reason, note=b.note)
+
+
+@api.route("POST", "/v1/moderation/accounts/{id}/suspension", body=schemas.SuspensionIn,
+           response=schemas.SuspensionOut, status=201, auth="moderator", errors=(403, 404))
+async def suspend_account(call: Call[schemas.SuspensionIn, None]) -> object:
+    """Suspend a member until a time (it lifts itself, the member is told) or, without ``until``, permanently."""
+    account_id = id_or_404(call.path["id"], "account")
+    row = await sanctions.suspend(services_of(call), call.member.id, account_id, until=call.body.until,
+                                  reason=call.body.reason)
+    return sanctions.suspension_json(row)
+
+
+@api.route("POST", "/v1/appeals", body=schemas.AppealIn, response=schemas.AppealOut, status=201, auth="member",
+           idempotent=True, suspended_ok=True, errors=(404, 409, 422))
+async def create_appeal(call: Call[schemas.AppealIn, None]) -> object:
+    """Appeal (申诉) the hiding or removal of your post for a non-legal reason, or your suspension;
+    once per decision. A removal on a legal notice takes a counter-notice instead (422)."""
+    b = call.body
+    appeal, due_at = await appeals.file(services_of(call), call.member, target_type=b.target_type,
+                                        target_id=b.target_id, statement=b.statement)
+    return appeals.appeal_json(appeal, due_at)
 
 
 @api.route("POST", "/v1/moderation/accounts/{id}/reinstatement", body=schemas.ReinstatementIn, auth="moderator",

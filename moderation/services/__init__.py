@@ -10,7 +10,7 @@ from kernel.settings import Settings
 from kernel.web.ids import parse_id
 from moderation.interfaces import ModerationServices
 from moderation.models import CounterNotice, Notice, QueueItem
-from moderation.services import notices, notifications, reports
+from moderation.services import notices, notifications, reports, sanctions
 from moderation.services.notifications import Notifications
 from moderation.services.reports import AdScreener
 from moderation.vocabulary import CounterStatus, ItemStatus
@@ -30,7 +30,9 @@ async def tick(services: ModerationServices) -> dict[str, int]:
         status=ItemStatus.OPEN, claimed_by=None, claimed_until=None)
     closed = await notices.close_due(moment)
     restored = await notices.restore_due(services, moment)
-    return {"claims_lapsed": lapsed, "cases_closed": closed, "cases_restored": restored}
+    lifted = await sanctions.lift_due(services, moment)
+    return {"claims_lapsed": lapsed, "cases_closed": closed, "cases_restored": restored,
+            "suspensions_ended": lifted}
 
 
 def build_notifier() -> Notifications:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 
 from tortoise.transactions import in_transaction
@@ -11,10 +12,10 @@ from content.services import TargetInfo
 from kernel.clock import now
 from kernel.settings import Settings
 from kernel.vocabulary import STAFF, PostStatus
-from kernel.web.problems import Problem, conflict
+from kernel.web.problems import Problem, conflict, invalid
 from moderation.interfaces import AccountControl, ModerationServices
 from moderation.models import CounterNotice, Notice, NoticeTarget, QueueItem, Report
-from moderation.services import audit, cases, notices, notifications, queue, strikes, targets
+from moderation.services import appeals, audit, cases, notices, notifications, queue, strikes, targets
 from moderation.services.cases import Event
 from moderation.vocabulary import (
     ACCOUNT,
@@ -32,7 +33,7 @@ OUTCOMES: dict[Action, str] = {Action.REMOVE: "removed", Action.KEEP: "kept", Ac
 
 
 async def decide(services: ModerationServices, moderator_id: int, raw_id: str, *, action: Action,
-                 reason: str) -> QueueItem:
+                 reason: str, only: Sequence[tuple[str, str]] | None = None) -> QueueItem:
     """Apply ``action`` to the item the moderator holds; 409 without a live claim, on a resolved item,
     or for a transition the case does not allow. All of it commits together or not at all."""
     item = await queue.get_item(raw_id)
@@ -43,6 +44,10 @@ async def decide(services: ModerationServices, moderator_id: int, raw_id: str, *
         raise conflict("Claim this item before deciding it.")
     if action not in ACTIONS.get(item.kind, frozenset()):
         raise conflict(f"A {item.kind} item does not take the action {action}.")
+    if item.kind == ItemKind.APPEAL:
+        return await appeals.decide(services, moderator_id, item, action=action, reason=reason)
+    if only is not None:
+        await _chosen_targets(item, action, only)
     if item.target_type == ACCOUNT and action == Action.REMOVE:
         await _members_only(services, item.target_id)
     actor = audit.moderator(moderator_id)
@@ -62,7 +67,7 @@ async def decide(services: ModerationServices, moderator_id: int, raw_id: str, *
         if info is not None and info.status == PostStatus.DELETED:
             info = None  # deleted by its author: nothing left to act on
         if notice is not None and item.kind != ItemKind.REPORT:
-            await _on_case(services, actor, item, notice, info, action, reason)
+            await _on_case(services, actor, item, notice, info, action, reason, only=only)
             touched = await NoticeTarget.filter(notice_id=notice.id).values_list("target_type", "target_id")
         else:
             await _on_reports(services, actor, item, info, action, reason)
@@ -70,6 +75,17 @@ async def decide(services: ModerationServices, moderator_id: int, raw_id: str, *
         for target_type, target_id in {(str(t), str(i)) for t, i in touched}:
             await notices.requeue_waiting(services.settings, target_type, target_id)
     return await QueueItem.get(id=item.id)
+
+
+async def _chosen_targets(item: QueueItem, action: Action, only: Sequence[tuple[str, str]]) -> None:
+    """``targets`` on a decision: only with ``remove`` on a notice, and each one of the notice's."""
+    if item.kind != ItemKind.NOTICE or action != Action.REMOVE or item.case_id is None:
+        raise invalid("targets", "targets are chosen only when removing on a notice")
+    named = {(str(t), str(i)) for t, i in await NoticeTarget.filter(notice_id=item.case_id).values_list(
+        "target_type", "target_id")}
+    for index, pair in enumerate(only):
+        if pair not in named:
+            raise invalid(f"targets.{index}", "not a target of this notice")
 
 
 async def _members_only(services: ModerationServices, account_id: str) -> None:
@@ -123,11 +139,11 @@ async def _on_reports(services: ModerationServices, actor: audit.Actor, item: Qu
 
 async def _on_case(services: ModerationServices, actor: audit.Actor, item: QueueItem, notice: Notice,
                    info: TargetInfo | None,
-                   action: Action, reason: str) -> None:
+                   action: Action, reason: str, *, only: Sequence[tuple[str, str]] | None = None) -> None:
     settings: Settings = services.settings
     case_id = notice.id
     if action == Action.REMOVE:
-        await notices.take_measures(services, notice, actor=actor, reason=reason, item_id=item.id)
+        await notices.take_measures(services, notice, actor=actor, reason=reason, item_id=item.id, only=only)
     elif action == Action.REQUEST_INFO:
         if not await cases.move(case_id, Event.REQUEST_INFO):
             raise conflict(f"The case is {notice.status}: information is requested on a received notice.")

@@ -340,8 +340,9 @@ async def requeue_waiting(settings: Settings, target_type: str, target_id: str) 
 
 
 async def take_measures(services: ModerationServices, notice: Notice, *, actor: audit.Actor, reason: str,
-                        item_id: int) -> None:
-    """Remove every target of the case: 451 with the case id, strikes, the notice forwarded to authors."""
+                        item_id: int, only: Sequence[tuple[str, str]] | None = None) -> None:
+    """Remove every target of the case (``only``: those of its targets; the others stay up): 451 with
+    the case id, strikes, the notice forwarded to authors."""
     settings: Settings = services.settings
     if not await cases.move(notice.id, Event.REMOVE,
                             close_at=now() + timedelta(seconds=settings.no_counter_close_seconds)):
@@ -349,7 +350,14 @@ async def take_measures(services: ModerationServices, notice: Notice, *, actor: 
     forwarded = notice_summary(notice)
     deadline = now() + timedelta(seconds=settings.no_counter_close_seconds)
     struck: dict[int, NoticeTarget] = {}  # one strike per author of the case, however many posts it names
-    for t in await NoticeTarget.filter(notice_id=notice.id, removed=False).order_by("id"):
+    named = await NoticeTarget.filter(notice_id=notice.id, removed=False).order_by("id")
+    if only is not None:
+        chosen = set(only)
+        # The targets the moderator spared stay up: their items settle as on a rejected notice.
+        await settle_items(notice.id, Action.REJECT_NOTICE, keep=item_id,
+                           only=[t for t in named if (t.target_type, t.target_id) not in chosen])
+        named = [t for t in named if (t.target_type, t.target_id) in chosen]
+    for t in named:
         info = await targets.find(services, t.target_type, t.target_id)
         if info is None or info.status == PostStatus.DELETED:
             continue

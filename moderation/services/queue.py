@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from content.services import TargetInfo
@@ -21,7 +21,7 @@ from kernel.web.problems import conflict, not_found
 from media.interfaces import Attachments, MediaView
 from moderation.interfaces import ModerationServices
 from moderation.models import CounterNotice, Notice, QueueItem, Report
-from moderation.services import audit, targets
+from moderation.services import audit, dossier, targets
 from moderation.vocabulary import URGENCY, ItemKind, ItemStatus
 
 
@@ -133,6 +133,7 @@ async def items_json(services: ModerationServices, items: Sequence[QueueItem | R
     infos = await targets.find_many(services, [(item.target_type, item.target_id) for item in items])
     authors = await targets.authors_json(services, [i.author_id for i in infos if i is not None and i.author_id])
     photos = await _photos(services, infos)
+    extras = await dossier.gather(items, infos)
     out = []
     for item, info in zip(items, infos, strict=True):
         target: dict[str, Any] = {"type": item.target_type, "id": item.target_id}
@@ -164,6 +165,7 @@ async def items_json(services: ModerationServices, items: Sequence[QueueItem | R
             "decision": item.decision,
             "created_at": item.created_at,
             "resolved_at": item.resolved_at,
+            **extras[item.id],
         })
     return out
 
@@ -192,8 +194,8 @@ async def detail_json(services: ModerationServices, item: QueueItem, moderator_i
 
 
 async def listing(services: ModerationServices, moderator_id: int, *, status: ItemStatus | None,
-                  kind: ItemKind | None, sort: str,
-                  limit: int, cursor: str | None) -> dict[str, Any]:
+                  kind: ItemKind | None, sort: str, limit: int, cursor: str | None, reason: str | None = None,
+                  target_type: str | None = None) -> dict[str, Any]:
     """Queue items, most urgent first (``sort=due``) or newest first (``sort=recent``)."""
     moment = now()
     query = QueueItem.all()
@@ -208,6 +210,12 @@ async def listing(services: ModerationServices, moderator_id: int, *, status: It
         query = query.filter(live_key__isnull=False)
     if kind:
         query = query.filter(kind=kind)
+    if target_type:
+        query = query.filter(target_type=target_type)
+    if reason:
+        # A report reason, or the notice type of the item's case (copyright, portrait...).
+        query = query.filter(Q(id__in=Subquery(Report.filter(reason=reason).values("item_id")))
+                             | Q(case_id__in=Subquery(Notice.filter(notice_type=reason).values("id"))))
     if sort == "due":
         after = decode_cursor(cursor, (str, int))
         if after is not None:

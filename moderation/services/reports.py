@@ -18,7 +18,7 @@ from kernel.web.auth import Principal
 from kernel.web.problems import invalid, not_found
 from moderation.interfaces import ModerationServices
 from moderation.models import QueueItem, Report
-from moderation.services import audit, notifications, queue, targets
+from moderation.services import audit, notifications, queue, targets, weights
 from moderation.vocabulary import ACCOUNT, ItemKind, ReportReason
 
 log = logging.getLogger("meiji.moderation")
@@ -62,11 +62,14 @@ async def file_report(services: ModerationServices, reporter: Principal, *, targ
 
 
 async def _maybe_hide(services: ModerationServices, item: QueueItem, threshold: int) -> None:
-    """Hide the target pending review once ``threshold`` distinct members reported it."""
+    """Hide the target pending review once its reporters weigh ``threshold`` (``weights``: fresh
+    accounts that never published weigh nothing, repeatedly rejected reporters half)."""
     if item.target_type == ACCOUNT:
         return  # an account is not hidden on reports alone; a moderator decides
-    reporters = await Report.filter(item_id=item.id, reporter_id__isnull=False).count()
-    if reporters < threshold:
+    reporter_ids = await Report.filter(item_id=item.id, reporter_id__isnull=False).values_list("reporter_id",
+                                                                                               flat=True)
+    reporters = len(reporter_ids)
+    if reporters < threshold or await weights.total(services, [int(str(r)) for r in reporter_ids]) < threshold:
         return
     # Only the request that flips the flag hides the target (and tells the author).
     if not await QueueItem.filter(id=item.id, hidden=False, live_key__isnull=False).update(hidden=True):
