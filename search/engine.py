@@ -157,10 +157,22 @@ class EngineIndex(ABC):
         count = 0
 
         async def prepared() -> AsyncIterator[list[Prepared]]:
+            # One batch ahead: the next batch is analysed in a thread while the backend writes
+            # this one (PostgreSQL parses and indexes it in its own process, on the other core).
             nonlocal count
-            async for docs in batches:
-                count += len(docs)
-                yield await asyncio.to_thread(self.prepare, docs)
+            ahead: asyncio.Future[list[Prepared]] | None = None
+            try:
+                async for docs in batches:
+                    count += len(docs)
+                    analysing = asyncio.ensure_future(asyncio.to_thread(self.prepare, docs))
+                    if ahead is not None:
+                        yield await ahead
+                    ahead = analysing
+                if ahead is not None:
+                    yield await ahead
+            finally:
+                if ahead is not None and not ahead.done():
+                    ahead.cancel()  # the build failed: nobody will read that batch
 
         aside = await self._build_aside(prepared())
         async with self._writing:
