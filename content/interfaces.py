@@ -16,7 +16,7 @@ from media.interfaces import Attachments
 from search.interfaces import DocumentSource, SearchIndex
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AuthorView:
     """An author as the public sees a non-anonymous post: ``{id, handle, avatar}``."""
 
@@ -28,7 +28,7 @@ class AuthorView:
         return {"id": str(self.id), "handle": self.handle, "avatar": self.avatar}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Published:
     """A post that was just created or edited, for screening (advertising, contact details)."""
 
@@ -89,7 +89,7 @@ def services_of(call: Carrier) -> ContentServices:
     return cast(ContentServices, call.services)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MemoryAuthors:
     accounts: dict[int, AuthorView] = field(default_factory=dict)
 
@@ -97,7 +97,7 @@ class MemoryAuthors:
         return {i: self.accounts[i] for i in ids if i in self.accounts}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MemoryNotifier:
     sent: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
 
@@ -105,7 +105,7 @@ class MemoryNotifier:
         self.sent.append((account_id, kind, payload))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MemoryScreener:
     seen: list[Published] = field(default_factory=list)
 

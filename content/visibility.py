@@ -218,7 +218,7 @@ def _no_text(obj: Any) -> str:
     return str(getattr(obj, "text", "") or "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Kind:
     """A content type as moderation, likes, comments, search and the privacy tools see it.
 

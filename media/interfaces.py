@@ -22,7 +22,7 @@ class Variant:
     height: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MediaView:
     """An upload as other rooms show it."""
 

@@ -21,9 +21,11 @@ class MemoryAttachments:
 
     def _view(self, media_id: str) -> MediaView:
         url = f"memory://{media_id}"
-        return MediaView(media_id, 1080, 1440, 1000, "0" * 64, self.uploads[media_id][1],
-                         {"thumb": Variant(url + "/thumb", 320, 427), "medium": Variant(url + "/medium", 1080, 1440),
-                          "large": Variant(url + "/large", 1080, 1440)})
+        return MediaView(id=media_id, width=1080, height=1440, bytes=1000, sha256="0" * 64,
+                         purpose=self.uploads[media_id][1],
+                         variants={"thumb": Variant(url + "/thumb", 320, 427),
+                                   "medium": Variant(url + "/medium", 1080, 1440),
+                                   "large": Variant(url + "/large", 1080, 1440)})
 
     async def attach(self, holder: str, media_ids: Sequence[str], *, owner_id: int | None,
                      purposes: Sequence[str] = ("post",)) -> list[MediaView]:

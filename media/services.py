@@ -266,8 +266,9 @@ class MediaService:
             variants[name] = Variant(await self.variant_url(upload, name, public), int(str(spec["width"])),
                                      int(str(spec["height"])))
         largest = upload.variants.get("large", {})
-        return MediaView(upload.id, upload.width, upload.height, int(str(largest.get("bytes", 0))),
-                         str(largest.get("sha256", "")), upload.purpose, variants)
+        return MediaView(id=upload.id, width=upload.width, height=upload.height,
+                         bytes=int(str(largest.get("bytes", 0))), sha256=str(largest.get("sha256", "")),
+                         purpose=upload.purpose, variants=variants)
 
     async def digest(self, upload: Upload) -> tuple[int, str]:
         """Size and SHA-256 of the stored ``large`` variant. Uploads made before digests of the

@@ -75,7 +75,7 @@ async def _export(comment: Comment) -> dict[str, Any]:
             "reply_to": str(comment.reply_to_id) if comment.reply_to_id else None}
 
 
-register(Kind("comment", Comment, "/v1/comments/{id}", title=lambda c: snippet(c.text, 40),
+register(Kind(type="comment", model=Comment, path="/v1/comments/{id}", title=lambda c: snippet(c.text, 40),
               holders=_no_holders, on_publicity=_on_publicity, guard=_guard, count_as="comments", export=_export))
 
 

@@ -210,7 +210,8 @@ async def delete_by_author(services: ContentServices, target_type: str, obj: Any
 async def published(services: ContentServices, target_type: str, obj: Any, text: str) -> None:
     """After a create or an edit: hand the post to screening (advertising, contact details)."""
     if obj.author_id is not None:
-        await services.screener.screen(Published(target_type, str(obj.id), obj.author_id, text))
+        await services.screener.screen(Published(target_type=target_type, target_id=str(obj.id),
+                                                 author_id=obj.author_id, text=text))
 
 
 async def public_counts(author_id: int) -> dict[str, int]:

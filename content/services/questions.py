@@ -110,7 +110,7 @@ async def answer_documents(ids: Sequence[int]) -> dict[int, Document]:
                            popularity=float(max(a.score, 0) + a.like_count)) for a in rows}
 
 
-register(Kind("question", Question, "/v1/questions/{id}", title=lambda q: q.title,
+register(Kind(type="question", model=Question, path="/v1/questions/{id}", title=lambda q: q.title,
               documents=_question_documents, holders=_no_holders, count_as="questions", export=_export_question,
               search_docs=question_documents))
 async def _answer_guard(answer: Answer, viewer: Principal | None) -> None:
@@ -118,7 +118,7 @@ async def _answer_guard(answer: Answer, viewer: Principal | None) -> None:
     await show_visible(Question, answer.question_id, viewer, "answer")
 
 
-register(Kind("answer", Answer, "/v1/answers/{id}", holders=_no_holders, on_publicity=_answer_publicity,
+register(Kind(type="answer", model=Answer, path="/v1/answers/{id}", holders=_no_holders, on_publicity=_answer_publicity,
               guard=_answer_guard, count_as="answers", export=_export_answer, search_docs=answer_documents))
 lifecycle.EXPORTERS["answer_votes"] = _export_votes
 lifecycle.ERASERS.append(_erase_votes)

@@ -72,7 +72,7 @@ async def vocabulary() -> list[Term]:
     return [Term(text=p.title, kind="wiki", aliases=tuple(p.aliases)) for p in rows]
 
 
-register(Kind("wiki", WikiPage, "/v1/wiki/{id}", what="encyclopedia page", title=lambda p: p.title,
+register(Kind(type="wiki", model=WikiPage, path="/v1/wiki/{id}", what="encyclopedia page", title=lambda p: p.title,
               holders=_no_holders, on_publicity=_on_publicity, search_docs=page_documents, terms=vocabulary))
 
 

@@ -80,9 +80,9 @@ class Call(Generic[B, Q]):
 Handler = Callable[[Call[Any, Any]], Awaitable[object]]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Endpoint:
-    """What OpenAPI and the wrapper know of one route."""
+    """What OpenAPI and the wrapper know of one route; built by name, never by position."""
 
     method: str
     path: str
@@ -162,9 +162,12 @@ class Api:
     ) -> Callable[[Callable[[Call[B, Q]], Awaitable[object]]], Callable[[Call[B, Q]], Awaitable[object]]]:
         def register(handler: Callable[[Call[B, Q]], Awaitable[object]]) -> Callable[[Call[B, Q]], Awaitable[object]]:
             summary = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
-            endpoint = Endpoint(method, path, handler, self.tag, body, query, response, status, auth,
-                                idempotent, rate, max_body, raw_body, request_schema, errors, summary,
-                                headers, suspended_ok, shared_limit, secret_fields, token_auth, posting)
+            endpoint = Endpoint(method=method, path=path, handler=handler, tag=self.tag, body=body, query=query,
+                                response=response, status=status, auth=auth, idempotent=idempotent, rate=rate,
+                                max_body=max_body, raw_body=raw_body, request_schema=request_schema, errors=errors,
+                                summary=summary, headers=headers, suspended_ok=suspended_ok,
+                                shared_limit=shared_limit, secret_fields=secret_fields, token_auth=token_auth,
+                                posting=posting)
             self.endpoints.append(endpoint)
             methods = self._methods.setdefault(path, {})
             methods[method] = endpoint

@@ -24,7 +24,7 @@ class AccountDirectory:
         out = {}
         for account_id, account in accounts.items():
             view = avatars.get(account.avatar_media_id or "")
-            out[account_id] = AuthorView(account_id, account.handle, view.as_json() if view else None)
+            out[account_id] = AuthorView(id=account_id, handle=account.handle, avatar=view.as_json() if view else None)
         return out
 
     async def suspend(self, account_id: int) -> None:
