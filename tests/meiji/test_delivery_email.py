@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import re
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -153,3 +154,40 @@ def test_an_smtp_server_that_is_down_is_retried(make_client: AppFactory) -> None
         file_notice(c, [{"type": "question", "id": ask(c, poster)}])
         done = deliver(c)
         assert done.retried == 1 and done.delivered == 0
+
+
+def test_the_outbox_delivers_on_each_database(db_client: TestClient, tmp_path: Path) -> None:
+    """The worker takes rows by a conditional update on their due time: on SQLite and PostgreSQL alike."""
+    poster = sign_up(db_client)
+    file_notice(db_client, [{"type": "question", "id": ask(db_client, poster)}])
+    first = deliver(db_client)
+    assert first.delivered == 1 and first.retried == 0
+    assert deliver(db_client).delivered == 0  # delivered once, not again
+    [path] = (tmp_path / "mail").glob("*.eml")
+    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert msg["Subject"] == "【美记】已收到您的侵权通知"
+
+
+def test_a_poster_who_verified_an_email_gets_the_takedown_whatever_they_chose(
+        mailing: TestClient, inbox: tuple[Inbox, int]) -> None:
+    box, _ = inbox
+    poster, moderator = sign_up(mailing), sign_up(mailing, role="moderator")
+    address = "wang.yue@example.cn"
+    assert mailing.put("/v1/me/email", json={"email": address}, headers=poster.headers).status_code == 202
+    deliver(mailing)
+    [code_mail] = box.messages(address)
+    code = re.search(r"\d{6}", text_of(code_mail))
+    assert code is not None
+    r = mailing.post("/v1/me/email/verification", json={"code": code.group()}, headers=poster.headers)
+    assert r.status_code == 204
+    r = mailing.put("/v1/me/notification-settings", json={"push": False, "email": False}, headers=poster.headers)
+    assert r.status_code == 200
+    question = ask(mailing, poster)
+    file_notice(mailing, [{"type": "question", "id": question}])
+    decide(mailing, moderator, item_of(mailing, moderator, "question", question)["id"], "remove", "侵权成立")
+    deliver(mailing)
+    subjects = [m["Subject"] for m in box.messages(address)]
+    assert "【美记】你发布的内容因权利人通知被删除" in subjects
+    # The claimant's contact details never reach the poster's letter.
+    assert all(CLAIMANT["phone"] not in text_of(m) and CLAIMANT["email"] not in text_of(m)
+               for m in box.messages(address))
