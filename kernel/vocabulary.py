@@ -43,6 +43,7 @@ class ContentType(StrEnum):
     COMMENT = "comment"
     WIKI = "wiki"  # 百科
     WIKI_REVISION = "wiki_revision"
+    REVIEW_REPLY = "review_reply"  # a clinic's or doctor's official reply (官方回复)
 
 
 # What each route accepts, derived from the one enum.

@@ -59,6 +59,7 @@ REQUEST_EXAMPLES: dict[str, Any] = {
                          "body": "<p>王医生很耐心，面诊时把全切和埋线的区别讲得很清楚，术后回访也及时。</p>",
                          "anonymous": False},
     "PATCH /v1/reviews/{id}": {"rating": 4, "body": "<p>效果满意，就是复诊排队时间有点长。</p>"},
+    "PUT /v1/reviews/{id}/reply": {"body": "<p>感谢您的评价，我们已安排复诊专员与您联系，周末也可预约。</p>"},
     "POST /v1/questions": {"title": "水光针多久打一次？", "body": "<p>听说一个月一次，效果能维持多久？</p>",
                            "procedure": "shui-guang-zhen", "anonymous": True},
     "PATCH /v1/questions/{id}": {"body": "<p>第一次打水光针，想知道多久打一次合适，效果能维持多久？</p>"},

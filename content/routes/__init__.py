@@ -2,12 +2,25 @@
 
 from starlette.routing import BaseRoute
 
-from content.routes import comments, diaries, favourites, feed, follows, likes, questions, reference, reviews, wiki
+from content.routes import (
+    comments,
+    diaries,
+    favourites,
+    feed,
+    follows,
+    likes,
+    professionals,
+    questions,
+    reference,
+    reviews,
+    wiki,
+)
 
 routes: list[BaseRoute] = [
     *reference.api.routes,
     *diaries.api.routes,
     *reviews.api.routes,
+    *professionals.api.routes,
     *questions.api.routes,
     *comments.api.routes,
     *likes.api.routes,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from content.schemas.diaries import Photo
+from content.schemas.professionals import ReplyOut
 from kernel.web.bodies import StrictText as Strict
 from kernel.web.pagination import PageQuery
 
@@ -71,6 +72,7 @@ class ReviewOut(BaseModel):
     liked: bool = Field(description="whether the caller likes it (false for the public)")
     favorited: bool = Field(False, description="whether the caller keeps it in their favourites (收藏)")
     comment_count: int
+    reply: ReplyOut | None = Field(None, description="the reviewed clinic's or doctor's official reply (官方回复)")
     version: int
     created_at: datetime
     updated_at: datetime

@@ -5,7 +5,8 @@ tools in ``meiji``: they are the only way another room reads or changes content.
 type registered in ``content.visibility.KINDS`` (each area's module registers its own at import).
 
 Area modules: ``reference``, ``diaries``, ``reviews`` (reference data and member posts),
-``questions``, ``comments``, ``likes``, ``wiki`` (community), ``follows``, ``favourites``, ``feed``
+``questions``, ``comments``, ``likes``, ``wiki`` (community), ``professionals`` (verified clinic
+staff and doctors, official replies), ``follows``, ``favourites``, ``feed``
 (following), ``lifecycle`` (any post's status).
 """
 
@@ -19,6 +20,7 @@ from content.services import (
     follows,
     lifecycle,
     likes,
+    professionals,
     questions,
     reference,
     reviews,
@@ -52,6 +54,7 @@ __all__ = [
     "follows",
     "lifecycle",
     "likes",
+    "professionals",
     "public_counts",
     "questions",
     "reference",

@@ -31,7 +31,8 @@ from kernel.web.problems import not_found
 from search.interfaces import DocKey
 from search.outbox import enqueue
 
-TargetType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "wiki_revision"]
+TargetType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "wiki_revision",
+                     "review_reply"]
 Status = Literal["published", "hidden", "removed", "deleted"]
 
 

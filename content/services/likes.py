@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from content.interfaces import ContentServices
 from content.models.likes import Like
-from content.services import lifecycle
+from content.services import lifecycle, professionals
 from content.visibility import bump, kind, open_to_writes, target
 from kernel import db
 from kernel.clock import now
@@ -43,6 +43,7 @@ async def like(member: Principal, target_type: str, target_id: str) -> dict[str,
     """Like once (idempotent); ``like_count`` grows only when the like is new."""
     kind_, obj = await target(target_type, target_id, member)
     await open_to_writes(kind_, obj)
+    await professionals.check_may_like(member, target_type)
     key = str(obj.id)
     if await Like.exists(target_type=target_type, target_id=key, member_id=member.id):
         return _answer(target_type, key, True, int(obj.like_count))  # liked already: nothing to write

@@ -23,7 +23,7 @@ from content.models.reference import Doctor
 from content.models.reviews import Review
 from content.sanitizer import sanitize
 from content.schemas.reviews import ReviewIn, ReviewPatch, ReviewQuery
-from content.services import favourites, lifecycle, likes
+from content.services import favourites, lifecycle, likes, professionals
 from content.services.reference import RATED, rate, rating_deltas, require_procedure
 from content.visibility import (
     Kind,
@@ -55,13 +55,14 @@ async def reviews_json(services: ContentServices, reviews: Sequence[Review],
     kept = await favourites.favourited_keys(principal, "review", [str(r.id) for r in reviews])
     views = await photo_views(services, [(r.author_id, r.media_ids) for r in reviews], principal)
     links = await _diary_links(reviews, principal)
+    replies = await professionals.replies_for([r.id for r in reviews], principal)
     return [{
         "id": str(r.id), "target_type": r.target_type, "target_id": str(r.target_id), "procedure": r.procedure,
         "rating": r.rating, "scores": r.scores, "body": r.body, "text": r.text,
         "media": [views[m].as_json() for m in r.media_ids if m in views],
         "diary_id": links.get(r.id), **author_fields(r, principal, authors),
         "status": r.status, "like_count": r.like_count, "liked": str(r.id) in liked, "favorited": str(r.id) in kept,
-        "comment_count": r.comment_count, "version": r.version,
+        "comment_count": r.comment_count, "reply": replies.get(r.id), "version": r.version,
         "created_at": r.created_at, "updated_at": r.updated_at,
     } for r in reviews]
 
@@ -90,6 +91,7 @@ async def create_review(services: ContentServices, member: Principal, data: Revi
     target_id = parse_id(data.target_id)
     if target_id is None or not await RATED[data.target_type].filter(id=target_id).exists():
         raise invalid("target_id", f"no such {data.target_type}")
+    await professionals.check_may_review(member, data.target_type, target_id)
     await require_procedure(data.procedure)
     diary_id = None
     if data.diary_id is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from content.services import follows
+from content.services import follows, professionals
 from kernel.web.auth import bearer_token
 from kernel.web.endpoints import Api, Call, json_response
 from kernel.web.etags import check_if_match, etag
@@ -49,7 +49,8 @@ async def public_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:
     hidden = account.status == "suspended" and await profile_hidden(account.id)
     return {"id": str(account.id), "handle": account.handle, "role": account.role,
             "bio": "" if hidden else account.bio, "avatar": None if hidden else await avatar_of(call, account),
-            "created_at": account.created_at, "counts": counts, **follow_marks}
+            "created_at": account.created_at, "counts": counts, **follow_marks,
+            "verified": await professionals.verified(account.id)}
 
 
 async def me_json(call: Call[Any, Any], account: Account) -> dict[str, Any]:

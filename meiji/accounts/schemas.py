@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from content.schemas.professionals import Speaker
 from kernel.web.bodies import Strict
 from kernel.web.text import HandleText, PlainLines
 
@@ -63,6 +64,8 @@ class AccountOut(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict, description="published, non-anonymous posts")
     follower_count: int = Field(0, description="how many members follow the account (never who)")
     followed: bool = Field(False, description="whether the caller follows the account")
+    verified: Speaker | None = Field(None, description="the clinic (as its staff) or the doctor an admin verified "
+                                                       "this account as")
 
 
 class MeOut(AccountOut):

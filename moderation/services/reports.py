@@ -10,6 +10,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+import content.services as content
 from content.interfaces import Published
 from kernel.clock import now
 from kernel.settings import Settings
@@ -68,6 +69,10 @@ async def _maybe_hide(services: ModerationServices, item: QueueItem, threshold: 
         return  # an account is not hidden on reports alone; a moderator decides
     reporter_ids = await Report.filter(item_id=item.id, reporter_id__isnull=False).values_list("reporter_id",
                                                                                                flat=True)
+    # Clinic staff and doctors reporting a review or an official reply queue it and weigh nothing.
+    interested = await content.professionals.unweighted_reporters(item.target_type,
+                                                                  [int(str(r)) for r in reporter_ids])
+    reporter_ids = [r for r in reporter_ids if int(str(r)) not in interested]
     reporters = len(reporter_ids)
     if reporters < threshold or await weights.total(services, [int(str(r)) for r in reporter_ids]) < threshold:
         return
