@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from content.schemas.professionals import DoctorMark
 from kernel.web.bodies import StrictText as Strict
 from kernel.web.pagination import PageQuery
 from kernel.web.text import PlainLine
@@ -30,6 +31,8 @@ class QuestionPatch(Strict):
 class QuestionQuery(PageQuery):
     procedure: str | None = Field(None, max_length=80)
     answered: bool | None = Field(None, description="true: has a published answer; false: none yet")
+    answered_by_doctor: bool | None = Field(None, description="true: a verified doctor answered under their name; "
+                                                              "false: none did")
     author_id: str | None = Field(None, max_length=20, description="never lists anonymous questions")
 
 
@@ -83,6 +86,7 @@ class AnswerOut(BaseModel):
     anonymous: bool
     status: str
     accepted: bool
+    by_doctor: DoctorMark | None = Field(None, description="the verified doctor who wrote it under their name")
     score: int
     my_vote: int = 0
     like_count: int

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
 from content._listing import keyset
@@ -22,7 +22,7 @@ from content.interfaces import ContentServices
 from content.models.questions import Answer, AnswerVote, Question
 from content.sanitizer import plain, sanitize, snippet
 from content.schemas.questions import AnswerIn, AnswerPatch, QuestionIn, QuestionPatch, QuestionQuery
-from content.services import favourites, follows, lifecycle, likes, reference
+from content.services import favourites, follows, lifecycle, likes, professionals, reference
 from content.visibility import (
     Kind,
     author_fields,
@@ -48,6 +48,7 @@ from search.outbox import enqueue
 
 Precondition = Callable[[str], None]
 TOP_SCORE = 2**31 - 1
+DOCTORS, OTHERS = 1, 0  # the groups answers list in after the accepted one
 
 
 async def _no_holders(obj: Any) -> list[str]:
@@ -155,6 +156,9 @@ async def list_questions(viewer: Principal | None, query: QuestionQuery) -> tupl
         rows = rows.filter(procedure=query.procedure)
     if query.answered is not None:
         rows = rows.filter(answer_count__gt=0) if query.answered else rows.filter(answer_count=0)
+    if query.answered_by_doctor is not None:
+        by_doctor = Subquery(Answer.filter(status="published", doctor_id__isnull=False).values("question_id"))
+        rows = rows.filter(id__in=by_doctor) if query.answered_by_doctor else rows.exclude(id__in=by_doctor)
     return await keyset(rows, query)
 
 
@@ -236,9 +240,11 @@ async def create_answer(services: ContentServices, member: Principal, question_i
     if not rich.text:
         raise invalid("body", "must not be empty")
     at = now()
+    doctor_id = await professionals.answer_doctor(member, data.anonymous)
     async with in_transaction():
         answer = await Answer.create(question_id=question.id, author_id=member.id, anonymous=data.anonymous,
-                                     body=rich.html, text=rich.text, created_at=at, updated_at=at)
+                                     body=rich.html, text=rich.text, doctor_id=doctor_id, created_at=at,
+                                     updated_at=at)
         await _answer_publicity(answer, True)
         await enqueue([("answer", str(answer.id))])
     if question.author_id is not None and question.author_id != member.id:
@@ -259,9 +265,11 @@ async def get_answer(viewer: Principal | None, answer_id: object) -> Answer:
 
 async def list_answers(viewer: Principal | None, question_id: object,
                        query: PageQuery) -> tuple[Question, list[Row], list[Any] | None]:
-    """Published answers: the accepted one first, then by score (highest first), then oldest first."""
+    """Published answers: the accepted one first, then verified doctors' answers, then the others;
+    within each group by score (highest first), then oldest first."""
     question = await show_visible(Question, question_id, viewer, "question")
-    after = decode_cursor(query.cursor, (int, int))
+    # The cursor is (group, score, id): group 1 is the doctors' answers, 0 the others'.
+    after = decode_cursor(query.cursor, (int, int, int))
     found: list[Row] = []
     accepted_id = question.accepted_answer_id
     if after is None and accepted_id is not None:
@@ -269,20 +277,27 @@ async def list_answers(viewer: Principal | None, question_id: object,
     rows = Answer.filter(question_id=question.id, status="published")
     if accepted_id is not None:
         rows = rows.exclude(id=accepted_id)
-    if after is not None and after[0] is not None and after[1] is not None:
-        score, last = after
-        rows = rows.filter(Q(score__lt=score) | Q(score=score, id__gt=last))
-    found.extend(await fetch(rows.order_by("-score", "id").limit(query.limit + 1 - len(found))))
+    start = after[0] if after is not None and after[0] is not None else DOCTORS
+    for group in (DOCTORS, OTHERS):
+        wanted = query.limit + 1 - len(found)
+        if group > start or wanted <= 0:
+            continue
+        part = rows.filter(doctor_id__isnull=group == OTHERS)
+        if after is not None and group == start and after[1] is not None and after[2] is not None:
+            score, last = after[1], after[2]
+            part = part.filter(Q(score__lt=score) | Q(score=score, id__gt=last))
+        found.extend(await fetch(part.order_by("-score", "id").limit(wanted)))
     more = len(found) > query.limit
     found = found[: query.limit]
     if not more:
         return question, found, None
     last_answer = found[-1]
     if last_answer.id == accepted_id:
-        # The page ended on the accepted answer: the next one starts at the top of the others. A
+        # The page ended on the accepted answer: the next one starts at the top of the doctors'. A
         # score above any a 32-bit column holds says so (a null would read as a forged cursor).
-        return question, found, [TOP_SCORE, 0]
-    return question, found, [last_answer.score, last_answer.id]
+        return question, found, [DOCTORS, TOP_SCORE, 0]
+    group = DOCTORS if last_answer.doctor_id is not None else OTHERS
+    return question, found, [group, last_answer.score, last_answer.id]
 
 
 async def update_answer(services: ContentServices, member: Principal, answer_id: object, patch: AnswerPatch,
@@ -377,6 +392,7 @@ async def answer_json(services: ContentServices, viewer: Principal | None, quest
     liked = await likes.liked_ids(viewer, "answer", keys)
     kept = await favourites.favourited_keys(viewer, "answer", keys)
     views = await authors_for(services, rows, viewer)
+    doctors = await professionals.doctor_views([a.doctor_id for a in rows])
     accepted: dict[int, int | None] = {}
     if question is not None:
         accepted[question.id] = question.accepted_answer_id
@@ -387,6 +403,8 @@ async def answer_json(services: ContentServices, viewer: Principal | None, quest
         "id": str(a.id), "question_id": str(a.question_id), "body": a.body, "text": a.text,
         **author_fields(a, viewer, views), "status": a.status,
         "accepted": accepted.get(a.question_id) == a.id, "score": a.score, "my_vote": my_votes.get(a.id, 0),
+        # Only ever set on named answers: the mark must not tell who wrote an anonymous one.
+        "by_doctor": doctors.get(a.doctor_id) if a.doctor_id is not None and not a.anonymous else None,
         "like_count": a.like_count, "liked": str(a.id) in liked, "favorited": str(a.id) in kept,
         "comment_count": a.comment_count,
         "version": a.version, "created_at": a.created_at, "updated_at": a.updated_at,
