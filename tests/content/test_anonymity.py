@@ -121,8 +121,9 @@ CREATORS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "diary": lambda m: m["diary"], "diary_entry": lambda m: m["diary_entry"], "review": lambda m: m["review"],
     "question": lambda m: m["question"], "answer": lambda m: m["answer"], "comment": lambda m: m["comment"],
 }
-# Pages are written by editors under their own name: the encyclopedia has no anonymous posts.
-NOT_ANONYMOUS = {"wiki"}
+# Pages are written by editors under their own name: the encyclopedia has no anonymous posts. An
+# official reply speaks in its clinic's or doctor's name (walked below, for the reviewer's sake).
+NOT_ANONYMOUS = {"wiki", "review_reply"}
 
 
 def test_every_registered_type_is_walked() -> None:
@@ -314,3 +315,43 @@ def test_a_link_written_before_the_rule_is_shown_to_its_author_only(client: Test
         assert [r["diary_id"] for r in listed] == [None], who
     mine = client.get(f"/v1/reviews/{named_review['id']}", headers=author.headers).json()
     assert mine["diary_id"] == secret["id"]
+
+
+def test_the_clinic_that_replies_and_the_doctor_who_answers_never_learn_the_author(client: TestClient) -> None:
+    """The walk through professional accounts: a clinic replies to an anonymous review and a verified
+    doctor answers an anonymous question; neither they nor anyone else is told who wrote them."""
+    ref = reference(client)  # made first, so no clinic or doctor id equals the author's account id
+    admin, staff, doctor_account = sign_up(client, role="admin"), sign_up(client), sign_up(client)
+    author, stranger = sign_up(client), sign_up(client)
+    for path in (f"/v1/clinics/{ref['clinic']['id']}/staff/{staff.id}",
+                 f"/v1/doctors/{ref['doctor']['id']}/account/{doctor_account.id}"):
+        assert client.put(path, headers=admin.headers).status_code == 200
+    rv = review(client, author, ref, anonymous=True, rating=1, body=f"<p>双眼皮不对称 {NEGATIVE[2]}</p>")
+    replied = client.put(f"/v1/reviews/{rv['id']}/reply", json={"body": "<p>非常抱歉，请联系客服安排免费修复。</p>"},
+                         headers=staff.headers)
+    assert replied.status_code == 200, replied.text
+    assert_hidden(replied, author, "the clinic's reply")
+    question = client.post("/v1/questions", json={"title": "双眼皮不对称能修复吗？", "body": "<p>左眼比右眼宽</p>",
+                                                  "anonymous": True}, headers=author.headers).json()
+    answered = client.post(f"/v1/questions/{question['id']}/answers",
+                           json={"body": "<p>术后三个月再评估，不对称明显可以做修复。</p>", "anonymous": False},
+                           headers=doctor_account.headers)
+    assert answered.status_code == 201 and answered.json()["by_doctor"]["name"] == "李明", answered.text
+    assert_hidden(answered, author, "the doctor's answer")
+
+    reply_id = replied.json()["reply"]["id"]
+    paths = [f"/v1/reviews/{rv['id']}", "/v1/reviews", f"/v1/review-replies/{reply_id}",
+             f"/v1/questions/{question['id']}", f"/v1/questions/{question['id']}/answers",
+             "/v1/questions?answered_by_doctor=true", f"/v1/accounts/{staff.id}", f"/v1/accounts/{doctor_account.id}"]
+    for who, headers in (("public", {}), ("clinic", staff.headers), ("doctor", doctor_account.headers),
+                         ("member", stranger.headers)):
+        for path in paths:
+            r = client.get(path, headers=headers)
+            assert r.status_code == 200, (who, path, r.text)
+            assert_hidden(r, author, f"{who} GET {path}")
+        notes = client.get("/v1/me/notifications", headers=headers) if headers else None
+        if notes is not None:
+            assert_hidden(notes, author, f"{who}'s notifications")
+    # The reviewer and the asker are told, by the clinic's and the doctor's name.
+    told = client.get("/v1/me/notifications", headers=author.headers).json()["items"]
+    assert {n["kind"] for n in told} >= {"review_reply", "answer"}, told
