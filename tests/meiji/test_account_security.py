@@ -248,3 +248,21 @@ def test_a_member_under_14_writes_once_the_guardian_confirms(client: TestClient,
         return row.guardian_email, row.confirmed_at is not None
 
     assert portal.call(record) == (guardian, True)
+
+
+def test_a_deleted_account_keeps_no_address_and_gets_no_more_mail(client: TestClient, member: Member,
+                                                                  tmp_path: Path) -> None:
+    address = "sun.qing@example.cn"
+    verify_email(client, member, address, tmp_path)
+    assert client.put("/v1/me/notification-settings", json={"push": False, "email": True},
+                      headers=member.headers).status_code == 200
+    answer(client, sign_up(client), ask(client, member))  # a mail queued, not yet sent
+    r = client.request("DELETE", "/v1/me", json={"password": PASSWORD, "content": "delete"}, headers=member.headers)
+    assert r.status_code == 204, r.text
+    sent_before = len(mails(tmp_path, address))
+    deliver(client)
+    assert len(mails(tmp_path, address)) == sent_before
+    # Nor can the address reset anything any more.
+    assert client.post("/v1/password-resets", json={"login": address}).status_code == 202
+    deliver(client)
+    assert len(mails(tmp_path, address)) == sent_before

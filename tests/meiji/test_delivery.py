@@ -6,20 +6,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from kernel.clock import clock
+from meiji.app import create_app
 from meiji.delivery import worker
 from meiji.delivery.models import Delivery, DeliveryAttempt
 from meiji.services import app_services
-from tests.conftest import AppFactory, Member, sign_up
+from tests.conftest import AppFactory, Member, base_settings, sign_up
 from tests.moderation.conftest import answer, ask, decide, file_notice, item_of
 
 SECRET = "推送网关的签名密钥-0123456789abcdef"
@@ -241,3 +246,18 @@ def test_bad_settings_name_the_field(client: TestClient, member: Member, body: d
     assert r.headers["content-type"].startswith("application/problem+json")
     assert field in [e["field"] for e in r.json()["errors"]]
     assert client.get("/v1/me/notification-settings", headers=member.headers).json()["push"] is True
+
+
+def test_meiji_delivery_run_once_sends_what_is_due(tmp_path: Path) -> None:
+    """Production runs the worker as its own command; on the embedded default it writes .eml files."""
+    with TestClient(create_app(base_settings(tmp_path))) as c:
+        poster = sign_up(c)
+        file_notice(c, [{"type": "question", "id": ask(c, poster)}])
+    env = {**os.environ, "MEIJI_DATA_DIR": str(tmp_path), "MEIJI_LOG_LEVEL": "warning"}
+    meiji = str(Path(sys.executable).parent / "meiji")
+    first = subprocess.run([meiji, "delivery", "run", "--once"], capture_output=True, text=True, timeout=120, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().startswith("delivered 1, to retry 0, given up 0")
+    again = subprocess.run([meiji, "delivery", "run", "--once"], capture_output=True, text=True, timeout=120, env=env)
+    assert again.stdout.strip().startswith("delivered 0, to retry 0, given up 0")
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
