@@ -110,6 +110,13 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     },
     "POST /v1/moderation/queue/{id}/decisions": {"action": "remove", "reason": "评论引流到站外交易，属于广告。"},
     "POST /v1/moderation/accounts/{id}/reinstatement": {"reason": "申诉成立：被投诉的照片确为本人拍摄。"},
+    "POST /v1/moderation/queue/{id}/notes": {"body": "作者上周也发过类似的引流内容，先观察是否还有举报。"},
+    "POST /v1/moderation/actions": {"target_type": "answer", "target_id": "1024", "action": "remove",
+                                    "reason": "advertising", "note": "回答中留了微信号，引流到站外。"},
+    "POST /v1/moderation/accounts/{id}/suspension": {"until": "2026-12-31T00:00:00Z",
+                                                     "reason": "一天内在二十个问题下发布同一段广告。"},
+    "POST /v1/appeals": {"target_type": "diary", "target_id": "512", "statement":
+                         "这是我自己的真实术后记录，没有留任何联系方式，不是广告，请重新审核。"},
     "POST /v1/me/notifications/read": {"all": True},
     "PUT /v1/moderation/wiki/{slug}/revisions/{n}/suppression": {"reason": "侵犯著作权：摘抄指南原文。"},
     "DELETE /v1/moderation/wiki/{slug}/revisions/{n}/suppression": {"reason": "权利人已撤回通知，恢复显示。"},
