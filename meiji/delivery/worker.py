@@ -103,8 +103,24 @@ async def _record(settings: Settings, row: Delivery, outcome: Outcome | None, do
     await row.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at", "data"])
 
 
+# Finished rows (delivered, failed, skipped) and their attempts are kept this long, for support.
+KEEP_DAYS = 30
+
+
+async def prune() -> int:
+    """Forget rows finished more than ``KEEP_DAYS`` ago, with their attempts; returns how many."""
+    ids = [row.id for row in await Delivery.filter(status__in=("delivered", "failed", "skipped"),
+                                                   created_at__lt=now() - timedelta(days=KEEP_DAYS))
+           .limit(1000).only("id")]
+    if not ids:
+        return 0
+    await DeliveryAttempt.filter(delivery_id__in=ids).delete()
+    return await Delivery.filter(id__in=ids).delete()
+
+
 async def run_once(settings: Settings) -> Round:
     """Send every due row once (those taken by another worker meanwhile are left to it)."""
+    await prune()
     done = Round()
     while True:
         at = now()

@@ -145,6 +145,10 @@ def test_an_answer_reaches_the_gateway_signed_after_a_500_and_a_timeout(pushing:
     [row] = rows(pushing, channel="webhook")
     assert row.status == "delivered" and row.attempts == 3
     assert attempts(pushing, row.id) == ["HTTP 500", "timeout", "HTTP 200"]
+    # Kept a month for support, then forgotten with its attempts.
+    clock.advance(days=31)
+    deliver(pushing)
+    assert rows(pushing, channel="webhook") == [] and attempts(pushing, row.id) == []
     # The helper who answered got nothing: the notification is the asker's alone.
     assert all(p["account_id"] != helper.id for p in payloads)
 
