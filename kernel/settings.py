@@ -106,6 +106,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Host headers the app answers; anything else is refused (400) before routing.
     trusted_hosts: tuple[str, ...] = ("*",)
+    # Load balancers whose X-Forwarded-For is believed (none: the connection's address is the client's).
+    trusted_proxies: tuple[Network, ...] = ()
     # Delivery: the push gateway's webhook and its signing secret (empty: no webhooks), and the SMTP
     # server (empty: each mail is written as an .eml file under MEIJI_DATA_DIR/mail).
     webhook_url: str = ""
@@ -340,6 +342,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=get("MEIJI_LOG_LEVEL", lambda n, r: r.lower(), base.log_level),
         cors_origins=get("MEIJI_CORS_ORIGINS", parse_origins, base.cors_origins),
         trusted_hosts=get("MEIJI_TRUSTED_HOSTS", parse_trusted_hosts, base.trusted_hosts),
+        trusted_proxies=get("MEIJI_TRUSTED_PROXIES", parse_networks, base.trusted_proxies),
         webhook_url=get("MEIJI_WEBHOOK_URL", lambda n, r: _url(n, r, ("http", "https")), ""),
         webhook_secret=get("MEIJI_WEBHOOK_SECRET", _token, ""),
         webhook_timeout_seconds=get("MEIJI_WEBHOOK_TIMEOUT_SECONDS", _float, base.webhook_timeout_seconds),

@@ -33,6 +33,7 @@ from kernel.settings import Settings
 from kernel.web import idempotency
 from kernel.web.auth import Principal, require, resolve
 from kernel.web.bodies import json_body, query_params, refuse_query
+from kernel.web.forwarded import real_client
 from kernel.web.ids import check_path
 from kernel.web.problems import Problem
 from kernel.web.services import kernel_services, services_in
@@ -121,7 +122,15 @@ def json_response(value: object, status: int = 200, headers: Mapping[str, str] |
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address: the connection's, or behind MEIJI_TRUSTED_PROXIES the one they forwarded."""
+    known = request.scope.get("meiji.client")
+    if isinstance(known, str):
+        return known
+    peer = request.client.host if request.client else "unknown"
+    proxies = kernel_services(request.app.state).settings.trusted_proxies
+    address = real_client(peer, request.headers.getlist("x-forwarded-for"), proxies)
+    request.scope["meiji.client"] = address
+    return address
 
 
 class Api:
@@ -201,9 +210,9 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
     token = request.headers.get("authorization")
     # Routes with their own bucket only (image files a feed loads by the dozen) skip the shared one.
     if endpoint.shared_limit:
-        limiter.hit("token", token[-24:]) if token else limiter.hit("ip", address)
+        await (limiter.hit("token", token[-24:]) if token else limiter.hit("ip", address))
     if endpoint.rate:
-        limiter.hit(endpoint.rate, address)
+        await limiter.hit(endpoint.rate, address)
 
     # A route with token_auth=False reads Authorization itself (a scraper's token is no account's).
     caller = await resolve(request, services.authenticate) if endpoint.token_auth else None
@@ -212,7 +221,7 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
         writes = request.method not in ("GET", "HEAD") and not endpoint.suspended_ok
         require(caller, roles=_ROLES.get(endpoint.auth, ()), write=writes)
     if endpoint.posting and caller is not None:
-        limiter.hit(_posting_bucket(caller, settings), f"a:{caller.id}")
+        await limiter.hit(_posting_bucket(caller, settings), f"a:{caller.id}")
 
     # After the caller is known, so a stranger still gets 401 rather than learning about the path.
     check_path(request.path_params)
