@@ -119,7 +119,7 @@ async def _upload_form(call: Call[None, None]) -> AsyncIterator[tuple[IO[bytes],
     """The uploaded file (spooled to disk past 1 MB) and its purpose; 401, 413, 415 or 422 first."""
     request, principal, settings = call.request, call.principal, call.settings
     if principal is None:
-        services_of(call).rate_limiter.hit("upload", client_address(request))
+        await services_of(call).rate_limiter.hit("upload", client_address(request))
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "multipart/form-data":
         raise Problem(415, "Send the image as multipart/form-data with the file in the field `file`.")

@@ -21,3 +21,21 @@ class IdempotencyRecord(Model):
     class Meta:
         table = "idempotency_record"
         unique_together = (("scope", "key"),)
+
+
+class RateWindow(Model):
+    """Requests counted in one fixed window of a rate-limit bucket, shared by every process on PostgreSQL.
+
+    One row per (bucket, key, window): a hit is one upsert that adds one and returns the count.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    bucket = fields.CharField(max_length=32)
+    key = fields.CharField(max_length=80)
+    window_start = fields.BigIntField()  # seconds since the epoch, a multiple of the bucket's window
+    n = fields.IntField(default=0)
+    expires_at = fields.BigIntField(db_index=True)  # when the window ends: older rows are deleted
+
+    class Meta:
+        table = "rate_window"
+        unique_together = (("bucket", "key", "window_start"),)

@@ -1,7 +1,9 @@
-"""Fixed-window rate limits per token and per address, kept in the process.
+"""Fixed-window rate limits per token, address and account.
 
-The embedded default runs one worker, so one process sees every request. Several workers each
-keep their own windows, which multiplies the allowance by the worker count; that is documented.
+The embedded default runs one process, which keeps its windows in memory (``RateLimiter``). On
+PostgreSQL several processes on several hosts answer requests, so the windows live in the database
+(``SharedRateLimiter``): a hit is one upsert that counts it and returns the window's count, so N
+workers allow the count once, not N times.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from kernel.settings import RateLimit
+from kernel.web.models import RateWindow
 from kernel.web.problems import Problem
 
 
@@ -22,27 +25,67 @@ class RateLimiter:
         self.clock = clock
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}
 
-    def hit(self, bucket: str, key: str) -> None:
+    async def hit(self, bucket: str, key: str) -> None:
         """Count one request; 429 with Retry-After when the window is full."""
         if self.limits is None or bucket not in self.limits:
             return
         limit = self.limits[bucket]
+        retry = await self.take(bucket, key, limit)
+        if retry is not None:
+            raise Problem(429, _detail(bucket, limit, retry), headers={"Retry-After": str(retry)})
+
+    async def take(self, bucket: str, key: str, limit: RateLimit) -> int | None:
+        """Count the hit; None when it fits, else the seconds until the window ends."""
         now = self.clock()
         start, count = self._windows.get((bucket, key), (now, 0))
         if now - start >= limit.seconds:
             start, count = now, 0
         if count >= limit.count:
-            retry = max(1, math.ceil(limit.seconds - (now - start)))
-            raise Problem(429, _detail(bucket, limit, retry), headers={"Retry-After": str(retry)})
+            return max(1, math.ceil(limit.seconds - (now - start)))
         self._windows[(bucket, key)] = (start, count + 1)
         if len(self._windows) > 100_000:
             self._forget(now)
+        return None
+
+    async def forget_expired(self) -> int:
+        """Windows kept in the process are forgotten as they fill; nothing to delete."""
+        return 0
 
     def _forget(self, now: float) -> None:
         assert self.limits is not None
         for (bucket, key), (start, _) in list(self._windows.items()):
             if now - start >= self.limits[bucket].seconds:
                 del self._windows[(bucket, key)]
+
+
+# A hit counts itself and reads the window's count in one statement, whatever the concurrency: the
+# unique (bucket, key, window_start) index makes concurrent first hits of a window meet in one row.
+_UPSERT = ('INSERT INTO rate_window (bucket, key, window_start, n, expires_at) VALUES ($1, $2, $3, 1, $4) '
+           'ON CONFLICT (bucket, key, window_start) DO UPDATE SET n = rate_window.n + 1 RETURNING n')
+
+
+class SharedRateLimiter(RateLimiter):
+    """Windows in PostgreSQL, shared by every process and host using the database.
+
+    Windows are fixed and aligned to the epoch (every process agrees where one starts without
+    asking); a hit past the count is still counted, which costs nothing and keeps one statement.
+    """
+
+    def __init__(self, limits: Mapping[str, RateLimit] | None, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(limits, clock)
+
+    async def take(self, bucket: str, key: str, limit: RateLimit) -> int | None:
+        now = self.clock()
+        start = int(now // limit.seconds) * limit.seconds
+        end = start + limit.seconds
+        rows = await RateWindow._meta.db.execute_query_dict(_UPSERT, [bucket, key[:80], start, end])
+        if int(rows[0]["n"]) <= limit.count:
+            return None
+        return max(1, math.ceil(end - now))
+
+    async def forget_expired(self) -> int:
+        """Delete the windows that have ended (the scheduler's round)."""
+        return await RateWindow.filter(expires_at__lt=int(self.clock())).delete()
 
 
 def _detail(bucket: str, limit: RateLimit, retry: int) -> str:
