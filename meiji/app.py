@@ -31,15 +31,15 @@ from kernel import db
 from kernel import settings as settings_module
 from kernel.settings import Settings
 from kernel.web import idempotency, reference
-from kernel.web.endpoints import Api, Call, Endpoint, json_response
+from kernel.web.endpoints import Api, Call, Endpoint, client_address, json_response
 from kernel.web.headers import SecuredStarlette, hygiene
 from kernel.web.observability import AccessMiddleware, Metrics
 from kernel.web.openapi import document
 from kernel.web.problems import EXCEPTION_HANDLERS, Problem
-from kernel.web.ratelimit import RateLimiter
+from kernel.web.ratelimit import RateLimiter, SharedRateLimiter
 from kernel.web.services import KernelServices
 from media.interfaces import MediaServices
-from meiji import __version__, allocator, preflight, privacy
+from meiji import __version__, allocator, background, preflight, privacy
 from meiji.accounts import passwords
 from meiji.accounts import routes as account_routes
 from meiji.accounts import security_routes
@@ -105,7 +105,8 @@ def metrics_allowed(settings: Settings, authorization: str | None, address: str)
 async def metrics(call: Call[None, None]) -> Response:
     """Request counts and latencies per route, in Prometheus text format (token or allowed networks)."""
     request = call.request
-    address = request.client.host if request.client else ""
+    # Behind a trusted load balancer its own address would be every caller's: use the forwarded one.
+    address = client_address(request)
     if not metrics_allowed(call.settings, request.headers.get("authorization"), address):
         # Counts per route (notices, moderation) are nobody else's business: look like no route at all.
         raise Problem(404, "No route or resource at this path.")
@@ -143,15 +144,6 @@ def all_routes() -> list[BaseRoute]:
             *media.routes.routes, *search.routes.routes, *moderation.routes.routes]
 
 
-async def _every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
-    while True:
-        try:
-            await job()
-        except Exception:  # a failed round is logged and retried next round
-            log.exception("background job %s failed", name)
-        await asyncio.sleep(seconds)
-
-
 def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
     s = app_services(app.state).settings
 
@@ -164,6 +156,7 @@ def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Await
         ("media-sweep", s.scheduler_seconds, lambda: media.services.sweep(current().media, s)),
         ("moderation-tick", s.scheduler_seconds, lambda: moderation.services.tick(current())),
         ("idempotency", s.scheduler_seconds, lambda: idempotency.forget_expired(s.idempotency_seconds)),
+        ("rate-windows", s.scheduler_seconds, lambda: current().rate_limiter.forget_expired()),
         ("delivery", s.delivery_seconds, lambda: delivery_worker.run_once(s)),
     ]
 
@@ -193,8 +186,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # the collector's scans.
     gc.collect()
     gc.freeze()
-    tasks = [asyncio.create_task(_every(seconds, name, job), name=name)
-             for name, seconds, job in background_jobs(app)] if settings.background else []
+    # On PostgreSQL, of several workers and hosts only the one holding the background lock runs them.
+    tasks = [asyncio.create_task(background.run_once_among_workers(settings, background_jobs(app)),
+                                 name="background")] if settings.background else []
     try:
         yield
     finally:
@@ -238,7 +232,9 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     services = Services(
         settings=settings,
         metrics=metrics_store,
-        rate_limiter=RateLimiter(settings.rate_limits),
+        # Every process on PostgreSQL shares the windows; the embedded default keeps them in memory.
+        rate_limiter=(RateLimiter(settings.rate_limits) if db.is_sqlite(settings)
+                      else SharedRateLimiter(settings.rate_limits)),
         authenticate=functools.partial(account_services.authenticate, idle_days=settings.session_idle_days),
         passwords=passwords.configure(settings.password_workers, settings.password_queue),
         media=attachments,

@@ -208,7 +208,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     settings_module.follow_server(args.host, args.port)
     uvicorn.run("meiji.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 loop="uvloop", http="httptools", access_log=False, log_level=settings.log_level,
-                lifespan="on")
+                # The client's address is read from X-Forwarded-For by the app, and only from
+                # MEIJI_TRUSTED_PROXIES: uvicorn's own reading would believe any local process.
+                proxy_headers=False, lifespan="on")
     return 0
 
 
