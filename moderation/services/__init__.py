@@ -10,7 +10,7 @@ from kernel.settings import Settings
 from kernel.web.ids import parse_id
 from moderation.interfaces import ModerationServices
 from moderation.models import CounterNotice, Notice, QueueItem
-from moderation.services import notices, notifications, reports, sanctions
+from moderation.services import appeals, notices, notifications, reports, sanctions
 from moderation.services.notifications import Notifications
 from moderation.services.reports import AdScreener
 from moderation.vocabulary import CounterStatus, ItemStatus
@@ -69,7 +69,7 @@ def build_case_access() -> CaseTokens:
 
 
 async def export_account(account_id: int) -> dict[str, Any]:
-    """The account's moderation data for its export: notifications, reports filed, counter-notices."""
+    """The account's moderation data for its export: notifications, reports filed, counter-notices, appeals."""
     counters = await CounterNotice.filter(author_id=account_id).order_by("id")
     return {
         "notifications": await notifications.export(account_id),
@@ -77,6 +77,7 @@ async def export_account(account_id: int) -> dict[str, Any]:
         "counter_notices": [{"id": str(c.id), "case_id": c.notice_id, "statement": c.statement, "name": c.name,
                              "phone": c.phone, "address": c.address, "signature": c.signature,
                              "status": c.status, "created_at": c.created_at} for c in counters],
+        "appeals": await appeals.export(account_id),
     }
 
 
@@ -84,3 +85,4 @@ async def forget_account(account_id: int) -> None:
     """Account deletion: notifications go; reports keep ids and reasons but lose the member's words."""
     await notifications.forget(account_id)
     await reports.forget(account_id)
+    await appeals.forget(account_id)

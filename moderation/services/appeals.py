@@ -110,6 +110,15 @@ async def file(services: ModerationServices, member: Principal, *, target_type: 
     return appeal, due_at
 
 
+async def export(account_id: int) -> list[dict[str, Any]]:
+    return [appeal_json(a) for a in await Appeal.filter(appellant_id=account_id).order_by("id")]
+
+
+async def forget(account_id: int) -> None:
+    """Account deletion: appeals keep their ids, decisions and times, never the member's own words."""
+    await Appeal.filter(appellant_id=account_id).update(statement="")
+
+
 async def of_item(item_id: int) -> Appeal | None:
     return await Appeal.get_or_none(item_id=item_id)
 

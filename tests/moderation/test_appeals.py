@@ -136,6 +136,8 @@ def test_a_suspended_member_appeals_the_suspension(client: TestClient, member: M
     assert can_post(client, member) == 403
     r = appeal(client, member, "account", member.id, statement="我是真实用户，只是连续发了几篇日记。")
     assert r.status_code == 201, r.text
+    # The appeal is the member's data: in their export, and nobody else's.
+    assert "我是真实用户" in client.get("/v1/me/export", headers=member.headers).text
     stranger = sign_up(client)
     assert appeal(client, stranger, "account", member.id).status_code == 404
     item = appeal_item(client, moderator, "account", member.id)
@@ -163,3 +165,14 @@ def test_three_strikes_suspension_is_appealed_and_lifted(client: TestClient, mem
     decide(client, second, appeal_item(client, second, "question", posts[-1])["id"], "overturn", "误判")
     assert can_post(client, member) == 201
     assert client.get(f"/v1/questions/{posts[0]}", headers=second.headers).json()["status"] == "removed"
+
+
+def test_the_guide_lists_every_appeal_status() -> None:
+    from pathlib import Path
+
+    from moderation.vocabulary import AppealStatus
+
+    text = (Path(__file__).resolve().parents[2] / "moderation" / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("| appeal status | reached by |"):].split("\n\n")[0]
+    listed = {line.split("`")[1] for line in table.splitlines()[2:]}
+    assert listed == {str(s) for s in AppealStatus}
