@@ -16,11 +16,15 @@ from typing import Any
 import asyncpg
 import httpx2 as httpx
 import pytest
+from starlette.testclient import TestClient
 
+from meiji.app import create_app
+from tests.conftest import base_settings, fresh_pg_url, sign_up
 from tests.faults.conftest import Cluster
 from tests.faults.live import cli, environment, member, question, search_ids, serving
+from tests.servers import Postgres
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = pytest.mark.postgres
 
 WORD = re.compile(r"^(p\d+x\d{4})：")
 
@@ -86,6 +90,7 @@ def stored_questions(url: str) -> dict[str, str]:
             for row in asyncio.run(fetch())}
 
 
+@pytest.mark.slow
 def test_a_postgresql_restart_under_writes_answers_503_then_recovers_with_nothing_half_written(
         cluster: Cluster, tmp_path: Path) -> None:
     database = cluster.database()
@@ -153,3 +158,42 @@ def test_a_postgresql_restart_under_writes_answers_503_then_recovers_with_nothin
                 if missing:
                     time.sleep(0.5)
         assert not missing, f"{len(missing)} of {len(stored)} questions not in search: {list(missing)[:5]}"
+
+
+def test_connections_the_database_ends_answer_503_once_and_the_pool_reconnects(
+        pg: Postgres, pg_template: str, tmp_path: Path) -> None:
+    """An administrator (or a failover) ends every session of the app: requests on the dead
+    connections answer 503 problem+json, never 500, and the next ones work on new connections."""
+    url = fresh_pg_url(pg, pg_template)
+    with TestClient(create_app(base_settings(tmp_path, database_url=url)), raise_server_exceptions=False) as client:
+        asker = sign_up(client)
+        r = client.post("/v1/questions", json=question("t0x0001", 1), headers=asker.headers)
+        assert r.status_code == 201, r.text
+        name = url.rsplit("/", 1)[1]
+
+        async def end_sessions() -> int:
+            conn = await asyncpg.connect(pg.url("postgres"))
+            try:
+                ended: int = await conn.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", name)
+                return ended
+            finally:
+                await conn.close()
+
+        assert asyncio.run(end_sessions()) > 0
+        answers = [client.post("/v1/questions", json=question(f"t1x{n:04d}", n), headers=asker.headers)
+                   for n in range(12)]
+        statuses = Counter(r.status_code for r in answers)
+        assert set(statuses) <= {201, 503}, statuses
+        assert all(r.headers["content-type"].startswith("application/problem+json") and r.headers["retry-after"]
+                   for r in answers if r.status_code == 503)
+        # Every connection the pool held was dead; each is replaced, and then everything works.
+        assert [client.get("/v1/questions", params={"limit": 5}).status_code for _ in range(5)] == [200] * 5
+        r = client.post("/v1/questions", json=question("t2x0001", 2), headers=asker.headers)
+        assert r.status_code == 201, r.text
+        # What was acknowledged is there for others to read; what answered 503 is not half there.
+        other = sign_up(client)
+        listed = {item["title"][:7] for item in
+                  client.get("/v1/questions", params={"limit": 50}, headers=other.headers).json()["items"]}
+        acknowledged = {f"t1x{n:04d}" for n, r in enumerate(answers) if r.status_code == 201}
+        assert acknowledged | {"t0x0001", "t2x0001"} <= listed

@@ -118,6 +118,8 @@ def test_every_acknowledged_write_survives_kill_9_and_search_and_storage_converg
             r = http.get(f"/v1/questions/{question_id}")
             assert r.status_code == 200, (word, r.text)
             assert word in r.json()["title"]
+        for media_id in writes.uploads:  # acknowledged uploads, attached or still pending, are there for their owner
+            assert http.get(f"/v1/media/{media_id}", headers=people[3]).status_code == 200, media_id
         for diary_id, media_id in writes.diaries.items():
             r = http.get(f"/v1/diaries/{diary_id}")
             assert r.status_code == 200, r.text
