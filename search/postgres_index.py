@@ -68,8 +68,11 @@ def tsquery(match: Match) -> str:
 
 
 def sql_text(text: str) -> str:
-    """A SQL string constant (standard_conforming_strings, on since PostgreSQL 9.1: only ' is doubled)."""
-    return "'" + text.replace("\x00", "").replace("'", "''") + "'"
+    """A SQL string constant of ``text`` (without NUL, which PostgreSQL text cannot hold).
+
+    An E'' string reads backslashes the same whatever ``standard_conforming_strings`` says.
+    """
+    return "E'" + text.replace("\x00", "").replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def candidates(query: Query) -> int:

@@ -108,3 +108,25 @@ def test_quotes_and_control_characters_are_text_in_the_inlined_query(pg_app: Tes
         response = pg_app.get("/v1/search", params={"q": text})
         assert response.status_code in (200, 422), (repr(text), response.text)
     assert pg_app.get("/v1/search", params={"q": "凉茶"}).json()["total"] == 1
+
+
+def test_inlined_text_reads_back_the_same_whatever_the_server_settings(pg: Postgres, pg_template: str) -> None:
+    import asyncio
+
+    import asyncpg  # type: ignore[import-untyped]
+
+    from search.postgres_index import sql_text
+
+    url = fresh_pg_url(pg, pg_template)
+
+    async def check() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            for setting in ("on", "off"):  # off: backslashes escape in plain '' strings
+                await conn.execute(f"SET standard_conforming_strings = {setting}")
+                for text in ["术后'第三天'", "\\'; DROP TABLE search_document; --", "没关系\\\\但''", "凉\\茶'"]:
+                    assert await conn.fetchval(f"SELECT {sql_text(text)}::text") == text
+        finally:
+            await conn.close()
+
+    asyncio.run(check())
