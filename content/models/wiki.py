@@ -34,6 +34,9 @@ class WikiPage(Post):
     body = fields.TextField(default="")
     text = fields.TextField(default="")
     facts: fields.JSONField[dict[str, Any]] = fields.JSONField(default=_empty_dict)
+    # 材料 [{name, kind, brand, approval_no, note}] and sources per fact {fact name: [{title, url...}]}.
+    materials: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=_empty_list, db_default="[]")
+    citations: fields.JSONField[dict[str, Any]] = fields.JSONField(default=_empty_dict, db_default="{}")
     procedure = fields.CharField(max_length=80, null=True, db_index=True)
     revision = fields.IntField(default=1, db_default=1)
 
@@ -55,6 +58,8 @@ class WikiRevision(Model):
     body = fields.TextField(default="")
     text = fields.TextField(default="")
     facts: fields.JSONField[dict[str, Any]] = fields.JSONField(default=_empty_dict)
+    materials: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=_empty_list, db_default="[]")
+    citations: fields.JSONField[dict[str, Any]] = fields.JSONField(default=_empty_dict, db_default="{}")
     procedure = fields.CharField(max_length=80, null=True)
     author_id = fields.IntField(null=True)
     comment = fields.CharField(max_length=500, default="")

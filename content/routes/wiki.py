@@ -9,6 +9,8 @@ from starlette.responses import Response
 from content.interfaces import services_of
 from content.models.wiki import WikiPage as Page
 from content.schemas.wiki import (
+    DiffOut,
+    DiffQuery,
     RevertIn,
     RevisionFullOut,
     RevisionPage,
@@ -72,6 +74,16 @@ async def get_revision(call: Call[None, None]) -> object:
     page_, revision = await wiki.get_revision(call.principal, str(call.path["slug"]), str(call.path["n"]))
     [data] = await wiki.revision_json(services_of(call), [revision], page_, full=True, viewer=call.principal)
     return data
+
+
+@api.route("GET", "/v1/wiki/{slug}/diff", query=DiffQuery, response=DiffOut, errors=(404, 451))
+async def diff(call: Call[None, Any]) -> object:
+    """What changed between two revisions (`?from=3&to=7`): changed fields and a line diff of the text.
+
+    Content stays null to all but moderators when either revision is suppressed.
+    """
+    return await wiki.diff(services_of(call), call.principal, str(call.path["slug"]),
+                           int(getattr(call.query, "from")), int(call.query.to))
 
 
 @api.route("POST", "/v1/wiki/{slug}/revert", body=RevertIn, response=WikiOut, status=201, auth="editor",

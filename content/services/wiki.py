@@ -15,6 +15,7 @@ titles with aliases, 热玛吉: Thermage, 射频紧肤) feed ``content.documents
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,7 +28,7 @@ from content import visibility
 from content.interfaces import ContentServices
 from content.models.wiki import WikiPage, WikiRevision
 from content.sanitizer import plain, sanitize
-from content.schemas.wiki import RevertIn, WikiIn, WikiQuery
+from content.schemas.wiki import FACT_NAMES, Citation, Material, RevertIn, WikiIn, WikiQuery
 from content.services import lifecycle, reference
 from content.visibility import Kind, post_etag, register, visible_or_raise
 from kernel.clock import now
@@ -61,9 +62,14 @@ async def page_documents(ids: Sequence[int]) -> dict[int, Document]:
     """The search documents of these page ids (published only): title, aliases, summary and text."""
     rows = await WikiPage.filter(id__in=list(ids), status="published")
     return {p.id: Document(type="wiki", id=str(p.id), title=p.title,
-                           text="\n".join([" ".join(p.aliases), p.summary, p.text]).strip(),
+                           text="\n".join([" ".join(p.aliases), p.summary, p.text, _material_words(p)]).strip(),
                            created_at=p.created_at, procedure=p.procedure, popularity=float(p.like_count))
             for p in rows}
+
+
+def _material_words(page: WikiPage) -> str:
+    # A reader searching a brand (乔雅登) or a material finds the page that lists it.
+    return " ".join(" ".join(filter(None, (m.get("name"), m.get("brand")))) for m in page.materials)
 
 
 async def vocabulary() -> list[Term]:
@@ -99,7 +105,31 @@ async def _fields(data: WikiIn) -> dict[str, Any]:
     facts["risks"] = [r for r in (plain(x) for x in facts["risks"]) if r]
     facts["suitable_for"], facts["not_suitable_for"] = plain(facts["suitable_for"]), plain(facts["not_suitable_for"])
     return {"title": title, "aliases": _aliases(title, data.aliases), "summary": plain(data.summary),
-            "body": rich.html, "text": rich.text, "facts": facts, "procedure": data.procedure}
+            "body": rich.html, "text": rich.text, "facts": facts, "procedure": data.procedure,
+            "materials": [_material(m) for m in data.materials], "citations": _citations(data, facts)}
+
+
+def _material(item: Material) -> dict[str, Any]:
+    return {"name": item.name, "kind": item.kind, "brand": item.brand or None,
+            "approval_no": item.approval_no, "note": item.note or None}
+
+
+def _citations(data: WikiIn, facts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Sources keyed by fact name, in the facts' order; only facts the page states can be cited."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, sources in data.citations.items():
+        if name not in FACT_NAMES:
+            raise invalid(f"citations.{name}", f"not a fact; one of {', '.join(FACT_NAMES)}")
+        if facts[name] in (None, "", []):
+            raise invalid(f"citations.{name}", "the page states no such fact to cite a source for")
+        if sources:
+            out[name] = [_citation(c) for c in sources]
+    return {name: out[name] for name in FACT_NAMES if name in out}
+
+
+def _citation(item: Citation) -> dict[str, Any]:
+    return {"title": item.title, "url": item.url, "publisher": item.publisher or None,
+            "accessed_on": item.accessed_on.isoformat() if item.accessed_on else None}
 
 
 async def find_page(slug: str) -> WikiPage | None:
@@ -190,7 +220,8 @@ async def revert(services: ContentServices, editor: Principal, slug: str, data: 
         # Reverting would publish again what a moderator took out of the public's sight.
         raise invalid("revision", "this revision was suppressed by a moderator; it cannot be restored")
     values = {"title": old.title, "aliases": old.aliases, "summary": old.summary, "body": old.body,
-              "text": old.text, "facts": old.facts, "procedure": old.procedure}
+              "text": old.text, "facts": old.facts, "procedure": old.procedure, "materials": old.materials,
+              "citations": old.citations}
     comment = plain(data.comment) or f"恢复到第 {old.number} 版"
     return await _update(page, values, editor, comment, reverted_from=old.number)
 
@@ -214,6 +245,7 @@ async def get_revision(viewer: Principal | None, slug: str, number: str) -> tupl
 def page_json(page: WikiPage) -> dict[str, Any]:
     return {"id": str(page.id), "slug": page.slug, "title": page.title, "aliases": page.aliases,
             "summary": page.summary, "body": page.body, "text": page.text, "facts": page.facts,
+            "materials": page.materials, "citations": page.citations,
             "procedure": page.procedure, "revision": page.revision, "version": page.version,
             "status": page.status, "created_at": page.created_at, "updated_at": page.updated_at}
 
@@ -242,7 +274,7 @@ async def revision_json(services: ContentServices, rows: list[WikiRevision], pag
                                 "created_at": r.created_at, "suppressed": r.suppressed}
         if full and page is not None:
             item.update(slug=page.slug, aliases=r.aliases, summary=r.summary, body=r.body, text=r.text,
-                        facts=r.facts, procedure=r.procedure)
+                        facts=r.facts, materials=r.materials, citations=r.citations, procedure=r.procedure)
         if r.suppressed and moderator:
             item["suppression"] = {"at": r.suppressed_at, "case_id": r.suppressed_case_id,
                                    "reason": r.suppressed_reason}
@@ -252,10 +284,46 @@ async def revision_json(services: ContentServices, rows: list[WikiRevision], pag
     return out
 
 
+# --- diffs between two revisions ------------------------------------------------------------------
+
+# Compared in this order; body and text are shown as a line diff of the text, not as values.
+DIFF_FIELDS = ("title", "aliases", "summary", "body", "text", "facts", "materials", "citations", "procedure")
+
+
+async def diff(services: ContentServices, viewer: Principal | None, slug: str, first: int,
+               second: int) -> dict[str, Any]:
+    """What changed from revision ``first`` to ``second`` (either order; equal numbers change nothing).
+
+    When either side is suppressed, only moderators see the content: everyone else gets both sides'
+    heads with ``changed``, ``fields`` and ``lines`` null, since any of them would show the hidden text.
+    """
+    page = await get_page(viewer, slug)
+    rows = {r.number: r for r in await WikiRevision.filter(page_id=page.id, number__in=[first, second])}
+    for name, number in (("from", first), ("to", second)):
+        if number not in rows:
+            raise Problem(404, f"{name}: this page has no revision {number}.",
+                          errors=[{"field": name, "message": "no such revision of this page"}])
+    old, new = rows[first], rows[second]
+    heads = await revision_json(services, [old, new], viewer=viewer)
+    out: dict[str, Any] = {"slug": page.slug, "changed": None, "fields": None, "lines": None}
+    for name, head in zip(("from", "to"), heads, strict=True):
+        out[name] = {key: head[key] for key in ("number", "author", "created_at", "suppressed")}
+    if (old.suppressed or new.suppressed) and not (viewer is not None and viewer.is_moderator):
+        return out
+    changed = [name for name in DIFF_FIELDS if getattr(old, name) != getattr(new, name)]
+    out["changed"] = changed
+    out["fields"] = {name: {"from": getattr(old, name), "to": getattr(new, name)}
+                     for name in changed if name not in ("body", "text")}
+    out["lines"] = [line.rstrip("\n") for line in difflib.unified_diff(
+        old.text.splitlines(), new.text.splitlines(), f"第{old.number}版", f"第{new.number}版", lineterm="")]
+    return out
+
+
 # --- revision suppression (as MediaWiki's revision deletion) -----------------------------------
 
 # What a suppressed revision no longer shows the public: all that was written in it.
-SUPPRESSED_FIELDS = ("title", "comment", "aliases", "summary", "body", "text", "facts", "procedure")
+SUPPRESSED_FIELDS = ("title", "comment", "aliases", "summary", "body", "text", "facts", "materials", "citations",
+                     "procedure")
 _REVISION_PATH = re.compile(r"^/(?:v1/)?wiki/([^/?#]+)/revisions/(\d+)/?$")
 
 
@@ -343,6 +411,16 @@ lifecycle.ERASERS.append(_erase_revisions)
 
 # --- demo pages (called by meiji/demo.py) ----------------------------------------------------
 
+# The demo's brands are invented and its registration numbers only have the right form: nothing in
+# them names or endorses a real product; readers are sent to the official register.
+_DEMO_NOTE = "示例数据，不构成推荐；注册证号请以国家药品监督管理局官网查询为准。"
+
+
+def _demo_source(title: str, path: str) -> dict[str, Any]:
+    return {"title": title, "url": f"https://example.org/baike/{path}", "publisher": "美记编辑部（示例）",
+            "accessed_on": "2026-03-01"}
+
+
 DEMO_PAGES: list[dict[str, Any]] = [
     {"slug": "shuang-yan-pi", "title": "双眼皮", "aliases": ["重睑术", "割双眼皮", "埋线双眼皮"],
      "procedure": "shuang-yan-pi",
@@ -353,7 +431,15 @@ DEMO_PAGES: list[dict[str, Any]] = [
      "facts": {"price_min_cny": 3000, "price_max_cny": 20000, "recovery_days": 30,
                "risks": ["两侧不对称", "疤痕增生", "术后感染"],
                "suitable_for": "单眼皮、内双或上睑皮肤松弛者",
-               "not_suitable_for": "眼部有急性炎症、瘢痕体质或凝血功能障碍者"}},
+               "not_suitable_for": "眼部有急性炎症、瘢痕体质或凝血功能障碍者"},
+     "materials": [
+         {"name": "聚丙烯不可吸收缝合线", "kind": "device", "brand": "澄线（示例品牌）",
+          "approval_no": "国械注准20163650417", "note": f"埋线法固定重睑线。{_DEMO_NOTE}"},
+         {"name": "盐酸利多卡因注射液", "kind": "drug", "approval_no": "国药准字H20043367",
+          "note": f"局部浸润麻醉。{_DEMO_NOTE}"}],
+     "citations": {
+         "recovery_days": [_demo_source("重睑术后的肿胀期与拆线时间", "shuang-yan-pi/huifu")],
+         "risks": [_demo_source("重睑术常见并发症及处理", "shuang-yan-pi/fengxian")]}},
     {"slug": "thermage", "title": "热玛吉", "aliases": ["Thermage", "射频紧肤"], "procedure": "thermage",
      "summary": "热玛吉是一种单极射频紧肤项目，通过加热真皮层刺激胶原再生，改善皮肤松弛和细纹。",
      "body": "<p>单次治疗约一到两小时，<strong>无需开刀</strong>，术后可能短暂发红。</p>"
@@ -361,7 +447,12 @@ DEMO_PAGES: list[dict[str, Any]] = [
      "facts": {"price_min_cny": 8000, "price_max_cny": 30000, "recovery_days": 1,
                "risks": ["烫伤", "局部红肿", "暂时性麻木"],
                "suitable_for": "轻中度皮肤松弛、希望无创紧致者",
-               "not_suitable_for": "孕期、体内有心脏起搏器或金属植入物者"}},
+               "not_suitable_for": "孕期、体内有心脏起搏器或金属植入物者"},
+     "materials": [
+         {"name": "单极射频治疗仪", "kind": "device", "approval_no": "国械注进20173090012",
+          "note": f"进口第三类医疗器械。{_DEMO_NOTE}"},
+         {"name": "一次性射频治疗头", "kind": "device", "note": "按治疗面积选择发数，每次治疗更换"}],
+     "citations": {"price_min_cny": [_demo_source("射频紧肤项目价格调查", "thermage/jiage")]}},
     {"slug": "hyaluronic-acid", "title": "玻尿酸", "aliases": ["透明质酸", "玻尿酸填充"],
      "procedure": "hyaluronic-acid",
      "summary": "玻尿酸（透明质酸）注射用于填充凹陷、塑形和补水，是最常见的微整形项目之一。",
@@ -370,14 +461,29 @@ DEMO_PAGES: list[dict[str, Any]] = [
      "facts": {"price_min_cny": 1500, "price_max_cny": 12000, "recovery_days": 3,
                "risks": ["淤青肿胀", "血管栓塞", "结节"],
                "suitable_for": "面部局部凹陷、轮廓不够饱满者",
-               "not_suitable_for": "对透明质酸过敏、注射部位有感染者"}},
+               "not_suitable_for": "对透明质酸过敏、注射部位有感染者"},
+     "materials": [
+         {"name": "交联透明质酸钠凝胶", "kind": "filler", "brand": "晶妍（示例品牌）",
+          "approval_no": "国械注准20153130000", "note": f"含利多卡因，用于中重度鼻唇沟填充。{_DEMO_NOTE}"},
+         {"name": "交联透明质酸钠凝胶", "kind": "filler", "brand": "澜润（示例品牌）",
+          "approval_no": "国械注进20183130215", "note": f"用于唇部与下巴塑形。{_DEMO_NOTE}"},
+         {"name": "注射用透明质酸酶", "kind": "drug", "approval_no": "国药准字H20059990",
+          "note": f"误入血管或效果不满意时溶解玻尿酸。{_DEMO_NOTE}"}],
+     "citations": {
+         "risks": [_demo_source("透明质酸注射的血管栓塞风险与急救", "hyaluronic-acid/shuansai")],
+         "recovery_days": [_demo_source("玻尿酸注射后的消肿时间", "hyaluronic-acid/huifu")]}},
     {"slug": "shui-guang-zhen", "title": "水光针", "aliases": ["水光注射", "水光"], "procedure": "shui-guang-zhen",
      "summary": "水光针将小分子玻尿酸等成分注入真皮浅层，改善干燥、暗沉和细纹。",
      "body": "<p>一般建议每三到四周一次，三次为一个疗程。术后二十四小时内不要化妆。</p>",
      "facts": {"price_min_cny": 500, "price_max_cny": 3000, "recovery_days": 2,
                "risks": ["针眼红点", "轻微肿胀"],
                "suitable_for": "皮肤干燥、粗糙、缺乏光泽者",
-               "not_suitable_for": "面部有痤疮急性发作或皮肤破损者"}},
+               "not_suitable_for": "面部有痤疮急性发作或皮肤破损者"},
+     "materials": [
+         {"name": "非交联透明质酸钠溶液", "kind": "filler", "brand": "水漾（示例品牌）",
+          "approval_no": "粤械注准20172130001", "note": f"用于真皮浅层补水。{_DEMO_NOTE}"},
+         {"name": "负压水光注射仪", "kind": "device", "note": "多针头负压注射，注射深度可调"}],
+     "citations": {"not_suitable_for": [_demo_source("水光注射的禁忌人群", "shui-guang-zhen/jinji")]}},
 ]
 
 
