@@ -21,7 +21,8 @@ from kernel.web.models import RateWindow
 from kernel.web.ratelimit import RateLimiter, SharedRateLimiter
 from meiji.app import create_app
 from meiji.services import app_services
-from tests.conftest import PASSWORD, base_settings
+from tests.conftest import PASSWORD, base_settings, fresh_pg_url
+from tests.servers import Postgres
 
 LIMITS = {"signup": RateLimit(2, 3600)}
 _handles = itertools.count(1)
@@ -64,11 +65,8 @@ def test_a_limit_met_in_one_process_holds_in_the_next_on_postgresql(limited: Tes
 
 
 @pytest.mark.postgres
-def test_concurrent_hits_from_many_processes_are_each_counted_once(tmp_path: Path, pg: object,
+def test_concurrent_hits_from_many_processes_are_each_counted_once(tmp_path: Path, pg: Postgres,
                                                                     pg_template: str) -> None:
-    from tests.conftest import Postgres, fresh_pg_url
-
-    assert isinstance(pg, Postgres)
     settings = base_settings(tmp_path, database_url=fresh_pg_url(pg, pg_template))
     limit = RateLimit(50, 3600)
 
@@ -80,7 +78,7 @@ def test_concurrent_hits_from_many_processes_are_each_counted_once(tmp_path: Pat
             answers = await asyncio.gather(*(limiters[n % 8].take("login", "203.0.113.7", limit) for n in range(80)))
             other = await limiters[0].take("login", "198.51.100.9", limit)
             assert other is None  # another address has its own window
-            rows = await RateWindow.filter(key="203.0.113.7").values_list("n", flat=True)
+            rows: list[int] = await RateWindow.filter(key="203.0.113.7").values_list("n", flat=True)  # type: ignore[assignment]
             # Ended windows are deleted by the scheduler's round, current ones kept.
             assert await limiters[0].forget_expired() == 0
             return list(answers), int(sum(rows))
@@ -94,10 +92,7 @@ def test_concurrent_hits_from_many_processes_are_each_counted_once(tmp_path: Pat
 
 
 @pytest.mark.postgres
-def test_ended_windows_are_deleted(tmp_path: Path, pg: object, pg_template: str) -> None:
-    from tests.conftest import Postgres, fresh_pg_url
-
-    assert isinstance(pg, Postgres)
+def test_ended_windows_are_deleted(tmp_path: Path, pg: Postgres, pg_template: str) -> None:
     settings = base_settings(tmp_path, database_url=fresh_pg_url(pg, pg_template))
     limit = RateLimit(5, 60)
     moment = [1_800_000_000.0]
