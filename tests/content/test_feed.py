@@ -152,3 +152,15 @@ def test_forged_cursors_are_refused(client: TestClient) -> None:
     for cursor in ("abc", "WzEsMiwzXQ", "WyJub3QgYSB0aW1lIiwgMSwgMV0"):
         r = client.get("/v1/me/feed", params={"cursor": cursor}, headers=member.headers)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor", (cursor, r.text)
+
+
+def test_an_answer_leaves_the_feed_with_its_question(db_client: TestClient) -> None:
+    asker, helper, follower = person(db_client), person(db_client), person(db_client)
+    follow(db_client, follower, "account", helper.id)
+    q = ask(db_client, asker, "玻尿酸溶解酶打了会不会过敏？")
+    a = answer(db_client, helper, q["id"], "<p>先做皮试，医院一般都会安排。</p>")
+    assert shown(db_client, follower) == [("answer", a["id"])]
+    hide(db_client, "question", q["id"])
+    assert shown(db_client, follower) == []
+    hide(db_client, "question", q["id"], "published")
+    assert shown(db_client, follower) == [("answer", a["id"])]
