@@ -195,6 +195,13 @@ def test_demo_pages(client: TestClient) -> None:
     assert made == 4 and portal.call(wiki.load_demo, client.app.state.services, who) == 0  # type: ignore[attr-defined]
     page = client.get("/v1/wiki/thermage").json()
     assert page["aliases"] == ["Thermage", "射频紧肤"] and page["procedure"] == "thermage"
+    # Every demo page lists its materials with notes that they are examples, and cites a fact.
+    for slug in ("shuang-yan-pi", "thermage", "hyaluronic-acid", "shui-guang-zhen"):
+        shown = client.get(f"/v1/wiki/{slug}").json()
+        assert shown["materials"] and shown["citations"], slug
+        assert all(m["note"] and "示例" in m["note"] for m in shown["materials"] if m["approval_no"]), slug
+    fillers = client.get("/v1/wiki/hyaluronic-acid").json()["materials"]
+    assert "国械注准20153130000" in [m["approval_no"] for m in fillers]
     # A demo page whose procedure reference data does not know is kept without one.
     assert client.get("/v1/wiki/shui-guang-zhen").json()["procedure"] is None
 

@@ -173,3 +173,13 @@ def test_a_diff_never_shows_a_suppressed_revision_to_the_public(client: TestClie
     assert r.status_code == 200, r.text
     public = client.get("/v1/wiki/hyaluronic-acid/diff", params={"from": 1, "to": 2}).json()
     assert f"+{COPIED}" in public["lines"]
+
+
+def test_a_reader_finds_the_page_by_a_material_brand(client: TestClient) -> None:
+    from tests.content.factories import drain
+
+    editor = person(client, role="editor")
+    page_id = save(client, editor, {**PAGE, "materials": [{**FILLER, "brand": "澜润"}]}).json()["id"]
+    drain(client)
+    hits = client.get("/v1/search", params={"q": "澜润", "type": "wiki"}).json()["items"]
+    assert [(h["type"], h["id"]) for h in hits] == [("wiki", page_id)]
