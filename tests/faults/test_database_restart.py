@@ -94,7 +94,9 @@ def stored_questions(url: str) -> dict[str, str]:
 def test_a_postgresql_restart_under_writes_answers_503_then_recovers_with_nothing_half_written(
         cluster: Cluster, tmp_path: Path) -> None:
     database = cluster.database()
-    extra = {"MEIJI_DATABASE_URL": database, "MEIJI_SEARCH_URL": "postgres"}
+    # Rate limits on (their windows live in PostgreSQL too), high enough for this load.
+    extra = {"MEIJI_DATABASE_URL": database, "MEIJI_SEARCH_URL": "postgres",
+             "MEIJI_RATE_LIMITS": "ip=100000/300,token=100000/300,post=100000/86400,post_new=100000/86400"}
     cli(environment(tmp_path / "data", extra), "db", "migrate")
     load = Load()
     with serving(tmp_path / "data", extra) as server:
