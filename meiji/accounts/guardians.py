@@ -7,6 +7,7 @@ its SHA-256 and never logged.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 
@@ -21,9 +22,8 @@ HELD_BACK = "This account waits for a guardian's consent: it can read, and write
 
 
 def _hash(token: str) -> str:
-    from meiji.accounts.services import token_hash
-
-    return token_hash(token)
+    # SHA-256, as session tokens are stored (here without importing the services, which import this).
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def ask(account: Account, guardian_email: str, public_url: str) -> None:
