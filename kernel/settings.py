@@ -98,6 +98,8 @@ class Settings:
     no_counter_close_seconds: int = 15 * 24 * 3600
     ad_words: tuple[str, ...] = ("加微信", "加V", "私信我", "代购", "返现", "优惠价", "vx", "薇信")
     scheduler_seconds: float = 60.0
+    # The public transparency report shows a count from 1 to below this as "<N" (it could identify a case).
+    transparency_min_count: int = 5
     # Published content must be findable within 2 s; one round a second batches bursts of edits.
     indexer_seconds: float = 1.0
     background: bool = True
@@ -334,6 +336,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
                                      base.no_counter_close_seconds),
         ad_words=ad_words,
         scheduler_seconds=get("MEIJI_SCHEDULER_SECONDS", _float, base.scheduler_seconds),
+        transparency_min_count=get("MEIJI_TRANSPARENCY_MIN_COUNT", lambda n, r: _int(n, r, 1),
+                                   base.transparency_min_count),
         reporter_min_age_days=get("MEIJI_REPORTER_MIN_AGE_DAYS", lambda n, r: _int(n, r, 0),
                                   base.reporter_min_age_days),
         appeal_due_seconds=get("MEIJI_APPEAL_DUE_SECONDS", lambda n, r: _int(n, r, 1), base.appeal_due_seconds),

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from kernel.clock import now
 from kernel.web.endpoints import Api, Call, json_response
 from kernel.web.ids import id_or_404
 from kernel.web.pagination import Page
@@ -24,6 +25,7 @@ from moderation.services import (
     sanctions,
     strikes,
     suppressions,
+    transparency,
 )
 from moderation.services import audit as audit_log
 from moderation.vocabulary import CaseState
@@ -236,6 +238,27 @@ async def restore_revision(call: Call[schemas.SuppressionIn, None]) -> object:
     """Show a suppressed wiki revision's content to the public again; audited."""
     return await suppressions.set_suppressed(services_of(call), call.member, slug=str(call.path["slug"]),
                                              number=str(call.path["n"]), suppressed=False, reason=call.body.reason)
+
+
+
+# --- the public record ---------------------------------------------------------------------------
+
+@api.route("GET", "/v1/transparency", query=schemas.TransparencyQuery, response=schemas.TransparencyOut,
+           errors=(422,))
+async def get_transparency(call: Call[None, Any]) -> object:
+    """The public record, per month (China time): notices by type, measures, counter-notices,
+    restorations, litigation holds, median hours to first action, reports by reason, appeals and
+    overturns. Counts from 1 to below ``MEIJI_TRANSPARENCY_MIN_COUNT`` (5) are shown as ``"<5"``.
+    ``from`` and ``to`` are months (``YYYY-MM``, default: the last 12 months); more than 24: 422."""
+    months: dict[str, str | None] = dict(call.query)
+    last_text, first_text = months["to"], months["from"]
+    this = now().astimezone(transparency.CHINA)
+    last = transparency.parse_month("to", last_text) if last_text else (this.year, this.month)
+    if first_text:
+        first = transparency.parse_month("from", first_text)
+    else:  # eleven months before the last: a year
+        first = (last[0] - 1, last[1] + 1) if last[1] < 12 else (last[0], 1)
+    return await transparency.report(first, last, min_count=call.settings.transparency_min_count)
 
 
 routes = api.routes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 
 from kernel.vocabulary import ContentType
 from kernel.web.bodies import Strict
@@ -337,3 +337,44 @@ class NotificationOut(BaseModel):
 
 class NotificationPage(Page[NotificationOut]):
     unread_count: int
+
+
+# --- the public record -------------------------------------------------------------------------
+
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+# ``from`` is a Python keyword: the model is built with the field names the query string uses.
+_MONTHS: dict[str, Any] = {
+    "from": (str | None, Field(None, pattern=_MONTH, description="first month, YYYY-MM (China time); "
+                               "default: 11 months before `to`")),
+    "to": (str | None, Field(None, pattern=_MONTH, description="last month, YYYY-MM; default: this month. "
+                             "At most 24 months from `from`")),
+}
+TransparencyQuery = create_model("TransparencyQuery", **_MONTHS)
+
+# A published count: an integer, or "<N" when it is from 1 to below MEIJI_TRANSPARENCY_MIN_COUNT.
+Shown = int | str
+
+
+class TransparencyMonth(BaseModel):
+    month: str = Field(description="YYYY-MM, a calendar month in China (UTC+8)")
+    notices_by_type: dict[str, Shown] = Field(description="legal notices received, by notice type")
+    measures_taken: Shown = Field(description="cases whose notice was upheld and acted on")
+    counter_notices: Shown = Field(description="counter-notices (反通知) received")
+    restorations: Shown = Field(description="posts restored under a legal case (counter-notice, withdrawal)")
+    litigation_holds: Shown = Field(description="cases held because the claimant went to court")
+    median_hours_to_first_action: float | None = Field(
+        description="median hours from a notice of the month to a moderator's first decision on it; "
+                    "null when fewer notices than the threshold were decided")
+    reports_by_reason: dict[str, Shown] = Field(description="members' and the screener's reports, by reason")
+    appeals: Shown = Field(description="appeals (申诉) filed")
+    appeals_upheld: Shown = Field(description="appeals decided as upheld")
+    overturns: Shown = Field(description="appeals decided as overturned")
+
+
+class TransparencyOut(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    timezone: str
+    min_count: int = Field(description="counts from 1 to below this are shown as \"<min_count\"")
+    note: str
+    months: list[TransparencyMonth]
