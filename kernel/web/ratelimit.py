@@ -73,14 +73,23 @@ class SharedRateLimiter(RateLimiter):
 
     def __init__(self, limits: Mapping[str, RateLimit] | None, clock: Callable[[], float] = time.time) -> None:
         super().__init__(limits, clock)
+        # Windows this process saw full, until they end: a flood of refused requests (the case limits
+        # exist for) is answered without a database round trip each. A full window stays full.
+        self._full: dict[tuple[str, str], float] = {}
 
     async def take(self, bucket: str, key: str, limit: RateLimit) -> int | None:
         now = self.clock()
+        full_until = self._full.get((bucket, key))
+        if full_until is not None and now < full_until:
+            return max(1, math.ceil(full_until - now))
         start = int(now // limit.seconds) * limit.seconds
         end = start + limit.seconds
         rows = await RateWindow._meta.db.execute_query_dict(_UPSERT, [bucket, key[:80], start, end])
         if int(rows[0]["n"]) <= limit.count:
             return None
+        if len(self._full) > 100_000:
+            self._full = {k: until for k, until in self._full.items() if until > now}
+        self._full[(bucket, key)] = end
         return max(1, math.ceil(end - now))
 
     async def forget_expired(self) -> int:
