@@ -96,6 +96,10 @@ class Attachments(Protocol):
         """Raise when the storage cannot be reached."""
         ...
 
+    async def close(self) -> None:
+        """Let go of the storage's kept connections (at shutdown)."""
+        ...
+
 
 # Caching headers of variant objects. Published copies may be taken down at any moment: shared
 # caches keep them minutes, never a year. Private objects (evidence, the kept originals of every
@@ -145,6 +149,10 @@ class Storage(Protocol):
 
     async def ping(self) -> None:
         """Raise when the storage cannot be reached."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of connections kept open (at shutdown)."""
         ...
 
 

@@ -74,3 +74,6 @@ class MemoryAttachments:
 
     async def ping(self) -> None:
         return None
+
+    async def close(self) -> None:
+        return None

@@ -490,6 +490,10 @@ class MediaService:
         """Raise when the storage cannot be reached."""
         await self.storage.ping()
 
+    async def close(self) -> None:
+        """Let go of the storage's kept connections (at shutdown)."""
+        await self.storage.close()
+
     # --- the sweeper ---------------------------------------------------------------------------
 
     async def sweep(self) -> int:
@@ -579,7 +583,7 @@ def _is_key(key: str) -> bool:
 
 def build_attachments(settings: Settings) -> Attachments:
     """The attachment service over the storage named by ``MEIJI_STORAGE_URL``."""
-    return MediaService(build_storage(settings), settings)
+    return MediaService(build_storage(settings, keep_client=True), settings)
 
 
 async def sweep(attachments: Attachments, settings: Settings) -> int:

@@ -70,6 +70,9 @@ class MemoryStorage:
     async def ping(self) -> None:
         return None
 
+    async def close(self) -> None:
+        return None
+
 
 class LocalStorage:
     """Objects as files under one directory; the app serves them at ``/media/<key>``."""
@@ -205,9 +208,15 @@ class LocalStorage:
         if not os.access(self.root, os.W_OK):
             raise StorageError(f"{self.root} is not writable")
 
+    async def close(self) -> None:
+        return None
 
-def build_storage(settings: Settings) -> Storage:
-    """The backend named by ``MEIJI_STORAGE_URL``: ``file:///dir``, ``s3://bucket[/prefix]?...``, ``memory://``."""
+
+def build_storage(settings: Settings, *, keep_client: bool = False) -> Storage:
+    """The backend named by ``MEIJI_STORAGE_URL``: ``file:///dir``, ``s3://bucket[/prefix]?...``, ``memory://``.
+
+    ``keep_client``: the S3 backend keeps one client open until ``close`` (the app's, closed at shutdown).
+    """
     url = settings.storage_url
     parts = urlsplit(url)
     if parts.scheme == "memory":
@@ -225,5 +234,5 @@ def build_storage(settings: Settings) -> Storage:
             raise ValueError(f"MEIJI_STORAGE_URL: an s3:// URL names a bucket, got {url!r}")
         return S3Storage(bucket=parts.netloc, prefix=parts.path.strip("/"), endpoint=query.get("endpoint"),
                          region=query.get("region"), presign_seconds=settings.presign_seconds,
-                         cdn_url=settings.cdn_url)
+                         cdn_url=settings.cdn_url, keep_client=keep_client)
     raise ValueError(f"MEIJI_STORAGE_URL: unknown scheme in {url!r}")

@@ -198,6 +198,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await app_services(app.state).search.close()
+        await app_services(app.state).media.close()
         await db.close_database()
         if owner:
             search.services.release_index(settings)
