@@ -8,6 +8,7 @@ spelled out again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -52,4 +53,10 @@ COMMENTABLE: tuple[ContentType, ...] = (ContentType.DIARY, ContentType.DIARY_ENT
 LIKEABLE: tuple[ContentType, ...] = (*COMMENTABLE[:3], ContentType.QUESTION, ContentType.ANSWER, ContentType.COMMENT)
 SEARCHABLE: tuple[ContentType, ...] = (ContentType.DIARY, ContentType.REVIEW, ContentType.QUESTION, ContentType.ANSWER,
                                        ContentType.WIKI)
+FAVOURITABLE: tuple[ContentType, ...] = (*SEARCHABLE,)
 MODERATED: tuple[ContentType, ...] = tuple(ContentType)
+
+
+def values(kinds: Iterable[StrEnum]) -> tuple[str, ...]:
+    """The strings of ``kinds``, for a schema that lists them: ``Literal[values(LIKEABLE)]``."""
+    return tuple(kind.value for kind in kinds)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, cast
 
+from kernel.vocabulary import SEARCHABLE, values
 from kernel.web.services import Carrier
 
 DocKey = tuple[str, str]  # (type, id): ("diary", "12")
 # What a rebuild asks just before its swap: the keys taken down since it started.
 Gone = Callable[[], Awaitable[Sequence[DocKey]]]
-DOC_TYPES = ("diary", "review", "question", "answer", "wiki")
+DOC_TYPES: tuple[str, ...] = values(SEARCHABLE)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-STATUSES = ("published", "hidden", "removed", "deleted")
+from kernel.vocabulary import PostStatus, values
+
+STATUSES: tuple[str, ...] = values(PostStatus)
 
 
 class Post(Model):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from kernel.vocabulary import COMMENTABLE, values
 from kernel.web.bodies import StrictText
 from kernel.web.pagination import PageQuery
 
-CommentTarget = Literal["diary", "diary_entry", "review", "answer"]
+# The schema lists exactly the commentable types of the kernel's one enum (mypy reads a str).
+if TYPE_CHECKING:
+    CommentTarget = str
+else:
+    CommentTarget = Literal[values(COMMENTABLE)]
 
 
 class CommentIn(StrictText):

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
-LikeTarget = Literal["diary", "diary_entry", "review", "question", "answer", "comment"]
-LIKE_TARGETS: tuple[str, ...] = ("diary", "diary_entry", "review", "question", "answer", "comment")
+from kernel.vocabulary import LIKEABLE, values
+
+LIKE_TARGETS: tuple[str, ...] = values(LIKEABLE)
+# The schema lists exactly the likeable types of the kernel's one enum (mypy reads a str).
+if TYPE_CHECKING:
+    LikeTarget = str
+else:
+    LikeTarget = Literal[LIKE_TARGETS]
 
 
 class LikeOut(BaseModel):

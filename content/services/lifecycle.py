@@ -27,13 +27,14 @@ from content.visibility import KINDS, Kind, kind, parse_id, registered
 from kernel import db
 from kernel.clock import now
 from kernel.rows import fetch
+from kernel.vocabulary import ContentType, PostStatus
 from kernel.web.problems import not_found
 from search.interfaces import DocKey
 from search.outbox import enqueue
 
-TargetType = Literal["diary", "diary_entry", "review", "question", "answer", "comment", "wiki", "wiki_revision",
-                     "review_reply"]
-Status = Literal["published", "hidden", "removed", "deleted"]
+# The one content-type and status enums of the kernel, under the names this module has always used.
+TargetType = ContentType
+Status = PostStatus
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ async def set_status(services: ContentServices, target_type: str, target_id: str
 
 async def delete_by_author(services: ContentServices, target_type: str, obj: Any) -> None:
     """The author deletes a post: 404 to everyone at once, media released, gone from search."""
-    await change_status(services, kind(target_type), obj, "deleted")
+    await change_status(services, kind(target_type), obj, PostStatus.DELETED)
 
 
 async def published(services: ContentServices, target_type: str, obj: Any, text: str) -> None:
@@ -255,7 +256,7 @@ async def erase_author(services: ContentServices, author_id: int, mode: Literal[
         rows = await k.model.filter(author_id=author_id)
         if mode == "delete":
             for obj in rows:
-                await change_status(services, k, obj, "deleted")
+                await change_status(services, k, obj, PostStatus.DELETED)
         else:
             # Kept, but no longer anyone's: author null to everyone, never "is_mine" again.
             await k.model.filter(author_id=author_id).update(author_id=None, anonymous=True)

@@ -8,10 +8,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from content.schemas.professionals import Speaker
+from kernel.vocabulary import Role
 from kernel.web.bodies import Strict
 from kernel.web.text import HandleText, PlainLines
 
-Role = Literal["member", "editor", "moderator", "admin"]
 HANDLE = r"^[\w\-.]{2,30}$"
 
 

@@ -54,7 +54,7 @@ async def set_status(services: ModerationServices, info: TargetInfo, status: Pos
         elif status == PostStatus.PUBLISHED:
             await suspensions.end(services, int(info.id), (SuspensionCause.ACCOUNT_REMOVED,), reason or "restored")
         return
-    await content.set_status(services, info.type, info.id, status,  # type: ignore[arg-type]
+    await content.set_status(services, info.type, info.id, status,
                              case_id=case_id, reason=reason)
 
 
