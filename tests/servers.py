@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -166,42 +167,75 @@ def seaweedfs_server() -> Iterator[S3Server]:
 MEIJI = str(Path(sys.executable).parent / "meiji")
 
 
-@contextlib.contextmanager
-def live_meiji(data_dir: Path, extra: dict[str, str] | None = None,
-               *, seconds: float = 120) -> Iterator[tuple[str, dict[str, str]]]:
-    """``meiji serve`` on a free port over ``data_dir`` until ready; its URL and environment.
-
-    The environment is the one CLI commands need to work on the same data. The server's output is
-    kept in ``data_dir/../serve.log`` and shown when it fails to start.
-    """
-    data_dir.mkdir(parents=True, exist_ok=True)
+def meiji_environment(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """What ``meiji`` needs to work on ``data_dir``, the server and its CLI commands alike."""
     env = {**os.environ, "MEIJI_DATA_DIR": str(data_dir), "MEIJI_LOG_LEVEL": "warning", **(extra or {})}
     env.pop("MEIJI_PUBLIC_URL", None)
+    return env
+
+
+@dataclass
+class Served:
+    """A running ``meiji serve``: where it answers, its environment, the process and its log."""
+
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook, no flush, no lock released by the process itself."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 120) -> None:
+    """Until ``/readyz`` answers 200; the end of the log when the server exits or never gets there."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"meiji serve exited with {process.returncode}: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"meiji serve was not ready after {seconds} s: {log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def serving(data_dir: Path, extra: dict[str, str] | None = None, *, seconds: float = 120) -> Iterator[Served]:
+    """``meiji serve`` on a free port over ``data_dir``, ready; stopped (if still alive) at the end.
+
+    Its output goes to ``serve-<port>.log`` beside ``data_dir`` and is shown when it fails to start.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = meiji_environment(data_dir, extra)
     port = free_port()
-    log = data_dir.parent / "serve.log"
+    log = data_dir.parent / f"serve-{port}.log"
     with log.open("w") as out:
         process = subprocess.Popen([MEIJI, "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
                                    env=env)
-    url = f"http://127.0.0.1:{port}"
+    served = Served(f"http://127.0.0.1:{port}", env, process, log)
     try:
-        deadline = time.monotonic() + seconds
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"meiji serve exited with {process.returncode}: {log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"meiji serve was not ready after {seconds} s: {log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield url, env
+        wait_ready(served.url, process, log, seconds)
+        yield served
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextlib.contextmanager
+def live_meiji(data_dir: Path, extra: dict[str, str] | None = None,
+               *, seconds: float = 120) -> Iterator[tuple[str, dict[str, str]]]:
+    """``meiji serve`` over ``data_dir`` until ready: its URL, and the environment its CLI commands need."""
+    with serving(data_dir, extra, seconds=seconds) as served:
+        yield served.url, served.env

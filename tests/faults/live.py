@@ -1,90 +1,37 @@
 """A ``meiji serve`` process the fault tests can kill, the CLI beside it, and a look at its data.
 
-Unlike ``tests.servers.live_meiji`` this hands out the process itself, so a test can send it
+``serving`` hands out the process itself (``tests.servers.Served``), so a test can send it
 SIGKILL and start another over the same data directory.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import sqlite3
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 
-from tests.servers import free_port
+from tests import servers
+from tests.servers import MEIJI, Served, meiji_environment
 
 PASSWORD = "美记-fault-test-password"
 
 
 def meiji_exe() -> str:
-    return str(Path(sys.executable).parent / "meiji")
+    return MEIJI
 
 
 def environment(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """What ``meiji`` needs to work on ``data_dir``: no rate limits (the tests write in bursts)."""
-    env = {**os.environ, "MEIJI_DATA_DIR": str(data_dir), "MEIJI_LOG_LEVEL": "warning",
-           "MEIJI_RATE_LIMITS": "off", **(extra or {})}
-    env.pop("MEIJI_PUBLIC_URL", None)
-    return env
+    return meiji_environment(data_dir, {"MEIJI_RATE_LIMITS": "off", **(extra or {})})
 
 
-@dataclass
-class Served:
-    url: str
-    env: dict[str, str]
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hook, no flush, no lock released by the process itself."""
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"meiji serve exited with {process.returncode}: {log.read_text()[-3000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"meiji serve was not ready after {seconds} s: {log.read_text()[-3000:]}")
-        time.sleep(0.2)
-
-
-@contextlib.contextmanager
-def serving(data_dir: Path, extra: dict[str, str] | None = None) -> Iterator[Served]:
-    """``meiji serve`` on a free port over ``data_dir``, ready; stopped (if still alive) at the end."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    env = environment(data_dir, extra)
-    port = free_port()
-    log = data_dir.parent / f"serve-{port}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([meiji_exe(), "serve", "--port", str(port)], stdout=out,
-                                   stderr=subprocess.STDOUT, env=env)
-    served = Served(f"http://127.0.0.1:{port}", env, process, log)
-    try:
-        wait_ready(served.url, process, log)
-        yield served
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def serving(data_dir: Path, extra: dict[str, str] | None = None) -> contextlib.AbstractContextManager[Served]:
+    """``meiji serve`` over ``data_dir`` without rate limits, ready; the process is the test's to kill."""
+    return servers.serving(data_dir, {"MEIJI_RATE_LIMITS": "off", **(extra or {})}, seconds=90)
 
 
 def cli(env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 120) -> str:

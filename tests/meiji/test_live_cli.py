@@ -7,12 +7,8 @@ the commands are run as cron or an operator would, while members keep using the 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,25 +23,18 @@ from tortoise.transactions import in_transaction
 from kernel import db
 from search.models import OutboxEntry
 from tests.conftest import base_settings
+from tests.servers import MEIJI, free_port, serving
 
-MEIJI = str(Path(sys.executable).parent / "meiji")
 PASSWORD = "美记-live-test-password"
 # Problems that must never reach a client or a command while processes share the embedded default.
 SHARING_ERRORS = ("database is locked", "Failed to acquire index lock", "LockBusy", "Traceback")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
 class Server:
     url: str
     env: dict[str, str]
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
     log: Path
 
     def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -66,38 +55,14 @@ class Server:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    env = {**os.environ, "MEIJI_DATA_DIR": str(tmp_path / "data"), "MEIJI_RATE_LIMITS": "off",
-           "MEIJI_LOG_LEVEL": "warning", "MEIJI_COUNTER_NOTICE_WAIT_SECONDS": "1",
-           # The server's own timers run once at start; the restoration below is the command's.
-           "MEIJI_SCHEDULER_SECONDS": "3600"}
-    env.pop("MEIJI_PUBLIC_URL", None)
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([MEIJI, "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                                   text=True, env=env)
-    url = f"http://127.0.0.1:{port}"
-    live = Server(url, env, process, log)
-    try:
-        def ready() -> bool:
-            assert process.poll() is None, log.read_text()
-            try:
-                return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        live.until(ready, "ready", seconds=120)
-        yield live
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    served = log.read_text()
+    extra = {"MEIJI_RATE_LIMITS": "off", "MEIJI_COUNTER_NOTICE_WAIT_SECONDS": "1",
+             # The server's own timers run once at start; the restoration below is the command's.
+             "MEIJI_SCHEDULER_SECONDS": "3600"}
+    with serving(tmp_path / "data", extra) as served:
+        yield Server(served.url, served.env, served.process, served.log)
+    log = served.log.read_text()
     for error in SHARING_ERRORS:
-        assert error not in served, served
+        assert error not in log, log
 
 
 def sign_up(api: httpx.Client, handle: str) -> dict[str, str]:
