@@ -282,7 +282,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="17k documents only, no HTTP")
     parser.add_argument("--whoosh-170k", action="store_true", help="also index 170k documents with Whoosh (~15 min)")
     parser.add_argument("--million", action="store_true",
-                        help="also 1,000,000 documents on tantivy and PostgreSQL (about 15 minutes more)")
+                        help="also 1,000,000 documents on tantivy and PostgreSQL (20 minutes more on 2 busy cores)")
     parser.add_argument("--no-http", action="store_true", help="engines only: no HTTP measurements")
     parser.add_argument("--million-only", action="store_true",
                         help="only the 1,000,000-document point (no FTS5, no HTTP)")
