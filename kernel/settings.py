@@ -68,6 +68,10 @@ class Settings:
     uploads_per_day: int = 200
     upload_bytes_per_day: int = 500 * 1024 * 1024
     image_workers: int = 2
+    # Perceptual hashes of photos removed on legal notices: an upload within this Hamming distance
+    # (of 64 bits) of one is refused.
+    fingerprint_distance: int = 6
+    fingerprint_action: str = "refuse"
     presign_seconds: int = 3600
     cdn_url: str = ""
     # Where to POST the URLs of taken-down variants, so a CDN drops its copies (empty: no purge).
@@ -139,6 +143,22 @@ def _int(name: str, raw: str, lo: int = 0) -> int:
     if value < lo:
         raise SettingsError(f"{name}: must be at least {lo}, got {value}")
     return value
+
+
+def _fingerprint_distance(name: str, raw: str) -> int:
+    value = _int(name, raw, 0)
+    # The index finds every hash within 7 bits exactly (8 bands of 8 bits, pigeonhole); beyond it
+    # distinct photos start to match anyway.
+    if value > 7:
+        raise SettingsError(f"{name}: at most 7, got {value}")
+    return value
+
+
+def _fingerprint_action(name: str, raw: str) -> str:
+    # ``review`` (hold the upload for a moderator) is planned; only refusal exists today.
+    if raw != "refuse":
+        raise SettingsError(f"{name}: only refuse is available, got {raw!r}")
+    return raw
 
 
 def _float(name: str, raw: str) -> float:
@@ -311,6 +331,10 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         upload_bytes_per_day=get("MEIJI_UPLOAD_BYTES_PER_DAY", lambda n, r: _int(n, r, 1),
                                  base.upload_bytes_per_day),
         image_workers=get("MEIJI_IMAGE_WORKERS", lambda n, r: _int(n, r, 1), base.image_workers),
+        fingerprint_distance=get("MEIJI_FINGERPRINT_DISTANCE", lambda n, r: _fingerprint_distance(n, r),
+                                 base.fingerprint_distance),
+        fingerprint_action=get("MEIJI_FINGERPRINT_ACTION", lambda n, r: _fingerprint_action(n, r),
+                               base.fingerprint_action),
         presign_seconds=get("MEIJI_PRESIGN_SECONDS", lambda n, r: _int(n, r, 1), base.presign_seconds),
         cdn_url=get("MEIJI_CDN_URL", lambda n, r: _url(n, r, ("http", "https")), "").rstrip("/"),
         cdn_purge_url=get("MEIJI_CDN_PURGE_URL", lambda n, r: _url(n, r, ("http", "https")), ""),

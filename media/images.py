@@ -15,6 +15,8 @@ from typing import IO
 
 from PIL import Image, ImageCms, UnidentifiedImageError, features
 
+from media import fingerprints
+
 # A decompression-bomb warning is a refusal, not a log line. Pillow's other warnings are about
 # damaged metadata (corrupt EXIF, a malformed MPO or APNG header) in files it still decodes: the
 # metadata is thrown away anyway, so they are not worth a log line per upload.
@@ -77,6 +79,8 @@ class Rendered:
     width: int
     height: int
     renditions: list[Rendition]
+    # pHash of the smallest variant (16 hex digits): what removed photos are recognised by.
+    phash: str = ""
 
 
 def sha256_of(file: IO[bytes]) -> tuple[str, int]:
@@ -229,6 +233,8 @@ def _render(file: IO[bytes], max_pixels: int) -> Rendered:
             # Each variant from the next larger one: cheaper, and as sharp at these ratios.
             im = _shrink(im, size)
             renditions.append(Rendition(name, _encode(im), size[0], size[1]))
+        # On the smallest variant, already in memory: pHash shrinks to 32x32 anyway.
+        perceptual = fingerprints.phash(im)
         im.close()
     renditions.sort(key=lambda r: VARIANTS[r.name])
-    return Rendered(upright[0], upright[1], renditions)
+    return Rendered(upright[0], upright[1], renditions, perceptual)

@@ -84,6 +84,11 @@ class Attachments(Protocol):
         adds every upload not yet released, hidden or not, with URLs only such a reader can open."""
         ...
 
+    async def remember_removed(self, media_ids: Sequence[str], *, case_id: str) -> int:
+        """Photos removed on a legal notice: keep their perceptual hashes, so that an upload close
+        to one is refused naming ``case_id``. Returns how many were kept."""
+        ...
+
     async def erase_owner(self, owner_id: int) -> int:
         """Account deletion: stop serving and delete every upload of the owner; returns how many."""
         ...

@@ -15,6 +15,8 @@ class MemoryAttachments:
         self.holders: dict[str, str] = {}
         self.hidden: set[str] = set()
         self.released: set[str] = set()
+        # media id -> case id of photos removed on a legal notice.
+        self.removed: dict[str, str] = {}
 
     def add(self, media_id: str, owner_id: int | None, purpose: str = "post") -> None:
         self.uploads[media_id] = (owner_id, purpose)
@@ -62,6 +64,11 @@ class MemoryAttachments:
     async def views(self, media_ids: Sequence[str], *, everything: bool = False) -> dict[str, MediaView]:
         return {m: self._view(m) for m in media_ids
                 if m in self.uploads and m not in self.released and (everything or m not in self.hidden)}
+
+    async def remember_removed(self, media_ids: Sequence[str], *, case_id: str) -> int:
+        known = [m for m in media_ids if m in self.uploads]
+        self.removed.update(dict.fromkeys(known, case_id))
+        return len(known)
 
     async def erase_owner(self, owner_id: int) -> int:
         mine = [m for m, (owner, _) in self.uploads.items() if owner == owner_id and m not in self.released]

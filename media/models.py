@@ -40,6 +40,8 @@ class Upload(Model):
     created_at = fields.DatetimeField(db_index=True)
     attached_at = fields.DatetimeField(null=True)
     released_at = fields.DatetimeField(null=True)
+    # pHash of the image (16 hex digits), computed while rendering; None for uploads older than it.
+    phash = fields.CharField(max_length=16, null=True)
 
     class Meta:
         table = "media_upload"
@@ -71,3 +73,36 @@ class DeadCopy(Model):
 
     class Meta:
         table = "media_dead_copy"
+
+
+# Why a perceptual hash is kept: the photo was removed on a legal notice.
+REMOVED = "removed"
+
+
+class Fingerprint(Model):
+    """The perceptual hash (pHash, 64 bits) of a photo that must not come back, and why.
+
+    The hash is also kept as 8 bands of 8 bits in indexed columns: two hashes within 7 bits of
+    each other agree on at least one band (pigeonhole), so a lookup reads only the rows sharing a
+    band with the new photo and measures the distance on those few.
+    """
+
+    id = fields.IntField(primary_key=True)
+    # 16 hex digits, as ``imagehash`` prints it.
+    phash = fields.CharField(max_length=16)
+    b0 = fields.SmallIntField(db_index=True)
+    b1 = fields.SmallIntField(db_index=True)
+    b2 = fields.SmallIntField(db_index=True)
+    b3 = fields.SmallIntField(db_index=True)
+    b4 = fields.SmallIntField(db_index=True)
+    b5 = fields.SmallIntField(db_index=True)
+    b6 = fields.SmallIntField(db_index=True)
+    b7 = fields.SmallIntField(db_index=True)
+    reason = fields.CharField(max_length=16, default=REMOVED, db_default=REMOVED)
+    case_id = fields.CharField(max_length=40, null=True)
+    media_id = fields.CharField(max_length=40)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "media_fingerprint"
+        unique_together = (("media_id", "reason"),)

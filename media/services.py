@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
 import logging
 import secrets
 from collections.abc import Sequence
@@ -37,7 +38,7 @@ from kernel.clock import now
 from kernel.settings import Settings
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, not_found
-from media import images
+from media import fingerprints, images
 from media.interfaces import (
     PUBLIC_CACHE,
     Attachments,
@@ -96,6 +97,11 @@ def public_keys(upload: Upload) -> list[str]:
 
 def private_keys(upload: Upload) -> list[str]:
     return [str(v["key"]) for v in upload.variants.values()]
+
+
+def _phash_bytes(data: bytes) -> str:
+    with Image.open(io.BytesIO(data)) as im:
+        return fingerprints.phash(im)
 
 
 def unavailable(exc: Exception) -> Problem:
@@ -178,6 +184,9 @@ class MediaService:
                 self.workers, images.render, file, self.settings.max_upload_pixels)
         except images.ImageRejected as exc:
             raise Problem(exc.status, exc.detail) from None
+        if purpose != "evidence":
+            # Evidence is exempt: a rights holder sends the very photo they want removed.
+            await self.refuse_removed(rendered.phash)
         media_id, secret = new_id(), new_secret()
         keys = [variant_key(media_id, secret, r.name) for r in rendered.renditions]
         try:
@@ -196,13 +205,51 @@ class MediaService:
         try:
             upload = await Upload.create(id=media_id, owner_id=owner_id, purpose=purpose, status=PENDING,
                                          width=rendered.width, height=rendered.height, bytes=largest["bytes"],
-                                         sha256=largest["sha256"], variants=variants, created_at=now())
+                                         sha256=largest["sha256"], variants=variants, created_at=now(),
+                                         phash=rendered.phash or None)
         except BaseException:
             await self._delete_objects(keys)
             raise
         if owner_id is not None:
             await self._count(owner_id, size)
         return upload
+
+    async def refuse_removed(self, phash: str) -> None:
+        """422 naming the case when the photo is within ``MEIJI_FINGERPRINT_DISTANCE`` of one removed
+        on a legal notice. Only the case id is named: never the removed post, its author or upload."""
+        if not phash:
+            return
+        match = await fingerprints.closest(phash, self.settings.fingerprint_distance)
+        if match is not None:
+            raise Problem(422, f"This photo was removed on a legal notice (case {match.case_id}) and cannot be "
+                               "uploaded again.",
+                          errors=[{"field": "file", "message": "matches a photo removed on a legal notice"}],
+                          extra={"case_id": match.case_id})
+
+    async def remember_removed(self, media_ids: Sequence[str], *, case_id: str) -> int:
+        """Keep the perceptual hashes of photos removed on a legal notice; returns how many were kept.
+        Uploads rendered before hashes were kept are hashed from their stored ``thumb`` variant."""
+        kept = 0
+        for row in await Upload.filter(id__in=[m for m in media_ids if m and len(m) <= 40]):
+            value = row.phash or await self._phash_of_stored(row)
+            if value is None:
+                continue
+            await fingerprints.remember(value, media_id=row.id, case_id=case_id)
+            kept += 1
+        return kept
+
+    async def _phash_of_stored(self, row: Upload) -> str | None:
+        spec = row.variants.get("thumb") or row.variants.get("large")
+        if spec is None:
+            return None
+        try:
+            data = await self.storage.get(str(spec["key"]))
+        except (FileNotFoundError, StorageError, OSError) as exc:
+            log.warning("could not hash removed upload %s: %s", row.id, exc)
+            return None
+        value = await anyio.to_thread.run_sync(_phash_bytes, data)
+        await Upload.filter(id=row.id).update(phash=value)
+        return value
 
     async def _delete_objects(self, keys: Sequence[str]) -> bool:
         """Delete objects; False (and logged) when the storage failed, for the sweeper to retry."""

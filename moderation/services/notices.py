@@ -26,7 +26,15 @@ from moderation.models import CaseEvent, CounterNotice, Notice, NoticeTarget, Qu
 from moderation.schemas import CounterNoticeIn, LegalActionIn, NoticeIn, SupplementIn
 from moderation.services import audit, cases, notifications, queue, strikes, targets
 from moderation.services.cases import Event
-from moderation.vocabulary import Action, CaseState, CounterOutcome, CounterStatus, ItemKind, ItemStatus
+from moderation.vocabulary import (
+    Action,
+    CaseState,
+    CounterOutcome,
+    CounterStatus,
+    ItemKind,
+    ItemStatus,
+    NoticeType,
+)
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # Decisions after which the content is (again) published: pending reports on it still need a decision.
@@ -339,6 +347,11 @@ async def requeue_waiting(settings: Settings, target_type: str, target_id: str) 
                             due_at=due, case_id=notice.id)
 
 
+# Notices whose removed photos are remembered by their perceptual hashes (a defamatory text's
+# photos are not the infringement).
+PHOTO_RIGHTS = frozenset({NoticeType.COPYRIGHT, NoticeType.PORTRAIT, NoticeType.PRIVACY})
+
+
 async def take_measures(services: ModerationServices, notice: Notice, *, actor: audit.Actor, reason: str,
                         item_id: int, only: Sequence[tuple[str, str]] | None = None) -> None:
     """Remove every target of the case (``only``: those of its targets; the others stay up): 451 with
@@ -367,6 +380,9 @@ async def take_measures(services: ModerationServices, notice: Notice, *, actor: 
         if not already:
             await targets.set_status(services, info, PostStatus.REMOVED, case_id=notice.id, reason=notice.notice_type)
         await NoticeTarget.filter(id=t.id).update(removed=True)
+        if notice.notice_type in PHOTO_RIGHTS:
+            # Its photos must not come back: an upload close to one is refused, naming this case.
+            await services.media.remember_removed(info.media_ids, case_id=notice.id)
         await audit.record(actor, "removed", target_type=t.target_type, target_id=t.target_id, case_id=notice.id,
                            reason=reason)
         if info.author_id is not None:

@@ -1,0 +1,76 @@
+"""Perceptual hashes of photos removed on legal notices, so that the same photo re-encoded, resized,
+lightly cropped or brightened cannot simply be uploaded again.
+
+The hash is ``imagehash``'s pHash (64 bits, from a 32x32 DCT): it is computed while rendering, on
+the smallest variant the pipeline already holds in memory, so an upload pays for a 320 px image,
+not the original. Lookups go through 8 indexed bands of 8 bits (``Fingerprint.b0``..``b7``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import imagehash
+from PIL import Image
+from tortoise.expressions import Q
+
+from kernel.clock import now
+from media.models import REMOVED, Fingerprint
+
+BANDS = 8
+# Within this distance a match is guaranteed to share a band (8 bands: at most 7 differing bits).
+MAX_DISTANCE = BANDS - 1
+
+
+def phash(im: Image.Image) -> str:
+    """The 64-bit pHash of an image, as 16 hex digits."""
+    return str(imagehash.phash(im))
+
+
+def bands(value: str) -> list[int]:
+    """The hash's 8 bytes, for the indexed band columns."""
+    return list(bytes.fromhex(value))
+
+
+def distance(a: str, b: str) -> int:
+    """Hamming distance between two hashes in hex."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+@dataclass(frozen=True)
+class Match:
+    """A stored fingerprint close to a new photo."""
+
+    case_id: str | None
+    media_id: str
+    reason: str
+    distance: int
+
+
+def _band_query(value: str) -> Q:
+    columns: list[dict[str, Any]] = [{f"b{n}": band} for n, band in enumerate(bands(value))]
+    return Q(*(Q(**c) for c in columns), join_type="OR")
+
+
+async def closest(value: str, within: int, *, reason: str = REMOVED) -> Match | None:
+    """The stored fingerprint nearest ``value`` within ``within`` bits, if any (oldest on a tie)."""
+    if within > MAX_DISTANCE:
+        raise ValueError(f"the band index finds matches within {MAX_DISTANCE} bits, not {within}")
+    best: Match | None = None
+    rows: list[dict[str, Any]] = await (Fingerprint.filter(_band_query(value), reason=reason).order_by("id")
+                                        .values("phash", "case_id", "media_id", "reason"))
+    for row in rows:
+        d = distance(value, str(row["phash"]))
+        if d <= within and (best is None or d < best.distance):
+            best = Match(row["case_id"], str(row["media_id"]), str(row["reason"]), d)
+    return best
+
+
+async def remember(value: str, *, media_id: str, case_id: str | None, reason: str = REMOVED) -> None:
+    """Keep the photo's hash (once per upload and reason: a second removal changes nothing)."""
+    if await Fingerprint.exists(media_id=media_id, reason=reason):
+        return
+    columns: dict[str, Any] = {f"b{n}": band for n, band in enumerate(bands(value))}
+    await Fingerprint.create(phash=value, reason=reason, case_id=case_id, media_id=media_id,
+                             created_at=now(), **columns)

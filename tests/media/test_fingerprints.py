@@ -1,0 +1,105 @@
+"""Removed photos stay removed: a photo taken down on a legal notice cannot be uploaded again, even
+re-encoded and resized, while other photos (and the rights holder's own evidence) still can."""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Any
+
+from PIL import Image, ImageEnhance
+from starlette.testclient import TestClient
+
+from media import fingerprints
+from tests.conftest import Member, sign_up
+from tests.media.helpers import call, post_image, rows
+from tests.moderation.conftest import decide, file_notice, item_of
+
+
+def scene(seed: int, width: int = 1600, height: int = 1200) -> Image.Image:
+    """A smooth picture of its own (colours of a 12x9 grid, interpolated), like a photo's broad shapes."""
+    rng = random.Random(seed)
+    grid = Image.new("RGB", (12, 9))
+    grid.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(12 * 9)])
+    return grid.resize((width, height), Image.Resampling.BICUBIC)
+
+
+def encoded(im: Image.Image, fmt: str = "JPEG", **save: Any) -> bytes:
+    out = io.BytesIO()
+    im.save(out, fmt, **save)
+    return out.getvalue()
+
+
+def removed_diary_photo(client: TestClient, author: Member, moderator: Member, notice_type: str) -> tuple[str, str]:
+    """A diary whose before photo (scene 1) is taken down on a notice: (media_id, case_id)."""
+    editor = sign_up(client, role="editor")
+    assert client.post("/v1/procedures", json={"slug": "shuang-yan-pi", "name": "双眼皮"},
+                       headers=editor.headers).status_code == 201
+    r = post_image(client, author, encoded(scene(1), quality=90))
+    assert r.status_code == 201, r.text
+    media_id = r.json()["id"]
+    r = client.post("/v1/diaries", json={"title": "埋线双眼皮三个月记录", "procedure": "shuang-yan-pi",
+                                         "operated_on": "2026-08-01", "anonymous": True,
+                                         "before_media_ids": [media_id]}, headers=author.headers)
+    assert r.status_code == 201, r.text
+    diary_id = r.json()["id"]
+    case_id, _ = file_notice(client, [{"type": "diary", "id": diary_id}], notice_type=notice_type)
+    decide(client, moderator, item_of(client, moderator, "diary", diary_id)["id"], "remove",
+           "权利人提供了原图及拍摄记录，初步证明侵权")
+    assert client.get(f"/v1/diaries/{diary_id}").status_code in (410, 451)
+    return media_id, case_id
+
+
+def test_a_photo_removed_on_a_copyright_notice_cannot_come_back_re_encoded_and_resized(client: TestClient) -> None:
+    author, other = sign_up(client), sign_up(client)
+    moderator = sign_up(client, role="moderator")
+    media_id, case_id = removed_diary_photo(client, author, moderator, "copyright")
+
+    # Another member tries the same photo, smaller, recompressed and a little brighter, as a WebP.
+    copy = ImageEnhance.Brightness(scene(1).resize((1200, 900))).enhance(1.1)
+    r = post_image(client, other, encoded(copy, "WEBP", quality=55), filename="copy.webp",
+                   content_type="image/webp")
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["case_id"] == case_id and case_id in problem["detail"]
+    assert [e["field"] for e in problem["errors"]] == ["file"]
+    # The refusal names the case only: never the removed upload or its (anonymous) author.
+    assert media_id not in r.text and author.id not in r.text and author.handle not in r.text
+    # Nothing was stored for the refused upload.
+    assert [u.id for u in rows(client)] == [media_id]
+
+    # The same member's own re-upload is refused too, and a different photo is accepted.
+    assert post_image(client, author, encoded(scene(1), quality=70)).status_code == 422
+    fresh = post_image(client, other, encoded(scene(2), quality=85))
+    assert fresh.status_code == 201, fresh.text
+    # The rights holder can still send the photo as evidence for another notice.
+    assert post_image(client, None, encoded(scene(1), quality=80), purpose="evidence").status_code == 201
+
+
+def test_a_reputation_notice_does_not_blacklist_its_photos(client: TestClient) -> None:
+    author, other = sign_up(client), sign_up(client)
+    moderator = sign_up(client, role="moderator")
+    removed_diary_photo(client, author, moderator, "reputation")
+
+    # A text found defamatory says nothing about who owns its photos.
+    r = post_image(client, other, encoded(scene(1).resize((1200, 900)), quality=70))
+    assert r.status_code == 201, r.text
+
+
+def test_the_band_index_finds_every_hash_within_seven_bits_and_no_farther(client: TestClient) -> None:
+    base = int(fingerprints.phash(scene(5)), 16)
+
+    async def store_and_look() -> list[int | None]:
+        # Far apart bits, one in each of the first seven bands: every band but the last differs.
+        await fingerprints.remember(f"{base:016x}", media_id="kept", case_id="c1")
+        found = []
+        for flips in (0, 3, 6, 7, 8):
+            probe = base
+            for bit in range(flips):
+                probe ^= 1 << (bit * 8 + bit % 8)
+            match = await fingerprints.closest(f"{probe:016x}", 7)
+            found.append(match.distance if match else None)
+        return found
+
+    assert call(client, store_and_look) == [0, 3, 6, 7, None]
