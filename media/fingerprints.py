@@ -3,7 +3,8 @@ lightly cropped or brightened cannot simply be uploaded again.
 
 The hash is ``imagehash``'s pHash (64 bits, from a 32x32 DCT): it is computed while rendering, on
 the smallest variant the pipeline already holds in memory, so an upload pays for a 320 px image,
-not the original. Lookups go through 8 indexed bands of 8 bits (``Fingerprint.b0``..``b7``).
+not the original. Lookups go through 4 indexed bands of 16 bits (``Fingerprint.b0``..``b3``),
+probed at the new photo's value and its one-bit neighbours (see ``Fingerprint``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from tortoise.expressions import Q
 from kernel.clock import now
 from media.models import REMOVED, Fingerprint
 
-BANDS = 8
-# Within this distance a match is guaranteed to share a band (8 bands: at most 7 differing bits).
-MAX_DISTANCE = BANDS - 1
+BANDS = 4
+BAND_BITS = 16
+# Within this distance some band of a match differs in at most one bit: 4 bands of 2 would be 8.
+MAX_DISTANCE = 2 * BANDS - 1
 
 
 def phash(im: Image.Image) -> str:
@@ -29,8 +31,15 @@ def phash(im: Image.Image) -> str:
 
 
 def bands(value: str) -> list[int]:
-    """The hash's 8 bytes, for the indexed band columns."""
-    return list(bytes.fromhex(value))
+    """The hash's 4 bands of 16 bits, for the indexed band columns."""
+    number = int(value, 16)
+    mask = (1 << BAND_BITS) - 1
+    return [(number >> (BAND_BITS * (BANDS - 1 - n))) & mask for n in range(BANDS)]
+
+
+def neighbours(band: int) -> list[int]:
+    """The band and every value one bit away from it."""
+    return [band, *(band ^ (1 << bit) for bit in range(BAND_BITS))]
 
 
 def distance(a: str, b: str) -> int:
@@ -49,7 +58,7 @@ class Match:
 
 
 def _band_query(value: str) -> Q:
-    columns: list[dict[str, Any]] = [{f"b{n}": band} for n, band in enumerate(bands(value))]
+    columns: list[dict[str, Any]] = [{f"b{n}__in": neighbours(band)} for n, band in enumerate(bands(value))]
     return Q(*(Q(**c) for c in columns), join_type="OR")
 
 

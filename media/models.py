@@ -82,22 +82,19 @@ REMOVED = "removed"
 class Fingerprint(Model):
     """The perceptual hash (pHash, 64 bits) of a photo that must not come back, and why.
 
-    The hash is also kept as 8 bands of 8 bits in indexed columns: two hashes within 7 bits of
-    each other agree on at least one band (pigeonhole), so a lookup reads only the rows sharing a
-    band with the new photo and measures the distance on those few.
+    The hash is also kept as 4 bands of 16 bits in indexed columns. Two hashes within 7 bits of
+    each other differ in at most 1 bit in at least one band (pigeonhole: 4 bands of 2 or more would
+    make 8), so a lookup reads the rows whose band equals the new photo's or one of its 16
+    one-bit neighbours (4 x 17 indexed values) and measures the distance on those few.
     """
 
     id = fields.IntField(primary_key=True)
     # 16 hex digits, as ``imagehash`` prints it.
     phash = fields.CharField(max_length=16)
-    b0 = fields.SmallIntField(db_index=True)
-    b1 = fields.SmallIntField(db_index=True)
-    b2 = fields.SmallIntField(db_index=True)
-    b3 = fields.SmallIntField(db_index=True)
-    b4 = fields.SmallIntField(db_index=True)
-    b5 = fields.SmallIntField(db_index=True)
-    b6 = fields.SmallIntField(db_index=True)
-    b7 = fields.SmallIntField(db_index=True)
+    b0 = fields.IntField(db_index=True)
+    b1 = fields.IntField(db_index=True)
+    b2 = fields.IntField(db_index=True)
+    b3 = fields.IntField(db_index=True)
     reason = fields.CharField(max_length=16, default=REMOVED, db_default=REMOVED)
     case_id = fields.CharField(max_length=40, null=True)
     media_id = fields.CharField(max_length=40)

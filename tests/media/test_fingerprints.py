@@ -91,13 +91,14 @@ def test_the_band_index_finds_every_hash_within_seven_bits_and_no_farther(client
     base = int(fingerprints.phash(scene(5)), 16)
 
     async def store_and_look() -> list[int | None]:
-        # Far apart bits, one in each of the first seven bands: every band but the last differs.
+        # Flipped bits dealt over the 4 bands in turn: at 8, every band differs in 2 bits, and
+        # no band is probed close enough (the index's limit, and the setting's).
         await fingerprints.remember(f"{base:016x}", media_id="kept", case_id="c1")
         found = []
         for flips in (0, 3, 6, 7, 8):
             probe = base
-            for bit in range(flips):
-                probe ^= 1 << (bit * 8 + bit % 8)
+            for n in range(flips):
+                probe ^= 1 << ((n % 4) * 16 + (n // 4) * 7 + 1)
             match = await fingerprints.closest(f"{probe:016x}", 7)
             found.append(match.distance if match else None)
         return found
