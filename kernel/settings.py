@@ -104,6 +104,9 @@ class Settings:
     scheduler_seconds: float = 60.0
     # The public transparency report shows a count from 1 to below this as "<N" (it could identify a case).
     transparency_min_count: int = 5
+    # Legal waiting periods in whole days: "CN" counts them on China's statutory calendar (民法典 203),
+    # "none" on the plain clock.
+    legal_calendar: str = "CN"
     # Published content must be findable within 2 s; one round a second batches bursts of edits.
     indexer_seconds: float = 1.0
     background: bool = True
@@ -273,6 +276,12 @@ def parse_networks(name: str, raw: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def _legal_calendar(name: str, raw: str) -> str:
+    if raw in ("CN", "none"):
+        return raw
+    raise SettingsError(f"{name}: expected CN or none, got {raw!r}")
+
+
 def _default_limits() -> dict[str, RateLimit] | None:
     return dict(DEFAULT_RATE_LIMITS)
 
@@ -362,6 +371,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         scheduler_seconds=get("MEIJI_SCHEDULER_SECONDS", _float, base.scheduler_seconds),
         transparency_min_count=get("MEIJI_TRANSPARENCY_MIN_COUNT", lambda n, r: _int(n, r, 1),
                                    base.transparency_min_count),
+        legal_calendar=get("MEIJI_LEGAL_CALENDAR", _legal_calendar, base.legal_calendar),
         reporter_min_age_days=get("MEIJI_REPORTER_MIN_AGE_DAYS", lambda n, r: _int(n, r, 0),
                                   base.reporter_min_age_days),
         appeal_due_seconds=get("MEIJI_APPEAL_DUE_SECONDS", lambda n, r: _int(n, r, 1), base.appeal_due_seconds),

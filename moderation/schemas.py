@@ -153,6 +153,9 @@ class CaseOut(BaseModel):
     counter_notices: list[dict[str, Any]]
     close_at: datetime | None = None
     restore_at: datetime | None = None
+    close_calendar: str | None = Field(None, description="the calendar close_at was counted on: "
+                                       "CN-statutory-<year>[-estimated] or clock")
+    restore_calendar: str | None = Field(None, description="the calendar restore_at was counted on")
 
 
 class CounterNoticeOut(BaseModel):
@@ -259,6 +262,7 @@ class QueueItemOut(BaseModel):
     reasons: dict[str, int]
     report_count: int
     due_at: datetime
+    due_calendar: str = Field("clock", description="due times are hours on the plain clock, not legal periods")
     claimed_by: str | None
     claimed_until: datetime | None
     status: str

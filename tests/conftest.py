@@ -42,6 +42,9 @@ def base_settings(tmp_path: Path, **overrides: Any) -> Settings:
         # Members made a moment ago hide posts on reports, as they did before reporter weight;
         # tests/moderation/test_weights.py checks the weights with the real default.
         "reporter_min_age_days": 0,
+        # Legal periods on the plain clock, so moving it 16 days passes a 15-day wait whatever the
+        # weekday; tests/moderation/test_calendar.py checks China's statutory calendar, the default.
+        "legal_calendar": "none",
     }
     values.update(overrides)
     return Settings(**values)

@@ -16,6 +16,7 @@ from kernel.web.problems import Problem, conflict, invalid
 from moderation.interfaces import AccountControl, ModerationServices
 from moderation.models import CounterNotice, Notice, NoticeTarget, QueueItem, Report
 from moderation.services import appeals, audit, cases, notices, notifications, queue, strikes, targets
+from moderation.services import calendar as legal
 from moderation.services.cases import Event
 from moderation.vocabulary import (
     ACCOUNT,
@@ -183,7 +184,7 @@ async def _on_counter(services: ModerationServices, actor: audit.Actor, item: Qu
     assert author_id is not None
     ids = [c.id for c in counters]
     if forwarding:
-        restore_at = now() + timedelta(seconds=settings.counter_notice_wait_seconds)
+        restore_at = legal.period_end(now(), settings.counter_notice_wait_seconds, settings.legal_calendar)
         await CounterNotice.filter(id__in=ids, status=CounterStatus.RECEIVED).update(
             status=CounterStatus.FORWARDED, restore_at=restore_at)
         await notices.forward(case_id)

@@ -25,6 +25,7 @@ from moderation.interfaces import ModerationServices
 from moderation.models import CaseEvent, CounterNotice, Notice, NoticeTarget, QueueItem, Report
 from moderation.schemas import CounterNoticeIn, LegalActionIn, NoticeIn, SupplementIn
 from moderation.services import audit, cases, notifications, queue, strikes, targets
+from moderation.services import calendar as legal
 from moderation.services.cases import Event
 from moderation.vocabulary import (
     Action,
@@ -151,12 +152,13 @@ async def case_for(case_id: str, token: str | None, caller: Principal | None) ->
     raise not_found("case")
 
 
-def _counter_json(counter: CounterNotice) -> dict[str, Any]:
+def _counter_json(counter: CounterNotice, calendar: str) -> dict[str, Any]:
     # The law forwards the author's name, phone and address to the claimant (信息网络传播权保护条例 16).
     return {"id": str(counter.id), "statement": counter.statement, "name": counter.name, "phone": counter.phone,
             "address": counter.address, "proof_media_ids": counter.proof_media_ids,
             "signature": counter.signature, "status": counter.status, "created_at": counter.created_at,
-            "restore_at": counter.restore_at, "outcome": counter.outcome}
+            "restore_at": counter.restore_at, "restore_calendar": legal.label(counter.restore_at, calendar),
+            "outcome": counter.outcome}
 
 
 def _event_json(e: CaseEvent) -> dict[str, Any]:
@@ -185,9 +187,12 @@ async def case_json(services: ModerationServices, notice: Notice, *,
         "targets": [{"type": t.target_type, "id": t.target_id, "measures": "removed" if t.removed else None}
                     for t in rows],
         "timeline": [_event_json(e) for e in events],
-        "counter_notices": [_counter_json(c) for c in counters],
+        "counter_notices": [_counter_json(c, services.settings.legal_calendar) for c in counters],
         "close_at": notice.close_at,
         "restore_at": notice.restore_at,
+        # Which calendar each deadline was counted on (民法典 203: a rest day moves it to a working day).
+        "close_calendar": legal.label(notice.close_at, services.settings.legal_calendar),
+        "restore_calendar": legal.label(notice.restore_at, services.settings.legal_calendar),
     }
     if moderator_id is not None:
         data.update(claimant=notice.claimant, agent=notice.agent, work=notice.work, description=notice.description,
@@ -357,11 +362,10 @@ async def take_measures(services: ModerationServices, notice: Notice, *, actor: 
     """Remove every target of the case (``only``: those of its targets; the others stay up): 451 with
     the case id, strikes, the notice forwarded to authors."""
     settings: Settings = services.settings
-    if not await cases.move(notice.id, Event.REMOVE,
-                            close_at=now() + timedelta(seconds=settings.no_counter_close_seconds)):
+    deadline = legal.period_end(now(), settings.no_counter_close_seconds, settings.legal_calendar)
+    if not await cases.move(notice.id, Event.REMOVE, close_at=deadline):
         raise conflict(f"The case is {notice.status}: measures are taken on a received notice.")
     forwarded = notice_summary(notice)
-    deadline = now() + timedelta(seconds=settings.no_counter_close_seconds)
     struck: dict[int, NoticeTarget] = {}  # one strike per author of the case, however many posts it names
     named = await NoticeTarget.filter(notice_id=notice.id, removed=False).order_by("id")
     if only is not None:
@@ -389,6 +393,7 @@ async def take_measures(services: ModerationServices, notice: Notice, *, actor: 
             await notifications.send(info.author_id, "takedown", {
                 "target": targets.summary(info), "case_id": notice.id, "reason": notice.notice_type,
                 "notice": forwarded, "counter_notice_until": deadline,
+                "counter_notice_calendar": legal.label(deadline, settings.legal_calendar),
                 "counter_notice_path": f"/v1/notices/{notice.id}/counter-notices"})
             if not already:
                 struck.setdefault(info.author_id, t)

@@ -22,6 +22,7 @@ from media.interfaces import Attachments, MediaView
 from moderation.interfaces import ModerationServices
 from moderation.models import CounterNotice, Notice, QueueItem, Report
 from moderation.services import audit, dossier, targets
+from moderation.services import calendar as legal
 from moderation.vocabulary import URGENCY, ItemKind, ItemStatus
 
 
@@ -157,6 +158,8 @@ async def items_json(services: ModerationServices, items: Sequence[QueueItem | R
             "reasons": reasons,
             "report_count": report_count,
             "due_at": item.due_at,
+            # Due times are hours of service, not legal periods: counted on the plain clock.
+            "due_calendar": legal.CLOCK,
             "claimed_by": str(item.claimed_by) if status == ItemStatus.CLAIMED and item.claimed_by else None,
             "claimed_until": item.claimed_until if status == ItemStatus.CLAIMED else None,
             "status": status,
