@@ -81,6 +81,14 @@ class _Shown:
         return {key: self(counts[key]) for key in keys}
 
 
+def _note(min_count: int) -> str:
+    if min_count <= 1:
+        return "Every count is exact; the median time to first action is null in a month without decided notices."
+    return (f"Counts from 1 to {min_count - 1} are shown as \"<{min_count}\" so that no case or member can be "
+            f"identified; the median time to first action is null when fewer than {min_count} notices of the "
+            "month were decided. Breakdowns have no totals, which would reveal the hidden cells.")
+
+
 async def report(first: Month, last: Month, *, min_count: int) -> dict[str, Any]:
     """The record from ``first`` to ``last`` (calendar months in China, both included)."""
     months = month_range(first, last)
@@ -154,8 +162,6 @@ async def report(first: Month, last: Month, *, min_count: int) -> dict[str, Any]
         "to": _label(months[-1]),
         "timezone": "Asia/Shanghai",
         "min_count": min_count,
-        "note": (f"Counts from 1 to {min_count - 1} are shown as \"<{min_count}\" so that no case or member can "
-                 f"be identified; the median time to first action is null when fewer than {min_count} notices "
-                 "of the month were decided. Breakdowns have no totals, which would reveal the hidden cells."),
+        "note": _note(min_count),
         "months": out,
     }

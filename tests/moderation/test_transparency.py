@@ -147,6 +147,7 @@ def test_a_lower_threshold_shows_exact_counts(make_client: AppFactory) -> None:
         october = months(record(client, "?from=2026-10&to=2026-10"))["2026-10"]
         assert october["notices_by_type"]["copyright"] == 1 and october["measures_taken"] == 1
         assert october["median_hours_to_first_action"] == 2.0
+        assert "exact" in record(client, "?from=2026-10&to=2026-10")["note"]
 
 
 def test_a_notice_late_on_the_last_day_counts_in_china_s_month(client: TestClient) -> None:
