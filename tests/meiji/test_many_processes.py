@@ -213,3 +213,39 @@ def test_two_app_processes_answer_as_one(environment: dict[str, str], tmp_path: 
         refused = httpx.post(f"{one}/v1/accounts", json={"handle": "又来一个", "password": PASSWORD,
                                                         "birth_date": "1996-09-09"})
         assert refused.status_code == 429 and "signup" in refused.json()["detail"]
+
+
+def test_of_two_workers_one_runs_the_background_work(environment: dict[str, str], tmp_path: Path) -> None:
+    """``meiji serve --workers 2`` with the background on: one worker holds the lock, the other waits."""
+    from meiji.background import LOCK_KEY
+    from tests.servers import free_port
+
+    env = {**os.environ, "MEIJI_DATA_DIR": str(tmp_path / "data"), "MEIJI_LOG_LEVEL": "warning", **environment,
+           "MEIJI_BACKGROUND": "true"}
+    env.pop("MEIJI_PUBLIC_URL", None)
+    port = free_port()
+    log = tmp_path / "serve.log"
+
+    async def holders() -> list[int]:
+        conn = await asyncpg.connect(environment["MEIJI_DATABASE_URL"])
+        try:
+            rows = await conn.fetch("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                                    "AND objid = $1", LOCK_KEY & 0xFFFFFFFF)
+            return [row["pid"] for row in rows]
+        finally:
+            await conn.close()
+
+    with log.open("w") as out:
+        process = subprocess.Popen([MEIJI, "serve", "--port", str(port), "--workers", "2"], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        eventually(lambda: process.poll() is None and bool(asyncio.run(holders())))
+        # Both workers answer; they started the same background round, and one of them runs it.
+        for _ in range(10):
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        assert len(asyncio.run(holders())) == 1, log.read_text()[-2000:]
+    finally:
+        process.terminate()
+        process.wait(60)
+    # When the process ends, the lock goes with it: another process may take the work over.
+    eventually(lambda: not asyncio.run(holders()))
