@@ -5,12 +5,14 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+HANDLE_MAX = 40  # characters of a stored handle (schemas allow 30: room for what cleaning keeps)
+
 
 class Account(Model):
     """A member of the community, with a role: member, editor, moderator or admin."""
 
     id = fields.IntField(primary_key=True)
-    handle = fields.CharField(max_length=40, unique=True)
+    handle = fields.CharField(max_length=HANDLE_MAX, unique=True)
     password_hash = fields.CharField(max_length=200)
     birth_date = fields.DateField(null=True)
     guardian_consent = fields.BooleanField(default=False)
@@ -60,7 +62,7 @@ class HandleHold(Model):
     """A deleted account's handle, kept from new owners until ``held_until``."""
 
     id = fields.IntField(primary_key=True)
-    handle = fields.CharField(max_length=40, unique=True)
+    handle = fields.CharField(max_length=HANDLE_MAX, unique=True)
     held_until = fields.DatetimeField()
 
     class Meta:

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from kernel.clock import now
 from kernel.web.ids import parse_id
 from kernel.web.problems import conflict, invalid, not_found
-from meiji.accounts.models import Account, AccountCorrection, EmailChallenge, PasswordReset, Session
+from meiji.accounts.models import HANDLE_MAX, Account, AccountCorrection, EmailChallenge, PasswordReset, Session
 from meiji.accounts.services import CONSENT_AGE, age_on, get_account, hash_password, token_hash
 from meiji.delivery.outbox import email_account
 
@@ -82,6 +82,8 @@ async def verify_email(account_id: int, code: str) -> None:
 
 async def _account_for(login: str) -> Account | None:
     live = ("active", "suspended")
+    if "@" not in login and len(login) > HANDLE_MAX:
+        return None  # no handle is that long (and Tortoise refuses to look one up)
     if "@" in login:
         return await Account.filter(email=login, email_verified_at__isnull=False, status__in=live).first()
     return await Account.get_or_none(handle=login, status__in=live)
