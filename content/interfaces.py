@@ -36,6 +36,8 @@ class Published:
     target_id: str
     author_id: int
     text: str
+    # Its photos (upload ids), for the screener's check against listed marketing images.
+    media_ids: tuple[str, ...] = ()
 
 
 class Authors(Protocol):

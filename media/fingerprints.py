@@ -14,6 +14,7 @@ from typing import Any
 
 import imagehash
 from PIL import Image
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from kernel.clock import now
@@ -76,10 +77,16 @@ async def closest(value: str, within: int, *, reason: str = REMOVED) -> Match | 
     return best
 
 
-async def remember(value: str, *, media_id: str, case_id: str | None, reason: str = REMOVED) -> None:
-    """Keep the photo's hash (once per upload and reason: a second removal changes nothing)."""
+async def remember(value: str, *, media_id: str, case_id: str | None, reason: str = REMOVED,
+                   note: str = "") -> bool:
+    """Keep the photo's hash, once per upload and reason; False when it was kept already."""
     if await Fingerprint.exists(media_id=media_id, reason=reason):
-        return
+        return False
     columns: dict[str, Any] = {f"b{n}": band for n, band in enumerate(bands(value))}
-    await Fingerprint.create(phash=value, reason=reason, case_id=case_id, media_id=media_id,
-                             created_at=now(), **columns)
+    try:
+        await Fingerprint.create(phash=value, reason=reason, case_id=case_id, media_id=media_id, note=note,
+                                 created_at=now(), **columns)
+    except IntegrityError:
+        # The same upload listed twice at once: the other request kept it.
+        return False
+    return True

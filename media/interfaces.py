@@ -89,6 +89,15 @@ class Attachments(Protocol):
         to one is refused naming ``case_id``. Returns how many were kept."""
         ...
 
+    async def block_photo(self, media_id: str, *, note: str) -> bool:
+        """List an upload as a clinic's marketing image (MediaError when there is no such upload);
+        False when it is listed already."""
+        ...
+
+    async def blocked_among(self, media_ids: Sequence[str]) -> list[str]:
+        """Those of ``media_ids`` whose photo is close to a listed marketing image."""
+        ...
+
     async def erase_owner(self, owner_id: int) -> int:
         """Account deletion: stop serving and delete every upload of the owner; returns how many."""
         ...

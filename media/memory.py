@@ -17,6 +17,8 @@ class MemoryAttachments:
         self.released: set[str] = set()
         # media id -> case id of photos removed on a legal notice.
         self.removed: dict[str, str] = {}
+        # Listed marketing images: an id stands for its photo (no pixels here).
+        self.blocked: dict[str, str] = {}
 
     def add(self, media_id: str, owner_id: int | None, purpose: str = "post") -> None:
         self.uploads[media_id] = (owner_id, purpose)
@@ -69,6 +71,17 @@ class MemoryAttachments:
         known = [m for m in media_ids if m in self.uploads]
         self.removed.update(dict.fromkeys(known, case_id))
         return len(known)
+
+    async def block_photo(self, media_id: str, *, note: str) -> bool:
+        if media_id not in self.uploads or media_id in self.released:
+            raise MediaError(media_id, "no such upload")
+        if media_id in self.blocked:
+            return False
+        self.blocked[media_id] = note
+        return True
+
+    async def blocked_among(self, media_ids: Sequence[str]) -> list[str]:
+        return [m for m in media_ids if m in self.blocked]
 
     async def erase_owner(self, owner_id: int) -> int:
         mine = [m for m, (owner, _) in self.uploads.items() if owner == owner_id and m not in self.released]

@@ -75,8 +75,10 @@ class DeadCopy(Model):
         table = "media_dead_copy"
 
 
-# Why a perceptual hash is kept: the photo was removed on a legal notice.
+# Why a perceptual hash is kept: the photo was removed on a legal notice, or moderators listed it
+# as a clinic's marketing image (a diary using it is reported, not refused).
 REMOVED = "removed"
+BLOCKED = "blocked"
 
 
 class Fingerprint(Model):
@@ -98,6 +100,8 @@ class Fingerprint(Model):
     reason = fields.CharField(max_length=16, default=REMOVED, db_default=REMOVED)
     case_id = fields.CharField(max_length=40, null=True)
     media_id = fields.CharField(max_length=40)
+    # Why moderators listed a blocked photo (for the queue); empty for removals (the case says why).
+    note = fields.CharField(max_length=500, default="", db_default="")
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -50,7 +50,7 @@ from media.interfaces import (
     Variant,
 )
 from media.keys import check_key
-from media.models import ATTACHED, PENDING, RELEASED, DeadCopy, Upload, UploadQuota
+from media.models import ATTACHED, BLOCKED, PENDING, RELEASED, DeadCopy, Upload, UploadQuota
 from media.purge import Purger
 from media.storage import LocalStorage, build_storage
 
@@ -237,6 +237,24 @@ class MediaService:
             await fingerprints.remember(value, media_id=row.id, case_id=case_id)
             kept += 1
         return kept
+
+    async def block_photo(self, media_id: str, *, note: str) -> bool:
+        """List an upload as a clinic's marketing image; False when it is listed already."""
+        row = await Upload.get_or_none(id=media_id) if media_id and len(media_id) <= 40 else None
+        if row is None or row.status == RELEASED:
+            raise MediaError(media_id, "no such upload")
+        value = row.phash or await self._phash_of_stored(row)
+        if value is None:
+            raise MediaError(media_id, "the upload's image cannot be read from storage; try again later")
+        return await fingerprints.remember(value, media_id=row.id, case_id=None, reason=BLOCKED, note=note)
+
+    async def blocked_among(self, media_ids: Sequence[str]) -> list[str]:
+        """Those of ``media_ids`` within ``MEIJI_FINGERPRINT_DISTANCE`` of a listed marketing image."""
+        found = []
+        for row in await Upload.filter(id__in=[m for m in media_ids if m and len(m) <= 40], phash__isnull=False):
+            if await fingerprints.closest(str(row.phash), self.settings.fingerprint_distance, reason=BLOCKED):
+                found.append(row.id)
+        return sorted(found, key=list(media_ids).index)
 
     async def _phash_of_stored(self, row: Upload) -> str | None:
         spec = row.variants.get("thumb") or row.variants.get("large")

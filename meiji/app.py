@@ -244,7 +244,7 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
         accounts=AccountDirectory(attachments),
         case_access=moderation.services.build_case_access(),
         notifier=moderation.services.build_notifier(),
-        screener=moderation.services.build_screener(settings),
+        screener=moderation.services.build_screener(settings, attachments),
         profile_counts=content.services.public_counts,
         openapi=document(endpoints_of(routes), title="meiji", version=__version__, examples=REQUEST_EXAMPLES),
         index_owner=index_owner,

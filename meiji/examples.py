@@ -120,6 +120,8 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     "POST /v1/moderation/queue/{id}/notes": {"body": "作者上周也发过类似的引流内容，先观察是否还有举报。"},
     "POST /v1/moderation/actions": {"target_type": "answer", "target_id": "1024", "action": "remove",
                                     "reason": "advertising", "note": "回答中留了微信号，引流到站外。"},
+    "POST /v1/moderation/blocked-photos": {"media_id": "k3vq7w2m5xj4c8n6p1r9t0yzab",
+                                           "reason": "某医美机构广告里的双眼皮术后对比图，被多人冒充本人日记发布。"},
     "POST /v1/moderation/accounts/{id}/suspension": {"until": "2026-12-31T00:00:00Z",
                                                      "reason": "一天内在二十个问题下发布同一段广告。"},
     "POST /v1/appeals": {"target_type": "diary", "target_id": "512", "statement":

@@ -15,6 +15,7 @@ from moderation.interfaces import services_of
 from moderation.services import (
     actions,
     appeals,
+    blocklist,
     decisions,
     dossier,
     notices,
@@ -162,6 +163,17 @@ async def act_on_target(call: Call[schemas.ActionIn, None]) -> object:
     b = call.body
     return await actions.act(services_of(call), call.member.id, target_type=b.target_type, target_id=b.target_id,
                              action=b.action, reason=b.reason, note=b.note)
+
+
+@api.route("POST", "/v1/moderation/blocked-photos", body=schemas.BlockedPhotoIn, response=schemas.BlockedPhotoOut,
+           status=201, auth="moderator", errors=(403, 409, 422))
+async def block_photo(call: Call[schemas.BlockedPhotoIn, None]) -> object:
+    """Put a photo (an upload id) on the blocklist of clinic marketing images. A diary or diary entry
+    published later with the same photo, even re-encoded or resized, is queued for review with a
+    system report (reason ``advertising``, "marketing photo passed off as a diary"). Nothing is
+    refused or taken down by the listing itself."""
+    b = call.body
+    return await blocklist.block(services_of(call), call.member.id, b.media_id, b.reason)
 
 
 @api.route("POST", "/v1/moderation/accounts/{id}/suspension", body=schemas.SuspensionIn,

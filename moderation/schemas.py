@@ -382,3 +382,16 @@ class TransparencyOut(BaseModel):
     min_count: int = Field(description="counts from 1 to below this are shown as \"<min_count\"")
     note: str
     months: list[TransparencyMonth]
+
+
+class BlockedPhotoIn(Strict):
+    media_id: str = Field(min_length=1, max_length=40, description="an upload showing the clinic's marketing image")
+    reason: PlainLine = Field(min_length=1, max_length=500,
+                              description="why it is listed, e.g. which clinic's campaign it comes from")
+
+
+class BlockedPhotoOut(BaseModel):
+    media_id: str
+    reason: str
+    log_id: str
+    at: datetime

@@ -213,7 +213,8 @@ async def published(services: ContentServices, target_type: str, obj: Any, text:
     """After a create or an edit: hand the post to screening (advertising, contact details)."""
     if obj.author_id is not None:
         await services.screener.screen(Published(target_type=target_type, target_id=str(obj.id),
-                                                 author_id=obj.author_id, text=text))
+                                                 author_id=obj.author_id, text=text,
+                                                 media_ids=tuple(await kind(target_type).media_of(obj))))
 
 
 async def public_counts(author_id: int) -> dict[str, int]:

@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('reason', fields.CharField(default='removed', db_default='removed', max_length=16)),
                 ('case_id', fields.CharField(null=True, max_length=40)),
                 ('media_id', fields.CharField(max_length=40)),
+                ('note', fields.CharField(default='', db_default='', max_length=500)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'media_fingerprint', 'app': 'media', 'unique_together': (('media_id', 'reason'),), 'pk_attr': 'id', 'table_description': 'The perceptual hash (pHash, 64 bits) of a photo that must not come back, and why.'},

@@ -8,6 +8,7 @@ from typing import Any
 from kernel.clock import now
 from kernel.settings import Settings
 from kernel.web.ids import parse_id
+from media.interfaces import Attachments
 from moderation.interfaces import ModerationServices
 from moderation.models import CounterNotice, Notice, QueueItem
 from moderation.services import appeals, notices, notifications, reports, sanctions
@@ -40,9 +41,10 @@ def build_notifier() -> Notifications:
     return Notifications()
 
 
-def build_screener(settings: Settings) -> AdScreener:
-    """The screener that queues advertising and off-platform contact details."""
-    return AdScreener(settings)
+def build_screener(settings: Settings, media: Attachments | None = None) -> AdScreener:
+    """The screener that queues advertising, off-platform contact details and, given the media
+    room, diaries showing a listed clinic marketing image."""
+    return AdScreener(settings, media)
 
 
 class CaseTokens:

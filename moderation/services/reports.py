@@ -17,9 +17,10 @@ from kernel.settings import Settings
 from kernel.vocabulary import PostStatus
 from kernel.web.auth import Principal
 from kernel.web.problems import invalid, not_found
+from media.interfaces import Attachments
 from moderation.interfaces import ModerationServices
 from moderation.models import QueueItem, Report
-from moderation.services import audit, notifications, queue, targets, weights
+from moderation.services import audit, blocklist, notifications, queue, targets, weights
 from moderation.vocabulary import ACCOUNT, ItemKind, ReportReason
 
 log = logging.getLogger("meiji.moderation")
@@ -114,15 +115,19 @@ def findings(text: str, ad_words: tuple[str, ...]) -> list[str]:
 class AdScreener:
     """``content.interfaces.Screener``: queues a system report with reason ``advertising``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, media: Attachments | None = None) -> None:
         self.settings = settings
+        self.media = media
 
     async def screen(self, post: Published) -> None:
         """Queue the post for review when it looks like advertising; never blocks publishing."""
-        found = findings(post.text, self.settings.ad_words)
-        if not found:
-            return
         try:
+            found = findings(post.text, self.settings.ad_words)
+            if self.media is not None and post.target_type in blocklist.DIARY_TYPES and post.media_ids:
+                if await self.media.blocked_among(post.media_ids):
+                    found.append(blocklist.FINDING)
+            if not found:
+                return
             async with in_transaction():
                 await self._queue(post, found)
         except Exception:  # a failed screening is logged; the post stays published

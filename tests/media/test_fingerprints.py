@@ -104,3 +104,49 @@ def test_the_band_index_finds_every_hash_within_seven_bits_and_no_farther(client
         return found
 
     assert call(client, store_and_look) == [0, 3, 6, 7, None]
+
+
+def test_a_diary_showing_a_listed_clinic_marketing_photo_is_queued_with_a_system_report(client: TestClient) -> None:
+    clinic_staff, diarist, honest, reader = sign_up(client), sign_up(client), sign_up(client), sign_up(client)
+    moderator = sign_up(client, role="moderator")
+    editor = sign_up(client, role="editor")
+    assert client.post("/v1/procedures", json={"slug": "shuang-yan-pi", "name": "双眼皮"},
+                       headers=editor.headers).status_code == 201
+    advert = post_image(client, clinic_staff, encoded(scene(3), quality=90))
+    assert advert.status_code == 201, advert.text
+    body = {"media_id": advert.json()["id"], "reason": "某机构广告里的术后对比图，被冒充成个人日记。"}
+
+    assert client.post("/v1/moderation/blocked-photos", json=body, headers=reader.headers).status_code == 403
+    missing = client.post("/v1/moderation/blocked-photos", json={**body, "media_id": "nosuchupload"},
+                          headers=moderator.headers)
+    assert missing.status_code == 422 and [e["field"] for e in missing.json()["errors"]] == ["media_id"]
+    listed = client.post("/v1/moderation/blocked-photos", json=body, headers=moderator.headers)
+    assert listed.status_code == 201, listed.text
+    assert listed.json()["media_id"] == body["media_id"] and listed.json()["log_id"]
+    assert client.post("/v1/moderation/blocked-photos", json=body, headers=moderator.headers).status_code == 409
+
+    def diary_with(member: Member, image: bytes) -> str:
+        r = post_image(client, member, image)
+        assert r.status_code == 201, r.text  # a listed photo is never refused: a moderator decides
+        r = client.post("/v1/diaries", json={"title": "韩式双眼皮第一周", "procedure": "shuang-yan-pi",
+                                             "operated_on": "2026-09-01", "anonymous": True,
+                                             "before_media_ids": [r.json()["id"]]}, headers=member.headers)
+        assert r.status_code == 201, r.text
+        diary_id: str = r.json()["id"]
+        return diary_id
+
+    copied = diary_with(diarist, encoded(scene(3).resize((1000, 750)), quality=65))
+    own = diary_with(honest, encoded(scene(4), quality=85))
+
+    item = item_of(client, moderator, "diary", copied)
+    detail = client.get(f"/v1/moderation/queue/{item['id']}", headers=moderator.headers).json()
+    [system] = [r for r in detail["reports"] if r["system"]]
+    assert system["reason"] == "advertising" and "marketing photo passed off as a diary" in system["detail"]
+    queued = client.get("/v1/moderation/queue?limit=100", headers=moderator.headers).json()["items"]
+    assert own not in [i["target"]["id"] for i in queued if i["target"]["type"] == "diary"]
+    # Until a moderator decides, readers still see the diary, and never who the anonymous author is.
+    shown = client.get(f"/v1/diaries/{copied}", headers=reader.headers)
+    assert shown.status_code == 200
+    assert diarist.handle not in shown.text
+    # The list is for moderators: members do not learn which photos are on it.
+    assert client.get(f"/v1/moderation/queue/{item['id']}", headers=reader.headers).status_code in (403, 404)
