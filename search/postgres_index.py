@@ -214,10 +214,12 @@ class PostgresIndex(EngineIndex):
 
         async for batch in batches:
             await db.execute_many(upsert_sql(aside), await asyncio.to_thread(rows, batch))
-        # ANALYZE: the planner's row estimates are the totals shown above CANDIDATES matches, and
-        # a new table has no statistics until autovacuum comes by.
         await db.execute_script(f"CREATE INDEX {aside}_grams ON {aside} USING GIN (grams); "
-                                f"CREATE INDEX {aside}_created ON {aside} (created_at DESC); ANALYZE {aside}")
+                                f"CREATE INDEX {aside}_created ON {aside} (created_at DESC)")
+        # ANALYZE: the planner's row estimates are the totals shown above CANDIDATES matches, and a
+        # new table has none. VACUUM: autovacuum would otherwise visit the freshly written table
+        # (and the first searches set every row's hint bits) while it serves; here it is not live yet.
+        await db.execute_script(f"VACUUM (ANALYZE) {aside}")
         return aside
 
     async def _swap(self, aside: Any, late_deletes: Sequence[str], started: int) -> None:
