@@ -89,6 +89,10 @@ class Attachments(Protocol):
         to one is refused naming ``case_id``. Returns how many were kept."""
         ...
 
+    async def forget_removed(self, media_ids: Sequence[str], *, case_id: str) -> int:
+        """``case_id`` no longer holds these photos removed: uploads of them are accepted again."""
+        ...
+
     async def block_photo(self, media_id: str, *, note: str) -> bool:
         """List an upload as a clinic's marketing image (MediaError when there is no such upload);
         False when it is listed already."""

@@ -72,6 +72,12 @@ class MemoryAttachments:
         self.removed.update(dict.fromkeys(known, case_id))
         return len(known)
 
+    async def forget_removed(self, media_ids: Sequence[str], *, case_id: str) -> int:
+        gone = [m for m in media_ids if self.removed.get(m) == case_id]
+        for media_id in gone:
+            del self.removed[media_id]
+        return len(gone)
+
     async def block_photo(self, media_id: str, *, note: str) -> bool:
         if media_id not in self.uploads or media_id in self.released:
             raise MediaError(media_id, "no such upload")

@@ -50,7 +50,7 @@ from media.interfaces import (
     Variant,
 )
 from media.keys import check_key
-from media.models import ATTACHED, BLOCKED, PENDING, RELEASED, DeadCopy, Upload, UploadQuota
+from media.models import ATTACHED, BLOCKED, PENDING, RELEASED, REMOVED, DeadCopy, Fingerprint, Upload, UploadQuota
 from media.purge import Purger
 from media.storage import LocalStorage, build_storage
 
@@ -237,6 +237,14 @@ class MediaService:
             await fingerprints.remember(value, media_id=row.id, case_id=case_id)
             kept += 1
         return kept
+
+    async def forget_removed(self, media_ids: Sequence[str], *, case_id: str) -> int:
+        """The case no longer holds these photos removed (withdrawn, restored): uploads of them are
+        accepted again. Returns how many hashes were dropped."""
+        ids = [m for m in media_ids if m and len(m) <= 40]
+        if not ids:
+            return 0
+        return await Fingerprint.filter(media_id__in=ids, case_id=case_id, reason=REMOVED).delete()
 
     async def block_photo(self, media_id: str, *, note: str) -> bool:
         """List an upload as a clinic's marketing image; False when it is listed already."""

@@ -425,8 +425,12 @@ async def restore_targets(services: ModerationServices, case_id: str, actor: aud
         await NoticeTarget.filter(id=t.id).update(removed=False)
         if info is None or info.status != PostStatus.REMOVED:
             continue
+        # Uploads of its photos are accepted again, unless another case keeps them removed.
+        await services.media.forget_removed(info.media_ids, case_id=case_id)
         holder = await _other_holder(t.target_type, t.target_id, case_id)
         if holder is not None:
+            if holder.notice_type in PHOTO_RIGHTS:
+                await services.media.remember_removed(info.media_ids, case_id=holder.id)
             # Another case keeps it removed: 451 now names that case.
             await targets.set_status(services, info, PostStatus.REMOVED, case_id=holder.id, reason=holder.notice_type)
             continue

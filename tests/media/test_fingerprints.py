@@ -30,8 +30,9 @@ def encoded(im: Image.Image, fmt: str = "JPEG", **save: Any) -> bytes:
     return out.getvalue()
 
 
-def removed_diary_photo(client: TestClient, author: Member, moderator: Member, notice_type: str) -> tuple[str, str]:
-    """A diary whose before photo (scene 1) is taken down on a notice: (media_id, case_id)."""
+def removed_diary_photo(client: TestClient, author: Member, moderator: Member,
+                        notice_type: str) -> tuple[str, str, str]:
+    """A diary whose before photo (scene 1) is taken down on a notice: (media_id, case_id, case token)."""
     editor = sign_up(client, role="editor")
     assert client.post("/v1/procedures", json={"slug": "shuang-yan-pi", "name": "双眼皮"},
                        headers=editor.headers).status_code == 201
@@ -43,17 +44,17 @@ def removed_diary_photo(client: TestClient, author: Member, moderator: Member, n
                                          "before_media_ids": [media_id]}, headers=author.headers)
     assert r.status_code == 201, r.text
     diary_id = r.json()["id"]
-    case_id, _ = file_notice(client, [{"type": "diary", "id": diary_id}], notice_type=notice_type)
+    case_id, token = file_notice(client, [{"type": "diary", "id": diary_id}], notice_type=notice_type)
     decide(client, moderator, item_of(client, moderator, "diary", diary_id)["id"], "remove",
            "权利人提供了原图及拍摄记录，初步证明侵权")
     assert client.get(f"/v1/diaries/{diary_id}").status_code in (410, 451)
-    return media_id, case_id
+    return media_id, case_id, token
 
 
 def test_a_photo_removed_on_a_copyright_notice_cannot_come_back_re_encoded_and_resized(client: TestClient) -> None:
     author, other = sign_up(client), sign_up(client)
     moderator = sign_up(client, role="moderator")
-    media_id, case_id = removed_diary_photo(client, author, moderator, "copyright")
+    media_id, case_id, _ = removed_diary_photo(client, author, moderator, "copyright")
 
     # Another member tries the same photo, smaller, recompressed and a little brighter, as a WebP.
     copy = ImageEnhance.Brightness(scene(1).resize((1200, 900))).enhance(1.1)
@@ -75,6 +76,20 @@ def test_a_photo_removed_on_a_copyright_notice_cannot_come_back_re_encoded_and_r
     assert fresh.status_code == 201, fresh.text
     # The rights holder can still send the photo as evidence for another notice.
     assert post_image(client, None, encoded(scene(1), quality=80), purpose="evidence").status_code == 201
+
+
+def test_a_withdrawn_notice_lets_its_photo_be_uploaded_again(client: TestClient) -> None:
+    author, other = sign_up(client), sign_up(client)
+    moderator = sign_up(client, role="moderator")
+    _, case_id, token = removed_diary_photo(client, author, moderator, "portrait")
+    copy = encoded(scene(1).resize((1200, 900)), quality=70)
+    assert post_image(client, other, copy).json()["case_id"] == case_id
+
+    r = client.post(f"/v1/notices/{case_id}/withdrawal", json={"reason": "已与作者协商解决，同意继续使用。"},
+                    headers={"X-Case-Token": token})
+    assert r.status_code == 200, r.text
+
+    assert post_image(client, other, copy).status_code == 201
 
 
 def test_a_reputation_notice_does_not_blacklist_its_photos(client: TestClient) -> None:
