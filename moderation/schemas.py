@@ -172,7 +172,9 @@ class QueueQuery(PageQuery):
     kind: ItemKind | None = None
     reason: ReportReason | NoticeType | None = Field(None, description="a report reason or a notice type")
     target_type: ReportTarget | None = None
-    sort: Literal["due", "recent"] = "due"
+    sort: Literal["due", "recent", "kind", "target_type"] = Field(
+        "due", description="due: most urgent first; recent: newest first; kind, target_type: grouped by that "
+                           "column, most urgent first within each group (reason is a filter: an item may have several)")
 
 
 class TargetKey(Strict):

@@ -196,10 +196,21 @@ async def detail_json(services: ModerationServices, item: QueueItem, moderator_i
     return data
 
 
+GROUPED = ("kind", "target_type")  # sorts that group the queue by a column, most urgent first within
+
+
+def _due(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise not_found("cursor") from None
+
+
 async def listing(services: ModerationServices, moderator_id: int, *, status: ItemStatus | None,
                   kind: ItemKind | None, sort: str, limit: int, cursor: str | None, reason: str | None = None,
                   target_type: str | None = None) -> dict[str, Any]:
-    """Queue items, most urgent first (``sort=due``) or newest first (``sort=recent``)."""
+    """Queue items, most urgent first (``sort=due``), newest first (``sort=recent``), or grouped by
+    ``kind`` or ``target_type`` and most urgent first within each group."""
     moment = now()
     query = QueueItem.all()
     lapsed = Q(status=ItemStatus.CLAIMED, claimed_until__lt=moment)
@@ -222,12 +233,16 @@ async def listing(services: ModerationServices, moderator_id: int, *, status: It
     if sort == "due":
         after = decode_cursor(cursor, (str, int))
         if after is not None:
-            try:
-                due = datetime.fromisoformat(after[0])
-            except ValueError:
-                raise not_found("cursor") from None
+            due = _due(after[0])
             query = query.filter(Q(due_at__gt=due) | Q(due_at=due, id__gt=after[1]))
         rows = await fetch(query.order_by("due_at", "id").limit(limit + 1))
+    elif sort in GROUPED:
+        grouped = decode_cursor(cursor, (str, str, int))
+        if grouped is not None:
+            group, due, last = grouped[0], _due(grouped[1]), grouped[2]
+            query = query.filter(Q(**{f"{sort}__gt": group}) | Q(Q(due_at__gt=due) | Q(due_at=due, id__gt=last),
+                                                                    **{sort: group}))
+        rows = await fetch(query.order_by(sort, "due_at", "id").limit(limit + 1))
     else:
         recent = decode_cursor(cursor, (int,))
         if recent is not None:
@@ -239,5 +254,10 @@ async def listing(services: ModerationServices, moderator_id: int, *, status: It
     next_values: list[str | int] | None = None
     if more:
         last = rows[-1]
-        next_values = [last.due_at.isoformat(), last.id] if sort == "due" else [last.id]
+        if sort == "due":
+            next_values = [last.due_at.isoformat(), last.id]
+        elif sort in GROUPED:
+            next_values = [getattr(last, sort), last.due_at.isoformat(), last.id]
+        else:
+            next_values = [last.id]
     return page(items, next_values)

@@ -255,3 +255,34 @@ def test_a_kept_queue_page_shows_each_change_at_once_and_logs_every_reveal(
     shown(hidden_author)
     shown(hidden_author)
     assert log_actions(client, moderator, "question", hidden_author).count("author_revealed") == before + 2
+
+
+def test_the_queue_groups_by_kind_or_target_type_most_urgent_first_and_pages_through(
+        client: TestClient, member: Member, moderator: Member) -> None:
+    questions = [ask(client, member, body=f"<p>双眼皮第{n}天还肿，正常吗？</p>") for n in range(3)]
+    answers = [client.post(f"/v1/questions/{questions[0]}/answers", json={"body": f"<p>第{n}条回答：正常的。</p>",
+                                                                          "anonymous": False},
+                           headers=sign_up(client).headers).json()["id"] for n in range(2)]
+    reporter = sign_up(client)
+    for target_type, target_id in [("question", q) for q in questions] + [("answer", a) for a in answers]:
+        assert client.post("/v1/reports", json={"target_type": target_type, "target_id": target_id,
+                                                "reason": "spam"}, headers=reporter.headers).status_code == 201
+        clock.advance(minutes=5)  # each report's item falls due a little later
+
+    def walk(sort: str) -> list[dict[str, Any]]:
+        seen: list[dict[str, Any]] = []
+        cursor = ""
+        while True:
+            r = client.get(f"/v1/moderation/queue?limit=2&sort={sort}{cursor}", headers=moderator.headers)
+            assert r.status_code == 200, r.text
+            seen += r.json()["items"]
+            if not r.json()["next_cursor"]:
+                return seen
+            cursor = f"&cursor={r.json()['next_cursor']}"
+
+    grouped = walk("target_type")
+    assert [i["target"]["type"] for i in grouped] == ["answer"] * 2 + ["question"] * 3
+    assert [i["target"]["id"] for i in grouped] == answers + questions  # most urgent first within each
+    by_kind = walk("kind")
+    assert len(by_kind) == 5 and {i["kind"] for i in by_kind} == {"report"}
+    assert client.get("/v1/moderation/queue?sort=reason", headers=moderator.headers).status_code == 422
