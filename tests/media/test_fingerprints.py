@@ -7,9 +7,11 @@ import io
 import random
 from typing import Any
 
+import pytest
 from PIL import Image, ImageEnhance
 from starlette.testclient import TestClient
 
+from kernel.settings import SettingsError, load
 from media import fingerprints
 from tests.conftest import Member, sign_up
 from tests.media.helpers import call, post_image, rows
@@ -165,3 +167,12 @@ def test_a_diary_showing_a_listed_clinic_marketing_photo_is_queued_with_a_system
     assert diarist.handle not in shown.text
     # The list is for moderators: members do not learn which photos are on it.
     assert client.get(f"/v1/moderation/queue/{item['id']}", headers=reader.headers).status_code in (403, 404)
+
+
+def test_the_fingerprint_settings_refuse_what_the_index_cannot_honour() -> None:
+    assert load({"MEIJI_FINGERPRINT_DISTANCE": "3"}).fingerprint_distance == 3
+    for environ, named in (({"MEIJI_FINGERPRINT_DISTANCE": "8"}, "at most 7"),
+                           ({"MEIJI_FINGERPRINT_DISTANCE": "六"}, "whole number"),
+                           ({"MEIJI_FINGERPRINT_ACTION": "review"}, "only refuse")):
+        with pytest.raises(SettingsError, match=named):
+            load(environ)
