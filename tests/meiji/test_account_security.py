@@ -64,7 +64,8 @@ def verify_email(client: TestClient, member: Member, address: str, data_dir: Pat
     assert r.status_code == 204, r.text
 
 
-def test_a_member_lists_and_ends_their_sessions(client: TestClient, member: Member) -> None:
+def test_a_member_lists_and_ends_their_sessions(db_client: TestClient) -> None:
+    client, member = db_client, sign_up(db_client)  # on SQLite and on PostgreSQL
     phone = sign_in(client, member, "Meiji/3.2 (iPhone; iOS 18.1)")
     other = sign_up(client)
     r = client.get("/v1/me/sessions", headers=member.headers)
@@ -132,8 +133,8 @@ def test_a_verified_member_gets_the_emails_they_chose(client: TestClient, member
     assert [m["Subject"] for m in mails(tmp_path, address)].count("【美记】你的问题有了新回答") == 1
 
 
-def test_a_forgotten_password_is_reset_once_by_the_mailed_link(client: TestClient, member: Member,
-                                                              tmp_path: Path) -> None:
+def test_a_forgotten_password_is_reset_once_by_the_mailed_link(db_client: TestClient, tmp_path: Path) -> None:
+    client, member = db_client, sign_up(db_client)  # on SQLite and on PostgreSQL
     address = "zhao.min@example.cn"
     verify_email(client, member, address, tmp_path)
     phone = sign_in(client, member, "Meiji/3.2 (Android 15)")
@@ -211,7 +212,8 @@ def test_a_bad_correction_names_the_field_and_changes_nothing(client: TestClient
     assert client.get("/v1/me", headers=member.headers).json()["birth_date_corrected"] is False
 
 
-def test_a_member_under_14_writes_once_the_guardian_confirms(client: TestClient, tmp_path: Path) -> None:
+def test_a_member_under_14_writes_once_the_guardian_confirms(db_client: TestClient, tmp_path: Path) -> None:
+    client = db_client  # on SQLite and on PostgreSQL
     guardian = "mama.li@example.cn"
     r = client.post("/v1/accounts", json={"handle": "小林同学", "password": PASSWORD, "birth_date": "2014-09-01",
                                           "guardian_consent": True, "guardian_email": guardian})

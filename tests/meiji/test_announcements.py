@@ -46,7 +46,8 @@ def webhook_rows(client: TestClient, account_id: str) -> list[str]:
     return portal.call(query)
 
 
-def test_a_new_policy_is_accepted_before_writing_again(client: TestClient, member: Member) -> None:
+def test_a_new_policy_is_accepted_before_writing_again(db_client: TestClient) -> None:
+    client, member = db_client, sign_up(db_client)  # on SQLite and on PostgreSQL
     admin, other = sign_up(client, role="admin"), sign_up(client)
     assert can_post(client, member).status_code == 201
     r = client.post("/v1/announcements", json={**POLICY, "effective_at": at(7)}, headers=admin.headers)
