@@ -40,9 +40,8 @@ from kernel.web.ratelimit import RateLimiter, SharedRateLimiter
 from kernel.web.services import KernelServices
 from media.interfaces import MediaServices
 from meiji import __version__, allocator, background, preflight, privacy
-from meiji.accounts import passwords
+from meiji.accounts import passwords, security_routes
 from meiji.accounts import routes as account_routes
-from meiji.accounts import security_routes
 from meiji.accounts import services as account_services
 from meiji.accounts.authors import AccountDirectory
 from meiji.delivery import routes as delivery_routes
@@ -140,8 +139,8 @@ def endpoints_of(routes: Iterable[BaseRoute]) -> list[Endpoint]:
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*ops.routes, *account_routes.routes, *security_routes.routes, *delivery_routes.routes, *privacy.routes, *content.routes.routes,
-            *media.routes.routes, *search.routes.routes, *moderation.routes.routes]
+    return [*ops.routes, *account_routes.routes, *security_routes.routes, *delivery_routes.routes, *privacy.routes,
+            *content.routes.routes, *media.routes.routes, *search.routes.routes, *moderation.routes.routes]
 
 
 def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
