@@ -16,9 +16,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import PYTHON, ROOT, bench_env, get_json, load, measure_floors, post_json, report, serve
+from bench.harness import (
+    PYTHON,
+    ROOT,
+    bench_env,
+    chinese_reviews,
+    get_json,
+    load,
+    measure_floors,
+    post_json,
+    report,
+    serve,
+)
 
-CORPUS = ROOT.parent / "shared" / "corpora" / "zh" / "reviews_pos.txt"
+CORPUS = chinese_reviews("reviews_pos.txt")
 PASSWORD = "bench-password-1"
 
 

@@ -222,3 +222,14 @@ def report(ours: Mapping[tuple[str, int], Mapping[str, float]],
             r = ours[(name, c)]
             print(f"{name} @{c}: {r['rps'] / floor['bare'][c]['rps']:.0%} of bare Starlette, "
                   f"{r['rps'] / floor['orm'][c]['rps']:.0%} of one Tortoise read, p99 {r['p99_ms']:.1f} ms")
+
+
+def chinese_reviews(name: str) -> Path:
+    """``../shared/corpora/zh/<name>`` (~17,000 real reviews) when present, else the project's own
+    ``tests/corpus/zh/<name>``, so a clone of this repository alone can run every benchmark."""
+    project = Path(__file__).resolve().parents[1]
+    shared = project.parent / "shared" / "corpora" / "zh" / name
+    if shared.exists():
+        return shared
+    print(f"(../shared/corpora/zh is absent: using tests/corpus/zh/{name}, a few hundred reviews)")
+    return project / "tests" / "corpus" / "zh" / name

@@ -34,9 +34,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import PYTHON, ROOT, TABLE_HEAD, bench_env, load, row, serve
+from bench.harness import PYTHON, ROOT, TABLE_HEAD, bench_env, chinese_reviews, load, row, serve
 
-CORPUS = ROOT.parent / "shared" / "corpora" / "zh"
+CORPUS = chinese_reviews("reviews_pos.txt").parent
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
 QUERIES = 500
 TOP = 20
