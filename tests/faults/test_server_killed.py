@@ -89,11 +89,11 @@ def keep_diaries(url: str, headers: dict[str, str], slug: str, writes: Writes) -
 def test_every_acknowledged_write_survives_kill_9_and_search_and_storage_converge(tmp_path: Path,
         sqlite_template: Path) -> None:
     data = migrated_data_dir(tmp_path, sqlite_template)
-    # A one-second upload TTL lets the sweeper below treat anything the dead server left half-made
-    # as old enough to delete, as it would a day later with the default.
-    extra = {"MEIJI_UPLOAD_TTL": "1"}
+    # The servers keep the default upload TTL (their own sweeper must not expire the acknowledged
+    # pending uploads checked below); only the sweep command at the end gets a one-second TTL, so it
+    # treats anything the dead server left half-made as old enough to delete, as it would a day later.
     writes = Writes()
-    with serving(data, extra) as server:
+    with serving(data) as server:
         slug = editor_procedure(server.url, server.env)
         people = [member(server.url, f"术后姐妹{i}") for i in range(4)]
         threads = [threading.Thread(target=ask, args=(server.url, people[i], i, writes)) for i in range(3)]
@@ -112,7 +112,7 @@ def test_every_acknowledged_write_survives_kill_9_and_search_and_storage_converg
     assert len(writes.questions) >= 40 and len(writes.diaries) >= 3, "the writers were too slow to test a kill"
 
     database = data / "meiji.sqlite3"
-    with serving(data, extra) as server, httpx.Client(base_url=server.url, timeout=20) as http:
+    with serving(data) as server, httpx.Client(base_url=server.url, timeout=20) as http:
         # Every acknowledged question and diary is there, as their readers see it.
         for word, question_id in writes.questions.items():
             r = http.get(f"/v1/questions/{question_id}")
@@ -141,8 +141,8 @@ def test_every_acknowledged_write_survives_kill_9_and_search_and_storage_converg
 
     # The sweeper (after the server, as cron runs it) deletes what the kill left half-made: an upload
     # whose objects were written but whose row was never committed.
-    time.sleep(1.1)  # older than the one-second TTL above
-    cli({**server.env}, "media", "sweep")
+    time.sleep(1.1)  # older than the sweep's one-second TTL
+    cli({**server.env, "MEIJI_UPLOAD_TTL": "1"}, "media", "sweep")
     root = data / "media"
     uploads = {i: (status, variants, token) for i, status, variants, token in
                rows(database, "SELECT id, status, variants, public_token FROM media_upload")}
