@@ -35,6 +35,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from kernel.clock import now
+from kernel.rows import Row, fetch
 from kernel.settings import Settings
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, not_found
@@ -289,7 +290,7 @@ class MediaService:
 
     # --- reading ----------------------------------------------------------------------------
 
-    def served(self, upload: Upload) -> bool:
+    def served(self, upload: Upload | Row) -> bool:
         """Whether the upload's variants are public: a post or avatar upload attached to a visible
         holder, with its public copies in place. Unattached uploads are their uploader's alone."""
         return (upload.status == ATTACHED and upload.visible and upload.purpose != "evidence"
@@ -323,7 +324,7 @@ class MediaService:
             raise not_found("media")
         return upload, public_key(upload.id, token, name)
 
-    async def variant_url(self, upload: Upload, name: str, public: bool) -> str:
+    async def variant_url(self, upload: Upload | Row, name: str, public: bool) -> str:
         base = self.settings.public_url
         if not public or upload.public_token is None:
             # Evidence, and anything not served, only through an authorised route of the app.
@@ -331,7 +332,7 @@ class MediaService:
         key = public_key(upload.id, upload.public_token, name)
         return await self.storage.url(key) or f"{base}/media/{key}"
 
-    async def view(self, upload: Upload, public: bool | None = None) -> MediaView:
+    async def view(self, upload: Upload | Row, public: bool | None = None) -> MediaView:
         """The upload as other rooms show it; private URLs unless it is served (or ``public`` says)."""
         public = self.served(upload) if public is None else public
         variants = {}
@@ -529,12 +530,14 @@ class MediaService:
         ids = [m for m in dict.fromkeys(media_ids) if m and len(m) <= 40]
         if not ids:
             return {}
+        # Read as plain rows (``kernel.rows``): every post a page shows asks for its photos.
+        found: list[Row]
         if everything:
-            rows = await Upload.filter(id__in=ids, status__in=SERVED)
+            found = await fetch(Upload.filter(id__in=ids, status__in=SERVED))
         else:
-            rows = [row for row in await Upload.filter(id__in=ids, status=ATTACHED, visible=True)
-                    if self.served(row) or row.purpose == "evidence"]
-        return {row.id: await self.view(row) for row in rows}
+            found = [row for row in await fetch(Upload.filter(id__in=ids, status=ATTACHED, visible=True))
+                     if self.served(row) or row.purpose == "evidence"]
+        return {row.id: await self.view(row) for row in found}
 
     async def erase_owner(self, owner_id: int) -> int:
         """Account deletion: stop serving and delete every upload of the owner; returns how many."""
