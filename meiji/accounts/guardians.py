@@ -7,11 +7,10 @@ its SHA-256 and never logged.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 
 from kernel.clock import now
+from kernel.tokens import new_token, token_hash
 from kernel.web.problems import not_found
 from meiji.accounts.models import Account, GuardianConsent
 from meiji.delivery.outbox import email_account
@@ -21,15 +20,10 @@ log = logging.getLogger("meiji.accounts")
 HELD_BACK = "This account waits for a guardian's consent: it can read, and write once the guardian confirms."
 
 
-def _hash(token: str) -> str:
-    # SHA-256, as session tokens are stored (here without importing the services, which import this).
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def ask(account: Account, guardian_email: str, public_url: str) -> None:
     """Mail the guardian a link to confirm (in the caller's transaction, with the account itself)."""
-    token = secrets.token_urlsafe(32)
-    await GuardianConsent.create(account_id=account.id, guardian_email=guardian_email, token_hash=_hash(token),
+    token = new_token()
+    await GuardianConsent.create(account_id=account.id, guardian_email=guardian_email, token_hash=token_hash(token),
                                  requested_at=now())
     await email_account(account.id, "guardian_consent",
                         {"handle": account.handle, "link": f"{public_url}/v1/guardian-consents/{token}"},
@@ -38,7 +32,7 @@ async def ask(account: Account, guardian_email: str, public_url: str) -> None:
 
 async def consent_for(token: str) -> tuple[GuardianConsent, Account]:
     """The consent a link asks for; 404 for any unknown link or a departed account."""
-    consent = await GuardianConsent.get_or_none(token_hash=_hash(token)) if len(token) <= 200 else None
+    consent = await GuardianConsent.get_or_none(token_hash=token_hash(token)) if len(token) <= 200 else None
     account = await Account.get_or_none(id=consent.account_id, status__in=("active", "suspended")) if consent \
         else None
     if consent is None or account is None:

@@ -15,10 +15,11 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from kernel.clock import now
+from kernel.tokens import new_token, token_hash
 from kernel.web.ids import parse_id
 from kernel.web.problems import conflict, invalid, not_found
 from meiji.accounts.models import HANDLE_MAX, Account, AccountCorrection, EmailChallenge, PasswordReset, Session
-from meiji.accounts.services import CONSENT_AGE, age_on, get_account, hash_password, token_hash
+from meiji.accounts.services import CONSENT_AGE, age_on, get_account, hash_password
 from meiji.delivery.outbox import email_account
 
 log = logging.getLogger("meiji.accounts")
@@ -97,7 +98,7 @@ async def request_reset(login: str, public_url: str) -> None:
     account = await _account_for(login)
     if account is None or not account.email or account.email_verified_at is None:
         return
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     moment = now()
     async with in_transaction():
         await PasswordReset.create(account_id=account.id, token_hash=token_hash(token), created_at=moment,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,6 +13,7 @@ from tortoise.transactions import in_transaction
 from kernel import db
 from kernel.clock import now
 from kernel.rows import fetch
+from kernel.tokens import new_token, token_hash
 from kernel.web.auth import Principal
 from kernel.web.ids import id_or_404
 from kernel.web.problems import Problem, conflict, invalid, not_found
@@ -31,10 +30,6 @@ _SESSION_COLUMNS = ("SELECT s.expires_at, s.created_at, s.last_used_at, a.id, a.
 _SESSION_SQL = {"sqlite": _SESSION_COLUMNS + "?", "postgres": _SESSION_COLUMNS + "$1"}
 # A session's last use is written at most this often: reads stay reads, and idleness is counted in days.
 LAST_USE_PRECISION = timedelta(hours=1)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def age_on(birth: date, today: date) -> int:
@@ -126,7 +121,7 @@ async def sign_in(handle: str, password: str, session_days: int, user_agent: str
     if upgraded is not None:
         # Only if the hash is still the one checked: a password changed meanwhile wins.
         await Account.filter(id=account.id, password_hash=stored).update(password_hash=upgraded)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     moment = now()
     await Session.create(account=account, token_hash=token_hash(token), created_at=moment, last_used_at=moment,
                          expires_at=moment + timedelta(days=session_days), user_agent=user_agent[:200])

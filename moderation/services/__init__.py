@@ -7,6 +7,7 @@ from typing import Any
 
 from kernel.clock import now
 from kernel.settings import Settings
+from kernel.tokens import token_hash
 from kernel.web.ids import parse_id
 from media.interfaces import Attachments
 from moderation.interfaces import ModerationServices
@@ -63,7 +64,7 @@ class CaseTokens:
         if not case_id or not case_token:
             return False
         notice = await Notice.get_or_none(id=case_id)
-        return notice is not None and hmac.compare_digest(notice.token_hash, notices.token_hash(case_token))
+        return notice is not None and hmac.compare_digest(notice.token_hash, token_hash(case_token))
 
 
 def build_case_access() -> CaseTokens:

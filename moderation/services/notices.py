@@ -5,7 +5,6 @@ every move here names its event and goes through ``cases.move``.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from tortoise.transactions import in_transaction
 from content.services import TargetInfo
 from kernel.clock import now
 from kernel.settings import Settings
+from kernel.tokens import new_token, token_hash
 from kernel.vocabulary import PostStatus
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, conflict, invalid, not_found
@@ -40,10 +40,6 @@ from moderation.vocabulary import (
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # Decisions after which the content is (again) published: pending reports on it still need a decision.
 CONTENT_STAYS = frozenset({Action.REQUEST_INFO, Action.REJECT_NOTICE, CaseState.WITHDRAWN, Action.RESTORE})
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_case_id() -> str:
@@ -112,7 +108,7 @@ async def submit(services: ModerationServices, body: NoticeIn, caller: Principal
     """Open a case: the notice, its targets queued for review; returns the case and its access token."""
     settings: Settings = services.settings
     found = await _resolve_targets(services, body)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     moment = now()
     owner = caller.id if caller else None
     async with in_transaction():

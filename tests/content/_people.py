@@ -30,7 +30,7 @@ def person(client: TestClient, role: str = "member") -> Member:
     """A member with a live token (password ``PASSWORD``), as fast as two inserts."""
     from kernel.clock import now
     from meiji.accounts.models import Account, Session
-    from meiji.accounts.services import token_hash
+    from kernel.tokens import token_hash
 
     handle = f"社区{next(_numbers)}号"
     token = secrets.token_urlsafe(32)
