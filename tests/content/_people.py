@@ -29,8 +29,8 @@ def _password_hash() -> str:
 def person(client: TestClient, role: str = "member") -> Member:
     """A member with a live token (password ``PASSWORD``), as fast as two inserts."""
     from kernel.clock import now
-    from meiji.accounts.models import Account, Session
     from kernel.tokens import token_hash
+    from meiji.accounts.models import Account, Session
 
     handle = f"社区{next(_numbers)}号"
     token = secrets.token_urlsafe(32)
