@@ -51,7 +51,7 @@ def test_an_indexer_killed_mid_batch_and_started_again_converges(cluster: Cluste
         # A large outbox, several batches long: each question changed again and again (as edits,
         # likes and answers would enqueue it), which an indexer replays idempotently.
         sql(database, "INSERT INTO search_outbox (doc_type, doc_id, created_at, done) "
-                      "SELECT 'question', id::text, now(), false FROM content_question, generate_series(1, 40)")
+                      "SELECT 'question', id::text, now(), false FROM content_question, generate_series(1, 200)")
         total = sql(database, "SELECT count(*) FROM search_outbox")
         assert total > 1000
 
