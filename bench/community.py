@@ -1,4 +1,4 @@
-"""Questions, answers, votes, likes, comments and the encyclopedia over HTTP, beside the two floors.
+"""Questions, answers, votes, likes, comments and the encyclopedia over HTTP, beside the floors.
 
 Run: ``.venv/bin/python bench/community.py [--seconds 5]``. Prints a Markdown table and ratios: each
 endpoint's throughput against one Tortoise row read measured in the same run.
@@ -19,11 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import (
     PYTHON,
     ROOT,
+    Measure,
     bench_env,
     chinese_reviews,
     get_json,
+    interleaved,
     load,
-    measure_floors,
     post_json,
     report,
     serve,
@@ -50,6 +51,7 @@ def put_json(url: str, payload: object, headers: dict[str, str]) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="meiji-bench-community-"))
     env = bench_env(data)
@@ -58,7 +60,7 @@ def main() -> None:
                     "--password", PASSWORD], cwd=ROOT, env={**os.environ, **env}, check=True,
                    stdout=subprocess.DEVNULL)
     texts = [t for t in CORPUS.read_text(encoding="utf-8").splitlines() if 20 < len(t) < 400][:300]
-    ours = {}
+    ours: dict[str, Measure] = {}
     with serve(env=env) as (base, _):
         for handle in ("提问者", "回答者", "读者"):
             post_json(base + "/v1/accounts", {"handle": handle, "password": PASSWORD, "birth_date": "1992-04-01"})
@@ -78,23 +80,24 @@ def main() -> None:
                                                "summary": texts[250], "body": body,
                                                "comment": "基准测试"}, editor)
         assert len(get_json(base + "/v1/questions?limit=20")["items"]) == 20
-        for c in connections:
-            ours[("GET /v1/questions (20 items)", c)] = load(base + "/v1/questions?limit=20", c, args.seconds)
-            ours[("GET /v1/questions/{id}/answers (20 items)", c)] = load(
-                base + f"/v1/questions/{first}/answers?limit=20", c, args.seconds, headers=reader)
-            ours[("GET /v1/comments (20 items)", c)] = load(
-                base + f"/v1/comments?target_type=answer&target_id={answers[0]}&limit=20", c, args.seconds)
-            ours[("GET /v1/wiki/{slug}", c)] = load(base + "/v1/wiki/thermage", c, args.seconds)
-            ours[("PUT /v1/answers/{id}/vote (same vote again)", c)] = load(
-                base + f"/v1/answers/{answers[1]}/vote", c, args.seconds, "PUT", {"value": 1}, reader)
-            ours[("PUT /v1/likes/question/{id} (liked already)", c)] = load(
-                base + f"/v1/likes/question/{first}", c, args.seconds, "PUT", None, reader)
+        ours = {
+            "GET /v1/questions (20 items)": lambda c, s: load(base + "/v1/questions?limit=20", c, s),
+            "GET /v1/questions/{id}/answers (20 items)": lambda c, s: load(
+                base + f"/v1/questions/{first}/answers?limit=20", c, s, headers=reader),
+            "GET /v1/comments (20 items)": lambda c, s: load(
+                base + f"/v1/comments?target_type=answer&target_id={answers[0]}&limit=20", c, s),
+            "GET /v1/wiki/{slug}": lambda c, s: load(base + "/v1/wiki/thermage", c, s),
+            "PUT /v1/answers/{id}/vote (same vote again)": lambda c, s: load(
+                base + f"/v1/answers/{answers[1]}/vote", c, s, "PUT", {"value": 1}, reader),
+            "PUT /v1/likes/question/{id} (liked already)": lambda c, s: load(
+                base + f"/v1/likes/question/{first}", c, s, "PUT", None, reader),
+        }
+        runs = interleaved(data, ours, connections, args.seconds, args.rounds)
         liked = get_json(base + f"/v1/questions/{first}")["like_count"]
         score = get_json(base + f"/v1/answers/{answers[1]}")["score"]
         assert liked == 1 and score == 1, (liked, score)
-    floor = measure_floors(data, connections, args.seconds)
 
-    report(ours, floor, connections)
+    report(runs)
     print(f"after the load: like_count {liked}, score {score} (repeated likes and votes counted once)")
 
 

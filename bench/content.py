@@ -21,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import (
     PYTHON,
     ROOT,
+    Measure,
     bench_env,
     chinese_reviews,
     get_json,
+    interleaved,
     load,
-    measure_floors,
     post_json,
     report,
     serve,
@@ -48,6 +49,7 @@ def sign_in(base: str, handle: str) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="meiji-bench-content-"))
     env = bench_env(data)
@@ -56,8 +58,7 @@ def main() -> None:
                     "--password", PASSWORD], cwd=ROOT, env={**os.environ, **env}, check=True,
                    stdout=subprocess.DEVNULL)
     texts = [t for t in CORPUS.read_text(encoding="utf-8").splitlines() if 20 < len(t) < 300 and "<" not in t]
-    ours = {}
-    before = measure_floors(data, connections, args.seconds)
+    ours: dict[str, Measure] = {}
     with serve(env=env) as (base, _):
         for handle in ("日记作者", "读者"):
             post_json(base + "/v1/accounts", {"handle": handle, "password": PASSWORD, "birth_date": "1995-06-01"})
@@ -81,26 +82,24 @@ def main() -> None:
         # Warm up (first calls, the indexer's round over the set-up) before anything is measured.
         time.sleep(2)
         load(base + f"/v1/diaries/{big}", 8, 1, headers=reader)
-        for c in connections:
-            ours[("GET /v1/diaries/{id} (30 entries)", c)] = load(base + f"/v1/diaries/{big}", c, args.seconds,
-                                                                  headers=reader)
-            ours[("GET /v1/diaries/{id}/entries (20 of 30)", c)] = load(
-                base + f"/v1/diaries/{big}/entries?limit=20", c, args.seconds)
-            ours[("GET /v1/diaries (20 items)", c)] = load(base + "/v1/diaries?limit=20", c, args.seconds)
-            ours[("GET /v1/diaries?sort=popular (20 items)", c)] = load(
-                base + "/v1/diaries?limit=20&sort=popular", c, args.seconds)
+        ours = {
+            "GET /v1/diaries/{id} (30 entries)": lambda c, s: load(base + f"/v1/diaries/{big}", c, s,
+                                                                   headers=reader),
+            "GET /v1/diaries/{id}/entries (20 of 30)": lambda c, s: load(
+                base + f"/v1/diaries/{big}/entries?limit=20", c, s),
+            "GET /v1/diaries (20 items)": lambda c, s: load(base + "/v1/diaries?limit=20", c, s),
+            "GET /v1/diaries?sort=popular (20 items)": lambda c, s: load(base + "/v1/diaries?limit=20&sort=popular",
+                                                                         c, s),
             # Entries go to the author's 60 diaries at random, as many members writing at once would.
-            ours[("POST /v1/diaries/{id}/entries", c)] = load(
-                base + f"/v1/diaries/{write_target}/entries", c, args.seconds, "POST",
+            "POST /v1/diaries/{id}/entries": lambda c, s: load(
+                base + f"/v1/diaries/{write_target}/entries", c, s, "POST",
                 {"body": f"<p>{texts[40]}</p><p>{texts[41]}</p>", "happened_on": "2026-10-01"}, author,
-                lua=SPREAD % (int(diaries[0]), int(diaries[-2])))
+                lua=SPREAD % (int(diaries[0]), int(diaries[-2]))),
+        }
+        runs = interleaved(data, ours, connections, args.seconds, args.rounds)
         entries = sum(get_json(base + f"/v1/diaries/{i}")["entry_count"] for i in diaries[:-1])
-    after = measure_floors(data, connections, args.seconds)
-    # The machine is shared: floors are measured before and after, and their mean is the baseline.
-    floor = {name: {c: {k: (before[name][c][k] + after[name][c][k]) / 2 for k in before[name][c]}
-                    for c in connections} for name in before}
 
-    report(ours, floor, connections)
+    report(runs)
     print(f"entries created under load (with their outbox rows): {entries}")
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import PYTHON, ROOT, bench_env, get_json, load, measure_floors, post_json, report, serve
+from bench.harness import PYTHON, ROOT, Measure, bench_env, get_json, interleaved, load, post_json, report, serve
 
 PASSWORD = "bench-password-1"
 SENTENCES = ["术后第三天还是有点肿，每天冰敷三次。", "医生很耐心，把风险都讲清楚了。",
@@ -127,6 +127,7 @@ def put(url: str, headers: dict[str, str]) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--posts", type=int, default=170_000)
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="meiji-bench-feed-"))
@@ -137,7 +138,7 @@ def main() -> None:
     sources = seed(data / "meiji.sqlite3", args.posts, random.Random(16))
     print(f"seeded {args.posts} posts in {time.monotonic() - began:.1f} s", file=sys.stderr)
     connections = (8,)
-    ours = {}
+    ours: dict[str, Measure] = {}
     with serve(env=env) as (base, _):
         post_json(base + "/v1/accounts", {"handle": "关注者", "password": PASSWORD, "birth_date": "1995-03-08"})
         token = post_json(base + "/v1/sessions", {"handle": "关注者", "password": PASSWORD})["token"]
@@ -154,13 +155,14 @@ def main() -> None:
             cursor = get_json(base + f"/v1/me/feed?limit=20&cursor={cursor}", me)["next_cursor"]
         kinds = sorted({i["because"]["type"] for i in first["items"]})
         print(f"first page brought by: {', '.join(kinds)}", file=sys.stderr)
-        for c in connections:
-            ours[("GET /v1/me/feed (first page, 20 items)", c)] = load(base + "/v1/me/feed?limit=20", c,
-                                                                         args.seconds, headers=me)
-            ours[("GET /v1/me/feed (11th page, 20 items)", c)] = load(
-                base + f"/v1/me/feed?limit=20&cursor={cursor}", c, args.seconds, headers=me)
-    floors = measure_floors(data, connections, args.seconds)
-    report(ours, floors, connections)
+        ours = {
+            "GET /v1/me/feed (first page, 20 items)": lambda c, s: load(base + "/v1/me/feed?limit=20", c, s,
+                                                                         headers=me),
+            "GET /v1/me/feed (11th page, 20 items)": lambda c, s: load(
+                base + f"/v1/me/feed?limit=20&cursor={cursor}", c, s, headers=me),
+        }
+        runs = interleaved(data, ours, connections, args.seconds, args.rounds)
+    report(runs)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""Shared benchmark machinery: a server in its own process, wrk in another, and the two floors.
+"""Shared benchmark machinery: a server in its own process, wrk in another, and the floors.
 
 Every benchmark measures its own baseline in the same run, on the same machine, so the printed
-ratios mean something even when the absolute numbers move with the hardware.
+ratios mean something even when the absolute numbers move with the hardware. ``interleaved`` runs the
+floors and the endpoints in turn, three rounds by default, and the reports give the median ratio with
+every round's: a shared machine that swings by 2× during a run moves a round, not the figure.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -119,20 +123,60 @@ def bench_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def floors(data_dir: Path) -> Iterator[dict[str, str]]:
-    """The two floors as URLs: a bare Starlette JSON endpoint and a single-row Tortoise read."""
+    """The three floors as URLs: a three-column row read (the strict one), a single account-row read
+    through Tortoise, and a bare Starlette JSON endpoint."""
     env = bench_env(data_dir)
-    with serve("bench.floors:bare_app", env, factory=False, ready_path="/") as (bare, _), \
-            serve("bench.floors:orm_app", env, factory=False, ready_path="/healthz") as (orm, _):
-        yield {"bare": bare + "/", "orm": orm + "/row"}
+    with serve("bench.floors:strict_app", env, factory=False, ready_path="/healthz") as (strict, _), \
+            serve("bench.floors:orm_app", env, factory=False, ready_path="/healthz") as (orm, _), \
+            serve("bench.floors:bare_app", env, factory=False, ready_path="/") as (bare, _):
+        yield {"strict": strict + "/row", "orm": orm + "/row", "bare": bare + "/"}
+
+
+FLOOR_NAMES = {"strict": "floor: one three-column row through Tortoise",
+               "orm": "floor: one account row through Tortoise", "bare": "floor: bare Starlette JSON"}
+
+Measure = Callable[[int, float], dict[str, float]]
+
+
+@dataclass
+class Rounds:
+    """Every run of an interleaved measurement: per name, per connection count, one result per round."""
+
+    connections: tuple[int, ...]
+    floors: dict[str, dict[int, list[dict[str, float]]]] = field(default_factory=dict)
+    ours: dict[str, dict[int, list[dict[str, float]]]] = field(default_factory=dict)
+
+    def ratios(self, name: str, c: int, floor: str = "strict") -> list[float]:
+        """Throughput over the floor's, round by round (each against the floor run just before it)."""
+        return [r["rps"] / f["rps"] for r, f in zip(self.ours[name][c], self.floors[floor][c], strict=True)]
+
+
+def interleaved(data_dir: Path, ours: Mapping[str, Measure], connections: tuple[int, ...] = (8, 64),
+                seconds: float = 5, rounds: int = 3) -> Rounds:
+    """Run the floors, then each of ``ours``, ``rounds`` times over, so that a machine that slows down
+    for a while slows a floor run and the endpoint runs beside it alike. ``ours`` maps a name to a
+    function of (connections, seconds) that loads the server under test (already running)."""
+    result = Rounds(connections)
+    with floors(data_dir) as urls:
+        for url in urls.values():
+            load(url, 8, 1)  # warm-up
+        for _ in range(rounds):
+            for c in connections:
+                for name, url in urls.items():
+                    result.floors.setdefault(name, {}).setdefault(c, []).append(load(url, c, seconds))
+                for name, measure in ours.items():
+                    result.ours.setdefault(name, {}).setdefault(c, []).append(measure(c, seconds))
+    return result
 
 
 def measure_floors(data_dir: Path, connections: tuple[int, ...] = (8, 64),
                    seconds: float = 5) -> dict[str, dict[int, dict[str, float]]]:
-    results: dict[str, dict[int, dict[str, float]]] = {"bare": {}, "orm": {}}
+    """One run of each floor (for benchmarks whose own runs cannot be repeated in rounds)."""
+    results: dict[str, dict[int, dict[str, float]]] = {}
     with floors(data_dir) as urls:
         for name, url in urls.items():
             for c in connections:
-                results[name][c] = load(url, c, seconds)
+                results.setdefault(name, {})[c] = load(url, c, seconds)
     return results
 
 
@@ -204,24 +248,35 @@ def row(name: str, result: Mapping[str, float], floor: Mapping[str, float] | Non
 
 TABLE_HEAD = ("| what | req/s | p50 ms | p99 ms | of floor | errors |\n"
               "|---|---|---|---|---|---|")
+ROUNDS_HEAD = ("| what | req/s | p50 ms | p99 ms | × strict floor: median (each round) | errors |\n"
+               "|---|---|---|---|---|---|")
 
 
-def report(ours: Mapping[tuple[str, int], Mapping[str, float]],
-           floor: Mapping[str, Mapping[int, Mapping[str, float]]], connections: tuple[int, ...]) -> None:
-    """Print the Markdown table of ``ours`` beside the two floors, then one ratio line per figure."""
-    print(TABLE_HEAD)
-    names = list(dict.fromkeys(name for name, _ in ours))
-    for c in connections:
-        print(row(f"floor: bare Starlette JSON, {c} conn", floor["bare"][c]))
-        print(row(f"floor: one Tortoise row read, {c} conn", floor["orm"][c]))
-        for name in names:
-            print(row(f"{name}, {c} conn (vs ORM floor)", ours[(name, c)], floor["orm"][c]))
+def _median(results: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+
+
+def report(runs: Rounds) -> None:
+    """Print the Markdown table of medians over the rounds: the floors, then each endpoint with its
+    median ratio to the strict floor and the ratio of every round; then one summary line each."""
+    print(ROUNDS_HEAD)
+    for c in runs.connections:
+        for name, label in FLOOR_NAMES.items():
+            print(row(f"{label}, {c} conn", _median(runs.floors[name][c])))
+        for name in runs.ours:
+            ratios = runs.ratios(name, c)
+            r = _median(runs.ours[name][c])
+            print(f"| {name}, {c} conn | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+                  f"{statistics.median(ratios):.2f}× ({', '.join(f'{x:.2f}' for x in ratios)}) | "
+                  f"{int(sum(x['errors'] + x['non2xx'] for x in runs.ours[name][c]))} |")
     print()
-    for c in connections:
-        for name in names:
-            r = ours[(name, c)]
-            print(f"{name} @{c}: {r['rps'] / floor['bare'][c]['rps']:.0%} of bare Starlette, "
-                  f"{r['rps'] / floor['orm'][c]['rps']:.0%} of one Tortoise read, p99 {r['p99_ms']:.1f} ms")
+    for c in runs.connections:
+        for name in runs.ours:
+            r = _median(runs.ours[name][c])
+            print(f"{name} @{c}: {statistics.median(runs.ratios(name, c)):.2f}× the strict floor, "
+                  f"{statistics.median(runs.ratios(name, c, 'orm')):.2f}× one account-row read, "
+                  f"{statistics.median(runs.ratios(name, c, 'bare')):.2f}× bare Starlette; "
+                  f"p99 {r['p99_ms']:.1f} ms (median of {len(runs.ours[name][c])} rounds)")
 
 
 def chinese_reviews(name: str) -> Path:

@@ -19,11 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import (
     PYTHON,
     ROOT,
+    Measure,
     bench_env,
     chinese_reviews,
     get_json,
+    interleaved,
     load,
-    measure_floors,
     post_json,
     report,
     serve,
@@ -68,6 +69,7 @@ def screener_figures() -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="meiji-bench-moderation-"))
     env = bench_env(data)
@@ -75,7 +77,7 @@ def main() -> None:
     subprocess.run([PYTHON, "-m", "meiji", "accounts", "create", "审核员", "--role", "moderator",
                     "--password", PASSWORD], cwd=ROOT, env={**os.environ, **env}, check=True,
                    stdout=subprocess.DEVNULL)
-    ours = {}
+    ours: dict[str, Measure] = {}
     with serve(env=env) as (base, _):
         for handle in ("作者", "举报人"):
             post_json(base + "/v1/accounts", {"handle": handle, "password": PASSWORD, "birth_date": "1992-04-01"})
@@ -99,19 +101,18 @@ def main() -> None:
         assert {"media", "author"} <= set(shown["target"]) and shown["notes"] and shown["active_strikes"] == 1
         assert {"history", "author_strikes"} <= set(shown)
         repeat = {"target_type": "question", "target_id": ids[0], "reason": "spam"}
-        for c in connections:
-            ours[("GET /v1/moderation/queue (20 items)", c)] = load(base + "/v1/moderation/queue?limit=20", c,
-                                                                    args.seconds, headers=moderator)
-            ours[("POST /v1/reports (repeat: 200)", c)] = load(base + "/v1/reports", c, args.seconds, "POST",
-                                                               repeat, reporter)
-            ours[("GET /v1/me/notifications", c)] = load(base + "/v1/me/notifications", c, args.seconds,
-                                                         headers=author)
-            ours[("POST /v1/notices (new case)", c)] = load(base + "/v1/notices", c, args.seconds, "POST",
-                                                            notice(ids[1]))
-    floor = measure_floors(data, connections, args.seconds)
+        ours = {
+            "GET /v1/moderation/queue (20 items)": lambda c, s: load(base + "/v1/moderation/queue?limit=20", c, s,
+                                                                     headers=moderator),
+            "POST /v1/reports (repeat: 200)": lambda c, s: load(base + "/v1/reports", c, s, "POST", repeat,
+                                                                reporter),
+            "GET /v1/me/notifications": lambda c, s: load(base + "/v1/me/notifications", c, s, headers=author),
+            "POST /v1/notices (new case)": lambda c, s: load(base + "/v1/notices", c, s, "POST", notice(ids[1])),
+        }
+        runs = interleaved(data, ours, connections, args.seconds, args.rounds)
     screened, baseline, flagged = screener_figures()
 
-    report(ours, floor, connections)
+    report(runs)
     print(f"screener: {screened:,.0f} chars/s over {CORPUS.name} (plain ad-word search: {baseline:,.0f} chars/s, "
           f"{screened / baseline:.0%} of it); flagged {flagged} reviews")
 
