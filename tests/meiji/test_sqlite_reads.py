@@ -1,0 +1,65 @@
+"""On the embedded default, reads outside a transaction take the reader connection: they see every
+committed write, never a transaction still open, and never wait for one."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from tortoise.transactions import in_transaction
+
+from content.models import Diary
+from kernel import db
+from tests.conftest import base_settings
+
+AT = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+async def _diary(title: str) -> Diary:
+    return await Diary.create(title=title, procedure="shuang-yan-pi", operated_on=date(2026, 10, 1), author_id=1,
+                              anonymous=False, popularity=1.0, before_media_ids=[], created_at=AT, updated_at=AT)
+
+
+def test_reads_see_commits_and_do_not_wait_for_an_open_transaction(tmp_path: Path, sqlite_url: str) -> None:
+    async def run() -> None:
+        await db.open_database(base_settings(tmp_path, database_url=sqlite_url))
+        try:
+            first = await _diary("割双眼皮第一天，眼睛肿得睁不开")
+            # A write that has returned is read back at once, by the reader connection.
+            assert (await Diary.get(id=first.id)).title == "割双眼皮第一天，眼睛肿得睁不开"
+            assert db.connection()._reader is not None  # type: ignore[attr-defined]
+
+            inside = asyncio.Event()
+            release = asyncio.Event()
+
+            async def writer() -> int:
+                async with in_transaction():
+                    second = await _diary("热玛吉做完一个月，法令纹浅了")
+                    # Inside its transaction the writer sees its own row.
+                    assert await Diary.filter(id=second.id).exists()
+                    inside.set()
+                    await release.wait()
+                    return second.id
+
+            task = asyncio.create_task(writer())
+            await inside.wait()
+            # The transaction holds the write connection: a read outside it answers without
+            # waiting, and does not see the row before the commit.
+            titles = await asyncio.wait_for(Diary.all().values_list("title", flat=True), timeout=2)
+            assert titles == ["割双眼皮第一天，眼睛肿得睁不开"]
+            release.set()
+            second_id = await task
+            assert await Diary.filter(id=second_id).exists()
+            # A transaction that fails leaves nothing for the reader to see.
+            try:
+                async with in_transaction():
+                    await _diary("玻尿酸填充苹果肌，第三天消肿")
+                    raise RuntimeError("the upload failed midway")
+            except RuntimeError:
+                pass
+            assert await Diary.all().count() == 2
+        finally:
+            await db.close_database()
+
+    asyncio.run(run())
