@@ -105,6 +105,14 @@ _PLAIN: frozenset[type] = frozenset({str, int, float, bool, Decimal, date, datet
 # Lookups whose values Tortoise passes to the database unchanged (``icontains`` and its kin wrap
 # them in ``%``, ``isnull`` turns into SQL without a parameter).
 CACHED_LOOKUPS: frozenset[str] = frozenset({"", "in", "not_in", "not", "gt", "gte", "lt", "lte"})
+NULL_LOOKUPS: frozenset[str] = frozenset({"isnull", "not_isnull"})
+# Every lookup Tortoise knows (tortoise/filters.py): a last part of a filter name that is none of
+# them names a field through a relation.
+LOOKUPS: frozenset[str] = frozenset({
+    "not", "in", "not_in", "isnull", "not_isnull", "contains", "contained_by", "filter", "overlap", "len",
+    "gte", "lte", "gt", "lt", "range", "startswith", "search", "endswith", "iexact", "icontains", "istartswith",
+    "iendswith", "posix_regex", "iposix_regex", "year", "quarter", "month", "week", "day", "hour", "minute",
+    "second", "microsecond"})
 _UNCACHEABLE = ""
 MAX_SHAPES = 512
 _compiled: dict[Hashable, str] = {}
@@ -115,7 +123,11 @@ def _walk(q: Q, parts: list[Hashable], params: list[Any]) -> bool:
     parts.append((q.join_type, q._is_negated, len(q.children), len(q.filters)))
     filters: dict[str, Any] = q.filters  # the values as given to filter()
     for name, value in filters.items():
-        if _lookup(name) not in CACHED_LOOKUPS:
+        lookup = _lookup(name)
+        if lookup in NULL_LOOKUPS and type(value) is bool:
+            parts.append((name, value))  # IS NULL or IS NOT NULL, written in the SQL, no parameter
+            continue
+        if lookup not in CACHED_LOOKUPS:
             return False
         if type(value) in (list, tuple):
             if not all(type(v) in _PLAIN and v is not None for v in value):
@@ -132,9 +144,10 @@ def _walk(q: Q, parts: list[Hashable], params: list[Any]) -> bool:
 
 
 def _lookup(name: str) -> str:
-    """The lookup of a filter name: ``"gte"`` for ``created_at__gte``, ``""`` for a plain field."""
-    _, _, lookup = name.rpartition("__")
-    return lookup if "__" in name else ""
+    """The lookup of a filter name: ``"gte"`` for ``created_at__gte``, ``""`` for a plain field or a
+    related one (``diary__status``: equality through a join)."""
+    _, _, last = name.rpartition("__")
+    return last if "__" in name and last in LOOKUPS else ""
 
 
 def _same_params(given: list[Any], read: list[Any]) -> bool:

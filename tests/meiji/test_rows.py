@@ -12,7 +12,7 @@ import pytest
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 
-from content.models import Diary
+from content.models import Diary, DiaryEntry
 from kernel import db
 from kernel import rows as _rows
 from tests.conftest import base_settings
@@ -74,6 +74,23 @@ def test_queries_of_one_shape_share_sql_and_keep_their_own_values(tmp_path: Path
             compared = [await _same(Diary.filter(comment_count=F(column)).order_by("id"))
                         for column in ("like_count", "version")]
             assert len(compared[0]) == 24 and compared[1] == []
+            # IS NULL and IS NOT NULL are two shapes, not one shape with two values.
+            with_clinic, without = [await _same(Diary.filter(clinic_id__isnull=missing).order_by("id"))
+                                    for missing in (False, True)]
+            assert len(with_clinic) == 16 and len(without) == 8
+            assert await _same(Diary.filter(clinic_id__isnull=False).order_by("id")) == with_clinic
+            # A field through a relation is equality through a join: kept, and right for each value.
+            diaries = await Diary.all().order_by("id")
+            for diary in diaries[:6]:
+                await DiaryEntry.create(diary_id=diary.id, author_id=diary.author_id, anonymous=diary.anonymous,
+                                        body="<p>术后第三天，消肿了一些</p>", text="术后第三天，消肿了一些",
+                                        happened_on=date(2026, 10, 4), day=3, media_ids=[], created_at=START,
+                                        updated_at=START)
+            for status in ("published", "hidden", "published"):
+                entries = DiaryEntry.filter(diary__status=status).order_by("id")
+                through = _ids(await _rows.fetch(entries))
+                assert through == [m.id for m in await entries] and len(through) == (4 if status == "published" else 2)
+            assert any(key[0] is DiaryEntry and sql for key, sql in _rows._compiled.items())
             kept = [sql for sql in _rows._compiled.values() if sql]
             assert kept, "no query shape was kept"
         finally:
