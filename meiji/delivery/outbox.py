@@ -6,29 +6,41 @@ notification and its deliveries are committed together or not at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kernel.clock import now
 from meiji.accounts.models import Account
 from meiji.delivery.models import Delivery
-from meiji.delivery.preferences import choices_of
+from meiji.delivery.preferences import Choices, choices_of
 from moderation.models import Notification
+
+
+@dataclass(frozen=True)
+class Recipient:
+    choices: Choices
+    verified_email: bool
 
 
 class DeliveryOutbox:
     """``moderation.services.notifications.Outbox`` over the delivery tables."""
 
-    async def notification(self, row: Notification) -> None:
+    async def recipient(self, account_id: int) -> Recipient:
+        """The member's choices and whether they have a verified address to email."""
+        choices = await choices_of(account_id)
+        account = await Account.filter(id=account_id).only("id", "email", "email_verified_at").first()
+        verified = account is not None and bool(account.email) and account.email_verified_at is not None
+        return Recipient(choices, verified)
+
+    async def notification(self, row: Notification, recipient: object) -> None:
         """Queue a webhook (push) and, if the member verified an email and chose it, an email."""
-        choices = await choices_of(row.account_id)
+        assert isinstance(recipient, Recipient)
         data = dict(row.payload)
         at = now()
-        if choices.wants("webhook", row.kind, data):
+        if recipient.choices.wants("webhook", row.kind, data):
             await Delivery.create(channel="webhook", notification_id=row.id, account_id=row.account_id,
                                   kind=row.kind, data=data, created_at=row.created_at, next_attempt_at=at)
-        account = await Account.get_or_none(id=row.account_id)
-        if (account is not None and account.email and account.email_verified_at is not None
-                and choices.wants("email", row.kind, data)):
+        if recipient.verified_email and recipient.choices.wants("email", row.kind, data):
             await Delivery.create(channel="email", notification_id=row.id, account_id=row.account_id,
                                   kind=row.kind, data=data, created_at=row.created_at, next_attempt_at=at)
 

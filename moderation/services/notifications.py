@@ -17,7 +17,12 @@ from moderation.vocabulary import CounterStatus
 class Outbox(Protocol):
     """Where notifications leave the service (the composition root's delivery outbox)."""
 
-    async def notification(self, row: Notification) -> None:
+    async def recipient(self, account_id: int) -> object:
+        """What the outbox needs to know of the member (their choices, their address), read before
+        the notification's transaction begins, so the write lock is held for writes alone."""
+        ...
+
+    async def notification(self, row: Notification, recipient: object) -> None:
         """Queue the deliveries of a notification just stored, in the caller's transaction."""
         ...
 
@@ -91,10 +96,11 @@ async def send(account_id: int | None, kind: str, payload: dict[str, Any]) -> No
     """Store one notification; nothing happens for a post without a known author."""
     if account_id is None:
         return
+    recipients = [await outbox.recipient(account_id) for outbox in _outbox]
     async with in_transaction():
         row = await Notification.create(account_id=account_id, kind=kind, payload=payload, created_at=now())
-        for outbox in _outbox:
-            await outbox.notification(row)
+        for outbox, recipient in zip(_outbox, recipients, strict=True):
+            await outbox.notification(row, recipient)
 
 
 def notification_json(n: Notification) -> dict[str, Any]:
