@@ -180,6 +180,28 @@ def measure_floors(data_dir: Path, connections: tuple[int, ...] = (8, 64),
     return results
 
 
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A PostgreSQL cluster from the installed binaries, in a temporary directory, with an empty
+    ``meiji`` database; yields its URL (the tests' own helper starts it)."""
+    import asyncio
+
+    import asyncpg
+
+    from tests.servers import postgres_cluster
+
+    with postgres_cluster() as pg:
+        async def create() -> None:
+            conn = await asyncpg.connect(pg.url("postgres"))
+            try:
+                await conn.execute("CREATE DATABASE meiji")
+            finally:
+                await conn.close()
+
+        asyncio.run(create())
+        yield pg.url("meiji")
+
+
 def post_json(url: str, payload: Any, headers: Mapping[str, str] | None = None) -> Any:
     request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
                                      headers={"Content-Type": "application/json", **(headers or {})})
