@@ -5,13 +5,12 @@ temporary directory, fills it through the API (a diary of 30 entries among 60, r
 questions and answers, comments, a member's follows), then calls each endpoint ``--calls`` times in
 this process, with no socket, once timed and once under cProfile. Prints, per endpoint, the
 microseconds one request costs beside the strict floor's (``bench/floors.py``: one three-column
-row read through Tortoise, measured in a child process the same way), its statements read on the
-event loop's thread (``kernel/sqlite.py``), its trips to aiosqlite's thread (each a hand-over and back:
-writes, BEGIN and COMMIT, reads inside a transaction) and the share of its time in:
+row read through Tortoise, measured in a child process the same way), the SQL statements it runs
+(reads, writes, BEGIN and COMMIT) and the share of its time in:
 
-- **database wait**: the event loop idle while SQLite runs in aiosqlite's thread;
-- **SQL**: building queries (Tortoise, PyPika), handing them to the driver, and the reads SQLite
-  answers on the loop's own thread;
+- **idle**: the event loop waiting (for a search in the index's thread, another process's write lock);
+- **SQL**: building queries (Tortoise, PyPika) and SQLite answering them (on the loop's own thread,
+  ``kernel/sqlite.py``);
 - **row decoding**: rows turned into model instances and Python values;
 - **serialization**: JSON out (orjson), pydantic validation in;
 - **middleware**: Starlette's routing and middlewares and the kernel's (access log, headers, auth, limits);
@@ -47,14 +46,18 @@ from bench.harness import PYTHON, ROOT, bench_env, chinese_reviews
 PASSWORD = "bench-password-1"
 CORPUS = chinese_reviews("reviews_pos.txt")
 ROOMS = ("/content/", "/media/", "/search/", "/moderation/", "/meiji/", "/kernel/rows", "/kernel/clock")
-BUCKETS = ("database wait", "SQL", "row decoding", "serialization", "middleware", "asyncio", "our code", "other")
+# What SQLite is asked on the loop's thread (kernel/sqlite.py): each is one statement, BEGIN and COMMIT included.
+STATEMENTS = frozenset({"<method 'execute' of 'sqlite3.Connection' objects>",
+                        "<method 'executemany' of 'sqlite3.Connection' objects>",
+                        "<method 'commit' of 'sqlite3.Connection' objects>"})
+BUCKETS = ("idle", "SQL", "row decoding", "serialization", "middleware", "asyncio", "our code", "other")
 
 
 def bucket(filename: str, name: str) -> str:
     """The share of the profile a function's own time belongs to."""
     if filename == "~":
         if "epoll" in name or "select" in name:
-            return "database wait"
+            return "idle"
         if "sqlite3" in name:
             return "SQL"
         if "orjson" in name or "pydantic" in name or "json" in name:
@@ -63,7 +66,7 @@ def bucket(filename: str, name: str) -> str:
             return "asyncio"
         return "other"
     if "/selectors.py" in filename:
-        return "database wait"
+        return "idle"
     if ("/tortoise/models.py" in filename and name in ("_init_from_db", "__init__", "_set_kwargs")) \
             or "/tortoise/fields/" in filename or "/tortoise/converters" in filename:
         return "row decoding"
@@ -171,7 +174,7 @@ def floor_micros() -> float:
     return float(out.stdout.strip())
 
 
-async def run(calls: int) -> list[tuple[str, float, float, float, dict[str, float], list[tuple[str, float]]]]:
+async def run(calls: int) -> list[tuple[str, float, float, dict[str, float], list[tuple[str, float]]]]:
     from meiji.app import create_app
 
     results = []
@@ -194,14 +197,10 @@ async def run(calls: int) -> list[tuple[str, float, float, float, dict[str, floa
             stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
             shares: dict[str, float] = defaultdict(float)
             ours: list[tuple[str, float]] = []
-            total = trips = reads = 0.0
+            total = statements = 0.0
             for (filename, _, function), (_, count, own, cumulative, _) in stats.items():
-                # aiosqlite hands each statement to its thread through a SimpleQueue (cProfile counts
-                # a coroutine once per resumption, so its own functions would count double).
-                if function == "<method 'put_nowait' of '_queue.SimpleQueue' objects>":
-                    trips += count / calls
-                elif function == "<method 'execute' of 'sqlite3.Connection' objects>":
-                    reads += count / calls
+                if function in STATEMENTS:
+                    statements += count / calls
                 shares[bucket(filename, function)] += own
                 total += own
                 if any(room in filename for room in ROOMS[:5]) and function not in ("<lambda>", "<genexpr>",
@@ -209,7 +208,7 @@ async def run(calls: int) -> list[tuple[str, float, float, float, dict[str, floa
                     where = filename.split(str(ROOT) + "/")[-1]
                     ours.append((f"{where}:{function}", cumulative / calls * 1e6))
             ours.sort(key=lambda x: -x[1])
-            results.append((name, micros, trips, reads, {k: v / total for k, v in shares.items()}, ours[:12]))
+            results.append((name, micros, statements, {k: v / total for k, v in shares.items()}, ours[:12]))
     return results
 
 
@@ -225,14 +224,13 @@ def main() -> None:
     floor = floor_micros()
     results = asyncio.run(run(args.calls))
     print(f"strict floor (one three-column row through Tortoise, in process): {floor:.0f} µs a request\n")
-    print("| endpoint | µs/request | floor/endpoint | reads on the loop | trips to aiosqlite | "
-          + " | ".join(BUCKETS) + " |")
-    print("|---|---|---|---|---|" + "---|" * len(BUCKETS))
-    for name, micros, trips, reads, shares, _ in results:
+    print("| endpoint | µs/request | floor/endpoint | SQL statements | " + " | ".join(BUCKETS) + " |")
+    print("|---|---|---|---|" + "---|" * len(BUCKETS))
+    for name, micros, statements, shares, _ in results:
         cells = " | ".join(f"{shares.get(b, 0):.0%}" for b in BUCKETS)
-        print(f"| {name} | {micros:,.0f} | {floor / micros:.2f}× | {reads:.1f} | {trips:.1f} | {cells} |")
+        print(f"| {name} | {micros:,.0f} | {floor / micros:.2f}× | {statements:.1f} | {cells} |")
     print()
-    for name, _, _, _, _, ours in results:
+    for name, _, _, _, ours in results:
         top = ", ".join(f"{where} {us:,.0f}" for where, us in ours[:args.functions])
         print(f"- {name}: {top} (µs cumulative, profiled)")
 
