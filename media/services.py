@@ -250,19 +250,21 @@ class MediaService:
                     for key, r in zip(keys, rendered.renditions, strict=True)}
         largest = variants["large"]
         try:
-            upload = await Upload.create(id=media_id, owner_id=owner_id, purpose=purpose, status=PENDING,
-                                         width=rendered.width, height=rendered.height, bytes=largest["bytes"],
-                                         sha256=largest["sha256"], variants=variants, created_at=now(),
-                                         phash=rendered.phash or None, takedown=HELD if match else None,
-                                         takedown_case_id=match.case_id if match else None,
-                                         takedown_reason=HELD_REASON if match else None)
+            # A held upload and its queue item are one write: never a photo held with nobody told.
+            async with in_transaction():
+                upload = await Upload.create(id=media_id, owner_id=owner_id, purpose=purpose, status=PENDING,
+                                             width=rendered.width, height=rendered.height, bytes=largest["bytes"],
+                                             sha256=largest["sha256"], variants=variants, created_at=now(),
+                                             phash=rendered.phash or None, takedown=HELD if match else None,
+                                             takedown_case_id=match.case_id if match else None,
+                                             takedown_reason=HELD_REASON if match else None)
+                if match is not None and review is not None:
+                    await review.held(upload.id, owner_id=owner_id, case_id=match.case_id, distance=match.distance)
         except BaseException:
             await self._delete_objects(keys)
             raise
         if owner_id is not None:
             await self._count(owner_id, size)
-        if match is not None and review is not None:
-            await review.held(upload.id, owner_id=owner_id, case_id=match.case_id, distance=match.distance)
         return upload
 
     async def refuse_removed(self, phash: str) -> fingerprints.Match | None:
