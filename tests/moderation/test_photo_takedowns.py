@@ -129,7 +129,8 @@ def test_a_notice_naming_one_photo_removes_that_photo_alone_until_the_counter_no
     assert post_image(client, copier, encoded(scene(11).resize((1200, 900)), quality=70)).status_code == 201
 
 
-def test_a_moderator_removes_an_avatar_photo_and_restores_it(client: TestClient) -> None:
+def test_a_moderator_removes_an_avatar_photo_and_restores_it(db_client: TestClient) -> None:
+    client = db_client
     member, reader = sign_up(client), sign_up(client)
     moderator = sign_up(client, role="moderator")
     avatar = photo(client, member, 21, purpose="avatar")
@@ -226,3 +227,23 @@ def test_a_decision_on_a_notice_may_remove_a_review_s_photo_and_keep_its_text(cl
     [placeholder] = shown_review.json()["media"]
     assert placeholder["takedown"] == {"status": "removed", "case_id": case_id, "reason": "portrait"}
     assert client.get(f"/v1/media/{shot}").status_code == 451
+
+
+def test_members_report_one_photo_and_enough_reports_hide_it_alone(client: TestClient) -> None:
+    author = sign_up(client)
+    reporters = [sign_up(client) for _ in range(3)]
+    moderator = sign_up(client, role="moderator")
+    diary_id, first, second = diary_with_two_photos(client, author)
+    for reporter in reporters:
+        r = client.post("/v1/reports", json={"target_type": "photo", "target_id": first, "reason": "privacy",
+                                             "detail": "照片里露出了我的脸，我没有同意发布。"}, headers=reporter.headers)
+        assert r.status_code == 201, r.text
+    # Hidden pending review: gone for others (not even a placeholder), the diary and its other photo stay.
+    assert list(shown(client, diary_id, reporters[0])) == [second]
+    assert shown(client, diary_id, author)[first]["takedown"]["status"] == "hidden"
+    item = item_of(client, moderator, "photo", first)
+    assert item["hidden"] is True and item["reasons"] == {"privacy": 3}
+    assert any(n["kind"] == "hidden" and n["payload"]["target"]["type"] == "photo"
+               for n in notifications(client, author))
+    decide(client, moderator, item["id"], "keep", "照片中没有可识别的他人面部")
+    assert list(shown(client, diary_id, reporters[0])) == [first, second]
