@@ -236,7 +236,8 @@ def test_members_report_one_photo_and_enough_reports_hide_it_alone(client: TestC
     diary_id, first, second = diary_with_two_photos(client, author)
     for reporter in reporters:
         r = client.post("/v1/reports", json={"target_type": "photo", "target_id": first, "reason": "privacy",
-                                             "detail": "照片里露出了我的脸，我没有同意发布。"}, headers=reporter.headers)
+                                             "detail": "照片里露出了我的脸，我没有同意发布。"},
+                        headers=reporter.headers)
         assert r.status_code == 201, r.text
     # Hidden pending review: gone for others (not even a placeholder), the diary and its other photo stay.
     assert list(shown(client, diary_id, reporters[0])) == [second]
