@@ -69,7 +69,7 @@ class Settings:
     upload_bytes_per_day: int = 500 * 1024 * 1024
     image_workers: int = 2
     # Perceptual hashes of photos removed on legal notices: an upload within this Hamming distance
-    # (of 64 bits) of one is refused.
+    # (of 64 bits) of one is refused, or with ``review`` stored held for a moderator.
     fingerprint_distance: int = 6
     fingerprint_action: str = "refuse"
     presign_seconds: int = 3600
@@ -158,9 +158,9 @@ def _fingerprint_distance(name: str, raw: str) -> int:
 
 
 def _fingerprint_action(name: str, raw: str) -> str:
-    # ``review`` (hold the upload for a moderator) is planned; only refusal exists today.
-    if raw != "refuse":
-        raise SettingsError(f"{name}: only refuse is available, got {raw!r}")
+    # refuse: 422 naming the case; review: stored, held from every reader, queued for a moderator.
+    if raw not in ("refuse", "review"):
+        raise SettingsError(f"{name}: refuse or review, got {raw!r}")
     return raw
 
 

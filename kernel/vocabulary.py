@@ -45,6 +45,9 @@ class ContentType(StrEnum):
     WIKI = "wiki"  # 百科
     WIKI_REVISION = "wiki_revision"
     REVIEW_REPLY = "review_reply"  # a clinic's or doctor's official reply (官方回复)
+    # One photo of a diary, an entry, a review or an avatar, by its upload id: a notice or a
+    # moderator takes it down alone, and the post stays up with a placeholder in its place.
+    PHOTO = "photo"
 
 
 # What each route accepts, derived from the one enum.

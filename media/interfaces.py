@@ -22,9 +22,24 @@ class Variant:
     height: int
 
 
+@dataclass(frozen=True)
+class Takedown:
+    """Moderation acting on one photo: ``removed`` (a placeholder is shown in its place, naming the
+    case and the reason) or ``hidden`` (held for review). ``case_id``: the legal case that removed
+    it, or for a held upload the case whose removed photo it matches; None for a policy removal."""
+
+    status: str
+    case_id: str | None
+    reason: str | None
+
+    def as_json(self) -> dict[str, object]:
+        return {"status": self.status, "case_id": self.case_id, "reason": self.reason}
+
+
 @dataclass(frozen=True, kw_only=True)
 class MediaView:
-    """An upload as other rooms show it."""
+    """An upload as other rooms show it. A photo taken down on its own shows ``takedown``; to
+    readers other than its author and moderators it is then a placeholder without variants."""
 
     id: str
     width: int
@@ -33,15 +48,31 @@ class MediaView:
     sha256: str
     purpose: str
     variants: dict[str, Variant] = field(default_factory=dict)
+    takedown: Takedown | None = None
 
     def as_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "id": self.id,
             "width": self.width,
             "height": self.height,
             "variants": {name: {"url": v.url, "width": v.width, "height": v.height}
                          for name, v in self.variants.items()},
         }
+        if self.takedown is not None:
+            data["takedown"] = self.takedown.as_json()
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhotoState:
+    """One upload as moderation sees it when a notice or a moderator names the photo itself."""
+
+    id: str
+    owner_id: int | None
+    purpose: str
+    status: str  # pending, attached or released
+    holder: str | None  # "diary:12", "diary_entry:5", "review:3", "avatar:7"; None until attached
+    takedown: Takedown | None = None
 
 
 class MediaError(ValueError):
@@ -91,6 +122,22 @@ class Attachments(Protocol):
 
     async def forget_removed(self, media_ids: Sequence[str], *, case_id: str) -> int:
         """``case_id`` no longer holds these photos removed: uploads of them are accepted again."""
+        ...
+
+    async def photos(self, media_ids: Sequence[str]) -> dict[str, PhotoState]:
+        """The uploads among ``media_ids`` that exist (released ones too), for moderation."""
+        ...
+
+    async def set_photo_status(self, media_id: str, status: str, *, case_id: str | None = None,
+                               reason: str | None = None) -> None:
+        """Moderation acting on one photo: ``removed`` or ``hidden`` take it down at once (every URL
+        of it stops serving, its holder's other photos stay); ``published`` lifts that, publishing
+        it again under new URLs when its holder is visible."""
+        ...
+
+    def photo_at(self, url: str, *, our_host: bool) -> str | None:
+        """The upload id a photo URL names: its public copy, ``GET /v1/media/{id}`` or a variant
+        route when ``our_host`` (the caller checked the URL's host), or a URL under the CDN."""
         ...
 
     async def block_photo(self, media_id: str, *, note: str) -> bool:
@@ -182,6 +229,14 @@ class CaseAccess(Protocol):
         ...
 
 
+class PhotoReview(Protocol):
+    """Moderation's queue, as media hands it an upload held for review (``MEIJI_FINGERPRINT_ACTION=review``)."""
+
+    async def held(self, media_id: str, *, owner_id: int | None, case_id: str | None, distance: int) -> None:
+        """File the held upload for moderators, naming the case whose removed photo it matches."""
+        ...
+
+
 class MediaServices(Protocol):
     """What media's routes use of the application's services object."""
 
@@ -193,6 +248,9 @@ class MediaServices(Protocol):
 
     @property
     def case_access(self) -> CaseAccess: ...
+
+    @property
+    def photo_review(self) -> PhotoReview: ...
 
 
 def services_of(call: Carrier) -> MediaServices:

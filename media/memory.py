@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from media.interfaces import MediaError, MediaView, Variant
+from media.interfaces import MediaError, MediaView, PhotoState, Takedown, Variant
 
 
 class MemoryAttachments:
@@ -19,6 +19,8 @@ class MemoryAttachments:
         self.removed: dict[str, str] = {}
         # Listed marketing images: an id stands for its photo (no pixels here).
         self.blocked: dict[str, str] = {}
+        # Photos moderation took down on their own.
+        self.takedowns: dict[str, Takedown] = {}
 
     def add(self, media_id: str, owner_id: int | None, purpose: str = "post") -> None:
         self.uploads[media_id] = (owner_id, purpose)
@@ -64,8 +66,34 @@ class MemoryAttachments:
                 (self.hidden.discard if visible else self.hidden.add)(media_id)
 
     async def views(self, media_ids: Sequence[str], *, everything: bool = False) -> dict[str, MediaView]:
-        return {m: self._view(m) for m in media_ids
-                if m in self.uploads and m not in self.released and (everything or m not in self.hidden)}
+        shown = {m: self._view(m) for m in media_ids
+                 if m in self.uploads and m not in self.released and (everything or m not in self.hidden)}
+        for media_id in set(shown) & set(self.takedowns):
+            takedown = self.takedowns[media_id]
+            if everything or takedown.status == "removed":
+                view = shown[media_id]
+                shown[media_id] = MediaView(id=view.id, width=view.width, height=view.height, bytes=view.bytes,
+                                            sha256=view.sha256, purpose=view.purpose, takedown=takedown,
+                                            variants=view.variants if everything else {})
+            else:
+                del shown[media_id]
+        return shown
+
+    async def photos(self, media_ids: Sequence[str]) -> dict[str, PhotoState]:
+        return {m: PhotoState(id=m, owner_id=self.uploads[m][0], purpose=self.uploads[m][1],
+                              status="released" if m in self.released else "attached" if m in self.holders
+                              else "pending", holder=self.holders.get(m), takedown=self.takedowns.get(m))
+                for m in media_ids if m in self.uploads}
+
+    async def set_photo_status(self, media_id: str, status: str, *, case_id: str | None = None,
+                               reason: str | None = None) -> None:
+        if status == "published":
+            self.takedowns.pop(media_id, None)
+        else:
+            self.takedowns[media_id] = Takedown(status, case_id, reason)
+
+    def photo_at(self, url: str, *, our_host: bool) -> str | None:
+        return url.removeprefix("memory://").split("/")[0] if url.startswith("memory://") else None
 
     async def remember_removed(self, media_ids: Sequence[str], *, case_id: str) -> int:
         known = [m for m in media_ids if m in self.uploads]

@@ -14,6 +14,11 @@ RELEASED = "released"
 
 PURPOSES = ("post", "avatar", "evidence")
 
+# What moderation may do to one photo (``Upload.takedown``).
+TAKEN_DOWN = "removed"
+HELD = "hidden"
+TAKEDOWNS = (TAKEN_DOWN, HELD)
+
 
 class Upload(Model):
     """An uploaded image: its variants in storage and whether and to whom they are served."""
@@ -42,6 +47,13 @@ class Upload(Model):
     released_at = fields.DatetimeField(null=True)
     # pHash of the image (16 hex digits), computed while rendering; None for uploads older than it.
     phash = fields.CharField(max_length=16, null=True)
+    # Moderation acting on this one photo rather than on its holder: ``removed`` (taken down on a
+    # legal notice or for a policy reason; readers of its post see a placeholder naming the case
+    # and the reason) or ``hidden`` (held for review: shown to nobody but its uploader and
+    # moderators). None while nothing holds it. A restore of the holder never brings it back.
+    takedown = fields.CharField(max_length=16, null=True)
+    takedown_case_id = fields.CharField(max_length=40, null=True)
+    takedown_reason = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "media_upload"

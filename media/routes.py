@@ -101,7 +101,7 @@ async def create_media(call: Call[None, None]) -> Response:
                 return answered
         try:
             upload = await service.upload(file, owner_id=principal.id if principal else None, purpose=purpose,
-                                          size=size)
+                                          size=size, review=services_of(call).photo_review)
         except BaseException:
             if key is not None:
                 # Nothing was stored: the same key may be sent again.

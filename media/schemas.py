@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from media.interfaces import MediaView
 from media.models import PURPOSES, Upload
@@ -21,6 +21,17 @@ class VariantsOut(BaseModel):
     thumb: VariantOut
     medium: VariantOut
     large: VariantOut
+
+
+class TakedownOut(BaseModel):
+    """Moderation acting on one photo. In a post's photo lists a removed photo is a placeholder for
+    everyone but its author and moderators: ``{id, width, height, variants: {}, takedown}``."""
+
+    status: str = Field(description="removed, or hidden (held for review)")
+    case_id: str | None = Field(description="the legal case that removed it (a 451), or for a held upload the case "
+                                            "whose removed photo it matches; null for a policy removal (a 410)")
+    reason: str | None = Field(description="the notice type (copyright, portrait...) or the policy reason; "
+                                           "matches_removed_photo for an upload held for review")
 
 
 class MediaOut(BaseModel):
@@ -39,6 +50,10 @@ class MediaOut(BaseModel):
     status: str | None = None
     created_at: datetime | None = None
     expires_at: datetime | None = None
+    takedown: TakedownOut | None = Field(None, description=(
+        "to the uploader and moderators, when moderation acts on this photo alone: removed (its URLs "
+        "answer 451 or 410 to others; posts show a placeholder with the case and the reason) or hidden "
+        "(held for review, e.g. it matches a photo removed on the legal notice case_id)"))
 
 
 UPLOAD_SCHEMA: dict[str, Any] = {
@@ -72,5 +87,6 @@ def media_json(view: MediaView, upload: Upload, *, private: bool, digest: tuple[
     if digest is not None:
         data.update(bytes=digest[0], sha256=digest[1])
     if private:
-        data.update(status=upload.status, created_at=upload.created_at, expires_at=expires_at)
+        data.update(status=upload.status, created_at=upload.created_at, expires_at=expires_at,
+                    takedown=view.takedown.as_json() if view.takedown else None)
     return data

@@ -20,12 +20,14 @@ import base64
 import hashlib
 import io
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
@@ -46,12 +48,28 @@ from media.interfaces import (
     CaseAccess,
     MediaError,
     MediaView,
+    PhotoReview,
+    PhotoState,
     Storage,
     StorageError,
+    Takedown,
     Variant,
 )
 from media.keys import check_key
-from media.models import ATTACHED, BLOCKED, PENDING, RELEASED, REMOVED, DeadCopy, Fingerprint, Upload, UploadQuota
+from media.models import (
+    ATTACHED,
+    BLOCKED,
+    HELD,
+    PENDING,
+    RELEASED,
+    REMOVED,
+    TAKEDOWNS,
+    TAKEN_DOWN,
+    DeadCopy,
+    Fingerprint,
+    Upload,
+    UploadQuota,
+)
 from media.purge import Purger
 from media.storage import LocalStorage, build_storage
 
@@ -64,6 +82,17 @@ RECONCILE_SECONDS = 3600
 
 
 PUBLIC = "public"
+# The reason an upload held for review shows (``MEIJI_FINGERPRINT_ACTION=review``).
+HELD_REASON = "matches_removed_photo"
+# Photo URLs handed out by this service, matched against a path on one of our hosts: a public copy
+# (``…/media/public/<id>/<token>/<variant>.webp``, behind any path prefix of MEIJI_PUBLIC_URL),
+# the upload itself or one of its variants through the authorised route.
+_PHOTO_PATHS = (
+    re.compile(r"(?:^|/)media/public/([A-Za-z0-9]{1,40})/[A-Za-z0-9]{1,40}/(?:thumb|medium|large)\.webp$"),
+    re.compile(r"(?:^|/)v1/media/([A-Za-z0-9]{1,40})(?:/variants/(?:thumb|medium|large))?/?$"),
+)
+# Under MEIJI_CDN_URL: ``<cdn>/<prefix>/public/<id>/<token>/<variant>.webp``.
+_CDN_PATH = re.compile(r"^/(?:.*/)?public/([A-Za-z0-9]{1,40})/[A-Za-z0-9]{1,40}/(?:thumb|medium|large)\.webp$")
 # A dead copy's CDN purge is given up after this many failed attempts: by then every cache has
 # let the copy lapse (published copies are cached for minutes, ``PUBLIC_CACHE``).
 PURGE_ATTEMPTS = 10
@@ -103,6 +132,20 @@ def private_keys(upload: Upload) -> list[str]:
 def _phash_bytes(data: bytes) -> str:
     with Image.open(io.BytesIO(data)) as im:
         return fingerprints.phash(im)
+
+
+def takedown_of(upload: Upload | Row) -> Takedown | None:
+    return Takedown(upload.takedown, upload.takedown_case_id, upload.takedown_reason) if upload.takedown else None
+
+
+def takedown_problem(upload: Upload) -> Problem:
+    """What a removed photo's URLs answer, as a removed post does: 451 ``{case_id, reason}`` when a
+    legal notice removed it, 410 ``{reason}`` for a policy reason."""
+    if upload.takedown_case_id:
+        return Problem(451, "This photo was removed after a legal notice.",
+                       extra={"case_id": upload.takedown_case_id, "reason": upload.takedown_reason})
+    return Problem(410, "This photo was removed for breaking the community rules.",
+                   extra={"reason": upload.takedown_reason})
 
 
 def unavailable(exc: Exception) -> Problem:
@@ -171,8 +214,12 @@ class MediaService:
             await UploadQuota.filter(owner_id=owner_id, day=day).update(**changes)
 
     async def upload(self, file: IO[bytes], *, owner_id: int | None, purpose: str, size: int,
-                     sha256: str | None = None) -> Upload:
+                     sha256: str | None = None, review: PhotoReview | None = None) -> Upload:
         """Render ``file``'s variants, store them, then record the upload as pending.
+
+        A photo close to one removed on a legal notice is refused (422 naming the case), or with
+        ``MEIJI_FINGERPRINT_ACTION=review`` stored held (``takedown`` ``hidden``) and handed to
+        ``review``, which files it for moderators.
 
         ``sha256`` (the original file's digest) is accepted from callers that computed it, and
         ignored: nothing of the original file is kept, its digest included.
@@ -185,9 +232,8 @@ class MediaService:
                 self.workers, images.render, file, self.settings.max_upload_pixels)
         except images.ImageRejected as exc:
             raise Problem(exc.status, exc.detail) from None
-        if purpose != "evidence":
-            # Evidence is exempt: a rights holder sends the very photo they want removed.
-            await self.refuse_removed(rendered.phash)
+        # Evidence is exempt: a rights holder sends the very photo they want removed.
+        match = await self.refuse_removed(rendered.phash) if purpose != "evidence" else None
         media_id, secret = new_id(), new_secret()
         keys = [variant_key(media_id, secret, r.name) for r in rendered.renditions]
         try:
@@ -204,10 +250,16 @@ class MediaService:
                     for key, r in zip(keys, rendered.renditions, strict=True)}
         largest = variants["large"]
         try:
-            upload = await Upload.create(id=media_id, owner_id=owner_id, purpose=purpose, status=PENDING,
-                                         width=rendered.width, height=rendered.height, bytes=largest["bytes"],
-                                         sha256=largest["sha256"], variants=variants, created_at=now(),
-                                         phash=rendered.phash or None)
+            # A held upload and its queue item are one write: never a photo held with nobody told.
+            async with in_transaction():
+                upload = await Upload.create(id=media_id, owner_id=owner_id, purpose=purpose, status=PENDING,
+                                             width=rendered.width, height=rendered.height, bytes=largest["bytes"],
+                                             sha256=largest["sha256"], variants=variants, created_at=now(),
+                                             phash=rendered.phash or None, takedown=HELD if match else None,
+                                             takedown_case_id=match.case_id if match else None,
+                                             takedown_reason=HELD_REASON if match else None)
+                if match is not None and review is not None:
+                    await review.held(upload.id, owner_id=owner_id, case_id=match.case_id, distance=match.distance)
         except BaseException:
             await self._delete_objects(keys)
             raise
@@ -215,17 +267,21 @@ class MediaService:
             await self._count(owner_id, size)
         return upload
 
-    async def refuse_removed(self, phash: str) -> None:
+    async def refuse_removed(self, phash: str) -> fingerprints.Match | None:
         """422 naming the case when the photo is within ``MEIJI_FINGERPRINT_DISTANCE`` of one removed
-        on a legal notice. Only the case id is named: never the removed post, its author or upload."""
+        on a legal notice; with ``MEIJI_FINGERPRINT_ACTION=review``, the match (the upload is held
+        instead). Only the case id is named: never the removed post, its author or upload."""
         if not phash:
-            return
+            return None
         match = await fingerprints.closest(phash, self.settings.fingerprint_distance)
+        if match is not None and self.settings.fingerprint_action == "review":
+            return match
         if match is not None:
             raise Problem(422, f"This photo was removed on a legal notice (case {match.case_id}) and cannot be "
                                "uploaded again.",
                           errors=[{"field": "file", "message": "matches a photo removed on a legal notice"}],
                           extra={"case_id": match.case_id})
+        return None
 
     async def remember_removed(self, media_ids: Sequence[str], *, case_id: str) -> int:
         """Keep the perceptual hashes of photos removed on a legal notice; returns how many were kept.
@@ -294,7 +350,13 @@ class MediaService:
         """Whether the upload's variants are public: a post or avatar upload attached to a visible
         holder, with its public copies in place. Unattached uploads are their uploader's alone."""
         return (upload.status == ATTACHED and upload.visible and upload.purpose != "evidence"
-                and upload.public_token is not None)
+                and upload.takedown is None and upload.public_token is not None)
+
+    def shows_placeholder(self, upload: Upload | Row) -> bool:
+        """Whether readers of the upload's holder see a placeholder in its place: a photo removed on
+        its own, in a post (or profile) that is itself visible."""
+        return (upload.status == ATTACHED and upload.visible and upload.purpose != "evidence"
+                and upload.takedown == TAKEN_DOWN)
 
     async def may_read(self, upload: Upload, reader: Reader, case_access: CaseAccess | None) -> bool:
         """The uploader and moderators always; a case token for evidence it opens; anyone when served."""
@@ -312,6 +374,8 @@ class MediaService:
         """The upload if ``reader`` may read it; 404 otherwise (even to say it exists)."""
         upload = await Upload.get_or_none(id=media_id) if len(media_id) <= 40 else None
         if upload is None or not await self.may_read(upload, reader, case_access):
+            if upload is not None and self.shows_placeholder(upload):
+                raise takedown_problem(upload)
             raise not_found("media")
         return upload
 
@@ -319,6 +383,9 @@ class MediaService:
         """The upload and the public copy's key behind a public file URL; 404 unless it is served
         under that very token (a URL from before a takedown names a token that is gone)."""
         upload = await Upload.get_or_none(id=media_id) if len(media_id) <= 40 else None
+        if upload is not None and self.shows_placeholder(upload):
+            # Whatever token the URL names: the photo itself was taken down, as a removed post is.
+            raise takedown_problem(upload)
         if (upload is None or not self.served(upload) or not secrets.compare_digest(upload.public_token or "", token)
                 or name not in upload.variants):
             raise not_found("media")
@@ -332,17 +399,20 @@ class MediaService:
         key = public_key(upload.id, upload.public_token, name)
         return await self.storage.url(key) or f"{base}/media/{key}"
 
-    async def view(self, upload: Upload | Row, public: bool | None = None) -> MediaView:
-        """The upload as other rooms show it; private URLs unless it is served (or ``public`` says)."""
+    async def view(self, upload: Upload | Row, public: bool | None = None, *,
+                   placeholder: bool = False) -> MediaView:
+        """The upload as other rooms show it; private URLs unless it is served (or ``public`` says).
+        ``placeholder``: a photo removed on its own, as readers see it: no variants, the case and
+        the reason (``takedown``)."""
         public = self.served(upload) if public is None else public
         variants = {}
-        for name, spec in upload.variants.items():
+        for name, spec in upload.variants.items() if not placeholder else ():
             variants[name] = Variant(await self.variant_url(upload, name, public), int(str(spec["width"])),
                                      int(str(spec["height"])))
         largest = upload.variants.get("large", {})
         return MediaView(id=upload.id, width=upload.width, height=upload.height,
                          bytes=int(str(largest.get("bytes", 0))), sha256=str(largest.get("sha256", "")),
-                         purpose=upload.purpose, variants=variants)
+                         purpose=upload.purpose, variants=variants, takedown=takedown_of(upload))
 
     async def digest(self, upload: Upload) -> tuple[int, str]:
         """Size and SHA-256 of the stored ``large`` variant. Uploads made before digests of the
@@ -371,14 +441,15 @@ class MediaService:
         the upload unpublished (not served) for the sweeper to publish later.
         """
         for row in rows:
-            if not (row.status == ATTACHED and row.visible and row.purpose != "evidence") or row.public_token:
+            if (not (row.status == ATTACHED and row.visible and row.purpose != "evidence") or row.public_token
+                    or row.takedown is not None):
                 continue
             token = new_secret()
             copies = {public_key(row.id, token, name): str(spec["key"]) for name, spec in row.variants.items()}
             if not await self._copy(row.id, copies):
                 continue
-            if await Upload.filter(id=row.id, status=ATTACHED, visible=True, public_token__isnull=True).update(
-                    public_token=token):
+            if await Upload.filter(id=row.id, status=ATTACHED, visible=True, public_token__isnull=True,
+                                   takedown__isnull=True).update(public_token=token):
                 row.public_token = token
             else:
                 await self._delete_objects(list(copies))
@@ -534,10 +605,58 @@ class MediaService:
         found: list[Row]
         if everything:
             found = await fetch(Upload.filter(id__in=ids, status__in=SERVED))
-        else:
-            found = [row for row in await fetch(Upload.filter(id__in=ids, status=ATTACHED, visible=True))
-                     if self.served(row) or row.purpose == "evidence"]
-        return {row.id: await self.view(row) for row in found}
+            return {row.id: await self.view(row) for row in found}
+        out: dict[str, MediaView] = {}
+        for row in await fetch(Upload.filter(id__in=ids, status=ATTACHED, visible=True)):
+            if self.served(row) or row.purpose == "evidence":
+                out[row.id] = await self.view(row)
+            elif self.shows_placeholder(row):
+                # Removed on its own: the post shows, in its place, the case and the reason.
+                out[row.id] = await self.view(row, placeholder=True)
+        return out
+
+    async def photos(self, media_ids: Sequence[str]) -> dict[str, PhotoState]:
+        """The uploads among ``media_ids`` that exist (released ones too), for moderation."""
+        ids = [m for m in dict.fromkeys(media_ids) if m and len(m) <= 40]
+        rows = await fetch(Upload.filter(id__in=ids)) if ids else []
+        return {row.id: PhotoState(id=row.id, owner_id=row.owner_id, purpose=row.purpose, status=row.status,
+                                   holder=row.holder, takedown=takedown_of(row)) for row in rows}
+
+    async def set_photo_status(self, media_id: str, status: str, *, case_id: str | None = None,
+                               reason: str | None = None) -> None:
+        """Take one photo down (``removed``, ``hidden``) or bring it back (``published``): its
+        holder's other photos are untouched. Taking down stops every URL of it before returning
+        (as a holder's takedown does); bringing back publishes it under new URLs, when its holder is
+        visible (a restore of the holder later publishes it otherwise)."""
+        if not media_id or len(media_id) > 40:
+            return
+        if status in TAKEDOWNS:
+            await self._take_down([media_id], takedown=status, takedown_case_id=case_id, takedown_reason=reason)
+            return
+        if status != "published":
+            raise ValueError(f"a photo is removed, hidden or published, not {status}")
+        await Upload.filter(id=media_id).update(takedown=None, takedown_case_id=None, takedown_reason=None)
+        await self._publish(await Upload.filter(id=media_id, status=ATTACHED, public_token__isnull=True))
+
+    def photo_at(self, url: str, *, our_host: bool) -> str | None:
+        """The upload id a photo URL names: on one of our hosts (``our_host``, checked by the caller)
+        its public copy, ``/v1/media/{id}`` or a variant route; anywhere, a public copy under
+        ``MEIJI_CDN_URL``. Presigned bucket URLs are not recognised: name such a photo by its id."""
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            return None
+        if our_host:
+            for pattern in _PHOTO_PATHS:
+                match = pattern.search(parts.path)
+                if match is not None:
+                    return match.group(1)
+        cdn = self.settings.cdn_url
+        if cdn and url.strip().startswith(cdn + "/"):
+            match = _CDN_PATH.match(parts.path)
+            if match is not None:
+                return match.group(1)
+        return None
 
     async def erase_owner(self, owner_id: int) -> int:
         """Account deletion: stop serving and delete every upload of the owner; returns how many."""
@@ -578,8 +697,8 @@ class MediaService:
         unpublished, then (hourly) delete objects that no row knows of and that are older than the
         TTL; returns how many uploads were removed."""
         await self.clear_dead()
-        await self._publish(await Upload.filter(status=ATTACHED, visible=True, public_token__isnull=True)
-                            .exclude(purpose="evidence").limit(_SWEEP_BATCH))
+        await self._publish(await Upload.filter(status=ATTACHED, visible=True, public_token__isnull=True,
+                                                takedown__isnull=True).exclude(purpose="evidence").limit(_SWEEP_BATCH))
         moment = now()
         cutoff = moment - timedelta(seconds=self.settings.upload_ttl_seconds)
         # Expired pending uploads stop being served first; the deletion below follows.

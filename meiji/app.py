@@ -242,6 +242,7 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
         documents=ContentDocuments(),
         accounts=AccountDirectory(attachments),
         case_access=moderation.services.build_case_access(),
+        photo_review=moderation.services.build_photo_review(settings),
         notifier=moderation.services.build_notifier(),
         screener=moderation.services.build_screener(settings, attachments),
         profile_counts=content.services.public_counts,

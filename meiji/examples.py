@@ -95,8 +95,11 @@ REQUEST_EXAMPLES: dict[str, Any] = {
         "claimant": _CLAIMANT,
         "work": {"description": "本院官网发布的术前术后对比照片，由本院摄影师拍摄。",
                  "original_url": "https://liyan.example.cn/cases/2026-08", "proof_media_ids": ["51"]},
-        "targets": [{"type": "diary", "id": "12"}],
-        "description": "该日记未经授权使用了本院的案例照片，请删除。",
+        # One photo of the diary, not the whole diary: by its media id, or by the URL it is shown at.
+        "targets": [{"type": "photo", "id": "k3vq7w2m5xj4c8n6p1r9t0yzab"},
+                    {"url": "https://m.meiji.example.cn/media/public/h7tq2w9m4xk3c6n8p5r1t0yzcd/q2w3e4r5t6y7u8i9"
+                            "/large.webp"}],
+        "description": "该日记中的两张术后照片是本院摄影师拍摄的案例照片，未经授权使用，请删除这两张照片。",
         "good_faith": True,
         "accurate": True,
         "signature": "上海丽颜医疗美容门诊部",

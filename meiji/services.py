@@ -20,7 +20,7 @@ from kernel.web.auth import Authenticator
 from kernel.web.observability import Metrics
 from kernel.web.ratelimit import RateLimiter
 from kernel.web.services import Carrier, services_in
-from media.interfaces import Attachments, CaseAccess
+from media.interfaces import Attachments, CaseAccess, PhotoReview
 from meiji.accounts.authors import AccountDirectory
 from meiji.accounts.passwords import HashingPool
 from search.interfaces import DocumentSource, SearchIndex
@@ -42,6 +42,7 @@ class Services:
     documents: DocumentSource  # content's posts as search documents
     accounts: AccountDirectory  # authors for content, account control for moderation
     case_access: CaseAccess  # which case token reads which evidence
+    photo_review: PhotoReview  # where uploads held for review are queued for moderators
     notifier: Notifier
     screener: Screener
     profile_counts: ProfileCounts  # published, non-anonymous posts of an author, by kind

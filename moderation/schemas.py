@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from kernel.vocabulary import ContentType
 from kernel.web.bodies import Strict
@@ -82,11 +82,28 @@ class Work(Strict):
 
 
 class TargetRef(Strict):
-    """A target by type and id, or by the URL of our content."""
+    """A target by type and id, or by the URL of our content.
 
-    type: ContentType | None = None
-    id: str | None = Field(None, min_length=1, max_length=40)
-    url: str | None = Field(None, min_length=1, max_length=2000)
+    One photo (of a diary, an entry, a review, or an avatar) is ``{"type": "photo", "id": "<media
+    id>"}``, or ``{"url": ...}`` with any URL the service handed out for it: its public copy
+    (``…/media/public/<id>/<token>/<variant>.webp`` on our hosts or under ``MEIJI_CDN_URL``),
+    ``/v1/media/<id>`` or ``/v1/media/<id>/variants/<variant>``. Measures on it remove that photo
+    alone: its URLs answer 451, and its post stays up with a placeholder naming the case.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"type": "diary", "id": "12"},
+        {"type": "photo", "id": "k3vq7w2m5xj4c8n6p1r9t0yzab"},
+        {"url": "https://m.meiji.example.cn/media/public/k3vq7w2m5xj4c8n6p1r9t0yzab/q2w3e4r5t6y7u8i9/large.webp"},
+    ]})
+
+    type: ContentType | None = Field(None, description=(
+        "what the id names: a post type, wiki_revision (<slug>@<n>), or photo (one photo by its media id)"))
+    id: str | None = Field(None, min_length=1, max_length=40,
+                           description="the post's id, a revision's <slug>@<n>, or a photo's media id")
+    url: str | None = Field(None, min_length=1, max_length=2000, description=(
+        "instead of type and id: the URL of a post or of a photo on our hosts (MEIJI_PUBLIC_URL, "
+        "MEIJI_SHARE_HOSTS) or, for a photo, under MEIJI_CDN_URL"))
 
     @model_validator(mode="after")
     def one_form(self) -> TargetRef:
@@ -178,7 +195,7 @@ class QueueQuery(PageQuery):
 
 
 class TargetKey(Strict):
-    type: ContentType
+    type: ContentType = Field(description="a target of the notice as the case lists it (photo: one photo)")
     id: str = Field(min_length=1, max_length=40)
 
 
@@ -190,7 +207,9 @@ class DecisionIn(Strict):
 
 
 class ActionIn(Strict):
-    target_type: ReportTarget
+    target_type: ReportTarget = Field(description=(
+        "a post type, account, or photo: one photo of a post or an avatar by its media id, taken down "
+        "alone (its post or profile stays, showing a placeholder with the reason)"))
     target_id: str = Field(min_length=1, max_length=40)
     action: DirectAction
     reason: ReportReason = Field(description="the policy reason, shown to the public as the 410's reason")

@@ -69,10 +69,16 @@ class EntryPatch(Strict):
 
 
 class Photo(BaseModel):
+    """A photo of a post. One that moderation took down alone carries ``takedown``: removed, it is a
+    placeholder (``variants`` empty) for everyone but the post's author and moderators."""
+
     id: str
     width: int
     height: int
     variants: dict[str, Any]
+    takedown: dict[str, Any] | None = Field(None, description=(
+        "only on a photo moderation acted on alone: {status: removed|hidden, case_id (the legal case, null for "
+        "a policy removal), reason (notice type or policy reason)}"))
 
 
 class DiaryOut(BaseModel):

@@ -38,6 +38,7 @@ from content.services.lifecycle import (
     resolve_url,
     set_status,
 )
+from content.visibility import forget_author
 
 __all__ = [
     "Status",
@@ -52,6 +53,7 @@ __all__ = [
     "find_target",
     "find_targets",
     "follows",
+    "forget_author",
     "lifecycle",
     "likes",
     "professionals",

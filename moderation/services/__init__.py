@@ -14,11 +14,11 @@ from moderation.interfaces import ModerationServices
 from moderation.models import CounterNotice, Notice, QueueItem
 from moderation.services import appeals, notices, notifications, reports, sanctions
 from moderation.services.notifications import Notifications
-from moderation.services.reports import AdScreener
+from moderation.services.reports import AdScreener, PhotoReviews
 from moderation.vocabulary import CounterStatus, ItemStatus
 
-__all__ = ["AdScreener", "CaseTokens", "Notifications", "build_case_access", "build_notifier",
-           "build_screener", "export_account", "forget_account", "tick"]
+__all__ = ["AdScreener", "CaseTokens", "Notifications", "PhotoReviews", "build_case_access", "build_notifier",
+           "build_photo_review", "build_screener", "export_account", "forget_account", "tick"]
 
 
 async def tick(services: ModerationServices) -> dict[str, int]:
@@ -69,6 +69,11 @@ class CaseTokens:
 
 def build_case_access() -> CaseTokens:
     return CaseTokens()
+
+
+def build_photo_review(settings: Settings) -> PhotoReviews:
+    """Where media hands uploads held for review (``MEIJI_FINGERPRINT_ACTION=review``): the queue."""
+    return PhotoReviews(settings)
 
 
 async def export_account(account_id: int) -> dict[str, Any]:

@@ -83,15 +83,18 @@ async def _resolve_targets(services: ModerationServices, body: NoticeIn) -> list
     for index, ref in enumerate(body.targets):
         pair: tuple[str, str] | None
         if ref.url is not None:
-            if not targets.is_ours(settings, ref.url):
+            ours = targets.is_ours(settings, ref.url)
+            pair = await targets.resolve_url(services, ref.url, our_host=ours)
+            if not ours and pair is None:
                 errors.append({"field": f"targets.{index}.url",
                                "message": "not a URL of this service: give a link to our site or app's share page"})
                 continue
-            pair = await targets.resolve_url(ref.url)
         else:
             assert ref.type is not None and ref.id is not None
             pair = (ref.type, ref.id)
         info = await targets.find(services, *pair) if pair and pair[0] in targets.CONTENT_TYPES else None
+        if info is not None and info.type == targets.PHOTO and not await targets.shown_photo(services, info.id):
+            info = None  # evidence, or an upload no post or profile shows
         if info is None or info.status == PostStatus.DELETED:
             shown = ref.url if ref.url is not None else f"{ref.type} {ref.id}"
             field = f"targets.{index}.url" if ref.url is not None else f"targets.{index}"

@@ -14,7 +14,7 @@ import content.services as content
 from content.interfaces import Published
 from kernel.clock import now
 from kernel.settings import Settings
-from kernel.vocabulary import PostStatus
+from kernel.vocabulary import ContentType, PostStatus
 from kernel.web.auth import Principal
 from kernel.web.problems import invalid, not_found
 from media.interfaces import Attachments
@@ -144,6 +144,29 @@ class AdScreener:
                             created_at=now())
         await audit.record(audit.SYSTEM, "report_filed", target_type=post.target_type, target_id=post.target_id,
                            reason=ReportReason.ADVERTISING)
+
+
+class PhotoReviews:
+    """``media.interfaces.PhotoReview``: an upload held because it matches a photo removed on a legal
+    notice (``MEIJI_FINGERPRINT_ACTION=review``) gets a live item with a system report, reason
+    ``infringement``, naming the case; the item is marked hidden, as the photo is. ``keep`` clears
+    the photo (the post it joins may show it), ``remove`` removes it (a placeholder, 410)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def held(self, media_id: str, *, owner_id: int | None, case_id: str | None, distance: int) -> None:
+        photo = ContentType.PHOTO
+        detail = (f"held on upload: matches a photo removed on legal notice {case_id} "
+                  f"({distance} of 64 bits apart); shown to nobody until a moderator decides")
+        async with in_transaction():
+            item = await queue.enqueue(photo, media_id, ItemKind.REPORT,
+                                       due_at=now() + timedelta(seconds=self.settings.report_due_seconds))
+            await QueueItem.filter(id=item.id).update(hidden=True)
+            await Report.create(reporter_id=None, target_type=photo, target_id=media_id,
+                                reason=ReportReason.INFRINGEMENT, detail=detail, item_id=item.id, created_at=now())
+            await audit.record(audit.SYSTEM, "report_filed", target_type=photo, target_id=media_id, case_id=case_id,
+                               reason=ReportReason.INFRINGEMENT)
 
 
 async def export(account_id: int) -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from kernel.settings import SettingsError, load
 from media import fingerprints
-from tests.conftest import Member, sign_up
-from tests.media.helpers import call, post_image, rows
+from tests.conftest import AppFactory, Member, sign_up
+from tests.media.helpers import call, fetch, post_image, rows
 from tests.moderation.conftest import decide, file_notice, item_of
 
 
@@ -171,8 +171,86 @@ def test_a_diary_showing_a_listed_clinic_marketing_photo_is_queued_with_a_system
 
 def test_the_fingerprint_settings_refuse_what_the_index_cannot_honour() -> None:
     assert load({"MEIJI_FINGERPRINT_DISTANCE": "3"}).fingerprint_distance == 3
+    assert load({}).fingerprint_action == "refuse"
+    assert load({"MEIJI_FINGERPRINT_ACTION": "review"}).fingerprint_action == "review"
     for environ, named in (({"MEIJI_FINGERPRINT_DISTANCE": "8"}, "at most 7"),
                            ({"MEIJI_FINGERPRINT_DISTANCE": "六"}, "whole number"),
-                           ({"MEIJI_FINGERPRINT_ACTION": "review"}, "only refuse")):
+                           ({"MEIJI_FINGERPRINT_ACTION": "hold"}, "refuse or review")):
         with pytest.raises(SettingsError, match=named):
             load(environ)
+
+
+def test_with_review_a_matching_upload_is_held_until_a_moderator_decides(make_client: AppFactory) -> None:
+    with make_client(fingerprint_action="review") as client:
+        author, copier, reader = sign_up(client), sign_up(client), sign_up(client)
+        moderator = sign_up(client, role="moderator")
+        media_id, case_id, _ = removed_diary_photo(client, author, moderator, "copyright")
+
+        def copy_of_removed(member: Member, quality: int) -> str:
+            # Accepted, but held: the uploader is told why, naming the case only.
+            r = post_image(client, member, encoded(scene(1).resize((1200, 900)), quality=quality))
+            assert r.status_code == 201, r.text
+            assert r.json()["takedown"] == {"status": "hidden", "case_id": case_id, "reason": "matches_removed_photo"}
+            assert media_id not in r.text and author.handle not in r.text
+            held: str = r.json()["id"]
+            return held
+
+        def diary_of(member: Member, photos: list[str]) -> str:
+            r = client.post("/v1/diaries", json={"title": "双眼皮术前术后对比", "procedure": "shuang-yan-pi",
+                                                 "operated_on": "2026-09-01", "anonymous": False,
+                                                 "before_media_ids": photos}, headers=member.headers)
+            assert r.status_code == 201, r.text
+            diary_id: str = r.json()["id"]
+            return diary_id
+
+        def before(diary_id: str, member: Member) -> list[dict[str, Any]]:
+            r = client.get(f"/v1/diaries/{diary_id}", headers=member.headers)
+            assert r.status_code == 200, r.text
+            photos: list[dict[str, Any]] = r.json()["before"]
+            return photos
+
+        held = copy_of_removed(copier, 70)
+        own = post_image(client, copier, encoded(scene(6), quality=85)).json()["id"]
+        diary_id = diary_of(copier, [held, own])
+        # Nobody else sees the held photo, not even as a placeholder; its uploader sees it held.
+        assert [p["id"] for p in before(diary_id, reader)] == [own]
+        assert client.get(f"/v1/media/{held}", headers=reader.headers).status_code == 404
+        mine = {p["id"]: p for p in before(diary_id, copier)}
+        assert mine[held]["takedown"]["status"] == "hidden"
+        assert fetch(client, mine[held]["variants"]["thumb"]["url"], copier.headers)[0] == 200
+        assert fetch(client, mine[held]["variants"]["thumb"]["url"], reader.headers)[0] == 404
+
+        # Moderators find it queued with a system report naming the case it matched.
+        item = item_of(client, moderator, "photo", held)
+        assert item["kind"] == "report" and item["hidden"] is True and item["reasons"] == {"infringement": 1}
+        assert item["target"]["media"][0]["takedown"]["case_id"] == case_id
+        detail = client.get(f"/v1/moderation/queue/{item['id']}", headers=moderator.headers).json()
+        [system] = detail["reports"]
+        assert system["system"] is True and case_id in system["detail"]
+        log = client.get(f"/v1/moderation/log?target_type=photo&target_id={held}", headers=moderator.headers)
+        assert [e["case_id"] for e in log.json()["items"] if e["action"] == "report_filed"] == [case_id]
+
+        # Cleared (the copier showed a licence): the diary shows it to everyone.
+        decide(client, moderator, item["id"], "keep", "上传者提供了摄影师的授权书")
+        shown = {p["id"]: p for p in before(diary_id, reader)}
+        assert list(shown) == [held, own] and "takedown" not in shown[held]
+        assert fetch(client, shown[held]["variants"]["large"]["url"])[0] == 200
+
+        # Another copy, judged an infringement: removed, a placeholder with the policy reason (410).
+        second = copy_of_removed(reader, 60)
+        other = diary_of(reader, [second])
+        assert before(other, copier) == []
+        decide(client, moderator, item_of(client, moderator, "photo", second)["id"], "remove", "未经授权转发他人作品")
+        [placeholder] = before(other, copier)
+        assert placeholder["takedown"] == {"status": "removed", "case_id": None, "reason": "infringement"}
+        assert client.get(f"/v1/media/{second}").status_code == 410
+
+
+def test_with_refuse_a_matching_upload_is_refused_and_nothing_is_queued(client: TestClient) -> None:
+    author, copier = sign_up(client), sign_up(client)
+    moderator = sign_up(client, role="moderator")
+    _, case_id, _ = removed_diary_photo(client, author, moderator, "privacy")
+    r = post_image(client, copier, encoded(scene(1).resize((1200, 900)), quality=70))
+    assert r.status_code == 422 and r.json()["case_id"] == case_id
+    queued = client.get("/v1/moderation/queue?limit=100", headers=moderator.headers).json()["items"]
+    assert [i for i in queued if i["target"]["type"] == "photo"] == []
