@@ -126,10 +126,13 @@ async def run_once(settings: Settings) -> Round:
         at = now()
         due = await Delivery.filter(status="pending", next_attempt_at__lte=at).order_by("next_attempt_at", "id") \
             .limit(BATCH)
-        taken = [row for row in due if await _take(row, settings, at)]
-        for row in taken:
-            outcome = await attempt(settings, row)
-            await _record(settings, row, outcome, done)
+        for row in due:
+            if await _take(row, settings, at):
+                outcome = await attempt(settings, row)
+                await _record(settings, row, outcome, done)
+            # The worker shares the event loop with requests (SQLite answers on it): they run
+            # between two rows, not after a batch of a thousand.
+            await asyncio.sleep(0)
         if len(due) < BATCH:
             return done
 
