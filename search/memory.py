@@ -1,10 +1,15 @@
-"""An in-memory index for unit tests of other rooms: substring matching, no ranking to speak of."""
+"""An in-memory index for unit tests of other rooms: substring matching, no ranking to speak of.
+
+Like the real backends, a query that is pinyin or sounds like a document's text (双眼脾, shuangyanpi)
+finds it after every document that contains the query.
+"""
 
 from __future__ import annotations
 
 import html
 from collections.abc import AsyncIterator, Sequence
 
+from search import _pinyin
 from search._fold import fold
 from search.interfaces import DocKey, Document, Gone, Hit, Query, Results, Suggestion, Term
 
@@ -62,16 +67,20 @@ class MemoryIndex:
         needle = fold(query.text.strip())
         if not needle:
             return Results([], 0)
-        found = [d for d in self.docs.values()
-                 if needle in fold(d.title + " " + d.text)
-                 and (not query.types or d.type in query.types)
-                 and (query.procedure is None or d.procedure == query.procedure)
-                 and (query.clinic_id is None or d.clinic_id == query.clinic_id)]
+        kept = [d for d in self.docs.values()
+                if (not query.types or d.type in query.types)
+                and (query.procedure is None or d.procedure == query.procedure)
+                and (query.clinic_id is None or d.clinic_id == query.clinic_id)]
+        found = [d for d in kept if needle in fold(d.title + " " + d.text)]
         found.sort(key=lambda d: d.created_at, reverse=True)
-        page = found[query.offset:query.offset + query.limit]
-        hits = [Hit(d.type, d.id, d.title, _snippet(d.text or d.title, needle), 1.0, d.created_at, d.procedure)
-                for d in page]
-        return Results(hits, len(found))
+        said = [way for way in _pinyin.spoken("".join(needle.split())) if len(way) > 1]
+        heard = [d for d in kept if d not in found and any(_pinyin.spans(fold(d.title + " " + d.text), way)
+                                                           for way in said)]
+        heard.sort(key=lambda d: d.created_at, reverse=True)
+        page = [*found, *heard][query.offset:query.offset + query.limit]
+        hits = [Hit(d.type, d.id, d.title, _snippet(d.text or d.title, needle), 1.0, d.created_at, d.procedure,
+                    match="exact" if d in found else "sound") for d in page]
+        return Results(hits, len(found) + len(heard))
 
     async def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
         key = fold(prefix.strip())
@@ -83,6 +92,9 @@ class MemoryIndex:
 
     async def set_vocabulary(self, terms: Sequence[Term]) -> None:
         self.terms = list(terms)
+
+    async def outdated(self) -> bool:
+        return False
 
     async def clear(self) -> None:
         self.docs.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from search._fold import fold
+from search._pinyin import sound_tokens
 from search.analyzer import Analyzer, AnyOf, Sub, gram_tokens, snippet
 from search.suggestions import Suggester
 from tests.search.conftest import VOCABULARY
@@ -105,13 +106,14 @@ def test_a_document_analysed_line_by_line_gives_the_same_tokens_as_whole() -> No
     doc = Document(type="diary", id="1", title="全切双眼皮 90 天真实记录", text="\n".join(lines),
                    created_at=datetime(2026, 11, 1, tzinfo=UTC))
     whole = fold(f"{doc.title}\n{doc.text}")
-    expected = (" ".join(gram_tokens(whole)), " ".join(analyzer.words(whole)))
+    expected = (" ".join(gram_tokens(whole)), " ".join(analyzer.words(whole)), " ".join(sound_tokens(whole)))
     assert analyzer.index_fields(doc) == expected
     # Again, from the lines already seen, with one new entry added at the end.
     longer = Document(type="diary", id="1", title=doc.title, text=doc.text + "\n第91天：玻尿酸也打完了",
                       created_at=doc.created_at)
     whole = fold(f"{longer.title}\n{longer.text}")
-    assert analyzer.index_fields(longer) == (" ".join(gram_tokens(whole)), " ".join(analyzer.words(whole)))
+    assert analyzer.index_fields(longer) == (" ".join(gram_tokens(whole)), " ".join(analyzer.words(whole)),
+                                             " ".join(sound_tokens(whole)))
 
 
 def test_new_dictionary_words_reach_lines_analysed_before() -> None:
