@@ -150,8 +150,10 @@ def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Await
         # Read at every round, as a test may give the app a changed copy of its services.
         return app_services(app.state)
 
+    upgrade = search.services.Upgrade()
     return [
         ("indexer", s.indexer_seconds, lambda: search.services.drain(current().search, current().documents)),
+        ("search-upgrade", s.scheduler_seconds, lambda: upgrade(current().search, current().documents, s)),
         ("media-sweep", s.scheduler_seconds, lambda: media.services.sweep(current().media, s)),
         ("moderation-tick", s.scheduler_seconds, lambda: moderation.services.tick(current())),
         ("idempotency", s.scheduler_seconds, lambda: idempotency.forget_expired(s.idempotency_seconds)),

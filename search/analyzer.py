@@ -276,6 +276,8 @@ class Analyzer:
         """Replace the alias groups and add the domain words (blocking: run it off the event loop)."""
         vocabulary = Vocabulary.of(terms)
         SEGMENTER.add(vocabulary.words())
+        if self.sound:
+            _pinyin.syllables()  # read pypinyin's syllables now (~0.5 s), not in the first pinyin search
         self.vocabulary = vocabulary
 
     def words(self, folded: str) -> list[str]:

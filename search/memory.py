@@ -14,13 +14,18 @@ from search._fold import fold
 from search.interfaces import DocKey, Document, Gone, Hit, Query, Results, Suggestion, Term
 
 
-def _snippet(text: str, needle: str) -> str:
+def _snippet(text: str, needle: str, said: Sequence[tuple[str, ...]] = ()) -> str:
     folded = fold(text)
     at = folded.find(needle) if needle else -1
+    size = len(needle)
     if at < 0:
-        return html.escape(text[:80], quote=False)
+        heard = [span for way in said for span in _pinyin.spans(folded, way)]
+        if not heard:
+            return html.escape(text[:80], quote=False)
+        at, stop = min(heard)
+        size = stop - at
     start = max(0, at - 20)
-    end = at + len(needle)
+    end = at + size
     return (html.escape(text[start:at], quote=False) + f"<em>{html.escape(text[at:end], quote=False)}</em>"
             + html.escape(text[end:start + 80], quote=False))
 
@@ -78,7 +83,8 @@ class MemoryIndex:
                                                            for way in said)]
         heard.sort(key=lambda d: d.created_at, reverse=True)
         page = [*found, *heard][query.offset:query.offset + query.limit]
-        hits = [Hit(d.type, d.id, d.title, _snippet(d.text or d.title, needle), 1.0, d.created_at, d.procedure,
+        hits = [Hit(d.type, d.id, d.title, _snippet(d.text or d.title, needle) if d in found
+                    else _snippet(f"{d.title} {d.text}", needle, said), 1.0, d.created_at, d.procedure,
                     match="exact" if d in found else "sound") for d in page]
         return Results(hits, len(found) + len(heard))
 
