@@ -212,8 +212,14 @@ class EngineIndex(ABC):
         plan = self.analyzer.plan(query.text)
         if plan is None:
             return Results([], 0)
-        found = await self._find(plan, query)
-        heard = await self._heard(plan, query, found)
+        by_sound = plan.by_sound() if self._hears() else None
+        if by_sound is not None and query.offset == 0:
+            # A first page: both searches at once (the engines leave the GIL while they search).
+            found, heard = await asyncio.gather(self._find(plan, query), self._find(by_sound, query))
+            heard = self._after(found, heard, query)
+        else:
+            found = await self._find(plan, query)
+            heard = await self._heard(by_sound, query, found)
         if found.total == 0 and heard.total == 0 and self.analyzer.relaxable(query.text):
             # 效果非常好 finds nothing as one phrase: every word of it must then occur, anywhere.
             relaxed = self.analyzer.plan(query.text, relaxed=True)
@@ -226,21 +232,27 @@ class EngineIndex(ABC):
                         r.created_at, r.procedure, match="sound") for r in heard.rows)
         return Results(hits, found.total + heard.total, found.total_is_estimate or heard.total_is_estimate)
 
-    async def _heard(self, plan: Plan, query: Query, found: Found) -> Found:
+    async def _heard(self, by_sound: Plan | None, query: Query, found: Found) -> Found:
         """The documents that only sound like the query, for the page after those that contain it.
 
         They rank after every document that contains the query: the page takes them once those run
-        out, from the offset past them. Not when the matches are already more than a backend counts
-        (PostgreSQL's estimate): they would be beyond the last page anyway.
+        out, from the offset past them.
         """
-        by_sound = plan.by_sound()
-        if by_sound is None or found.total_is_estimate or not self._hears():
+        if by_sound is None or found.total_is_estimate:
             return Found([], 0)
         wanted = query.limit - len(found.rows)
         # A full page still asks for one row: the count is what lets the pages go on to them.
         heard = await self._find(by_sound, replace(query, offset=max(0, query.offset - found.total),
                                                    limit=max(wanted, 1)))
-        return Found(heard.rows[:max(wanted, 0)], heard.total, heard.total_is_estimate)
+        return self._after(found, heard, query)
+
+    @staticmethod
+    def _after(found: Found, heard: Found, query: Query) -> Found:
+        """The rows of ``heard`` that fit on the page after ``found``'s. None when the matches are
+        more than a backend counts (PostgreSQL's estimate): they would be beyond the last page."""
+        if found.total_is_estimate:
+            return Found([], 0)
+        return Found(heard.rows[:max(0, query.limit - len(found.rows))], heard.total, heard.total_is_estimate)
 
     async def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
         return self.suggester.suggest(prefix, limit)
