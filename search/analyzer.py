@@ -116,12 +116,17 @@ class Plan:
     loose: Match | None = None
     sounds: tuple[tuple[str, ...], ...] = ()  # syllables to mark in snippets of posts found by sound
     exclude: Match | None = None  # documents this matches are left out (they were found before)
+    excluded: int = 0  # how many documents ``exclude`` matches, when known (0: not known)
 
     def by_sound(self) -> Plan | None:
         """The plan of the second search: what only sounds like the query."""
         if self.loose is None:
             return None
-        return Plan(self.loose, self.boosts, self.needles, None, self.sounds, exclude=self.match)
+        loose = self.loose
+        if isinstance(loose, AnyOf) and self.match in loose.parts:
+            # (match or sound) and not match: sound and not match, which an index can serve alone.
+            loose = _any([part for part in loose.parts if part != self.match])
+        return Plan(loose, self.boosts, self.needles, None, self.sounds, exclude=self.match)
 
 
 def _all(parts: Sequence[Match]) -> Match:

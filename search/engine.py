@@ -84,6 +84,10 @@ def from_us(us: int) -> datetime:
 class EngineIndex(ABC):
     """The parts of ``SearchIndex`` that do not depend on the engine."""
 
+    # Whether a first page runs the search by sound beside the exact one (True), or after it, with
+    # the exact one's count in hand (False: PostgreSQL, which then asks fewer candidates or none).
+    SOUND_BESIDE = True
+
     def __init__(self, *, sound: bool = True) -> None:
         # sound=False: the engine without search by sound (no sound tokens), for the benchmark.
         self.analyzer = Analyzer(sound=sound)
@@ -213,7 +217,7 @@ class EngineIndex(ABC):
         if plan is None:
             return Results([], 0)
         by_sound = plan.by_sound() if self._hears() else None
-        if by_sound is not None and query.offset == 0:
+        if by_sound is not None and query.offset == 0 and self.SOUND_BESIDE:
             # A first page: both searches at once (the engines leave the GIL while they search).
             found, heard = await asyncio.gather(self._find(plan, query), self._find(by_sound, query))
             heard = self._after(found, heard, query)
@@ -242,6 +246,7 @@ class EngineIndex(ABC):
             return Found([], 0)
         wanted = query.limit - len(found.rows)
         # A full page still asks for one row: the count is what lets the pages go on to them.
+        by_sound = replace(by_sound, excluded=found.total)
         heard = await self._find(by_sound, replace(query, offset=max(0, query.offset - found.total),
                                                    limit=max(wanted, 1)))
         return self._after(found, heard, query)

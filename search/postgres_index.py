@@ -74,16 +74,16 @@ def tsquery(match: Match) -> str:
     return "(" + joiner.join(tsquery(part) for part in match.parts) + ")"
 
 
-def condition_of(match: Match) -> str:
+def condition_of(match: Match, table: str = "") -> str:
     """The SQL condition of a query tree: one tsquery on ``grams`` where it has no ``Sound``,
-    otherwise each part on its own column (``grams @@ ... OR sound @@ ...``)."""
+    otherwise each part on its own column (``grams @@ ... OR sound @@ ...``); ``table``: ``c0.``."""
     if not has_sound(match):
-        return f"grams @@ {sql_text(tsquery(match))}::tsquery"
+        return f"{table}grams @@ {sql_text(tsquery(match))}::tsquery"
     if isinstance(match, Sound):
-        return f"sound @@ {sql_text(tsquery(match))}::tsquery"
+        return f"{table}sound @@ {sql_text(tsquery(match))}::tsquery"
     assert isinstance(match, AllOf | AnyOf)
     joiner = " AND " if isinstance(match, AllOf) else " OR "
-    return "(" + joiner.join(condition_of(part) for part in match.parts) + ")"
+    return "(" + joiner.join(condition_of(part, table) for part in match.parts) + ")"
 
 
 def sql_text(text: str) -> str:
@@ -109,7 +109,7 @@ def rank_of(plan: Plan) -> tuple[str, str]:
     return f"ts_rank(c.sound, {sql_text(tsquery(heard))}::tsquery)", "sound"
 
 
-def ranked_sql(plan: Plan, condition: str, values: list[Any], query: Query) -> str:
+def ranked_sql(plan: Plan, condition: str, values: list[Any], query: Query, *, unless: str = "TRUE") -> str:
     """One page by relevance, ranking at most ``candidates(query)`` matches.
 
     ts_rank reads each ranked document's tsvector (~40 µs each): over the ~90,000 matches of a
@@ -120,14 +120,16 @@ def ranked_sql(plan: Plan, condition: str, values: list[Any], query: Query) -> s
     their text. Integers are inlined like the tsquery, so a reused statement keeps its plan.
     """
     rank, column = rank_of(plan)
+    columns = "grams, sound" if unless != "TRUE" else column  # ``unless`` reads grams
     if plan.boosts:
         rank += f" + 0.5 * ts_rank(c.words, {sql_text(' | '.join(_lexeme(w) for w in plan.boosts))}::tsquery)"
-    cap, limit, offset = candidates(query), int(query.limit), int(query.offset)
+    # Documents ``unless`` drops are taken on top of the candidates (at most ``plan.excluded`` of them).
+    cap, limit, offset = candidates(query) + int(plan.excluded), int(query.limit), int(query.offset)
     return (f"SELECT d.type, d.id, d.title, d.body, d.created_at, d.procedure, r.score, r.n FROM ("  # noqa: S608 - names are constants, values are parameters or our own literals
             f"SELECT c.key, c.created_at, c.n, (({rank}) * log(2.0, (2.0 + c.popularity / {POPULARITY_SCALE})"
             f"::numeric))::float8 AS score FROM (SELECT key, created_at, popularity, {column}, words, "
-            f"count(*) OVER () AS n FROM (SELECT key, created_at, popularity, {column}, words FROM {TABLE} "
-            f"WHERE {condition} LIMIT {int(cap)}) AS c0) AS c "
+            f"count(*) OVER () AS n FROM (SELECT key, created_at, popularity, {columns}, words FROM {TABLE} "
+            f"WHERE {condition} LIMIT {int(cap)}) AS c0 WHERE {unless}) AS c "
             f"ORDER BY score DESC, c.created_at DESC, c.key LIMIT {limit} OFFSET {offset}) AS r "
             f"JOIN {TABLE} AS d ON d.key = r.key ORDER BY r.score DESC, r.created_at DESC, r.key")
 
@@ -154,6 +156,10 @@ def upsert_sql(table: str, guarded: bool = False) -> str:
 
 class PostgresIndex(EngineIndex):
     """``SearchIndex`` in the app's PostgreSQL database (``MEIJI_SEARCH_URL=postgres``)."""
+
+    # The search by sound runs after the exact one: none when that one's matches are an estimate
+    # (they fill every page), and with its count, so as many more candidates are taken (``unless``).
+    SOUND_BESIDE = False
 
     def __init__(self, *, sound: bool = True) -> None:
         super().__init__(sound=sound)
@@ -277,8 +283,12 @@ class PostgresIndex(EngineIndex):
         # parameter gets a generic plan, which walks the created_at index for a rare phrase too
         # (hundreds of milliseconds); with the literal the planner sees how common its lexemes are.
         condition = condition_of(plan.match)
+        unless = "TRUE"
         if plan.exclude is not None:
-            condition += f" AND NOT ({condition_of(plan.exclude)})"
+            # By relevance, what the first search found is dropped from the candidates, not in their
+            # scan: a filter there made the planner read every row that sounds like 不错 (all of them
+            # say it) or the whole table. Taking ``plan.excluded`` more candidates keeps their number.
+            unless = f"NOT {condition_of(plan.exclude, 'c0.')}"
         values: list[Any] = []
         if query.types:
             values.append(list(query.types))
@@ -290,15 +300,16 @@ class PostgresIndex(EngineIndex):
             values.append(query.clinic_id)
             condition += f" AND clinic_id = ${len(values)}"
         filters = values[:]
+        whole = condition if plan.exclude is None else f"{condition} AND NOT {condition_of(plan.exclude)}"
         if query.sort == "recent":
             values.extend([query.limit, query.offset])
             sql = (f"SELECT type, id, title, body, created_at, procedure, 0.0::float8 AS score, NULL::bigint AS n "  # noqa: S608 - names are constants, values are parameters
-                   f"FROM {TABLE} WHERE {condition} ORDER BY created_at DESC, key "
+                   f"FROM {TABLE} WHERE {whole} ORDER BY created_at DESC, key "
                    f"LIMIT ${len(values) - 1} OFFSET ${len(values)}")
         else:
-            sql = ranked_sql(plan, condition, values, query)
+            sql = ranked_sql(plan, condition, values, query, unless=unless)
         rows = await self._db().execute_query_dict(sql, values)
-        total, estimated = await self._total(condition, filters, query, rows)
+        total, estimated = await self._total(whole, filters, query, rows)
         return Found([Row(r["type"], r["id"], r["title"], r["body"], r["created_at"], r["procedure"],
                           float(r["score"])) for r in rows], total, estimated)
 

@@ -203,3 +203,60 @@ def test_an_index_built_before_pinyin_is_rebuilt_by_the_server(make_client: AppF
         portal = client.portal
         assert portal is not None
         assert not portal.call(state.search.outdated)
+
+
+def page_through(client: TestClient, q: str) -> list[tuple[str, str]]:
+    seen: list[tuple[str, str]] = []
+    params: dict[str, Any] = {"q": q, "limit": 7}
+    while True:
+        body = client.get("/v1/search", params=params).json()
+        assert body["total"] == 30
+        seen.extend((i["id"], i["match"]) for i in body["items"])
+        if not body["next_cursor"]:
+            return seen
+        params["cursor"] = body["next_cursor"]
+
+
+def many_posts(client: TestClient) -> None:
+    """25 reviews that say 水光针 and 5 that misspell it 水光真 (written straight to the index)."""
+    from datetime import UTC, datetime, timedelta
+
+    from search.interfaces import Document
+
+    base = datetime(2026, 3, 1, tzinfo=UTC)
+    docs = [Document("review", f"right{i}", "", f"第{i}次打水光针，皮肤比上个月细腻。", base + timedelta(hours=i),
+                     popularity=float(i)) for i in range(25)]
+    # The misspelt ones are the most popular and the newest: they still come after every exact hit.
+    docs += [Document("review", f"typo{i}", "", f"水光真的值得打吗？我打了第{i}次。", base + timedelta(days=9, hours=i),
+                      popularity=1000.0) for i in range(5)]
+    portal = client.portal
+    assert portal is not None
+    portal.call(client.app.state.services.search.upsert, docs)  # type: ignore[attr-defined]
+
+
+def check_pages(client: TestClient) -> None:
+    seen = page_through(client, "水光针")
+    assert len(seen) == len(set(seen)) == 30
+    assert [m for _, m in seen] == ["exact"] * 25 + ["sound"] * 5
+    assert {i for i, _ in seen[25:]} == {f"typo{i}" for i in range(5)}
+    recent = client.get("/v1/search", params={"q": "水光针", "sort": "recent", "limit": 30}).json()["items"]
+    assert [i["match"] for i in recent] == ["exact"] * 25 + ["sound"] * 5
+
+
+@pytest.mark.parametrize("backend", ["tantivy", "whoosh", "memory"])
+def test_pages_go_through_exact_hits_then_sound_hits(make_client: AppFactory, tmp_path: Path, backend: str) -> None:
+    url = "memory://" if backend == "memory" else f"{backend}://{tmp_path / 'index'}"
+    with make_client(search_url=url) as client:
+        many_posts(client)
+        check_pages(client)
+
+
+@pytest.mark.postgres
+def test_pages_go_through_exact_hits_then_sound_hits_on_postgres(pg: Postgres, pg_template: str,
+                                                                 tmp_path: Path) -> None:
+    from meiji.app import create_app
+
+    settings = base_settings(tmp_path, database_url=fresh_pg_url(pg, pg_template), search_url="postgres")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        many_posts(client)
+        check_pages(client)
