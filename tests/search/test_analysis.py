@@ -157,3 +157,40 @@ def test_words_are_added_while_another_thread_cuts() -> None:
         stop.set()
         worker.join()
     assert "童颜针" in SEGMENTER.cut("做完童颜针第三天")
+
+
+def test_typed_pinyin_is_cut_into_syllables_however_it_is_written() -> None:
+    from search._pinyin import spoken, typed
+
+    expected = [("shuang", "yan", "pi")]
+    for text in ("shuangyanpi", "shuang1yan3pi2", "shuāngyǎnpí", "SHUANGYANPI", "shuangyan皮"):
+        assert spoken(fold(text)) == expected, text
+    assert typed("fangan") == [("fan", "gan"), ("fang", "an")]  # both ways are tried
+    assert typed("lyu") == typed("lü") == typed("lv") == [("lv",)]
+    assert typed("thermage") == [] and typed("3d") == []
+
+
+def test_a_query_that_sounds_like_a_word_may_also_match_by_sound() -> None:
+    from search.analyzer import Sound
+
+    analyzer = Analyzer()
+    analyzer.set_terms(VOCABULARY)
+
+    typo = analyzer.plan("双眼脾")
+    spaced = analyzer.plan("shuang yan pi")
+    single = analyzer.plan("皮")
+
+    assert typo is not None and typo.match == Sub("双眼脾")
+    assert typo.loose == AnyOf((Sub("双眼脾"), Sound(("shuang", "yan", "pi"))))
+    by_sound = typo.by_sound()
+    assert by_sound is not None and by_sound.match == Sound(("shuang", "yan", "pi"))
+    assert by_sound.exclude == typo.match
+    assert spaced is not None and Sound(("shuang", "yan", "pi")) in spaced.loose.parts  # type: ignore[union-attr]
+    assert single is not None and single.loose is None  # one character: too many words sound like it
+    assert Analyzer(sound=False).plan("双眼脾").loose is None  # type: ignore[union-attr]
+
+
+def test_a_snippet_found_by_sound_marks_what_was_read() -> None:
+    marked = snippet("", "朋友在这家做的双眼脾，价格不贵。", ("shuangyanpi",), sounds=[("shuang", "yan", "pi")])
+
+    assert marked == "朋友在这家做的<em>双眼脾</em>，价格不贵。"
