@@ -425,12 +425,12 @@ def _window(body: str, needles: Sequence[str], size: int,
     if not found:
         folded = fold(body)
         found = [at for at in (folded.find(n) for n in needles if n) if at >= 0]
-    if not found and sounds:
-        # Found by sound: mark what reads like the query (双眼皮 for shuangyanpi or 双眼脾).
+    if sounds:
+        # Found by sound: mark what reads like the query too (双眼皮 for shuangyanpi or 双眼脾).
         heard = sorted({span for said in sounds for span in _pinyin.spans(folded, said)})
         if heard:
-            needles = tuple(sorted({folded[a:b] for a, b in heard}, key=len, reverse=True))
-            found = [heard[0][0]]
+            needles = tuple(sorted({*needles, *(folded[a:b] for a, b in heard)}, key=len, reverse=True))
+            found = [*found, heard[0][0]]
     first = min(found, default=0)
     begin = max(0, min(first - size // 4, len(body) - size))
     end = min(len(body), begin + size)
