@@ -180,6 +180,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open_database(settings)
         await app.state.on_start()
     except BaseException:
+        # Interrupted while starting (Ctrl-C during start-up): close the database too, or its
+        # connection's thread keeps the process alive after the interrupt.
+        with contextlib.suppress(Exception):
+            await db.close_database()
         if owner:
             search.services.release_index(settings)
         raise
