@@ -282,7 +282,7 @@ class Analyzer:
         vocabulary = Vocabulary.of(terms)
         SEGMENTER.add(vocabulary.words())
         if self.sound:
-            _pinyin.syllables()  # read pypinyin's syllables now (~0.5 s), not in the first pinyin search
+            _pinyin.syllables()  # read pypinyin's syllables now (~0.1 s), not in the first pinyin search
         self.vocabulary = vocabulary
 
     def words(self, folded: str) -> list[str]:
