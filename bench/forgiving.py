@@ -58,8 +58,7 @@ def vocabulary() -> list[Any]:
     """The procedures' names, as the app loads them (their words join the segmenter's dictionary)."""
     from search.interfaces import Term
 
-    _, asked = labelled()
-    names = dict.fromkeys(q for category, q, _ in asked if category == "exact")
+    names: list[str] = json.loads(SET.read_text(encoding="utf-8"))["procedures"]
     return [Term(name, "procedure") for name in names]
 
 

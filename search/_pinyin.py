@@ -33,21 +33,20 @@ TYPED = {"lyu": "lv", "nyu": "nv", "lue": "lve", "nue": "nve"}
 UNTYPED = {"n", "m", "ng", "hm", "hng", "ê"}
 _TONE_DIGIT = re.compile(r"(?<=[a-zv])[0-5]")
 
-_readings: dict[str, str] = {}
+_readings: dict[str, str | None] = {}  # every character seen (None: not Chinese), at most ~100,000
 _syllables: frozenset[str] | None = None
 _lock = threading.Lock()
 
 
 def reading(ch: str) -> str | None:
     """The tone-less first reading of one Chinese character (``v`` for ü); None for any other character."""
-    found = _readings.get(ch)
-    if found is None:
+    try:
+        return _readings[ch]
+    except KeyError:
         entry = pinyin_dict.get(ord(ch))
-        if entry is None:
-            return None
-        found = to_normal(entry.split(",")[0])
+        found = to_normal(entry.split(",")[0]) if entry is not None else None
         _readings[ch] = found
-    return found
+        return found
 
 
 def syllables() -> frozenset[str]:
@@ -163,17 +162,34 @@ def spoken(run: str) -> list[tuple[str, ...]]:
     return [way for way in ways if way]
 
 
-def spans(text: str, said: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Where ``text`` (folded) reads ``said`` in a row: (start, stop) offsets."""
-    found: list[tuple[int, int]] = []
-    size = len(said)
-    if not size:
-        return found
-    start = 0
-    while start + size <= len(text):
-        if all(reading(text[start + k]) == said[k] for k in range(size)):
-            found.append((start, start + size))
-            start += size
-        else:
-            start += 1
-    return found
+def spellings(name: str, limit: int = 16) -> set[tuple[str, ...]]:
+    """Every way a Chinese name reads, with each reading of a character that has several (重睑术:
+    zhong jian shu, chong jian shu...), at most ``limit``; empty when a character is not Chinese."""
+    ways: list[tuple[str, ...]] = [()]
+    for ch in name:
+        entry = pinyin_dict.get(ord(ch))
+        if entry is None:
+            return set()
+        readings = list(dict.fromkeys(to_normal(r) for r in entry.split(",")))[:3]
+        ways = [(*way, said) for way in ways for said in readings][:limit]
+    return set(ways)
+
+
+def spans(text: str, *ways: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where ``text`` (folded) reads any of ``ways`` in a row: (start, stop) offsets, in order."""
+    said = [reading(ch) for ch in text]  # once per text, whatever the ways
+    found: set[tuple[int, int]] = set()
+    for way in ways:
+        size, wanted = len(way), list(way)
+        start = 0
+        while size:
+            try:
+                start = said.index(way[0], start)  # in C: most characters are not the first syllable
+            except ValueError:
+                break
+            if said[start:start + size] == wanted:
+                found.add((start, start + size))
+                start += size
+            else:
+                start += 1
+    return sorted(found)

@@ -126,7 +126,9 @@ class Plan:
         if isinstance(loose, AnyOf) and self.match in loose.parts:
             # (match or sound) and not match: sound and not match, which an index can serve alone.
             loose = _any([part for part in loose.parts if part != self.match])
-        return Plan(loose, self.boosts, self.needles, None, self.sounds, exclude=self.match)
+        # Names found through their reading (重睑术 for chongjianshu) are marked in snippets too.
+        needles = tuple(sorted({*self.needles, *needles_of(loose)}, key=len, reverse=True))
+        return Plan(loose, self.boosts, needles, None, self.sounds, exclude=self.match)
 
 
 def _all(parts: Sequence[Match]) -> Match:
@@ -178,12 +180,6 @@ def _sound(parts: Sequence[str]) -> Match | None:
     return _any(found) if found else None
 
 
-def _loosened(clause: Match, typed: str) -> Match:
-    """``clause``, or what ``typed`` (its text as the user wrote it) sounds like."""
-    sound = _sound([run for run, is_words in runs(typed) if is_words])
-    return _any([clause, sound]) if sound is not None else clause
-
-
 # --- the vocabulary: dictionary words and alias groups -----------------------------------------
 
 @dataclass
@@ -192,6 +188,8 @@ class Vocabulary:
 
     terms: list[Term] = field(default_factory=list)
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # folded member -> its group
+    # Every reading of a Chinese member (each reading of its heteronyms) -> the members that read so.
+    spelled: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, terms: Sequence[Term]) -> Vocabulary:
@@ -201,7 +199,12 @@ class Vocabulary:
             for member in members:
                 # A name in two groups (an alias shared by two procedures) expands to both.
                 groups[member] = tuple(dict.fromkeys((*groups.get(member, ()), *members)))
-        return cls(list(terms), groups)
+        spelled: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for member in groups:
+            if len(member) > 1 and all(_CJK.match(ch) for ch in member):
+                for said in _pinyin.spellings(member):
+                    spelled[said] = (*spelled.get(said, ()), member)
+        return cls(list(terms), groups, spelled)
 
     def words(self) -> list[str]:
         """Dictionary words for the segmenter: every CJK run of every name."""
@@ -348,7 +351,7 @@ class Analyzer:
                 continue
             group = self.vocabulary.groups[member]
             clauses.append(_any([_all(_subs(m)) for m in group]))
-            loose.append(_loosened(clauses[-1], member))
+            loose.append(self._loosened(clauses[-1], [member]))
             rest = f"{rest[:start]} {rest[start + len(member):]}"
         for sub in _subs(rest) if rest.strip() else []:
             assert isinstance(sub, Sub)
@@ -357,7 +360,7 @@ class Analyzer:
                 clauses.extend(Sub(w) for w in words or [sub.text])
             else:
                 clauses.append(sub)
-                loose.append(_loosened(sub, sub.text))
+                loose.append(self._loosened(sub, [sub.text]))
         if not clauses:
             return None
         match = _all(clauses)
@@ -370,13 +373,25 @@ class Analyzer:
         words = [run for run, is_words in found if is_words]
         if len(words) > 1 and all(is_words or set(run) <= {"'", "’"} for run, is_words in found):
             # Pinyin typed with spaces or apostrophes (shuang yan pi, xi'an): the runs also read as one.
-            together = _sound(words)
-            if together is not None:
-                loosened = _any([loosened, together])
+            together = self._loosened(loosened, words)
+            if together != loosened:
+                loosened = together
         if loosened == match:
             return Plan(match, boosts, needles)
         sounds = tuple(sorted(set(sounds_of(loosened)), key=len, reverse=True))
         return Plan(match, boosts, needles, loosened, sounds)
+
+    def _loosened(self, clause: Match, typed: Sequence[str]) -> Match:
+        """``clause``, or what the runs ``typed`` (as the user wrote them) sound like, or a name of
+        the vocabulary that reads so in any of its readings (chongjianshu: 重睑术, and its group)."""
+        sound = _sound(typed)
+        if sound is None:
+            return clause
+        options = [clause, sound]
+        for said in sounds_of(sound):
+            for member in self.vocabulary.spelled.get(said, ()):
+                options.append(_any([_all(_subs(m)) for m in self.vocabulary.groups[member]]))
+        return _any(options)
 
     def relaxable(self, text: str) -> bool:
         """Whether ``plan(text, relaxed=True)`` can differ: a run of three or more characters."""
@@ -427,7 +442,7 @@ def _window(body: str, needles: Sequence[str], size: int,
         found = [at for at in (folded.find(n) for n in needles if n) if at >= 0]
     if sounds:
         # Found by sound: mark what reads like the query too (双眼皮 for shuangyanpi or 双眼脾).
-        heard = sorted({span for said in sounds for span in _pinyin.spans(folded, said)})
+        heard = _pinyin.spans(folded, *sounds)
         if heard:
             needles = tuple(sorted({*needles, *(folded[a:b] for a, b in heard)}, key=len, reverse=True))
             found = [*found, heard[0][0]]

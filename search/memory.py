@@ -19,7 +19,7 @@ def _snippet(text: str, needle: str, said: Sequence[tuple[str, ...]] = ()) -> st
     at = folded.find(needle) if needle else -1
     size = len(needle)
     if at < 0:
-        heard = [span for way in said for span in _pinyin.spans(folded, way)]
+        heard = _pinyin.spans(folded, *said)
         if not heard:
             return html.escape(text[:80], quote=False)
         at, stop = min(heard)
@@ -79,8 +79,12 @@ class MemoryIndex:
         found = [d for d in kept if needle in fold(d.title + " " + d.text)]
         found.sort(key=lambda d: d.created_at, reverse=True)
         said = [way for way in _pinyin.spoken("".join(needle.split())) if len(way) > 1]
-        heard = [d for d in kept if d not in found and any(_pinyin.spans(fold(d.title + " " + d.text), way)
-                                                           for way in said)]
+        # A name that reads so, in any reading of its characters (chongjianshu: 重睑术), and its aliases.
+        names = [fold(n) for t in self.terms for n in (t.text, *t.aliases)
+                 if any(set(said) & _pinyin.spellings(fold(m)) for m in (t.text, *t.aliases))]
+        heard = [d for d in kept if d not in found and (
+            _pinyin.spans(fold(d.title + " " + d.text), *said)
+            or any(n in fold(d.title + " " + d.text) for n in names))]
         heard.sort(key=lambda d: d.created_at, reverse=True)
         page = [*found, *heard][query.offset:query.offset + query.limit]
         hits = [Hit(d.type, d.id, d.title, _snippet(d.text or d.title, needle) if d in found

@@ -180,11 +180,16 @@ def test_a_query_that_sounds_like_a_word_may_also_match_by_sound() -> None:
     spaced = analyzer.plan("shuang yan pi")
     single = analyzer.plan("皮")
 
+    # 双眼脾 reads like the name 双眼皮: its group joins what may match by sound.
+    eyelid = AnyOf((Sub("双眼皮"), Sub("重睑术"), Sub("割双眼皮")))
     assert typo is not None and typo.match == Sub("双眼脾")
-    assert typo.loose == AnyOf((Sub("双眼脾"), Sound(("shuang", "yan", "pi"))))
+    assert typo.loose == AnyOf((Sub("双眼脾"), Sound(("shuang", "yan", "pi")), eyelid))
     by_sound = typo.by_sound()
-    assert by_sound is not None and by_sound.match == Sound(("shuang", "yan", "pi"))
+    assert by_sound is not None and by_sound.match == AnyOf((Sound(("shuang", "yan", "pi")), eyelid))
     assert by_sound.exclude == typo.match
+    # Any reading of a name's characters finds it: 重 is chong in 重睑术 (zhong elsewhere).
+    heteronym = analyzer.plan("chongjianshu")
+    assert heteronym is not None and eyelid in heteronym.loose.parts  # type: ignore[union-attr]
     assert spaced is not None and Sound(("shuang", "yan", "pi")) in spaced.loose.parts  # type: ignore[union-attr]
     assert single is not None and single.loose is None  # one character: too many words sound like it
     assert Analyzer(sound=False).plan("双眼脾").loose is None  # type: ignore[union-attr]

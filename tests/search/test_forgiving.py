@@ -97,6 +97,8 @@ def journey(client: TestClient, settle: Callable[[], None]) -> None:
     # The typo finds the review that has it, then the posts it meant.
     assert found(search(client, "双眼脾")) == [(*typo, "exact"), (*diary, "sound")]
     assert found(search(client, "玻尿算")) == [(*filler, "sound")]
+    # A name reads every way its characters do: 重 is chong in 重睑术, an alias of 双眼皮.
+    assert (*diary, "sound") in found(search(client, "chongjianshu"))
     # The right word still ranks the post that says it first.
     assert found(search(client, "双眼皮")) == [(*diary, "exact"), (*typo, "sound")]
     # What matched by sound is marked in the snippet; the anonymous diarist is nowhere in the answer.
