@@ -106,7 +106,19 @@ def rank_of(plan: Plan) -> tuple[str, str]:
     if plan.exclude is None:
         return f"ts_rank(c.grams, {sql_text(tsquery(plan.match))}::tsquery)", "grams"
     heard = AnyOf(tuple(Sound(said) for said in plan.sounds)) if len(plan.sounds) > 1 else Sound(plan.sounds[0])
-    return f"ts_rank(c.sound, {sql_text(tsquery(heard))}::tsquery)", "sound"
+    rank = f"ts_rank(c.sound, {sql_text(tsquery(heard))}::tsquery)"
+    written = _subs(plan.match)  # names read like the query (吸脂 for xizhi): their text ranks too
+    if written:
+        rank += f" + ts_rank(c.grams, {sql_text(tsquery(AnyOf(tuple(written))))}::tsquery)"
+    return rank, "sound"
+
+
+def _subs(match: Match) -> list[Match]:
+    if isinstance(match, Sub):
+        return [match]
+    if isinstance(match, Sound):
+        return []
+    return list(dict.fromkeys(s for part in match.parts for s in _subs(part)))
 
 
 def ranked_sql(plan: Plan, condition: str, values: list[Any], query: Query, *, unless: str = "TRUE") -> str:
@@ -120,14 +132,14 @@ def ranked_sql(plan: Plan, condition: str, values: list[Any], query: Query, *, u
     their text. Integers are inlined like the tsquery, so a reused statement keeps its plan.
     """
     rank, column = rank_of(plan)
-    columns = "grams, sound" if unless != "TRUE" else column  # ``unless`` reads grams
+    columns = "grams, sound" if column == "sound" else column  # the second search reads both
     if plan.boosts:
         rank += f" + 0.5 * ts_rank(c.words, {sql_text(' | '.join(_lexeme(w) for w in plan.boosts))}::tsquery)"
     # Documents ``unless`` drops are taken on top of the candidates (at most ``plan.excluded`` of them).
     cap, limit, offset = candidates(query) + int(plan.excluded), int(query.limit), int(query.offset)
     return (f"SELECT d.type, d.id, d.title, d.body, d.created_at, d.procedure, r.score, r.n FROM ("  # noqa: S608 - names are constants, values are parameters or our own literals
             f"SELECT c.key, c.created_at, c.n, (({rank}) * log(2.0, (2.0 + c.popularity / {POPULARITY_SCALE})"
-            f"::numeric))::float8 AS score FROM (SELECT key, created_at, popularity, {column}, words, "
+            f"::numeric))::float8 AS score FROM (SELECT key, created_at, popularity, {columns}, words, "
             f"count(*) OVER () AS n FROM (SELECT key, created_at, popularity, {columns}, words FROM {TABLE} "
             f"WHERE {condition} LIMIT {int(cap)}) AS c0 WHERE {unless}) AS c "
             f"ORDER BY score DESC, c.created_at DESC, c.key LIMIT {limit} OFFSET {offset}) AS r "
