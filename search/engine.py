@@ -232,7 +232,8 @@ class EngineIndex(ABC):
                 found = await self._find(plan, query)
         hits = [Hit(r.type, r.id, r.title, snippet(r.title, r.text, plan.needles), r.score, r.created_at,
                     r.procedure) for r in found.rows]
-        hits.extend(Hit(r.type, r.id, r.title, snippet(r.title, r.text, plan.needles, sounds=plan.sounds), r.score,
+        marks = by_sound.needles if by_sound is not None else plan.needles  # with names that read like it
+        hits.extend(Hit(r.type, r.id, r.title, snippet(r.title, r.text, marks, sounds=plan.sounds), r.score,
                         r.created_at, r.procedure, match="sound") for r in heard.rows)
         return Results(hits, found.total + heard.total, found.total_is_estimate or heard.total_is_estimate)
 

@@ -14,12 +14,13 @@ from search._fold import fold
 from search.interfaces import DocKey, Document, Gone, Hit, Query, Results, Suggestion, Term
 
 
-def _snippet(text: str, needle: str, said: Sequence[tuple[str, ...]] = ()) -> str:
+def _snippet(text: str, needle: str, said: Sequence[tuple[str, ...]] = (), names: Sequence[str] = ()) -> str:
     folded = fold(text)
     at = folded.find(needle) if needle else -1
     size = len(needle)
     if at < 0:
-        heard = _pinyin.spans(folded, *said)
+        # Found by sound: what reads like the query, or a name that does.
+        heard = _pinyin.spans(folded, *said) + [(a, a + len(n)) for n in names if n for a in [folded.find(n)] if a >= 0]
         if not heard:
             return html.escape(text[:80], quote=False)
         at, stop = min(heard)
@@ -88,7 +89,7 @@ class MemoryIndex:
         heard.sort(key=lambda d: d.created_at, reverse=True)
         page = [*found, *heard][query.offset:query.offset + query.limit]
         hits = [Hit(d.type, d.id, d.title, _snippet(d.text or d.title, needle) if d in found
-                    else _snippet(f"{d.title} {d.text}", needle, said), 1.0, d.created_at, d.procedure,
+                    else _snippet(f"{d.title} {d.text}", needle, said, names), 1.0, d.created_at, d.procedure,
                     match="exact" if d in found else "sound") for d in page]
         return Results(hits, len(found) + len(heard))
 
