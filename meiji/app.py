@@ -150,8 +150,10 @@ def background_jobs(app: Starlette) -> list[tuple[str, float, Callable[[], Await
         # Read at every round, as a test may give the app a changed copy of its services.
         return app_services(app.state)
 
+    upgrade = search.services.Upgrade()
     return [
         ("indexer", s.indexer_seconds, lambda: search.services.drain(current().search, current().documents)),
+        ("search-upgrade", s.scheduler_seconds, lambda: upgrade(current().search, current().documents, s)),
         ("media-sweep", s.scheduler_seconds, lambda: media.services.sweep(current().media, s)),
         ("moderation-tick", s.scheduler_seconds, lambda: moderation.services.tick(current())),
         ("idempotency", s.scheduler_seconds, lambda: idempotency.forget_expired(s.idempotency_seconds)),
@@ -178,6 +180,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open_database(settings)
         await app.state.on_start()
     except BaseException:
+        # Interrupted while starting (Ctrl-C during start-up): close the database too, or its
+        # connection's thread keeps the process alive after the interrupt.
+        with contextlib.suppress(Exception):
+            await db.close_database()
         if owner:
             search.services.release_index(settings)
         raise

@@ -5,6 +5,11 @@ substring of two or more characters finds the post, and a query of several chara
 of its bigrams (玻尿酸 = 玻尿 尿酸 in a row, never 尿酸 alone). Segmentation with jieba in search
 mode (rjieba, with the domain dictionary added) fills a second field (``words``) that only ranks:
 a post where the query is a whole word scores above one where it is part of another word.
+
+A third field (``sound``) holds what the text sounds like (``_pinyin.py``): pairs of tone-less
+readings, as ``grams`` holds pairs of characters. A query is read the same way, so pinyin
+(``shuangyanpi``) and homophone typos (双眼脾) find 双眼皮; such posts come after every post that
+contains the query itself (``Plan.loose``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import TypeVar
 
 import rjieba
 
+from search import _pinyin
 from search._fold import fold
 from search.interfaces import Document, Term
 
@@ -71,6 +77,18 @@ class Sub:
 
 
 @dataclass(frozen=True)
+class Sound:
+    """The document must read these syllables in a row (two or more)."""
+
+    said: tuple[str, ...]
+
+    @property
+    def grams(self) -> list[str]:
+        """The pairs of readings, in a row (a phrase)."""
+        return _pinyin.pairs(self.said)
+
+
+@dataclass(frozen=True)
 class AllOf:
     parts: tuple[Match, ...]
 
@@ -80,16 +98,37 @@ class AnyOf:
     parts: tuple[Match, ...]
 
 
-Match = Sub | AllOf | AnyOf
+Match = Sub | Sound | AllOf | AnyOf
 
 
 @dataclass(frozen=True)
 class Plan:
-    """A query as the backends compile it: what must match, and words that raise the score."""
+    """A query as the backends compile it: what must match, and words that raise the score.
+
+    ``loose`` is the same query where each part may also match by sound (None when no part can:
+    a single character or syllable, latin that is not pinyin). A search runs ``match`` first, then
+    ``loose`` with ``exclude=match`` for the posts that only sound like the query, ranked after.
+    """
 
     match: Match
     boosts: tuple[str, ...]
     needles: tuple[str, ...]  # folded strings to mark in snippets, longest first
+    loose: Match | None = None
+    sounds: tuple[tuple[str, ...], ...] = ()  # syllables to mark in snippets of posts found by sound
+    exclude: Match | None = None  # documents this matches are left out (they were found before)
+    excluded: int = 0  # how many documents ``exclude`` matches, when known (0: not known)
+
+    def by_sound(self) -> Plan | None:
+        """The plan of the second search: what only sounds like the query."""
+        if self.loose is None:
+            return None
+        loose = self.loose
+        if isinstance(loose, AnyOf) and self.match in loose.parts:
+            # (match or sound) and not match: sound and not match, which an index can serve alone.
+            loose = _any([part for part in loose.parts if part != self.match])
+        # Names found through their reading (重睑术 for chongjianshu) are marked in snippets too.
+        needles = tuple(sorted({*self.needles, *needles_of(loose)}, key=len, reverse=True))
+        return Plan(loose, self.boosts, needles, None, self.sounds, exclude=self.match)
 
 
 def _all(parts: Sequence[Match]) -> Match:
@@ -111,7 +150,34 @@ def _subs(folded: str) -> list[Match]:
 def needles_of(match: Match) -> list[str]:
     if isinstance(match, Sub):
         return [match.text]
+    if isinstance(match, Sound):
+        return []
     return [n for part in match.parts for n in needles_of(part)]
+
+
+def sounds_of(match: Match) -> list[tuple[str, ...]]:
+    if isinstance(match, Sound):
+        return [match.said]
+    if isinstance(match, Sub):
+        return []
+    return [s for part in match.parts for s in sounds_of(part)]
+
+
+def has_sound(match: Match) -> bool:
+    return bool(sounds_of(match))
+
+
+def _sound(parts: Sequence[str]) -> Match | None:
+    """What runs of folded query text sound like, read in a row, in each way they read; None when
+    some run cannot be read or there are fewer than two syllables (one syllable is too many words)."""
+    ways: list[tuple[str, ...]] = [()]
+    for part in parts:
+        options = _pinyin.spoken(part)
+        if not options:
+            return None
+        ways = [(*way, *option) for way in ways for option in options][:_pinyin.MAX_PARSES]
+    found = [Sound(said) for said in ways if len(said) > 1]
+    return _any(found) if found else None
 
 
 # --- the vocabulary: dictionary words and alias groups -----------------------------------------
@@ -122,6 +188,8 @@ class Vocabulary:
 
     terms: list[Term] = field(default_factory=list)
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # folded member -> its group
+    # Every reading of a Chinese member (each reading of its heteronyms) -> the members that read so.
+    spelled: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, terms: Sequence[Term]) -> Vocabulary:
@@ -131,7 +199,12 @@ class Vocabulary:
             for member in members:
                 # A name in two groups (an alias shared by two procedures) expands to both.
                 groups[member] = tuple(dict.fromkeys((*groups.get(member, ()), *members)))
-        return cls(list(terms), groups)
+        spelled: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for member in groups:
+            if len(member) > 1 and all(_CJK.match(ch) for ch in member):
+                for said in _pinyin.spellings(member):
+                    spelled[said] = (*spelled.get(said, ()), member)
+        return cls(list(terms), groups, spelled)
 
     def words(self) -> list[str]:
         """Dictionary words for the segmenter: every CJK run of every name."""
@@ -197,11 +270,13 @@ LINE_CACHE = 10_000
 class Analyzer:
     """Turns documents into index tokens and user text into a ``Plan``; thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, sound: bool = True) -> None:
         self.vocabulary = Vocabulary()
+        # False: no sound field, no search by sound (the engine as it was, for the benchmark).
+        self.sound = sound
         # Tokens of recently analysed lines. A diary's document is all its entries: when one entry
         # is added, only that entry's line is new, so re-indexing the diary costs one entry's work.
-        self._lines: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._lines: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
         self._lines_lock = threading.Lock()
         self._generation = SEGMENTER.generation
 
@@ -209,6 +284,8 @@ class Analyzer:
         """Replace the alias groups and add the domain words (blocking: run it off the event loop)."""
         vocabulary = Vocabulary.of(terms)
         SEGMENTER.add(vocabulary.words())
+        if self.sound:
+            _pinyin.syllables()  # read pypinyin's syllables now (~0.1 s), not in the first pinyin search
         self.vocabulary = vocabulary
 
     def words(self, folded: str) -> list[str]:
@@ -217,20 +294,23 @@ class Analyzer:
         return [token[:MAX_WORD] for token in SEGMENTER.cut_for_search(folded)
                 if token.isalnum() and (len(token) > 1 or not _CJK.match(token))]
 
-    def index_fields(self, doc: Document) -> tuple[str, str]:
-        """``(grams, words)`` of a document, each as space-separated tokens."""
+    def index_fields(self, doc: Document) -> tuple[str, str, str]:
+        """``(grams, words, sound)`` of a document, each as space-separated tokens."""
         # A line break ends every run and every word, so a document's tokens are its lines' tokens.
         grams: list[str] = []
         words: list[str] = []
+        sound: list[str] = []
         for line in fold(f"{doc.title}\n{doc.text}").split("\n"):
-            line_grams, line_words = self._line_tokens(line)
+            line_grams, line_words, line_sound = self._line_tokens(line)
             if line_grams:
                 grams.append(line_grams)
             if line_words:
                 words.append(line_words)
-        return " ".join(grams), " ".join(words)
+            if line_sound:
+                sound.append(line_sound)
+        return " ".join(grams), " ".join(words), " ".join(sound)
 
-    def _line_tokens(self, folded: str) -> tuple[str, str]:
+    def _line_tokens(self, folded: str) -> tuple[str, str, str]:
         generation = SEGMENTER.generation
         with self._lines_lock:
             if self._generation != generation:
@@ -240,7 +320,8 @@ class Analyzer:
             if found is not None:
                 self._lines.move_to_end(folded)
                 return found
-        tokens = (" ".join(gram_tokens(folded)), " ".join(self.words(folded)))
+        tokens = (" ".join(gram_tokens(folded)), " ".join(self.words(folded)),
+                  " ".join(_pinyin.sound_tokens(folded)) if self.sound else "")
         with self._lines_lock:
             if self._generation != generation:
                 return tokens  # words were added meanwhile: not worth keeping
@@ -260,6 +341,7 @@ class Analyzer:
         if not query:
             return None
         clauses: list[Match] = []
+        loose: list[Match] = []  # each clause, or its sound
         rest = query
         for member in sorted(self.vocabulary.groups, key=len, reverse=True):
             start = rest.find(member)
@@ -269,6 +351,7 @@ class Analyzer:
                 continue
             group = self.vocabulary.groups[member]
             clauses.append(_any([_all(_subs(m)) for m in group]))
+            loose.append(self._loosened(clauses[-1], [member]))
             rest = f"{rest[:start]} {rest[start + len(member):]}"
         for sub in _subs(rest) if rest.strip() else []:
             assert isinstance(sub, Sub)
@@ -277,12 +360,38 @@ class Analyzer:
                 clauses.extend(Sub(w) for w in words or [sub.text])
             else:
                 clauses.append(sub)
+                loose.append(self._loosened(sub, [sub.text]))
         if not clauses:
             return None
         match = _all(clauses)
         boosts = tuple(dict.fromkeys(self.words(query)))
         needles = tuple(sorted(set(needles_of(match)), key=len, reverse=True))
-        return Plan(match, boosts, needles)
+        if relaxed or not self.sound:
+            return Plan(match, boosts, needles)
+        loosened = _all(loose)
+        found = runs(query)
+        words = [run for run, is_words in found if is_words]
+        if len(words) > 1 and all(is_words or set(run) <= {"'", "’"} for run, is_words in found):
+            # Pinyin typed with spaces or apostrophes (shuang yan pi, xi'an): the runs also read as one.
+            together = self._loosened(loosened, words)
+            if together != loosened:
+                loosened = together
+        if loosened == match:
+            return Plan(match, boosts, needles)
+        sounds = tuple(sorted(set(sounds_of(loosened)), key=len, reverse=True))
+        return Plan(match, boosts, needles, loosened, sounds)
+
+    def _loosened(self, clause: Match, typed: Sequence[str]) -> Match:
+        """``clause``, or what the runs ``typed`` (as the user wrote them) sound like, or a name of
+        the vocabulary that reads so in any of its readings (chongjianshu: 重睑术, and its group)."""
+        sound = _sound(typed)
+        if sound is None:
+            return clause
+        options = [clause, sound]
+        for said in sounds_of(sound):
+            for member in self.vocabulary.spelled.get(said, ()):
+                options.append(_any([_all(_subs(m)) for m in self.vocabulary.groups[member]]))
+        return _any(options)
 
     def relaxable(self, text: str) -> bool:
         """Whether ``plan(text, relaxed=True)`` can differ: a run of three or more characters."""
@@ -301,25 +410,28 @@ def _bounded(text: str, start: int, end: int) -> bool:
 
 # --- snippets --------------------------------------------------------------------------------
 
-def snippet(title: str, text: str, needles: Sequence[str], size: int = MAX_SNIPPET) -> str:
+def snippet(title: str, text: str, needles: Sequence[str], size: int = MAX_SNIPPET,
+            sounds: Sequence[tuple[str, ...]] = ()) -> str:
     """A window of ``text`` around the first match, HTML-escaped, with matches in ``<em>``.
 
     When only the title matches, the snippet is the marked title followed by the start of the text.
-    ``needles`` are folded strings, longest first (as ``Plan.needles``).
+    ``needles`` are folded strings, longest first (as ``Plan.needles``); ``sounds`` syllables
+    (``Plan.sounds``), marked where the text reads them when no needle is found (a post found by sound).
     """
     if text.strip():
-        marked, matched = _window(text, needles, size)
+        marked, matched = _window(text, needles, size, sounds)
         if matched or not title.strip():
             return marked
-        head, matched = _window(title, needles, size)
+        head, matched = _window(title, needles, size, sounds)
         if matched:
             rest, _ = _window(text, (), max(0, size - len(title)))
             return f"{head} · {rest}" if rest else head
         return marked
-    return _window(title, needles, size)[0]
+    return _window(title, needles, size, sounds)[0]
 
 
-def _window(body: str, needles: Sequence[str], size: int) -> tuple[str, bool]:
+def _window(body: str, needles: Sequence[str], size: int,
+            sounds: Sequence[tuple[str, ...]] = ()) -> tuple[str, bool]:
     """The marked, escaped window of ``body`` and whether it holds a match."""
     # Most text is already simplified: lower() (fast, in C) finds the matches; fold() (a dict lookup
     # per character) only when it does not. Both keep offsets (one character for one).
@@ -328,6 +440,12 @@ def _window(body: str, needles: Sequence[str], size: int) -> tuple[str, bool]:
     if not found:
         folded = fold(body)
         found = [at for at in (folded.find(n) for n in needles if n) if at >= 0]
+    if sounds:
+        # Found by sound: mark what reads like the query too (双眼皮 for shuangyanpi or 双眼脾).
+        heard = _pinyin.spans(folded, *sounds)
+        if heard:
+            needles = tuple(sorted({*needles, *(folded[a:b] for a, b in heard)}, key=len, reverse=True))
+            found = [*found, heard[0][0]]
     first = min(found, default=0)
     begin = max(0, min(first - size // 4, len(body) - size))
     end = min(len(body), begin + size)

@@ -2,7 +2,8 @@
 
 A backend (tantivy, Whoosh, PostgreSQL) only stores prepared documents and runs a ``Plan``; this
 base class turns user text into the plan, retries a long query word by word when its whole runs
-find nothing, and builds the hits.
+find nothing, and builds the hits: first those that contain the query, then those that only
+sound like it (``Plan.by_sound``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import itertools
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ class Prepared:
     doc: Document
     grams: str
     words: str
+    sound: str = ""
 
     @property
     def key(self) -> str:
@@ -82,8 +84,13 @@ def from_us(us: int) -> datetime:
 class EngineIndex(ABC):
     """The parts of ``SearchIndex`` that do not depend on the engine."""
 
-    def __init__(self) -> None:
-        self.analyzer = Analyzer()
+    # Whether a first page runs the search by sound beside the exact one (True), or after it, with
+    # the exact one's count in hand (False: PostgreSQL, which then asks fewer candidates or none).
+    SOUND_BESIDE = True
+
+    def __init__(self, *, sound: bool = True) -> None:
+        # sound=False: the engine without search by sound (no sound tokens), for the benchmark.
+        self.analyzer = Analyzer(sound=sound)
         self.suggester = Suggester()
         self._writing = asyncio.Lock()  # a write and the tombstone check before it are one step
         self._sequence = itertools.count(1)
@@ -103,6 +110,14 @@ class EngineIndex(ABC):
     async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:
         """Build a complete new index from ``batches`` beside the live one; returns a handle for ``_swap``."""
 
+    def _hears(self) -> bool:
+        """Whether the live index has the sound field (an index built before it existed does not)."""
+        return True
+
+    async def outdated(self) -> bool:
+        """Whether the index was built without a field this version reads: rebuild it (``meiji search reindex``)."""
+        return not self._hears()
+
     @abstractmethod
     async def _swap(self, aside: Any, late_deletes: Sequence[str], started: int) -> None:
         """Delete ``late_deletes`` from the new index, then make it the live one (called under the write lock)."""
@@ -113,8 +128,8 @@ class EngineIndex(ABC):
         """Analyse documents (CPU work)."""
         out = []
         for doc in docs:
-            grams, words = self.analyzer.index_fields(doc)
-            out.append(Prepared(doc, grams, words))
+            grams, words, sound = self.analyzer.index_fields(doc)
+            out.append(Prepared(doc, grams, words, sound))
         return out
 
     async def _prepare(self, docs: Sequence[Document]) -> list[Prepared]:
@@ -201,8 +216,15 @@ class EngineIndex(ABC):
         plan = self.analyzer.plan(query.text)
         if plan is None:
             return Results([], 0)
-        found = await self._find(plan, query)
-        if found.total == 0 and self.analyzer.relaxable(query.text):
+        by_sound = plan.by_sound() if self._hears() else None
+        if by_sound is not None and query.offset == 0 and self.SOUND_BESIDE:
+            # A first page: both searches at once (the engines leave the GIL while they search).
+            found, heard = await asyncio.gather(self._find(plan, query), self._find(by_sound, query))
+            heard = self._after(found, heard, query)
+        else:
+            found = await self._find(plan, query)
+            heard = await self._heard(by_sound, query, found)
+        if found.total == 0 and heard.total == 0 and self.analyzer.relaxable(query.text):
             # 效果非常好 finds nothing as one phrase: every word of it must then occur, anywhere.
             relaxed = self.analyzer.plan(query.text, relaxed=True)
             if relaxed is not None and relaxed != plan:
@@ -210,7 +232,33 @@ class EngineIndex(ABC):
                 found = await self._find(plan, query)
         hits = [Hit(r.type, r.id, r.title, snippet(r.title, r.text, plan.needles), r.score, r.created_at,
                     r.procedure) for r in found.rows]
-        return Results(hits, found.total, found.total_is_estimate)
+        marks = by_sound.needles if by_sound is not None else plan.needles  # with names that read like it
+        hits.extend(Hit(r.type, r.id, r.title, snippet(r.title, r.text, marks, sounds=plan.sounds), r.score,
+                        r.created_at, r.procedure, match="sound") for r in heard.rows)
+        return Results(hits, found.total + heard.total, found.total_is_estimate or heard.total_is_estimate)
+
+    async def _heard(self, by_sound: Plan | None, query: Query, found: Found) -> Found:
+        """The documents that only sound like the query, for the page after those that contain it.
+
+        They rank after every document that contains the query: the page takes them once those run
+        out, from the offset past them.
+        """
+        if by_sound is None or found.total_is_estimate:
+            return Found([], 0)
+        wanted = query.limit - len(found.rows)
+        # A full page still asks for one row: the count is what lets the pages go on to them.
+        by_sound = replace(by_sound, excluded=found.total)
+        heard = await self._find(by_sound, replace(query, offset=max(0, query.offset - found.total),
+                                                   limit=max(wanted, 1)))
+        return self._after(found, heard, query)
+
+    @staticmethod
+    def _after(found: Found, heard: Found, query: Query) -> Found:
+        """The rows of ``heard`` that fit on the page after ``found``'s. None when the matches are
+        more than a backend counts (PostgreSQL's estimate): they would be beyond the last page."""
+        if found.total_is_estimate:
+            return Found([], 0)
+        return Found(heard.rows[:max(0, query.limit - len(found.rows))], heard.total, heard.total_is_estimate)
 
     async def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
         return self.suggester.suggest(prefix, limit)

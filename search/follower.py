@@ -45,6 +45,9 @@ class Follower:
     async def set_vocabulary(self, terms: Sequence[Term]) -> None:
         await self.index.set_vocabulary(terms)
 
+    async def outdated(self) -> bool:
+        return await self.index.outdated()
+
     async def clear(self) -> None:
         raise RuntimeError("only the process that owns the search index may clear it")
 

@@ -59,6 +59,9 @@ class Hit:
     score: float
     created_at: datetime
     procedure: str | None = None
+    # "exact": the document contains the query; "sound": it only sounds like it (pinyin, homophones),
+    # ranked after every exact hit.
+    match: Literal["exact", "sound"] = "exact"
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,10 @@ class SearchIndex(Protocol):
 
     async def set_vocabulary(self, terms: Sequence[Term]) -> None:
         """Replace the domain dictionary and the alias groups used at query time."""
+        ...
+
+    async def outdated(self) -> bool:
+        """Whether the index lacks a field this version reads (built by an older version): rebuild it."""
         ...
 
     async def clear(self) -> None:

@@ -7,6 +7,10 @@ from the same tokens (phrases with ``<->``), never parsed from user text. A GIN 
 ``@@``; ``ts_rank`` orders. tsvector positions stop at 16,383, so a phrase that starts past that
 point of a very long document is not found.
 
+``sound`` (migration ``search/0003``) holds what the text sounds like, pairs of tone-less readings,
+with its own GIN index; a query part that may match by sound tests ``grams`` or ``sound``. Rows
+written before that column existed have it NULL: ``outdated()`` until a rebuild.
+
 The vocabulary is stored in ``search_vocabulary``; every process reloads it when its version
 changes (checked at most every ``VOCABULARY_SECONDS``).
 """
@@ -24,7 +28,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from kernel.db import connection
-from search.analyzer import AllOf, Match, Plan, Sub
+from search.analyzer import AllOf, AnyOf, Match, Plan, Sound, Sub, has_sound
 from search.engine import EngineIndex, Found, Prepared, Row, key_text
 from search.interfaces import DocKey, Document, Query, Suggestion, Term
 
@@ -36,7 +40,7 @@ POPULARITY_SCALE = 20.0  # as tantivy: a score is multiplied by log2(2 + popular
 # end there. ``total`` is exact up to this many matches and the planner's estimate above it
 # (``total_is_estimate``).
 CANDIDATES = 200
-COLUMNS = "key, type, id, title, body, procedure, clinic_id, created_at, popularity, grams, words"
+COLUMNS = "key, type, id, title, body, procedure, clinic_id, created_at, popularity, grams, words, sound"
 
 
 def _lexeme(token: str) -> str:
@@ -54,7 +58,10 @@ def tsvector(tokens: str, positions: bool = True) -> str:
 
 
 def tsquery(match: Match) -> str:
-    """Our query tree as a tsquery literal."""
+    """Our query tree as a tsquery literal (of one column: no ``Sound`` beside a ``Sub``)."""
+    if isinstance(match, Sound):
+        pairs = match.grams
+        return "(" + " <-> ".join(_lexeme(p) for p in pairs) + ")"
     if isinstance(match, Sub):
         grams = match.grams
         if len(match.text) == 1:
@@ -65,6 +72,18 @@ def tsquery(match: Match) -> str:
         return "(" + " <-> ".join(_lexeme(g) for g in grams) + ")"
     joiner = " & " if isinstance(match, AllOf) else " | "
     return "(" + joiner.join(tsquery(part) for part in match.parts) + ")"
+
+
+def condition_of(match: Match, table: str = "") -> str:
+    """The SQL condition of a query tree: one tsquery on ``grams`` where it has no ``Sound``,
+    otherwise each part on its own column (``grams @@ ... OR sound @@ ...``); ``table``: ``c0.``."""
+    if not has_sound(match):
+        return f"{table}grams @@ {sql_text(tsquery(match))}::tsquery"
+    if isinstance(match, Sound):
+        return f"{table}sound @@ {sql_text(tsquery(match))}::tsquery"
+    assert isinstance(match, AllOf | AnyOf)
+    joiner = " AND " if isinstance(match, AllOf) else " OR "
+    return "(" + joiner.join(condition_of(part, table) for part in match.parts) + ")"
 
 
 def sql_text(text: str) -> str:
@@ -81,7 +100,28 @@ def candidates(query: Query) -> int:
     return CANDIDATES if query.offset else max(CANDIDATES, query.limit)
 
 
-def ranked_sql(plan: Plan, matching: str, condition: str, values: list[Any], query: Query) -> str:
+def rank_of(plan: Plan) -> tuple[str, str]:
+    """How a relevance query ranks its candidates, and the column that needs: ``grams`` for what
+    contains the query, ``sound`` for what only sounds like it (read only in that second search)."""
+    if plan.exclude is None:
+        return f"ts_rank(c.grams, {sql_text(tsquery(plan.match))}::tsquery)", "grams"
+    heard = AnyOf(tuple(Sound(said) for said in plan.sounds)) if len(plan.sounds) > 1 else Sound(plan.sounds[0])
+    rank = f"ts_rank(c.sound, {sql_text(tsquery(heard))}::tsquery)"
+    written = _subs(plan.match)  # names read like the query (吸脂 for xizhi): their text ranks too
+    if written:
+        rank += f" + ts_rank(c.grams, {sql_text(tsquery(AnyOf(tuple(written))))}::tsquery)"
+    return rank, "sound"
+
+
+def _subs(match: Match) -> list[Match]:
+    if isinstance(match, Sub):
+        return [match]
+    if isinstance(match, Sound):
+        return []
+    return list(dict.fromkeys(s for part in match.parts for s in _subs(part)))
+
+
+def ranked_sql(plan: Plan, condition: str, values: list[Any], query: Query, *, unless: str = "TRUE") -> str:
     """One page by relevance, ranking at most ``candidates(query)`` matches.
 
     ts_rank reads each ranked document's tsvector (~40 µs each): over the ~90,000 matches of a
@@ -91,15 +131,17 @@ def ranked_sql(plan: Plan, matching: str, condition: str, values: list[Any], que
     them); only they are ranked and counted (``n``), and only the page's rows are joined back for
     their text. Integers are inlined like the tsquery, so a reused statement keeps its plan.
     """
-    rank = f"ts_rank(c.grams, {matching})"
+    rank, column = rank_of(plan)
+    columns = "grams, sound" if column == "sound" else column  # the second search reads both
     if plan.boosts:
         rank += f" + 0.5 * ts_rank(c.words, {sql_text(' | '.join(_lexeme(w) for w in plan.boosts))}::tsquery)"
-    cap, limit, offset = candidates(query), int(query.limit), int(query.offset)
+    # Documents ``unless`` drops are taken on top of the candidates (at most ``plan.excluded`` of them).
+    cap, limit, offset = candidates(query) + int(plan.excluded), int(query.limit), int(query.offset)
     return (f"SELECT d.type, d.id, d.title, d.body, d.created_at, d.procedure, r.score, r.n FROM ("  # noqa: S608 - names are constants, values are parameters or our own literals
             f"SELECT c.key, c.created_at, c.n, (({rank}) * log(2.0, (2.0 + c.popularity / {POPULARITY_SCALE})"
-            f"::numeric))::float8 AS score FROM (SELECT key, created_at, popularity, grams, words, "
-            f"count(*) OVER () AS n FROM (SELECT key, created_at, popularity, grams, words FROM {TABLE} "
-            f"WHERE {condition} LIMIT {int(cap)}) AS c0) AS c "
+            f"::numeric))::float8 AS score FROM (SELECT key, created_at, popularity, {columns}, words, "
+            f"count(*) OVER () AS n FROM (SELECT key, created_at, popularity, {columns}, words FROM {TABLE} "
+            f"WHERE {condition} LIMIT {int(cap)}) AS c0 WHERE {unless}) AS c "
             f"ORDER BY score DESC, c.created_at DESC, c.key LIMIT {limit} OFFSET {offset}) AS r "
             f"JOIN {TABLE} AS d ON d.key = r.key ORDER BY r.score DESC, r.created_at DESC, r.key")
 
@@ -108,25 +150,31 @@ def _row_values(p: Prepared) -> list[Any]:
     d = p.doc
     created = d.created_at if d.created_at.tzinfo else d.created_at.replace(tzinfo=UTC)
     return [p.key, d.type, d.id, d.title, d.text, d.procedure, d.clinic_id, created, float(d.popularity),
-            tsvector(p.grams), tsvector(p.words, positions=False)]
+            tsvector(p.grams), tsvector(p.words, positions=False), tsvector(p.sound)]
 
 
 def upsert_sql(table: str, guarded: bool = False) -> str:
-    """Insert or replace one document; ``guarded``: not when a tombstone newer than ``$12`` names it."""
-    guard = (" WHERE $12::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM search_tombstone t WHERE t.key = $1 "
-             "AND t.seq > $12::bigint)") if guarded else ""
+    """Insert or replace one document; ``guarded``: not when a tombstone newer than ``$13`` names it."""
+    guard = (" WHERE $13::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM search_tombstone t WHERE t.key = $1 "
+             "AND t.seq > $13::bigint)") if guarded else ""
     return (f"INSERT INTO {table} ({COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::tsvector, "
-            f"$11::tsvector{guard} ON CONFLICT (key) DO UPDATE SET type = EXCLUDED.type, id = EXCLUDED.id, "
+            f"$11::tsvector, $12::tsvector{guard} ON CONFLICT (key) DO UPDATE SET type = EXCLUDED.type, "
+            "id = EXCLUDED.id, "
             "title = EXCLUDED.title, body = EXCLUDED.body, procedure = EXCLUDED.procedure, "
             "clinic_id = EXCLUDED.clinic_id, created_at = EXCLUDED.created_at, "
-            "popularity = EXCLUDED.popularity, grams = EXCLUDED.grams, words = EXCLUDED.words")
+            "popularity = EXCLUDED.popularity, grams = EXCLUDED.grams, words = EXCLUDED.words, "
+            "sound = EXCLUDED.sound")
 
 
 class PostgresIndex(EngineIndex):
     """``SearchIndex`` in the app's PostgreSQL database (``MEIJI_SEARCH_URL=postgres``)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    # The search by sound runs after the exact one: none when that one's matches are an estimate
+    # (they fill every page), and with its count, so as many more candidates are taken (``unless``).
+    SOUND_BESIDE = False
+
+    def __init__(self, *, sound: bool = True) -> None:
+        super().__init__(sound=sound)
         self._version = -1
         self._checked = 0.0
         self._deletes = 0
@@ -215,6 +263,7 @@ class PostgresIndex(EngineIndex):
         async for batch in batches:
             await db.execute_many(upsert_sql(aside), await asyncio.to_thread(rows, batch))
         await db.execute_script(f"CREATE INDEX {aside}_grams ON {aside} USING GIN (grams); "
+                                f"CREATE INDEX {aside}_sound ON {aside} USING GIN (sound); "
                                 f"CREATE INDEX {aside}_created ON {aside} (created_at DESC)")
         # ANALYZE: the planner's row estimates are the totals shown above CANDIDATES matches, and a
         # new table has none. VACUUM: autovacuum would otherwise visit the freshly written table
@@ -232,6 +281,7 @@ class PostgresIndex(EngineIndex):
                 f"DROP TABLE {TABLE}; ALTER TABLE {aside} RENAME TO {TABLE}; "
                 f"ALTER TABLE {TABLE} RENAME CONSTRAINT {aside}_pkey TO {TABLE}_pkey; "
                 f"ALTER INDEX {aside}_grams RENAME TO {TABLE}_grams; "
+                f"ALTER INDEX {aside}_sound RENAME TO {TABLE}_sound; "
                 f"ALTER INDEX {aside}_created RENAME TO {TABLE}_created")
 
     async def clear(self) -> None:
@@ -244,8 +294,13 @@ class PostgresIndex(EngineIndex):
         # The tsquery is a literal in the SQL, not a parameter: a prepared statement reused with a
         # parameter gets a generic plan, which walks the created_at index for a rare phrase too
         # (hundreds of milliseconds); with the literal the planner sees how common its lexemes are.
-        matching = f"{sql_text(tsquery(plan.match))}::tsquery"
-        condition = f"grams @@ {matching}"
+        condition = condition_of(plan.match)
+        unless = "TRUE"
+        if plan.exclude is not None:
+            # By relevance, what the first search found is dropped from the candidates, not in their
+            # scan: a filter there made the planner read every row that sounds like 不错 (all of them
+            # say it) or the whole table. Taking ``plan.excluded`` more candidates keeps their number.
+            unless = f"NOT {condition_of(plan.exclude, 'c0.')}"
         values: list[Any] = []
         if query.types:
             values.append(list(query.types))
@@ -257,15 +312,16 @@ class PostgresIndex(EngineIndex):
             values.append(query.clinic_id)
             condition += f" AND clinic_id = ${len(values)}"
         filters = values[:]
+        whole = condition if plan.exclude is None else f"{condition} AND NOT {condition_of(plan.exclude)}"
         if query.sort == "recent":
             values.extend([query.limit, query.offset])
             sql = (f"SELECT type, id, title, body, created_at, procedure, 0.0::float8 AS score, NULL::bigint AS n "  # noqa: S608 - names are constants, values are parameters
-                   f"FROM {TABLE} WHERE {condition} ORDER BY created_at DESC, key "
+                   f"FROM {TABLE} WHERE {whole} ORDER BY created_at DESC, key "
                    f"LIMIT ${len(values) - 1} OFFSET ${len(values)}")
         else:
-            sql = ranked_sql(plan, matching, condition, values, query)
+            sql = ranked_sql(plan, condition, values, query, unless=unless)
         rows = await self._db().execute_query_dict(sql, values)
-        total, estimated = await self._total(condition, filters, query, rows)
+        total, estimated = await self._total(whole, filters, query, rows)
         return Found([Row(r["type"], r["id"], r["title"], r["body"], r["created_at"], r["procedure"],
                           float(r["score"])) for r in rows], total, estimated)
 
@@ -288,6 +344,12 @@ class PostgresIndex(EngineIndex):
                                                    f"WHERE {condition}", filters)
         estimate = int(json.loads(plan[0]["QUERY PLAN"])[0]["Plan"]["Plan Rows"]) if plan else 0
         return max(estimate, counted), True
+
+    async def outdated(self) -> bool:
+        # NULL: written before the sound column existed (a rebuild writes every row again).
+        rows = await self._db().execute_query_dict(f"SELECT EXISTS (SELECT 1 FROM {TABLE} "  # noqa: S608 - names are constants
+                                                   "WHERE sound IS NULL) AS old")
+        return bool(rows[0]["old"])
 
     async def ping(self) -> None:
         await self._db().execute_query(f"SELECT 1 FROM {TABLE} LIMIT 1")  # noqa: S608 - names are constants, values are parameters

@@ -13,7 +13,11 @@ api = Api("search")
 
 @api.route("GET", "/v1/search", query=SearchQuery, response=SearchPage)
 async def search(call: Call[None, SearchQuery]) -> object:
-    """Full-text search over published diaries, reviews, questions, answers and wiki pages."""
+    """Full-text search over published diaries, reviews, questions, answers and wiki pages.
+
+    Posts that contain the query come first; then posts that only sound like it: pinyin
+    (shuangyanpi) and homophone typos (双眼脾, 玻尿算) find what was meant, with ``match: "sound"``.
+    """
     q = call.query
     values = decode_cursor(q.cursor, [int])
     offset = values[0] if values else 0
@@ -21,7 +25,7 @@ async def search(call: Call[None, SearchQuery]) -> object:
                                                   clinic_id=q.clinic_id, sort=q.sort, limit=q.limit,
                                                   offset=offset)
     items = [{"type": h.type, "id": h.id, "title": h.title, "snippet": h.snippet, "score": round(h.score, 4),
-              "created_at": h.created_at, "procedure": h.procedure} for h in results.hits]
+              "created_at": h.created_at, "procedure": h.procedure, "match": h.match} for h in results.hits]
     return {**page(items, [next_offset] if next_offset is not None else None), "total": results.total,
             "total_is_estimate": results.total_is_estimate}
 

@@ -70,6 +70,11 @@ class HitOut(BaseModel):
     score: float
     created_at: datetime
     procedure: str | None
+    match: Literal["exact", "sound"] = Field(
+        "exact", description="exact: the text contains the query (or a name of its group); sound: it only "
+        "sounds like it (pinyin such as shuangyanpi, a homophone typo such as 双眼脾 for 双眼皮). Every "
+        "exact hit comes before the first sound hit; score orders hits of the same kind.",
+        examples=["sound"])
 
 
 class SearchPage(BaseModel):

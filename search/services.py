@@ -218,6 +218,28 @@ async def wait_for_owner(settings: Settings, within: float = 60.0) -> int | None
     return pending
 
 
+class Upgrade:
+    """Rebuilds, once, an index that an older version built (``outdated()``: it lacks a field this
+    version reads, such as ``sound``), in the process that runs the background jobs. Searches use
+    the old index meanwhile (found by their text only) and the new one from the swap on."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    async def __call__(self, index: SearchIndex, source: DocumentSource, settings: Settings) -> int | None:
+        if self.done or isinstance(index, Follower):
+            return None
+        if not await index.outdated():
+            self.done = True
+            return None
+        log.warning("the search index was built by an older version: rebuilding it aside "
+                    "(searches use the old one until the swap)")
+        count = await reindex(index, source, settings, progress=False)
+        log.info("search index rebuilt with %d documents", count)
+        self.done = True
+        return count
+
+
 async def reindex(index: SearchIndex, source: DocumentSource, settings: Settings, *, progress: bool = True) -> int:
     """Rebuild the index from the source of truth aside, swap it in, then replay what changed meanwhile.
 

@@ -20,7 +20,7 @@ from typing import Any
 import tantivy
 
 from search._generations import Generations
-from search.analyzer import AllOf, AnyOf, Match, Plan, Sub
+from search.analyzer import AllOf, AnyOf, Match, Plan, Sound, Sub
 from search.engine import EngineIndex, Found, Prepared, Row, from_us
 from search.interfaces import Query
 
@@ -31,7 +31,8 @@ REBUILD_HEAP = 400_000_000
 POPULARITY_SCALE = 20.0
 
 
-def schema() -> tantivy.Schema:
+def schema(*, sound: bool = True) -> tantivy.Schema:
+    """The fields; ``sound=False``: an index built before the sound field existed (still opened)."""
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("key", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("type", stored=True, tokenizer_name="raw", index_option="basic")
@@ -44,20 +45,29 @@ def schema() -> tantivy.Schema:
     sb.add_float_field("weight", fast=True)
     sb.add_bytes_field("title", stored=True)
     sb.add_bytes_field("text", stored=True)
+    if sound:
+        sb.add_text_field("sound", tokenizer_name="tokens", index_option="position")
     return sb.build()
 
 
 SCHEMA = schema()
+OLD_SCHEMA = schema(sound=False)
 _TOKENS = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
 
 
-def _open(path: Path) -> tantivy.Index:
-    index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+def _open(path: Path) -> tuple[tantivy.Index, bool]:
+    """The index in ``path`` and whether it has the sound field (one built before it has not)."""
+    try:
+        index, sound = tantivy.Index(SCHEMA, path=str(path), reuse=True), True
+    except ValueError as exc:
+        if "schema does not match" not in str(exc):
+            raise
+        index, sound = tantivy.Index(OLD_SCHEMA, path=str(path), reuse=True), False
     index.register_tokenizer("tokens", _TOKENS)
-    return index
+    return index, sound
 
 
-def _document(p: Prepared) -> tantivy.Document:
+def _document(p: Prepared, sound: bool = True) -> tantivy.Document:
     doc = tantivy.Document()
     d = p.doc
     doc.add_text("key", p.key)
@@ -73,11 +83,19 @@ def _document(p: Prepared) -> tantivy.Document:
     doc.add_float("weight", max(0.0, d.popularity) / POPULARITY_SCALE)
     doc.add_bytes("title", d.title.encode())
     doc.add_bytes("text", d.text.encode())
+    if sound:
+        doc.add_text("sound", p.sound)
     return doc
 
 
 def compile_match(match: Match) -> tantivy.Query:
     """Our query tree as tantivy queries: phrases of bigrams, terms, booleans. No parser is involved."""
+    if isinstance(match, Sound):
+        pairs = match.grams
+        if len(pairs) == 1:
+            return tantivy.Query.term_query(SCHEMA, "sound", pairs[0])
+        said: list[str | tuple[int, str]] = list(pairs)
+        return tantivy.Query.phrase_query(SCHEMA, "sound", said)
     if isinstance(match, Sub):
         grams = match.grams
         if len(match.text) == 1:
@@ -97,6 +115,8 @@ def compile_match(match: Match) -> tantivy.Query:
 
 def compile_query(plan: Plan, query: Query) -> tantivy.Query:
     clauses: list[tuple[Any, tantivy.Query]] = [(tantivy.Occur.Must, compile_match(plan.match))]
+    if plan.exclude is not None:
+        clauses.append((tantivy.Occur.MustNot, compile_match(plan.exclude)))
     for word in plan.boosts:
         clauses.append((tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, "words", word)))
     filters: list[tantivy.Query] = []
@@ -113,11 +133,12 @@ def compile_query(plan: Plan, query: Query) -> tantivy.Query:
 class TantivyIndex(EngineIndex):
     """``SearchIndex`` on a tantivy directory (``MEIJI_SEARCH_URL=tantivy:///abs/dir``)."""
 
-    def __init__(self, root: Path) -> None:
-        super().__init__()
+    def __init__(self, root: Path, *, sound: bool = True) -> None:
+        super().__init__(sound=sound)
         self.generations = Generations(root)
         self._name = ""
         self._index: tantivy.Index | None = None
+        self._sound = True  # whether the live generation has the sound field
         self._writer: tantivy.IndexWriter | None = None
         self._commits = 0
         self._guard = threading.Lock()  # the writer and reopening, across worker threads
@@ -132,7 +153,7 @@ class TantivyIndex(EngineIndex):
             with self._guard:
                 if self._index is None or name != self._name:
                     self._drop_writer()
-                    self._index = _open(self.generations.path(name))
+                    self._index, self._sound = _open(self.generations.path(name))
                     self._name = name
         assert self._index is not None
         return self._index
@@ -152,7 +173,7 @@ class TantivyIndex(EngineIndex):
                 writer.delete_documents_by_term("key", key)
             for p in upserts:
                 writer.delete_documents_by_term("key", p.key)
-                writer.add_document(_document(p))
+                writer.add_document(_document(p, self._sound))
             writer.commit()
             self._commits += 1
             if self._commits % GC_COMMITS == 0:
@@ -192,7 +213,7 @@ class TantivyIndex(EngineIndex):
 
     async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:
         name = self.generations.next()
-        index = _open(self.generations.path(name))
+        index, _ = _open(self.generations.path(name))
         writer = index.writer(REBUILD_HEAP, 2)
 
         def add(batch: list[Prepared]) -> None:
@@ -234,6 +255,10 @@ class TantivyIndex(EngineIndex):
 
         async with self._serial:
             await asyncio.to_thread(clear_now)
+
+    def _hears(self) -> bool:
+        self._live()
+        return self._sound
 
     async def ping(self) -> None:
         self._live().searcher()

@@ -20,7 +20,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from search._generations import Generations
-from search.analyzer import AllOf, Match, Plan, Sub
+from search.analyzer import AllOf, Match, Plan, Sound, Sub
 from search.engine import EngineIndex, Found, Prepared, Row, from_us
 from search.interfaces import Query
 
@@ -40,6 +40,7 @@ def schema() -> Schema:
         # ``grams`` it would be the union of every bigram starting with it (very slow in Python).
         chars=TEXT(analyzer=tokens, phrase=False),
         words=TEXT(analyzer=tokens, phrase=False),
+        sound=TEXT(analyzer=tokens, phrase=True),
         created=NUMERIC(bits=64, signed=True, stored=True, sortable=True),
         title=STORED,
         text=STORED,
@@ -49,7 +50,7 @@ def schema() -> Schema:
 SCHEMA = schema()
 
 
-def _fields(p: Prepared) -> dict[str, Any]:
+def _fields(p: Prepared, sound: bool = True) -> dict[str, Any]:
     d = p.doc
     fields: dict[str, Any] = {"key": p.key, "type": d.type, "id": d.id, "grams": p.grams, "words": p.words,
                               "chars": " ".join(set(p.grams.replace(" ", ""))),
@@ -58,11 +59,16 @@ def _fields(p: Prepared) -> dict[str, Any]:
         fields["procedure"] = d.procedure
     if d.clinic_id:
         fields["clinic"] = d.clinic_id
+    if sound:
+        fields["sound"] = p.sound
     return fields
 
 
 def compile_match(match: Match) -> wq.Query:
     """Our query tree as Whoosh query objects; no query parser is involved."""
+    if isinstance(match, Sound):
+        pairs = match.grams
+        return wq.Term("sound", pairs[0]) if len(pairs) == 1 else wq.Phrase("sound", pairs)
     if isinstance(match, Sub):
         grams = match.grams
         if len(match.text) == 1:
@@ -77,6 +83,8 @@ def compile_match(match: Match) -> wq.Query:
 def compile_query(plan: Plan, query: Query) -> tuple[wq.Query, wq.Query | None]:
     """The scored query and the filter."""
     scored: wq.Query = compile_match(plan.match)
+    if plan.exclude is not None:
+        scored = wq.AndNot(scored, compile_match(plan.exclude))
     if plan.boosts:
         scored = wq.AndMaybe(scored, wq.Or([wq.Term("words", w) for w in plan.boosts]))
     filters: list[wq.Query] = []
@@ -92,8 +100,8 @@ def compile_query(plan: Plan, query: Query) -> tuple[wq.Query, wq.Query | None]:
 class WhooshIndex(EngineIndex):
     """``SearchIndex`` on a Whoosh directory (``MEIJI_SEARCH_URL=whoosh:///abs/dir``)."""
 
-    def __init__(self, root: Path) -> None:
-        super().__init__()
+    def __init__(self, root: Path, *, sound: bool = True) -> None:
+        super().__init__(sound=sound)
         self.generations = Generations(root)
         self._name = ""
         self._index: Any = None
@@ -131,8 +139,9 @@ class WhooshIndex(EngineIndex):
         try:
             for key in deletes:
                 writer.delete_by_term("key", key)
+            sound = "sound" in index.schema  # an index built before the field existed has not
             for p in upserts:
-                writer.update_document(**_fields(p))
+                writer.update_document(**_fields(p, sound))
         except BaseException:
             writer.cancel()
             raise
@@ -158,6 +167,9 @@ class WhooshIndex(EngineIndex):
                             from_us(stored["created"]), stored.get("procedure"),
                             0.0 if query.sort == "recent" else float(hit.score or 0.0)))
         return Found(rows, len(results))
+
+    def _hears(self) -> bool:
+        return "sound" in self._live().schema
 
     async def _find(self, plan: Plan, query: Query) -> Found:
         # Whoosh is pure Python and takes milliseconds: keep the event loop free meanwhile.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from search._fold import fold
+from search._pinyin import sound_tokens
 from search.analyzer import Analyzer, AnyOf, Sub, gram_tokens, snippet
 from search.suggestions import Suggester
 from tests.search.conftest import VOCABULARY
@@ -105,13 +106,14 @@ def test_a_document_analysed_line_by_line_gives_the_same_tokens_as_whole() -> No
     doc = Document(type="diary", id="1", title="全切双眼皮 90 天真实记录", text="\n".join(lines),
                    created_at=datetime(2026, 11, 1, tzinfo=UTC))
     whole = fold(f"{doc.title}\n{doc.text}")
-    expected = (" ".join(gram_tokens(whole)), " ".join(analyzer.words(whole)))
+    expected = (" ".join(gram_tokens(whole)), " ".join(analyzer.words(whole)), " ".join(sound_tokens(whole)))
     assert analyzer.index_fields(doc) == expected
     # Again, from the lines already seen, with one new entry added at the end.
     longer = Document(type="diary", id="1", title=doc.title, text=doc.text + "\n第91天：玻尿酸也打完了",
                       created_at=doc.created_at)
     whole = fold(f"{longer.title}\n{longer.text}")
-    assert analyzer.index_fields(longer) == (" ".join(gram_tokens(whole)), " ".join(analyzer.words(whole)))
+    assert analyzer.index_fields(longer) == (" ".join(gram_tokens(whole)), " ".join(analyzer.words(whole)),
+                                             " ".join(sound_tokens(whole)))
 
 
 def test_new_dictionary_words_reach_lines_analysed_before() -> None:
@@ -155,3 +157,45 @@ def test_words_are_added_while_another_thread_cuts() -> None:
         stop.set()
         worker.join()
     assert "童颜针" in SEGMENTER.cut("做完童颜针第三天")
+
+
+def test_typed_pinyin_is_cut_into_syllables_however_it_is_written() -> None:
+    from search._pinyin import spoken, typed
+
+    expected = [("shuang", "yan", "pi")]
+    for text in ("shuangyanpi", "shuang1yan3pi2", "shuāngyǎnpí", "SHUANGYANPI", "shuangyan皮"):
+        assert spoken(fold(text)) == expected, text
+    assert typed("fangan") == [("fan", "gan"), ("fang", "an")]  # both ways are tried
+    assert typed("lyu") == typed("lü") == typed("lv") == [("lv",)]
+    assert typed("thermage") == [] and typed("3d") == []
+
+
+def test_a_query_that_sounds_like_a_word_may_also_match_by_sound() -> None:
+    from search.analyzer import Sound
+
+    analyzer = Analyzer()
+    analyzer.set_terms(VOCABULARY)
+
+    typo = analyzer.plan("双眼脾")
+    spaced = analyzer.plan("shuang yan pi")
+    single = analyzer.plan("皮")
+
+    # 双眼脾 reads like the name 双眼皮: its group joins what may match by sound.
+    eyelid = AnyOf((Sub("双眼皮"), Sub("重睑术"), Sub("割双眼皮")))
+    assert typo is not None and typo.match == Sub("双眼脾")
+    assert typo.loose == AnyOf((Sub("双眼脾"), Sound(("shuang", "yan", "pi")), eyelid))
+    by_sound = typo.by_sound()
+    assert by_sound is not None and by_sound.match == AnyOf((Sound(("shuang", "yan", "pi")), eyelid))
+    assert by_sound.exclude == typo.match
+    # Any reading of a name's characters finds it: 重 is chong in 重睑术 (zhong elsewhere).
+    heteronym = analyzer.plan("chongjianshu")
+    assert heteronym is not None and eyelid in heteronym.loose.parts  # type: ignore[union-attr]
+    assert spaced is not None and Sound(("shuang", "yan", "pi")) in spaced.loose.parts  # type: ignore[union-attr]
+    assert single is not None and single.loose is None  # one character: too many words sound like it
+    assert Analyzer(sound=False).plan("双眼脾").loose is None  # type: ignore[union-attr]
+
+
+def test_a_snippet_found_by_sound_marks_what_was_read() -> None:
+    marked = snippet("", "朋友在这家做的双眼脾，价格不贵。", ("shuangyanpi",), sounds=[("shuang", "yan", "pi")])
+
+    assert marked == "朋友在这家做的<em>双眼脾</em>，价格不贵。"

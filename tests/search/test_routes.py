@@ -53,7 +53,7 @@ def test_search_answers_hits_with_snippets(api: TestClient) -> None:
     assert (body["total"], body["total_is_estimate"]) == (3, False)  # tantivy counts every match
     for item in body["items"]:
         # Never an author, nor anything that names one.
-        assert set(item) == {"type", "id", "title", "snippet", "score", "created_at", "procedure"}
+        assert set(item) == {"type", "id", "title", "snippet", "score", "created_at", "procedure", "match"}
         assert "<em>" in item["snippet"]
     assert {i["id"] for i in body["items"]} == {"thermage", "rf", "fullwidth"}
     assert body["items"][0]["created_at"].endswith("Z")
