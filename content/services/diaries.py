@@ -255,7 +255,8 @@ def _not_in_future(happened_on: date) -> date:
 
 async def create_entry(services: ContentServices, member: Principal, diary_id: object, data: EntryIn) -> DiaryEntry:
     """Only the diary's author adds entries; ``day`` is counted from the operation (术后第N天)."""
-    diary = own_or_raise(await get_diary(diary_id, member), member, "diary")
+    # Read only (a plain row): the diary changes through atomic updates below, never by saving it.
+    diary = own_or_raise(await show_diary(diary_id, member), member, "diary")
     visible_or_raise(diary, None, "diary")  # a hidden or removed diary takes no new entries
     _not_in_future(data.happened_on)
     rich = await sanitize(data.body, "body")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kernel.clock import now
+from kernel.rows import fetch
 from meiji.accounts.models import Account
 from meiji.delivery.models import Delivery
 from meiji.delivery.preferences import Choices, choices_of
@@ -28,8 +29,8 @@ class DeliveryOutbox:
     async def recipient(self, account_id: int) -> Recipient:
         """The member's choices and whether they have a verified address to email."""
         choices = await choices_of(account_id)
-        account = await Account.filter(id=account_id).only("id", "email", "email_verified_at").first()
-        verified = account is not None and bool(account.email) and account.email_verified_at is not None
+        found = await fetch(Account.filter(id=account_id).only("id", "email", "email_verified_at").limit(1))
+        verified = bool(found) and bool(found[0].email) and found[0].email_verified_at is not None
         return Recipient(choices, verified)
 
     async def notification(self, row: Notification, recipient: object) -> None:

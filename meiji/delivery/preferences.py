@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kernel.rows import fetch
 from meiji.delivery.models import NotificationPreference
 
 # The categories a member turns on or off, and the notification kinds each covers.
@@ -59,9 +60,11 @@ class Choices:
 
 
 async def choices_of(account_id: int) -> Choices:
-    row = await NotificationPreference.get_or_none(account_id=account_id)
-    if row is None:
+    # Read for every notification sent: a plain row, not a model.
+    found = await fetch(NotificationPreference.filter(account_id=account_id).limit(1))
+    if not found:
         return Choices()
+    row = found[0]
     return Choices(push=row.push, email=row.email, kinds={**dict.fromkeys(CATEGORIES, True), **row.kinds})
 
 
