@@ -1,10 +1,12 @@
 """The floors every HTTP benchmark compares against, as ASGI apps.
 
 - ``bare_app``: Starlette answering a constant JSON document (what the framework costs);
-- ``orm_app``: Starlette reading one account row through Tortoise from meiji's own database
-  (what the framework plus one ORM read of a real, wide row costs);
+- ``orm_app``: Starlette reading one account row through Tortoise from meiji's own database,
+  opened as meiji opens it (``kernel.db``: on the embedded default, ``kernel/sqlite.py``'s client,
+  which answers on the event loop's thread);
 - ``strict_app``: Starlette reading one three-column row through Tortoise from a database of its
-  own (the least any endpoint that reads the database can cost: the floor lists are held to).
+  own, opened as any Tortoise application opens SQLite (aiosqlite, a thread per connection): the
+  least a minimal application reading the database costs, and the floor lists are held to.
 
 ``python bench/floors.py`` prints what one request to the strict floor costs in this process (no
 socket), the figure the per-endpoint profiles are set against.

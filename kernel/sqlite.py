@@ -33,7 +33,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from tortoise.backends.base.client import TransactionContext
-from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionContext, SqliteTransactionWrapper
+from tortoise.backends.sqlite.client import (
+    SqliteClient,
+    SqliteTransactionContext,
+    SqliteTransactionWrapper,
+    translate_exceptions,
+)
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 
 T = TypeVar("T")
@@ -169,6 +174,19 @@ class ImmediateSqliteClient(SqliteClient):
             raise OperationalError(exc) from exc
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(exc) from exc
+
+    @translate_exceptions
+    async def execute_many(self, query: str, values: list[list[Any]]) -> None:
+        # Tortoise's own begins with a deferred BEGIN, whose first write cannot wait for the lock.
+        async with self.acquire_connection() as connection:
+            self.log.debug("%s: %s", query, values)
+            await connection.execute("BEGIN IMMEDIATE")
+            try:
+                await connection.executemany(query, values)
+            except Exception:
+                await connection.rollback()
+                raise
+            await connection.commit()
 
     async def execute_query(self, query: str, values: list[Any] | None = None) -> tuple[int, Sequence[dict[str, Any]]]:
         rows = self._read(query, values) if _is_read(query) else None

@@ -4,6 +4,7 @@ committed write, never a transaction still open, and never wait for one."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -59,6 +60,53 @@ def test_reads_see_commits_and_do_not_wait_for_an_open_transaction(tmp_path: Pat
             except RuntimeError:
                 pass
             assert await Diary.all().count() == 2
+        finally:
+            await db.close_database()
+
+    asyncio.run(run())
+
+
+def test_writes_wait_for_another_process_s_lock_without_stalling_the_loop(tmp_path: Path, sqlite_url: str) -> None:
+    """Another process holds the write lock for a while: a single write, a batch (``bulk_create``) and a
+    transaction all wait for it and succeed, and the event loop keeps running meanwhile."""
+
+    async def run() -> None:
+        await db.open_database(base_settings(tmp_path, database_url=sqlite_url))
+        path = sqlite_url.removeprefix("sqlite://")
+        try:
+            for write in ("one", "batch", "transaction"):
+                other = sqlite3.connect(path, isolation_level=None)
+                other.execute("BEGIN IMMEDIATE")  # as a CLI command writing beside the server would
+                ticks = 0
+
+                async def ticker() -> None:
+                    nonlocal ticks
+                    while True:
+                        await asyncio.sleep(0.01)
+                        ticks += 1
+
+                async def release(holder: sqlite3.Connection) -> None:
+                    await asyncio.sleep(0.3)
+                    holder.execute("COMMIT")
+
+                beat = asyncio.create_task(ticker())
+                freed = asyncio.create_task(release(other))
+                if write == "one":
+                    await _diary("埋线双眼皮，医生很耐心")
+                elif write == "batch":
+                    await Diary.bulk_create([Diary(
+                        title=f"水光针第{i}次，皮肤亮了一些", procedure="shui-guang-zhen",
+                        operated_on=date(2026, 10, 1), author_id=1, anonymous=False, popularity=1.0,
+                        before_media_ids=[], created_at=AT, updated_at=AT) for i in range(3)])
+                else:
+                    async with in_transaction():
+                        await _diary("热玛吉第二天，脸有点红")
+                await freed
+                beat.cancel()
+                other.close()
+                # The write waited for the other lock (0.3 s) while the loop kept ticking.
+                assert ticks >= 10, (write, ticks)
+            assert await Diary.all().count() == 5
         finally:
             await db.close_database()
 
