@@ -27,10 +27,9 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 from tortoise.models import Model
 
-from content.models._base import STATUSES
 from content.models.diaries import Diary, DiaryEntry
 from content.models.questions import Answer, Question
 from content.models.reviews import Review
@@ -88,12 +87,10 @@ def _cursor(query: PageQuery) -> list[Any] | None:
 
 
 async def _newest(model: type[Model], rank: int, where: Q | None, cursor: list[Any] | None, limit: int,
-                  fields: tuple[str, ...], closed: Subquery | None = None, **filters: Any) -> list[Any]:
+                  fields: tuple[str, ...], **filters: Any) -> list[Any]:
     if where is None:
         return []
     qs = model.filter(where, status=PUBLIC, **filters)
-    if closed is not None:
-        qs = qs.filter(~Q(question_id__in=closed))
     after = _after(rank, cursor)
     if after is not None:
         qs = qs.filter(after)
@@ -125,8 +122,8 @@ async def feed(member: Principal, query: PageQuery) -> tuple[list[dict[str, Any]
     # are hidden with it.
     diaries = {d.id: d.title for d in await fetch(
         Diary.filter(id__in=_ints(followed["diary"]), status=PUBLIC).only("id", "title"))} if followed["diary"] else {}
-    questions = set(await Question.filter(id__in=_ints(followed["question"]), status=PUBLIC)
-                    .values_list("id", flat=True)) if followed["question"] else set()
+    questions = {q.id for q in await fetch(Question.filter(id__in=_ints(followed["question"]), status=PUBLIC)
+                                           .only("id"))} if followed["question"] else set()
     by_account = _by_account(followed)
     limit = query.limit
 
@@ -173,13 +170,13 @@ async def feed(member: Principal, query: PageQuery) -> tuple[list[dict[str, Any]
         add("question", row, row.title, _text(row.text), _first(
             (mine(row), "account", row.author_id), (row.procedure in procedures, "procedure", row.procedure)))
 
-    # An answer is public only under a public question. The questions that are not public are few:
-    # leave them out with ``IN`` their statuses (an index search; ``<> 'published'`` scans every question).
-    closed = Subquery(Question.filter(status__in=[s for s in STATUSES if s != PUBLIC]).values("id"))
+    # An answer is public only under a public question: its question is looked up by key for each
+    # answer read (a join the SQL of which is kept per shape, where a subquery was compiled each time).
     answers = await _newest(Answer, RANKS["answer"], _any(on("question_id", questions), by_account), cursor,
-                            limit, ("question_id", "text", "author_id", "anonymous"), closed=closed)
+                            limit, ("question_id", "text", "author_id", "anonymous"), question__status=PUBLIC)
     if answers:
-        titles = dict(await Question.filter(id__in={a.question_id for a in answers}).values_list("id", "title"))
+        titles = {q.id: q.title for q in await fetch(
+            Question.filter(id__in=sorted({a.question_id for a in answers})).only("id", "title"))}
         for row in answers:
             add("answer", row, str(titles.get(row.question_id, "")), _text(row.text), _first(
                 (mine(row), "account", row.author_id), (row.question_id in questions, "question", row.question_id)),
