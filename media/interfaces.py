@@ -8,6 +8,7 @@ and when it goes away; media decides what is served and what the sweeper deletes
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
@@ -90,6 +91,13 @@ class StorageError(RuntimeError):
 
 class Attachments(Protocol):
     """The media room's service, as content, accounts and moderation use it."""
+
+    def publishing_after(self) -> AbstractAsyncContextManager[None]:
+        """Within this block, uploads attached are published (copied to their public keys) when the
+        block ends without an error, not at once. Wrap a transaction in it (``async with
+        media.publishing_after(), in_transaction():``) so the transaction commits before the files
+        are copied and never holds the database while they are."""
+        ...
 
     async def attach(self, holder: str, media_ids: Sequence[str], *, owner_id: int | None,
                      purposes: Sequence[str] = ("post",)) -> list[MediaView]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 
 from media.interfaces import MediaError, MediaView, PhotoState, Takedown, Variant
 
@@ -32,6 +33,10 @@ class MemoryAttachments:
                          variants={"thumb": Variant(url + "/thumb", 320, 427),
                                    "medium": Variant(url + "/medium", 1080, 1440),
                                    "large": Variant(url + "/large", 1080, 1440)})
+
+    @contextlib.asynccontextmanager
+    async def publishing_after(self) -> AsyncIterator[None]:
+        yield  # nothing is copied here: attaching is publishing
 
     async def attach(self, holder: str, media_ids: Sequence[str], *, owner_id: int | None,
                      purposes: Sequence[str] = ("post",)) -> list[MediaView]:

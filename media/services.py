@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import io
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO
@@ -74,6 +76,8 @@ from media.purge import Purger
 from media.storage import LocalStorage, build_storage
 
 log = logging.getLogger("meiji.media")
+# Uploads attached inside ``MediaService.publishing_after``, published when it ends.
+_publish_later: ContextVar[list[Upload] | None] = ContextVar("meiji_publish_later", default=None)
 
 SERVED = (PENDING, ATTACHED)
 _SWEEP_BATCH = 200
@@ -567,8 +571,26 @@ class MediaService:
                 if not changed:
                     raise MediaError(media_id, "already attached elsewhere")
                 row.status, row.holder, row.visible, row.attached_at = ATTACHED, holder, visible, moment
-        await self._publish([rows[m] for m in ids])
+        later = _publish_later.get()
+        if later is not None:
+            later.extend(rows[m] for m in ids)
+        else:
+            await self._publish([rows[m] for m in ids])
         return [await self.view(rows[m]) for m in ids]
+
+    @contextlib.asynccontextmanager
+    async def publishing_after(self) -> AsyncIterator[None]:
+        """Uploads attached within are published once it ends without an error (``Attachments``).
+
+        A crash between the end of the transaction and the copies leaves the uploads attached and
+        unpublished, which the sweeper publishes (as after a storage failure)."""
+        attached: list[Upload] = []
+        token = _publish_later.set(attached)
+        try:
+            yield
+        finally:
+            _publish_later.reset(token)
+        await self._publish(attached)
 
     async def replace(self, holder: str, media_ids: Sequence[str], *, owner_id: int | None,
                       purposes: Sequence[str] = ("post",)) -> list[MediaView]:

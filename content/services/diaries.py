@@ -151,7 +151,7 @@ async def create_diary(services: ContentServices, member: Principal, data: Diary
     if not title:
         raise invalid("title", "must not be empty")
     moment = now()
-    async with in_transaction():
+    async with services.media.publishing_after(), in_transaction():
         diary = await Diary.create(
             author_id=member.id, anonymous=data.anonymous, title=title, procedure=data.procedure,
             operated_on=data.operated_on, price_cny=data.price_cny, before_media_ids=list(data.before_media_ids),
@@ -187,7 +187,7 @@ async def update_diary(services: ContentServices, member: Principal, diary_id: o
         changes["cover_media_id"] = data.cover_media_id
     if not changes:
         return diary
-    async with in_transaction():
+    async with services.media.publishing_after(), in_transaction():
         updated = await Diary.filter(id=diary.id, version=diary.version).update(
             version=F("version") + 1, updated_at=now(), **changes)
         if not updated:
@@ -264,7 +264,7 @@ async def create_entry(services: ContentServices, member: Principal, diary_id: o
         raise invalid("body", "must not be empty")
     moment = now()
     media_ids = list(dict.fromkeys(data.media_ids))
-    async with in_transaction():
+    async with services.media.publishing_after(), in_transaction():
         entry = await DiaryEntry.create(
             diary_id=diary.id, author_id=diary.author_id, anonymous=diary.anonymous, body=rich.html,
             text=rich.text, happened_on=data.happened_on, day=_day(diary, data.happened_on), media_ids=media_ids,
@@ -332,7 +332,7 @@ async def update_entry(services: ContentServices, member: Principal, entry_id: o
         changes.update(media_ids=media_ids, has_photos=bool(media_ids))
     if not changes:
         return entry
-    async with in_transaction():
+    async with services.media.publishing_after(), in_transaction():
         updated = await DiaryEntry.filter(id=entry.id, version=entry.version).update(
             version=F("version") + 1, updated_at=now(), **changes)
         if not updated:

@@ -115,7 +115,7 @@ async def create_review(services: ContentServices, member: Principal, data: Revi
     scores = _scores(data)
     moment = now()
     try:
-        async with in_transaction():
+        async with services.media.publishing_after(), in_transaction():
             review = await Review.create(
                 author_id=member.id, anonymous=data.anonymous, target_type=data.target_type, target_id=target_id,
                 procedure=data.procedure, rating=data.rating, scores=scores, body=rich.html, text=rich.text,
@@ -151,7 +151,7 @@ async def update_review(services: ContentServices, member: Principal, review_id:
         changes["media_ids"] = media_ids
     if not changes:
         return review
-    async with in_transaction():
+    async with services.media.publishing_after(), in_transaction():
         updated = await Review.filter(id=review.id, version=review.version).update(
             version=F("version") + 1, updated_at=now(), **changes)
         if not updated:
