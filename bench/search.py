@@ -174,7 +174,7 @@ async def explain(asked: list[str]) -> list[str]:
             continue
         matching = f"{sql_text(tsquery(plan.match))}::tsquery"
         values: list[Any] = []
-        page = ranked_sql(plan, matching, f"grams @@ {matching}", values, Query(text, limit=TOP))
+        page = ranked_sql(plan, f"grams @@ {matching}", values, Query(text, limit=TOP))
         estimate = f"SELECT 1 FROM search_document WHERE grams @@ {matching}"
         for name, sql, args in (("page", page, values), (f"estimated total (above {CANDIDATES})", estimate, [])):
             how = "ANALYZE, BUFFERS" if name == "page" else "FORMAT TEXT"
