@@ -169,9 +169,9 @@ def upsert_sql(table: str, guarded: bool = False) -> str:
 class PostgresIndex(EngineIndex):
     """``SearchIndex`` in the app's PostgreSQL database (``MEIJI_SEARCH_URL=postgres``)."""
 
-    # The search by sound runs after the exact one: none when that one's matches are an estimate
-    # (they fill every page), and with its count, so as many more candidates are taken (``unless``).
-    SOUND_BESIDE = False
+    # The search by sound (after the exact one, ``EngineIndex.search``) runs not at all when the exact
+    # matches are an estimate (they fill every page), and with their count, so as many more
+    # candidates are taken (``unless``).
 
     def __init__(self, *, sound: bool = True) -> None:
         super().__init__(sound=sound)
