@@ -84,7 +84,8 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         database = {}
         if args.postgres:
-            database["MEIJI_DATABASE_URL"] = stack.enter_context(throwaway_postgres()) + "?minsize=2&maxsize=20"
+            pg = stack.enter_context(throwaway_postgres())
+            database["MEIJI_DATABASE_URL"] = pg.url("meiji") + "?minsize=2&maxsize=20"
         run(args, database)
 
 

@@ -181,9 +181,9 @@ def measure_floors(data_dir: Path, connections: tuple[int, ...] = (8, 64),
 
 
 @contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
+def throwaway_postgres() -> Iterator[Any]:
     """A PostgreSQL cluster from the installed binaries, in a temporary directory, with an empty
-    ``meiji`` database; yields its URL (the tests' own helper starts it)."""
+    ``meiji`` database (the tests' own helper starts it); yields the cluster (``.url("meiji")``)."""
     import asyncio
 
     import asyncpg
@@ -199,7 +199,7 @@ def throwaway_postgres() -> Iterator[str]:
                 await conn.close()
 
         asyncio.run(create())
-        yield pg.url("meiji")
+        yield pg
 
 
 def post_json(url: str, payload: Any, headers: Mapping[str, str] | None = None) -> Any:

@@ -43,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import PYTHON, ROOT, cpu_seconds, free_port, rss_mb, tree
+from bench.harness import PYTHON, ROOT, cpu_seconds, free_port, rss_mb, throwaway_postgres, tree
 
 MEIJI = str(Path(PYTHON).parent / "meiji")
 PASSWORD = "bench-mixed-password-1"
@@ -234,22 +234,13 @@ def embedded(work: Path) -> Iterator[tuple[str, dict[str, int], str | None]]:
 
 @contextlib.contextmanager
 def production(work: Path) -> Iterator[tuple[str, dict[str, int], str | None]]:
-    import asyncpg
     import boto3  # type: ignore[import-untyped]
     from botocore.config import Config
 
-    from tests.servers import postgres_cluster, seaweedfs_server
+    from tests.servers import seaweedfs_server
 
     key, secret = "meiji-test", "meiji-test-secret"  # the identity tests/servers.py gives SeaweedFS
-    with postgres_cluster() as pg, seaweedfs_server() as s3:
-        async def create() -> None:
-            conn = await asyncpg.connect(pg.url("postgres"))
-            try:
-                await conn.execute("CREATE DATABASE meiji")
-            finally:
-                await conn.close()
-
-        asyncio.run(create())
+    with throwaway_postgres() as pg, seaweedfs_server() as s3:
         client = boto3.client("s3", endpoint_url=s3.endpoint, region_name="us-east-1", aws_access_key_id=key,
                               aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}))
         deadline = time.monotonic() + 30
