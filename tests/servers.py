@@ -19,10 +19,18 @@ from pathlib import Path
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports: each socket stays bound until all are chosen, so the system
+    cannot hand the same port out twice (one call per port could, and a server given the same port
+    for two listeners fails to start)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 def wait_for_port(port: int, seconds: float, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -118,8 +126,8 @@ def seaweedfs_server() -> Iterator[S3Server]:
     root = Path(tempfile.mkdtemp(prefix="meiji-weed-"))
     # Every port explicit: by default each gRPC port is the HTTP port + 10000, which overflows for
     # ports from the ephemeral range, and the Iceberg and Lance side servers take fixed ports.
-    ports = {name: free_port() for name in ("s3", "s3.grpc", "master", "master.grpc", "volume", "volume.grpc",
-                                            "filer", "filer.grpc")}
+    names = ("s3", "s3.grpc", "master", "master.grpc", "volume", "volume.grpc", "filer", "filer.grpc")
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     s3_port = ports["s3"]
     config = root / "s3.json"
     config.write_text('{"identities": [{"name": "meiji", "credentials": [{"accessKey": "meiji-test", '
