@@ -7,7 +7,7 @@ and when it goes away; media decides what is served and what the sweeper deletes
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol, cast
@@ -190,6 +190,17 @@ class Storage(Protocol):
 
     async def copy(self, source: str, target: str, cache_control: str) -> None:
         """Copy an object within the storage, giving the copy its own caching header."""
+        ...
+
+    async def put_all(self, objects: Mapping[str, bytes], content_type: str,
+                      cache_control: str = PRIVATE_CACHE) -> None:
+        """``put`` each ``{key: data}``, in the way that is fastest for the backend (at once over a
+        network, one after the other on a local disk). On failure some may be stored: the caller
+        deletes them."""
+        ...
+
+    async def copy_all(self, copies: Mapping[str, str], cache_control: str) -> None:
+        """``copy`` each ``{target: source}``, like ``put_all``."""
         ...
 
     async def get(self, key: str) -> bytes:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aioboto3
@@ -27,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from media.interfaces import PRIVATE_CACHE, StorageError
 from media.keys import check_key
+from media.storage import all_at_once
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 _PRESIGN_CACHE = 10_000
@@ -114,6 +116,14 @@ class S3Storage:
                                  CopySource={"Bucket": self.bucket, "Key": self._key(source)},
                                  MetadataDirective="REPLACE", ContentType="image/webp", CacheControl=cache_control,
                                  ContentDisposition=_disposition(target))
+
+    async def put_all(self, objects: Mapping[str, bytes], content_type: str,
+                      cache_control: str = PRIVATE_CACHE) -> None:
+        await all_at_once(functools.partial(self.put, k, v, content_type, cache_control) for k, v in objects.items())
+
+    async def copy_all(self, copies: Mapping[str, str], cache_control: str) -> None:
+        await all_at_once(functools.partial(self.copy, source, target, cache_control)
+                          for target, source in copies.items())
 
     async def get(self, key: str) -> bytes:
         async with self._client() as s3:

@@ -12,10 +12,10 @@ import asyncio
 import itertools
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from search.analyzer import Analyzer, Plan, snippet
 from search.interfaces import DocKey, Document, Gone, Hit, Query, Results, Suggestion, Term
@@ -77,6 +77,17 @@ def to_us(moment: datetime) -> int:
     return int(moment.timestamp() * 1_000_000)
 
 
+def _run_here(steps: Generator[tuple[Plan, Query], Found, Results],
+              find: Callable[[Plan, Query], Found]) -> Results:
+    """Run a search's steps (``EngineIndex._steps``) with a synchronous ``find``."""
+    try:
+        step = next(steps)
+        while True:
+            step = steps.send(find(*step))
+    except StopIteration as done:
+        return cast(Results, done.value)
+
+
 def from_us(us: int) -> datetime:
     return datetime.fromtimestamp(us / 1_000_000, tz=UTC)
 
@@ -98,9 +109,18 @@ class EngineIndex(ABC):
     async def _write(self, upserts: Sequence[Prepared], deletes: Sequence[str]) -> None:
         """Replace ``upserts`` and remove the ``deletes`` keys in one commit, visible on return."""
 
-    @abstractmethod
+    # An engine in this process (tantivy, Whoosh) sets IN_PROCESS and runs a plan in ``_find_here``,
+    # synchronously; one out of it (PostgreSQL) awaits ``_find``.
+    IN_PROCESS = False
+
+    def _find_here(self, plan: Plan, query: Query) -> Found:
+        """The rows matching ``plan`` and the filters of ``query``, in its order, one page (called in
+        a worker thread)."""
+        raise NotImplementedError
+
     async def _find(self, plan: Plan, query: Query) -> Found:
-        """The rows matching ``plan`` and the filters of ``query``, in its order, one page."""
+        """What ``_find_here`` answers, awaited (an engine out of this process overrides it)."""
+        return await asyncio.to_thread(self._find_here, plan, query)
 
     @abstractmethod
     async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:
@@ -212,40 +232,47 @@ class EngineIndex(ABC):
         plan = self.analyzer.plan(query.text)
         if plan is None:
             return Results([], 0)
+        steps = self._steps(plan, query)
+        if self.IN_PROCESS:
+            # The whole search in one worker thread: under load each hand-over to a thread waits for
+            # busy turns of the event loop (bench/README.md, "Mixed workload"), and a search makes two.
+            return await asyncio.to_thread(_run_here, steps, self._find_here)
+        try:
+            step = next(steps)
+            while True:
+                step = steps.send(await self._find(*step))
+        except StopIteration as done:
+            return cast(Results, done.value)
+
+    def _steps(self, plan: Plan, query: Query) -> Generator[tuple[Plan, Query], Found, Results]:
+        """A search, written once for every engine: it yields each ``(plan, query)`` to run and is
+        sent back what was found; it returns the page of hits."""
         by_sound = plan.by_sound() if self._hears() else None
         # The search by sound runs after the exact one, with its count in hand, and asks only for the
         # rows the page has room for (one, for the count, when the exact hits fill it). Run beside it,
         # it answered one query sooner but read a page of stored documents a full page then dropped:
         # at 8 connections on tantivy, 452 req/s against 592 one after the other (bench/README.md).
-        found = await self._find(plan, query)
-        heard = await self._heard(by_sound, query, found)
+        found = yield plan, query
+        heard = Found([], 0)
+        if by_sound is not None and not found.total_is_estimate:
+            # They rank after every document that contains the query: the page takes them once those
+            # run out, from the offset past them. A full page still asks for one row: the count is
+            # what lets the pages go on to them.
+            wanted = query.limit - len(found.rows)
+            heard = self._after(found, (yield replace(by_sound, excluded=found.total), replace(
+                query, offset=max(0, query.offset - found.total), limit=max(wanted, 1))), query)
         if found.total == 0 and heard.total == 0 and self.analyzer.relaxable(query.text):
             # 效果非常好 finds nothing as one phrase: every word of it must then occur, anywhere.
             relaxed = self.analyzer.plan(query.text, relaxed=True)
             if relaxed is not None and relaxed != plan:
                 plan = relaxed
-                found = await self._find(plan, query)
+                found = yield plan, query
         hits = [Hit(r.type, r.id, r.title, snippet(r.title, r.text, plan.needles), r.score, r.created_at,
                     r.procedure) for r in found.rows]
         marks = by_sound.needles if by_sound is not None else plan.needles  # with names that read like it
         hits.extend(Hit(r.type, r.id, r.title, snippet(r.title, r.text, marks, sounds=plan.sounds), r.score,
                         r.created_at, r.procedure, match="sound") for r in heard.rows)
         return Results(hits, found.total + heard.total, found.total_is_estimate or heard.total_is_estimate)
-
-    async def _heard(self, by_sound: Plan | None, query: Query, found: Found) -> Found:
-        """The documents that only sound like the query, for the page after those that contain it.
-
-        They rank after every document that contains the query: the page takes them once those run
-        out, from the offset past them.
-        """
-        if by_sound is None or found.total_is_estimate:
-            return Found([], 0)
-        wanted = query.limit - len(found.rows)
-        # A full page still asks for one row: the count is what lets the pages go on to them.
-        by_sound = replace(by_sound, excluded=found.total)
-        heard = await self._find(by_sound, replace(query, offset=max(0, query.offset - found.total),
-                                                   limit=max(wanted, 1)))
-        return self._after(found, heard, query)
 
     @staticmethod
     def _after(found: Found, heard: Found, query: Query) -> Found:

@@ -186,12 +186,12 @@ class TantivyIndex(EngineIndex):
 
     # --- searching ------------------------------------------------------------------------------
 
-    async def _find(self, plan: Plan, query: Query) -> Found:
-        # tantivy releases the GIL while it searches: in a worker thread the engine runs beside the
-        # event loop (and the second core), which meanwhile parses, snippets and encodes other requests.
-        return await asyncio.to_thread(self._find_now, compile_query(plan, query), query)
+    # tantivy releases the GIL while it searches: in a worker thread the engine runs beside the
+    # event loop (and the second core), which meanwhile parses, snippets and encodes other requests.
+    IN_PROCESS = True
 
-    def _find_now(self, compiled: tantivy.Query, query: Query) -> Found:
+    def _find_here(self, plan: Plan, query: Query) -> Found:
+        compiled = compile_query(plan, query)
         searcher = self._live().searcher()
         if query.sort == "recent":
             result = searcher.search(compiled, query.limit, count=True, order_by_field="created",

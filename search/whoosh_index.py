@@ -152,7 +152,10 @@ class WhooshIndex(EngineIndex):
         async with self._serial:
             await asyncio.to_thread(self._write_now, upserts, deletes)
 
-    def _find_now(self, plan: Plan, query: Query) -> Found:
+    # Whoosh is pure Python and takes milliseconds: searches run in a worker thread.
+    IN_PROCESS = True
+
+    def _find_here(self, plan: Plan, query: Query) -> Found:
         searcher = self._current_searcher()
         scored, filters = compile_query(plan, query)
         wanted = query.offset + query.limit
@@ -171,9 +174,6 @@ class WhooshIndex(EngineIndex):
     def _hears(self) -> bool:
         return "sound" in self._live().schema
 
-    async def _find(self, plan: Plan, query: Query) -> Found:
-        # Whoosh is pure Python and takes milliseconds: keep the event loop free meanwhile.
-        return await asyncio.to_thread(self._find_now, plan, query)
 
     async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:
         name = self.generations.next()
