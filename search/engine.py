@@ -110,12 +110,16 @@ class EngineIndex(ABC):
         """Replace ``upserts`` and remove the ``deletes`` keys in one commit, visible on return."""
 
     # An engine in this process (tantivy, Whoosh) sets IN_PROCESS and runs a plan in ``_find_here``,
-    # synchronously; one out of it (PostgreSQL) awaits ``_find``.
+    # synchronously; one out of it (PostgreSQL) awaits ``_find``. IN_THREAD: the whole search (every
+    # plan and the snippets) runs in one worker thread, for an engine slow enough to be worth it.
+    # Under load a hand-over to a thread waits two turns of a busy event loop (about 40 ms at 32
+    # connections in bench/mixed.py), far longer than a tantivy search (about 1 ms), which therefore
+    # runs on the loop's thread; Whoosh, pure Python and slower, keeps its thread.
     IN_PROCESS = False
+    IN_THREAD = False
 
     def _find_here(self, plan: Plan, query: Query) -> Found:
-        """The rows matching ``plan`` and the filters of ``query``, in its order, one page (called in
-        a worker thread)."""
+        """The rows matching ``plan`` and the filters of ``query``, in its order, one page."""
         raise NotImplementedError
 
     async def _find(self, plan: Plan, query: Query) -> Found:
@@ -233,10 +237,10 @@ class EngineIndex(ABC):
         if plan is None:
             return Results([], 0)
         steps = self._steps(plan, query)
-        if self.IN_PROCESS:
-            # The whole search in one worker thread: under load each hand-over to a thread waits for
-            # busy turns of the event loop (bench/README.md, "Mixed workload"), and a search makes two.
+        if self.IN_PROCESS and self.IN_THREAD:
             return await asyncio.to_thread(_run_here, steps, self._find_here)
+        if self.IN_PROCESS:
+            return _run_here(steps, self._find_here)
         try:
             step = next(steps)
             while True:

@@ -186,8 +186,7 @@ class TantivyIndex(EngineIndex):
 
     # --- searching ------------------------------------------------------------------------------
 
-    # tantivy releases the GIL while it searches: in a worker thread the engine runs beside the
-    # event loop (and the second core), which meanwhile parses, snippets and encodes other requests.
+    # On the event loop's thread (EngineIndex.IN_THREAD says why).
     IN_PROCESS = True
 
     def _find_here(self, plan: Plan, query: Query) -> Found:

@@ -153,7 +153,7 @@ class WhooshIndex(EngineIndex):
             await asyncio.to_thread(self._write_now, upserts, deletes)
 
     # Whoosh is pure Python and takes milliseconds: searches run in a worker thread.
-    IN_PROCESS = True
+    IN_PROCESS = IN_THREAD = True
 
     def _find_here(self, plan: Plan, query: Query) -> Found:
         searcher = self._current_searcher()
