@@ -150,6 +150,15 @@ def dialect() -> str:
     return _active_name
 
 
+def placeholders(statement: str) -> str:
+    """Raw SQL written with ``?`` placeholders, as the open database wants them: unchanged on
+    SQLite, ``$1``, ``$2``... on PostgreSQL (the statements never hold a literal ``?``)."""
+    if _active_name != "postgres":
+        return statement
+    parts = statement.split("?")
+    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
+
+
 async def ping() -> None:
     await connection().execute_query("SELECT 1")
 

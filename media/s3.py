@@ -26,9 +26,9 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from media.batches import all_at_once
 from media.interfaces import PRIVATE_CACHE, StorageError
 from media.keys import check_key
-from media.storage import all_at_once
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 _PRESIGN_CACHE = 10_000

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -29,34 +29,12 @@ import anyio.to_thread
 
 from kernel.clock import now
 from kernel.settings import Settings
+from media.batches import one_by_one
 from media.interfaces import PRIVATE_CACHE, Storage, StorageError
 from media.keys import check_key
 
 CHUNK = 64 * 1024
 INLINE_BYTES = 1024 * 1024  # local files up to this size are read and written on the loop's thread
-
-
-async def one_by_one(calls: Iterable[Callable[[], Awaitable[None]]]) -> None:
-    """Run storage calls in turn (a local disk: nothing to overlap, and no task to schedule)."""
-    for call in calls:
-        await call()
-
-
-async def all_at_once(calls: Iterable[Callable[[], Awaitable[None]]]) -> None:
-    """Run storage calls concurrently (over a network); the first failure is raised once all end."""
-    failures: list[BaseException] = []
-
-    async def run(call: Callable[[], Awaitable[None]]) -> None:
-        try:
-            await call()
-        except (StorageError, OSError) as exc:
-            failures.append(exc)
-
-    async with anyio.create_task_group() as group:
-        for call in calls:
-            group.start_soon(run, call)
-    if failures:
-        raise failures[0]
 
 
 class MemoryStorage:

@@ -26,6 +26,8 @@ class Diary(Post):
     after_day = fields.IntField(null=True)
     # Freshness plus likes and comments, moved only by atomic increments (sort=popular).
     popularity = fields.FloatField(default=0.0, db_default=0.0, db_index=True)
+    # Members following it, moved by atomic increments (content/services/follows.py).
+    follower_count = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "content_diary"

@@ -21,6 +21,8 @@ class Question(Post):
     accepted_answer_id = fields.IntField(null=True)
     # Published answers, kept exact by the answers' publicity hook (lists and ``answered=`` read it).
     answer_count = fields.IntField(default=0, db_default=0)
+    # Members following it, moved by atomic increments (content/services/follows.py).
+    follower_count = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "content_question"

@@ -24,7 +24,8 @@ from content.interfaces import ContentServices
 from content.models.comments import Comment
 from content.sanitizer import sanitize, snippet
 from content.schemas.comments import CommentIn, CommentQuery
-from content.services import lifecycle, likes
+from content.services import lifecycle
+from content.services.marks import marks
 from content.visibility import (
     Kind,
     author_fields,
@@ -153,7 +154,7 @@ async def comment_json(services: ContentServices, viewer: Principal | None, rows
     if not rows:
         return []
     views = await authors_for(services, rows, viewer)
-    liked = await likes.liked_ids(viewer, "comment", [str(c.id) for c in rows])
+    liked = (await marks(viewer, "comment", [str(c.id) for c in rows])).liked
     return [{
         "id": str(c.id), "target_type": c.target_type, "target_id": c.target_id, "body": c.body, "text": c.text,
         **author_fields(c, viewer, views), "reply_to": str(c.reply_to_id) if c.reply_to_id else None,

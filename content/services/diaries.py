@@ -23,7 +23,8 @@ from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor
 from content.sanitizer import plain, sanitize
 from content.schemas.diaries import DiaryIn, DiaryPatch, DiaryQuery, EntryIn, EntryPatch
-from content.services import favourites, follows, lifecycle, likes
+from content.services import lifecycle
+from content.services.marks import marks
 from content.services.reference import require_procedure, require_ref
 from content.visibility import (
     Kind,
@@ -67,10 +68,7 @@ async def diaries_json(services: ContentServices, diaries: Sequence[Diary],
     """Diaries as the caller may see them: one author lookup for all, and at most two media lookups
     (photos shown published, and photos their author or a moderator sees in any status)."""
     authors = await authors_for(services, diaries, principal)
-    keys = [str(d.id) for d in diaries]
-    liked = await likes.liked_ids(principal, "diary", keys)
-    kept = await favourites.favourited_keys(principal, "diary", keys)
-    followers = await follows.marks(principal, "diary", keys)
+    mine = await marks(principal, "diary", [str(d.id) for d in diaries])
     views = await photo_views(services, [(d.author_id, [*d.before_media_ids, *d.after_media_ids,
                                                      *([d.cover_media_id] if d.cover_media_id else [])])
                                       for d in diaries], principal)
@@ -85,8 +83,8 @@ async def diaries_json(services: ContentServices, diaries: Sequence[Diary],
             "before": _photos(d.before_media_ids, views), "after": _photos(d.after_media_ids, views),
             "after_day": d.after_day if d.after_media_ids else None,
             "cover": cover.as_json() if cover else None, "entry_count": d.entry_count,
-            "like_count": d.like_count, "liked": str(d.id) in liked, "comment_count": d.comment_count,
-            "favorited": str(d.id) in kept, **followers[str(d.id)],
+            "like_count": d.like_count, "comment_count": d.comment_count, "follower_count": d.follower_count,
+            **mine.of(str(d.id)),
             "version": d.version,
             "created_at": d.created_at, "updated_at": d.updated_at,
         })
@@ -96,7 +94,7 @@ async def diaries_json(services: ContentServices, diaries: Sequence[Diary],
 async def entries_json(services: ContentServices, entries: Sequence[DiaryEntry],
                        principal: Principal | None) -> list[dict[str, Any]]:
     authors = await authors_for(services, entries, principal)
-    liked = await likes.liked_ids(principal, "diary_entry", [str(e.id) for e in entries])
+    liked = (await marks(principal, "diary_entry", [str(e.id) for e in entries])).liked
     views = await photo_views(services, [(e.author_id, e.media_ids) for e in entries], principal)
     return [{
         "id": str(e.id), "diary_id": str(e.diary_id), "body": e.body, "text": e.text,

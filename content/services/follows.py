@@ -1,9 +1,10 @@
 """Follows (关注): a member follows accounts, diaries, questions, procedures, clinics and doctors.
 
 Following is idempotent: the ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` decides whether the
-follow is new, and only a new one moves the target's ``follower_count`` (one row per target in
-``content_follower_count``, moved by an atomic upsert in the same transaction). Unfollowing what one
-never followed changes nothing.
+follow is new, and only a new one moves the target's ``follower_count``, by an atomic increment in
+the same transaction: on the row of a diary or a question (read with every list of them at no
+cost), in ``content_follower_count`` (one row per target, an upsert) for the other kinds.
+Unfollowing what one never followed changes nothing.
 
 Anonymity: a follow names the target, never its author; an account's followers are a count that
 nobody can list (a member lists only what they follow themself). Following a diary or a question
@@ -21,7 +22,9 @@ from tortoise.transactions import in_transaction
 
 from content._listing import keyset
 from content.interfaces import ContentServices
+from content.models.diaries import Diary
 from content.models.follows import Follow, FollowerCount
+from content.models.questions import Question
 from content.models.reference import Clinic, Doctor, Procedure
 from content.schemas.follows import FOLLOW_TARGETS, FollowQuery
 from content.services import lifecycle
@@ -37,13 +40,8 @@ from kernel.web.problems import invalid, not_found
 POST_TARGETS = ("diary", "question")
 
 
-def _sql(statement: str, count: int) -> str:
-    """``?`` placeholders on SQLite, ``$1…`` on PostgreSQL."""
-    if db.dialect() != "postgres":
-        return statement
-    for n in range(1, count + 1):
-        statement = statement.replace("?", f"${n}", 1)
-    return statement
+# The kinds whose follower count lives on their own row.
+ON_ROW: dict[str, type[Diary] | type[Question]] = {"diary": Diary, "question": Question}
 
 
 async def _resolve(services: ContentServices, member: Principal, target_type: str, target_id: str) -> str:
@@ -78,15 +76,17 @@ async def follow(services: ContentServices, member: Principal, target_type: str,
     if await Follow.exists(member_id=member.id, target_type=target_type, target_id=key):
         return  # followed already: nothing to write
     async with in_transaction() as conn:
-        inserted = await conn.execute_query_dict(_sql(
+        inserted = await conn.execute_query_dict(db.placeholders(
             "INSERT INTO content_follow (member_id, target_type, target_id, created_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING RETURNING id", 4), [member.id, target_type, key, now()])
-        if inserted:
+            "ON CONFLICT DO NOTHING RETURNING id"), [member.id, target_type, key, now()])
+        if inserted and target_type in ON_ROW:
+            await ON_ROW[target_type].filter(id=int(key)).update(follower_count=F("follower_count") + 1)
+        elif inserted:
             # An upsert, so the first follower creates the counter and concurrent ones never lose a count.
-            await conn.execute_query(_sql(
+            await conn.execute_query(db.placeholders(
                 "INSERT INTO content_follower_count (target_type, target_id, followers) VALUES (?, ?, 1) "
                 "ON CONFLICT (target_type, target_id) DO UPDATE "
-                "SET followers = content_follower_count.followers + 1", 2), [target_type, key])
+                "SET followers = content_follower_count.followers + 1"), [target_type, key])
 
 
 async def unfollow(member: Principal, target_type: str, target_id: str) -> None:
@@ -99,13 +99,25 @@ async def unfollow(member: Principal, target_type: str, target_id: str) -> None:
         key = str(number)
     async with in_transaction():
         if await Follow.filter(member_id=member.id, target_type=target_type, target_id=key).delete():
-            await FollowerCount.filter(target_type=target_type, target_id=key).update(followers=F("followers") - 1)
+            await _one_fewer(target_type, key)
+
+
+async def _one_fewer(target_type: str, key: str) -> None:
+    """A follower less for the target (in the caller's transaction, with the follow's deletion)."""
+    if target_type in ON_ROW:
+        await ON_ROW[target_type].filter(id=int(key)).update(follower_count=F("follower_count") - 1)
+    else:
+        await FollowerCount.filter(target_type=target_type, target_id=key).update(followers=F("followers") - 1)
 
 
 async def follower_counts(target_type: str, keys: Sequence[str]) -> dict[str, int]:
     """``follower_count`` of each of these objects (absent: none)."""
     if not keys:
         return {}
+    if target_type in ON_ROW:
+        numbers = [n for n in (parse_id(k) for k in keys) if n is not None]
+        counted = await fetch(ON_ROW[target_type].filter(id__in=numbers).only("id", "follower_count"))
+        return {str(r.id): int(r.follower_count) for r in counted}
     rows = await fetch(FollowerCount.filter(target_type=target_type, target_id__in=list(keys))
                        .only("target_id", "followers"))
     return {str(r.target_id): int(r.followers) for r in rows}
@@ -186,8 +198,7 @@ async def _erase(services: ContentServices, member_id: int, mode: str) -> None:
     for row in await Follow.filter(member_id=member_id):
         async with in_transaction():
             if await Follow.filter(id=row.id).delete():
-                await FollowerCount.filter(target_type=row.target_type, target_id=row.target_id).update(
-                    followers=F("followers") - 1)
+                await _one_fewer(str(row.target_type), str(row.target_id))
     await Follow.filter(target_type="account", target_id=str(member_id)).delete()
     await FollowerCount.filter(target_type="account", target_id=str(member_id)).delete()
 

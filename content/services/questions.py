@@ -22,7 +22,8 @@ from content.interfaces import ContentServices
 from content.models.questions import Answer, AnswerVote, Question
 from content.sanitizer import plain, sanitize, snippet
 from content.schemas.questions import AnswerIn, AnswerPatch, QuestionIn, QuestionPatch, QuestionQuery
-from content.services import favourites, follows, lifecycle, likes, professionals, reference
+from content.services import lifecycle, professionals, reference
+from content.services.marks import marks
 from content.visibility import (
     Kind,
     author_fields,
@@ -211,10 +212,7 @@ async def question_json(services: ContentServices, viewer: Principal | None, row
         live_accepted = {int(str(i)) for i in await Answer.filter(id__in=accepted_ids, status="published")
                          .values_list("id", flat=True)}
     views = await authors_for(services, rows, viewer)
-    keys = [str(i) for i in ids]
-    liked = await likes.liked_ids(viewer, "question", keys)
-    kept = await favourites.favourited_keys(viewer, "question", keys)
-    followers = await follows.marks(viewer, "question", keys)
+    mine = await marks(viewer, "question", [str(i) for i in ids])
     out = []
     for q in rows:
         accepted = q.accepted_answer_id if q.accepted_answer_id in live_accepted else None
@@ -223,7 +221,7 @@ async def question_json(services: ContentServices, viewer: Principal | None, row
             **author_fields(q, viewer, views), "status": q.status,
             "answer_count": q.answer_count, "answered": q.answer_count > 0,
             "accepted_answer_id": str(accepted) if accepted else None, "like_count": q.like_count,
-            "liked": str(q.id) in liked, "favorited": str(q.id) in kept, **followers[str(q.id)],
+            "follower_count": q.follower_count, **mine.of(str(q.id)),
             "version": q.version, "created_at": q.created_at,
             "updated_at": q.updated_at,
         })
@@ -389,8 +387,7 @@ async def answer_json(services: ContentServices, viewer: Principal | None, quest
     if viewer is not None:
         votes = await fetch(AnswerVote.filter(answer_id__in=ids, voter_id=viewer.id).only("answer_id", "value"))
         my_votes = {v.answer_id: v.value for v in votes}
-    liked = await likes.liked_ids(viewer, "answer", keys)
-    kept = await favourites.favourited_keys(viewer, "answer", keys)
+    mine = await marks(viewer, "answer", keys)
     views = await authors_for(services, rows, viewer)
     doctors = await professionals.doctor_views([a.doctor_id for a in rows])
     accepted: dict[int, int | None] = {}
@@ -405,7 +402,7 @@ async def answer_json(services: ContentServices, viewer: Principal | None, quest
         "accepted": accepted.get(a.question_id) == a.id, "score": a.score, "my_vote": my_votes.get(a.id, 0),
         # Only ever set on named answers: the mark must not tell who wrote an anonymous one.
         "by_doctor": doctors.get(a.doctor_id) if a.doctor_id is not None and not a.anonymous else None,
-        "like_count": a.like_count, "liked": str(a.id) in liked, "favorited": str(a.id) in kept,
+        "like_count": a.like_count, "liked": str(a.id) in mine.liked, "favorited": str(a.id) in mine.favorited,
         "comment_count": a.comment_count,
         "version": a.version, "created_at": a.created_at, "updated_at": a.updated_at,
     } for a in rows]

@@ -23,7 +23,8 @@ from content.models.reference import Doctor
 from content.models.reviews import Review
 from content.sanitizer import sanitize
 from content.schemas.reviews import ReviewIn, ReviewPatch, ReviewQuery
-from content.services import favourites, lifecycle, likes, professionals
+from content.services import lifecycle, professionals
+from content.services.marks import marks
 from content.services.reference import RATED, rate, rating_deltas, require_procedure
 from content.visibility import (
     Kind,
@@ -51,8 +52,7 @@ async def reviews_json(services: ContentServices, reviews: Sequence[Review],
     """Reviews as the caller may see them: one author lookup for all, and at most two media lookups
     (photos shown published, and photos their author or a moderator sees in any status)."""
     authors = await authors_for(services, reviews, principal)
-    liked = await likes.liked_ids(principal, "review", [str(r.id) for r in reviews])
-    kept = await favourites.favourited_keys(principal, "review", [str(r.id) for r in reviews])
+    mine = await marks(principal, "review", [str(r.id) for r in reviews])
     views = await photo_views(services, [(r.author_id, r.media_ids) for r in reviews], principal)
     links = await _diary_links(reviews, principal)
     replies = await professionals.replies_for([r.id for r in reviews], principal)
@@ -61,7 +61,8 @@ async def reviews_json(services: ContentServices, reviews: Sequence[Review],
         "rating": r.rating, "scores": r.scores, "body": r.body, "text": r.text,
         "media": [views[m].as_json() for m in r.media_ids if m in views],
         "diary_id": links.get(r.id), **author_fields(r, principal, authors),
-        "status": r.status, "like_count": r.like_count, "liked": str(r.id) in liked, "favorited": str(r.id) in kept,
+        "status": r.status, "like_count": r.like_count, "liked": str(r.id) in mine.liked,
+        "favorited": str(r.id) in mine.favorited,
         "comment_count": r.comment_count, "reply": replies.get(r.id), "version": r.version,
         "created_at": r.created_at, "updated_at": r.updated_at,
     } for r in reviews]
