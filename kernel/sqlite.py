@@ -164,6 +164,9 @@ class ImmediateSqliteClient(SqliteClient):
             reader = sqlite3.connect(self.filename, timeout=0, isolation_level=None, check_same_thread=False)
             reader.row_factory = sqlite3.Row
             reader.execute("PRAGMA query_only=ON")
+            for pragma in ("mmap_size", "cache_size"):  # how the writer reads, the reader reads
+                if pragma in self.pragmas:
+                    reader.execute(f"PRAGMA {pragma}={int(self.pragmas[pragma])}")
             self._reader = reader
         self.log.debug("%s: %s", query, values)
         try:
