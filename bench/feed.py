@@ -6,7 +6,8 @@ questions and answers by 2,000 authors over a year, a fifth anonymous), signs a 
 follows 200 sources through the API (100 diaries, 40 accounts, 5 of 20 procedures, 20 clinics, 20
 doctors, 15 questions), then drives the first page and a page ten pages deep with wrk at 8
 connections on one uvicorn worker, beside the bare floor and a one-row Tortoise read of the same
-run. Prints a Markdown table; the goal is p99 under 30 ms at 8 connections.
+run. Prints a Markdown table; the goal is p99 under 30 ms at 8 connections. Then compares the
+service's read-time merge with fan-out on write on the same data (``bench/feed_fanout.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.feed_fanout import compare
 from bench.harness import PYTHON, ROOT, Measure, bench_env, get_json, interleaved, load, post_json, report, serve
 
 PASSWORD = "bench-password-1"
@@ -143,6 +145,7 @@ def main() -> None:
         post_json(base + "/v1/accounts", {"handle": "关注者", "password": PASSWORD, "birth_date": "1995-03-08"})
         token = post_json(base + "/v1/sessions", {"handle": "关注者", "password": PASSWORD})["token"]
         me = {"Authorization": f"Bearer {token}"}
+        member_id = int(get_json(base + "/v1/me", me)["id"])
         followed = 0
         for target_type, keys in sources.items():
             for key in keys:
@@ -163,6 +166,9 @@ def main() -> None:
         }
         runs = interleaved(data, ours, connections, args.seconds, args.rounds)
     report(runs)
+    print("\nThe same page built both ways, as SQL on one connection (bench/feed_fanout.py):\n")
+    for line in compare(data / "meiji.sqlite3", data, member_id, token):
+        print(line)
 
 
 if __name__ == "__main__":
