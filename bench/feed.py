@@ -6,8 +6,8 @@ questions and answers by 2,000 authors over a year, a fifth anonymous), signs a 
 follows 200 sources through the API (100 diaries, 40 accounts, 5 of 20 procedures, 20 clinics, 20
 doctors, 15 questions), then drives the first page and a page ten pages deep with wrk at 8
 connections on one uvicorn worker, beside the bare floor and a one-row Tortoise read of the same
-run. Prints a Markdown table; the goal is p99 under 30 ms at 8 connections. Then compares the
-service's read-time merge with fan-out on write on the same data (``bench/feed_fanout.py``).
+run. Prints a Markdown table; the goal is p99 under 30 ms at 8 connections. Then what fan-out on
+write costs on the same data: a page's SQL, a post's writes (``bench/feed_fanout.py``).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def main() -> None:
         }
         runs = interleaved(data, ours, connections, args.seconds, args.rounds)
     report(runs)
-    print("\nThe same page built both ways, as SQL on one connection (bench/feed_fanout.py):\n")
+    print("\nWhat fan-out on write costs here, as SQL on one connection (bench/feed_fanout.py):\n")
     for line in compare(data / "meiji.sqlite3", data, member_id, token):
         print(line)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-__all__ = ["Follow", "FollowerCount"]
+__all__ = ["FeedItem", "Follow", "FollowerCount"]
 
 
 class Follow(Model):
@@ -19,8 +19,10 @@ class Follow(Model):
 
     class Meta:
         table = "content_follow"
-        # The unique index leads with the member: "what do I follow" (the feed, my list) reads it.
+        # The unique index leads with the member: "what do I follow" (my list) reads it; a new post
+        # finds its followers by target.
         unique_together = (("member_id", "target_type", "target_id"),)
+        indexes = (("target_type", "target_id"),)
 
 
 # A table of its own, so every followable type (accounts included, whose table is not content's)
@@ -36,3 +38,21 @@ class FollowerCount(Model):
     class Meta:
         table = "content_follower_count"
         unique_together = (("target_type", "target_id"),)
+
+
+class FeedItem(Model):
+    """A post that reached a member's feed through one source they follow (one row per source)"""
+
+    id = fields.IntField(primary_key=True)
+    member_id = fields.IntField()
+    created_at = fields.DatetimeField()  # the post's
+    rank = fields.SmallIntField()  # the post's type (content.services.feed.RANKS)
+    post_id = fields.IntField()
+    because_type = fields.CharField(max_length=16)
+    because_id = fields.CharField(max_length=80)
+
+    class Meta:
+        table = "content_feed_item"
+        unique_together = (("member_id", "rank", "post_id", "because_type", "because_id"),)
+        # A page: the member's newest rows; an unfollow: the member's rows of one source.
+        indexes = (("member_id", "created_at", "rank", "post_id"), ("member_id", "because_type", "because_id"))

@@ -23,7 +23,7 @@ from content.models.diaries import Diary, DiaryEntry
 from content.models.reference import Clinic, Doctor
 from content.sanitizer import plain, sanitize
 from content.schemas.diaries import DiaryIn, DiaryPatch, DiaryQuery, EntryIn, EntryPatch
-from content.services import lifecycle
+from content.services import feed, lifecycle
 from content.services.marks import marks
 from content.services.reference import require_procedure, require_ref
 from content.visibility import (
@@ -159,6 +159,7 @@ async def create_diary(services: ContentServices, member: Principal, data: Diary
             await _attach_diary_media(services, diary, list(data.before_media_ids), data.cover_media_id, member.id,
                                       replace=False)
         await enqueue([("diary", str(diary.id))])
+        await feed.fan_out("diary", diary)
     await lifecycle.published(services, "diary", diary, title)
     return diary
 
@@ -277,6 +278,7 @@ async def create_entry(services: ContentServices, member: Principal, diary_id: o
         if media_ids:
             await _refresh_after(diary.id)
         await enqueue([("diary", str(diary.id))])
+        await feed.fan_out("diary_entry", entry)
     await lifecycle.published(services, "diary_entry", entry, rich.text)
     return entry
 

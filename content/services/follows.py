@@ -26,8 +26,8 @@ from content.models.diaries import Diary
 from content.models.follows import Follow, FollowerCount
 from content.models.questions import Question
 from content.models.reference import Clinic, Doctor, Procedure
-from content.schemas.follows import FOLLOW_TARGETS, FollowQuery
-from content.services import lifecycle
+from content.schemas.follows import FollowQuery
+from content.services import feed, lifecycle
 from content.visibility import KINDS, open_to_writes, parse_id, target
 from kernel import db
 from kernel.clock import now
@@ -79,6 +79,8 @@ async def follow(services: ContentServices, member: Principal, target_type: str,
         inserted = await conn.execute_query_dict(db.placeholders(
             "INSERT INTO content_follow (member_id, target_type, target_id, created_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING RETURNING id"), [member.id, target_type, key, now()])
+        if inserted:
+            await feed.backfill(member.id, target_type, key)
         if inserted and target_type in ON_ROW:
             await ON_ROW[target_type].filter(id=int(key)).update(follower_count=F("follower_count") + 1)
         elif inserted:
@@ -100,6 +102,7 @@ async def unfollow(member: Principal, target_type: str, target_id: str) -> None:
     async with in_transaction():
         if await Follow.filter(member_id=member.id, target_type=target_type, target_id=key).delete():
             await _one_fewer(target_type, key)
+            await feed.forget(member.id, target_type, key)
 
 
 async def _one_fewer(target_type: str, key: str) -> None:
@@ -137,14 +140,6 @@ async def marks(viewer: Principal | None, target_type: str, keys: Sequence[str])
     counts = await follower_counts(target_type, keys)
     mine = await followed_keys(viewer, target_type, keys)
     return {k: {"follower_count": counts.get(k, 0), "followed": k in mine} for k in keys}
-
-
-async def sources(member_id: int) -> dict[str, list[str]]:
-    """Everything a member follows, by type (the feed reads this)."""
-    found: dict[str, list[str]] = {t: [] for t in FOLLOW_TARGETS}
-    for row in await fetch(Follow.filter(member_id=member_id).only("target_type", "target_id")):
-        found.setdefault(str(row.target_type), []).append(str(row.target_id))
-    return found
 
 
 async def _titles(services: ContentServices, target_type: str, keys: list[str]) -> dict[str, str]:
@@ -199,6 +194,7 @@ async def _erase(services: ContentServices, member_id: int, mode: str) -> None:
         async with in_transaction():
             if await Follow.filter(id=row.id).delete():
                 await _one_fewer(str(row.target_type), str(row.target_id))
+    await feed.forget_member(member_id)
     await Follow.filter(target_type="account", target_id=str(member_id)).delete()
     await FollowerCount.filter(target_type="account", target_id=str(member_id)).delete()
 

@@ -22,7 +22,7 @@ from content.interfaces import ContentServices
 from content.models.questions import Answer, AnswerVote, Question
 from content.sanitizer import plain, sanitize, snippet
 from content.schemas.questions import AnswerIn, AnswerPatch, QuestionIn, QuestionPatch, QuestionQuery
-from content.services import lifecycle, professionals, reference
+from content.services import feed, lifecycle, professionals, reference
 from content.services.marks import marks
 from content.visibility import (
     Kind,
@@ -141,6 +141,7 @@ async def create_question(services: ContentServices, member: Principal, data: Qu
                                          body=rich.html, text=rich.text, procedure=data.procedure,
                                          created_at=at, updated_at=at)
         await enqueue([("question", str(question.id))])
+        await feed.fan_out("question", question)
     await lifecycle.published(services, "question", question, f"{title}\n{rich.text}")
     return question
 
@@ -245,6 +246,7 @@ async def create_answer(services: ContentServices, member: Principal, question_i
                                      updated_at=at)
         await _answer_publicity(answer, True)
         await enqueue([("answer", str(answer.id))])
+        await feed.fan_out("answer", answer)
     if question.author_id is not None and question.author_id != member.id:
         answerer = None if data.anonymous else {"id": str(member.id), "handle": member.handle}
         await services.notifier.notify(question.author_id, "answer", {

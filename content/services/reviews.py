@@ -23,7 +23,7 @@ from content.models.reference import Doctor
 from content.models.reviews import Review
 from content.sanitizer import sanitize
 from content.schemas.reviews import ReviewIn, ReviewPatch, ReviewQuery
-from content.services import lifecycle, professionals
+from content.services import feed, lifecycle, professionals
 from content.services.marks import marks
 from content.services.reference import RATED, rate, rating_deltas, require_procedure
 from content.visibility import (
@@ -124,6 +124,7 @@ async def create_review(services: ContentServices, member: Principal, data: Revi
             await attach_media(services, f"review:{review.id}", media_ids, member.id, replace=False)
             await rate(data.target_type, target_id, rating_deltas(data.rating, scores, 1))
             await enqueue([("review", str(review.id))])
+            await feed.fan_out("review", review)
     except IntegrityError:
         raise conflict("You have already reviewed this; edit your review instead.") from None
     await lifecycle.published(services, "review", review, rich.text)
