@@ -244,11 +244,12 @@ def tree(root: int) -> list[int]:
     return found
 
 
-def rss_mb(pid: int) -> float:
-    """The resident memory of a process now (VmRSS), in MB; 0 once it has gone."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """The resident memory of a process now, in MB (``VmRSS``; ``RssAnon``: its private memory,
+    without mapped files such as SQLite's memory-mapped database pages); 0 once it has gone."""
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
 

@@ -51,7 +51,9 @@ TABLES = {"diary": "content_diary", "diary_entry": "content_diary_entry", "revie
 # (named posts only), then the diary or question, the clinic or doctor, the procedure.
 PRIORITY = {"account": 0, "diary": 1, "question": 1, "clinic": 2, "doctor": 2, "procedure": 3}
 BACKFILL = 100  # a new follow brings this many of the source's newest posts of each type
-READ_BATCH = 60  # feed rows read at a time (a post has a row per source that brought it)
+# Feed rows read at a time: a page and a quarter, since a post has a row per source that brought
+# it and some are no longer public (another batch is read when they leave the page short).
+SLACK = 1.25
 
 _COLUMNS = "content_feed_item (member_id, created_at, rank, post_id, because_type, because_id)"
 # What a new follow brings: (post type, condition on the post table with one value, the source's key).
@@ -219,13 +221,14 @@ async def feed(member: Principal, query: PageQuery) -> tuple[list[dict[str, Any]
     cursor = _cursor(query)
     limit = query.limit
     items: list[tuple[tuple[datetime, int, int], dict[str, Any]]] = []
+    batch = int((limit + 1) * SLACK) + 2
     while len(items) <= limit:
         rows = list(await fetch(FeedItem.filter(_after(cursor), member_id=member.id)
-                                .order_by("-created_at", "-rank", "-post_id").limit(READ_BATCH)
+                                .order_by("-created_at", "-rank", "-post_id").limit(batch)
                                 .only("created_at", "rank", "post_id", "because_type", "because_id")))
         if not rows:
             break
-        full = len(rows) == READ_BATCH
+        full = len(rows) == batch
         if full:
             # The last post's other rows (other sources) may be in the next batch: read it whole then.
             last = (rows[-1].rank, rows[-1].post_id)

@@ -17,6 +17,7 @@ from tests.conftest import base_settings
 from tests.content._people import person
 from tests.content.factories import diary, entry, reference
 from tests.content.test_feed import answer, ask, follow, shown
+from tests.content.test_follows import hide
 
 
 def test_a_new_follow_brings_the_newest_posts_of_its_source(db_client: TestClient,
@@ -45,8 +46,8 @@ def test_unfollowing_one_source_keeps_what_another_still_brings(db_client: TestC
 
     items = db_client.get("/v1/me/feed", headers=follower.headers).json()["items"]
     # Both through the account: the most specific source is named.
-    assert [(i["id"], i["because"]) for i in items] == [
-        (general["id"], {"type": "account", "id": poster.id}), (on_procedure["id"], {"type": "account", "id": poster.id})]
+    by_account = {"type": "account", "id": poster.id}
+    assert [(i["id"], i["because"]) for i in items] == [(general["id"], by_account), (on_procedure["id"], by_account)]
 
     assert db_client.delete(f"/v1/follows/account/{poster.id}", headers=follower.headers).status_code == 204
     items = db_client.get("/v1/me/feed", headers=follower.headers).json()["items"]
@@ -94,3 +95,19 @@ def test_an_upgrade_writes_the_feeds_of_every_existing_follow(tmp_path: Path, da
     asyncio.run(_migrate(database_url, tmp_path, None))
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         assert _feeds(client, readers) == before
+
+
+def test_a_page_reads_past_what_left_the_public(db_client: TestClient) -> None:
+    ref = reference(db_client)
+    asker, follower = person(db_client), person(db_client)
+    follow(db_client, follower, "procedure", ref["procedure"])
+    asked = [ask(db_client, asker, f"双眼皮第{n}问：术后多久能洗脸？", procedure=ref["procedure"]) for n in range(8)]
+    for q in asked[3:]:
+        hide(db_client, "question", q["id"], "removed")
+
+    first = db_client.get("/v1/me/feed", params={"limit": 2}, headers=follower.headers).json()
+    second = db_client.get("/v1/me/feed", params={"limit": 2, "cursor": first["next_cursor"]},
+                           headers=follower.headers).json()
+
+    assert [i["id"] for i in first["items"]] == [asked[2]["id"], asked[1]["id"]]
+    assert [i["id"] for i in second["items"]] == [asked[0]["id"]] and second["next_cursor"] is None
