@@ -13,7 +13,7 @@ from tortoise.migrations.api import migrate as run_migrations
 from content.services import feed as feed_service
 from kernel import db
 from meiji.app import create_app
-from tests.conftest import base_settings
+from tests.conftest import Member, base_settings
 from tests.content._people import person
 from tests.content.factories import diary, entry, reference
 from tests.content.test_feed import answer, ask, follow, shown
@@ -56,10 +56,10 @@ def test_unfollowing_one_source_keeps_what_another_still_brings(db_client: TestC
         (on_procedure["id"], {"type": "procedure", "id": ref["procedure"]})]
 
 
-def _feeds(client: TestClient, members: list[object]) -> list[list[tuple[str, str, str]]]:
+def _feeds(client: TestClient, members: list[Member]) -> list[list[tuple[str, str, str]]]:
     out = []
     for member in members:
-        items = client.get("/v1/me/feed", headers=member.headers).json()["items"]  # type: ignore[attr-defined]
+        items = client.get("/v1/me/feed", headers=member.headers).json()["items"]
         out.append([(i["type"], i["id"], i["because"]["type"]) for i in items])
     return out
 
