@@ -17,10 +17,9 @@ user-supplied name ever reaches a key, and every backend refuses a key that coul
 
 from __future__ import annotations
 
-import functools
 import os
 import tempfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -29,7 +28,7 @@ import anyio.to_thread
 
 from kernel.clock import now
 from kernel.settings import Settings
-from media.batches import one_by_one
+from media.batches import OneByOne
 from media.interfaces import PRIVATE_CACHE, Storage, StorageError
 from media.keys import check_key
 
@@ -37,7 +36,7 @@ CHUNK = 64 * 1024
 INLINE_BYTES = 1024 * 1024  # local files up to this size are read and written on the loop's thread
 
 
-class MemoryStorage:
+class MemoryStorage(OneByOne):
     """Objects in a dictionary, with modification times from ``kernel.clock`` (tests shift it)."""
 
     def __init__(self) -> None:
@@ -51,14 +50,6 @@ class MemoryStorage:
         if data is None:
             raise FileNotFoundError(source)
         await self.put(target, data, content_type, cache_control)
-
-    async def put_all(self, objects: Mapping[str, bytes], content_type: str,
-                      cache_control: str = PRIVATE_CACHE) -> None:
-        await one_by_one(functools.partial(self.put, k, v, content_type, cache_control) for k, v in objects.items())
-
-    async def copy_all(self, copies: Mapping[str, str], cache_control: str) -> None:
-        await one_by_one(functools.partial(self.copy, source, target, cache_control)
-                         for target, source in copies.items())
 
     async def get(self, key: str) -> bytes:
         try:
@@ -95,7 +86,7 @@ class MemoryStorage:
         return None
 
 
-class LocalStorage:
+class LocalStorage(OneByOne):
     """Objects as files under one directory; the app serves them at ``/media/<key>``."""
 
     def __init__(self, root: Path) -> None:
@@ -142,14 +133,6 @@ class LocalStorage:
         except OSError as exc:
             raise StorageError(f"cannot read {source}: {exc.strerror}") from exc
         await self.put(target, data, "image/webp", cache_control)
-
-    async def put_all(self, objects: Mapping[str, bytes], content_type: str,
-                      cache_control: str = PRIVATE_CACHE) -> None:
-        await one_by_one(functools.partial(self.put, k, v, content_type, cache_control) for k, v in objects.items())
-
-    async def copy_all(self, copies: Mapping[str, str], cache_control: str) -> None:
-        await one_by_one(functools.partial(self.copy, source, target, cache_control)
-                         for target, source in copies.items())
 
     async def get(self, key: str) -> bytes:
         path = self._path(key)

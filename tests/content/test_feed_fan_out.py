@@ -3,17 +3,15 @@ an upgrade that keeps every feed as it was."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-from tortoise.migrations.api import migrate as run_migrations
 
 from content.services import feed as feed_service
-from kernel import db
 from meiji.app import create_app
 from tests.conftest import Member, base_settings
+from tests.content._migrations import migrate_to
 from tests.content._people import person
 from tests.content.factories import diary, entry, reference
 from tests.content.test_feed import answer, ask, follow, shown
@@ -64,13 +62,6 @@ def _feeds(client: TestClient, members: list[Member]) -> list[list[tuple[str, st
     return out
 
 
-async def _migrate(url: str, data_dir: Path, target: str | None) -> None:
-    try:
-        await run_migrations(config=db.tortoise_config(base_settings(data_dir, database_url=url)), target=target)
-    finally:
-        await db.close_database()
-
-
 def test_an_upgrade_writes_the_feeds_of_every_existing_follow(tmp_path: Path, database_url: str) -> None:
     settings = base_settings(tmp_path, database_url=database_url)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
@@ -91,8 +82,8 @@ def test_an_upgrade_writes_the_feeds_of_every_existing_follow(tmp_path: Path, da
     assert all(before), before
 
     # Back to before the feed was written, then forward: the rows are rebuilt from the follows.
-    asyncio.run(_migrate(database_url, tmp_path, "content.0006_follower_count_on_rows"))
-    asyncio.run(_migrate(database_url, tmp_path, None))
+    migrate_to(database_url, tmp_path, "content.0006_follower_count_on_rows")
+    migrate_to(database_url, tmp_path, None)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         assert _feeds(client, readers) == before
 

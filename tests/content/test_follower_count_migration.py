@@ -11,23 +11,15 @@ import asyncio
 from pathlib import Path
 
 from starlette.testclient import TestClient
-from tortoise.migrations.api import migrate as run_migrations
 
 from kernel import db
 from meiji.app import create_app
 from tests.conftest import base_settings
+from tests.content._migrations import migrate_to
 from tests.content._people import person
 from tests.content.factories import diary, reference
 
 BEFORE = "content.0005_wiki_materials_citations"
-
-
-async def _migrate(url: str, data_dir: Path, target: str | None) -> None:
-    settings = base_settings(data_dir, database_url=url)
-    try:
-        await run_migrations(config=db.tortoise_config(settings), target=target)
-    finally:
-        await db.close_database()
 
 
 async def _counter_rows(url: str, data_dir: Path) -> list[tuple[str, str, int]]:
@@ -55,12 +47,12 @@ def test_counts_survive_the_move_onto_the_rows_and_back(tmp_path: Path, database
         assert client.put(f"/v1/follows/question/{q['id']}", headers=readers[0].headers).status_code == 204
 
     # Back to the version that counted them in the table: the counts are there.
-    asyncio.run(_migrate(database_url, tmp_path, BEFORE))
+    migrate_to(database_url, tmp_path, BEFORE)
     assert asyncio.run(_counter_rows(database_url, tmp_path)) == [
         ("account", author.id, 3), ("diary", d["id"], 3), ("question", q["id"], 1)]
 
     # And forward again: on the rows, the table keeps only the other kinds.
-    asyncio.run(_migrate(database_url, tmp_path, None))
+    migrate_to(database_url, tmp_path, None)
     assert asyncio.run(_counter_rows(database_url, tmp_path)) == [("account", author.id, 3)]
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         assert client.get(f"/v1/diaries/{d['id']}").json()["follower_count"] == 3
