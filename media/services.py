@@ -624,13 +624,17 @@ class MediaService:
         ids = [m for m in dict.fromkeys(media_ids) if m and len(m) <= 40]
         if not ids:
             return {}
-        # Read as plain rows (``kernel.rows``): every post a page shows asks for its photos.
-        found: list[Row]
+        # Read as plain rows (``kernel.rows``): every post a page shows asks for its photos. By key
+        # alone, the status tested here: with ``status`` in the query, SQLite without statistics
+        # walked the status index through every attached upload (784 µs at 2,400 uploads, 13% of
+        # the server's time under the mixed benchmark) instead of looking the few keys up.
+        found = await fetch(Upload.filter(id__in=ids))
         if everything:
-            found = await fetch(Upload.filter(id__in=ids, status__in=SERVED))
-            return {row.id: await self.view(row) for row in found}
+            return {row.id: await self.view(row) for row in found if row.status in SERVED}
         out: dict[str, MediaView] = {}
-        for row in await fetch(Upload.filter(id__in=ids, status=ATTACHED, visible=True)):
+        for row in found:
+            if row.status != ATTACHED or not row.visible:
+                continue
             if self.served(row) or row.purpose == "evidence":
                 out[row.id] = await self.view(row)
             elif self.shows_placeholder(row):

@@ -199,3 +199,18 @@ def test_a_snippet_found_by_sound_marks_what_was_read() -> None:
     marked = snippet("", "朋友在这家做的双眼脾，价格不贵。", ("shuangyanpi",), sounds=[("shuang", "yan", "pi")])
 
     assert marked == "朋友在这家做的<em>双眼脾</em>，价格不贵。"
+
+
+def test_snippets_of_a_long_diary_find_an_exact_match_anywhere_and_read_its_start_by_sound() -> None:
+    day = "今天去复查，医生说恢复得不错，消肿比预期快。"
+    diary_text = day * 900  # about 20,000 characters, as a diary's document holds at most
+    late = diary_text + "最后一次复诊，双眼皮的疤痕基本看不出来了。"
+
+    exact = snippet("", late, ("双眼皮",))
+    assert "<em>双眼皮</em>" in exact and exact.startswith("…") and not exact.endswith("…")
+
+    heard = snippet("", "朋友在这家做的双眼脾。" + diary_text, ("shuangyanpi",), sounds=[("shuang", "yan", "pi")])
+    assert heard.startswith("朋友在这家做的<em>双眼脾</em>") and heard.endswith("…")
+    # Past the start, what only sounds like the query is not looked for: the snippet shows the start.
+    unheard = snippet("", diary_text + "朋友在这家做的双眼脾。", ("shuangyanpi",), sounds=[("shuang", "yan", "pi")])
+    assert unheard.startswith(day) and "<em>" not in unheard
