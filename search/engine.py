@@ -123,8 +123,8 @@ class EngineIndex(ABC):
         raise NotImplementedError
 
     async def _find(self, plan: Plan, query: Query) -> Found:
-        """What ``_find_here`` answers, awaited (an engine out of this process overrides it)."""
-        return await asyncio.to_thread(self._find_here, plan, query)
+        """What ``_find_here`` answers, awaited: an engine out of this process implements it."""
+        raise NotImplementedError
 
     @abstractmethod
     async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:

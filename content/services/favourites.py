@@ -8,7 +8,6 @@ text, from the moment it left. Favouriting twice keeps one row (``INSERT … ON 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -74,15 +73,6 @@ async def unfavourite(member: Principal, target_type: str, target_id: str) -> No
         number = parse_id(target_id)
     if number is not None:
         await Favourite.filter(member_id=member.id, target_type=target_type, target_id=str(number)).delete()
-
-
-async def favourited_keys(viewer: Principal | None, target_type: str, keys: Sequence[str]) -> set[str]:
-    """Which of these objects the caller keeps (empty for the public)."""
-    if viewer is None or not keys:
-        return set()
-    rows = await fetch(Favourite.filter(member_id=viewer.id, target_type=target_type, target_id__in=list(keys))
-                       .only("target_id"))
-    return {str(r.target_id) for r in rows}
 
 
 async def _public(target_type: str, keys: list[str]) -> dict[str, tuple[str, Any]]:

@@ -28,6 +28,7 @@ from content.models.questions import Question
 from content.models.reference import Clinic, Doctor, Procedure
 from content.schemas.follows import FollowQuery
 from content.services import feed, lifecycle
+from content.services.marks import marks as reader_marks
 from content.visibility import KINDS, open_to_writes, parse_id, target
 from kernel import db
 from kernel.clock import now
@@ -117,28 +118,15 @@ async def follower_counts(target_type: str, keys: Sequence[str]) -> dict[str, in
     """``follower_count`` of each of these objects (absent: none)."""
     if not keys:
         return {}
-    if target_type in ON_ROW:
-        numbers = [n for n in (parse_id(k) for k in keys) if n is not None]
-        counted = await fetch(ON_ROW[target_type].filter(id__in=numbers).only("id", "follower_count"))
-        return {str(r.id): int(r.follower_count) for r in counted}
     rows = await fetch(FollowerCount.filter(target_type=target_type, target_id__in=list(keys))
                        .only("target_id", "followers"))
     return {str(r.target_id): int(r.followers) for r in rows}
 
 
-async def followed_keys(viewer: Principal | None, target_type: str, keys: Sequence[str]) -> set[str]:
-    """Which of these objects the caller follows (empty for the public)."""
-    if viewer is None or not keys:
-        return set()
-    rows = await fetch(Follow.filter(member_id=viewer.id, target_type=target_type, target_id__in=list(keys))
-                       .only("target_id"))
-    return {str(r.target_id) for r in rows}
-
-
 async def marks(viewer: Principal | None, target_type: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``{key: {follower_count, followed}}`` for a serializer: two small queries for a whole page."""
     counts = await follower_counts(target_type, keys)
-    mine = await followed_keys(viewer, target_type, keys)
+    mine = (await reader_marks(viewer, target_type, keys)).followed
     return {k: {"follower_count": counts.get(k, 0), "followed": k in mine} for k in keys}
 
 

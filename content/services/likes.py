@@ -18,7 +18,6 @@ from content.services import lifecycle, professionals
 from content.visibility import bump, kind, open_to_writes, target
 from kernel import db
 from kernel.clock import now
-from kernel.rows import fetch
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem
 
@@ -66,15 +65,6 @@ async def unlike(member: Principal, target_type: str, target_id: str) -> dict[st
         if removed:
             await bump(target_type, obj.id, like_count=-1)
     return _answer(target_type, key, False, await count_of(target_type, key))
-
-
-async def liked_ids(viewer: Principal | None, target_type: str, target_ids: list[str]) -> set[str]:
-    """Which of these objects the caller likes (empty for the public)."""
-    if viewer is None or not target_ids:
-        return set()
-    rows = await fetch(Like.filter(target_type=target_type, target_id__in=target_ids,
-                                   member_id=viewer.id).only("target_id"))
-    return {str(r.target_id) for r in rows}
 
 
 async def _export(member_id: int) -> list[dict[str, Any]]:

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 
 from content.schemas.favourites import FAVOURITE_TARGETS
 from content.schemas.follows import FOLLOW_TARGETS
+from content.schemas.likes import LIKE_TARGETS
 from kernel import db
 from kernel.web.auth import Principal
 
 # (mark, table): the tables are keyed by member, target type and target id.
 _TABLES = (("liked", "content_like"), ("favorited", "content_favourite"), ("followed", "content_follow"))
-_KINDS = {"liked": None, "favorited": frozenset(FAVOURITE_TARGETS), "followed": frozenset(FOLLOW_TARGETS)}
+_KINDS = {"liked": frozenset(LIKE_TARGETS), "favorited": frozenset(FAVOURITE_TARGETS),
+          "followed": frozenset(FOLLOW_TARGETS)}
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,9 @@ async def marks(viewer: Principal | None, target_type: str, keys: Sequence[str])
     if viewer is None or not keys:
         return NONE
     keys = list(dict.fromkeys(keys))
-    marks_asked = [(mark, table) for mark, table in _TABLES
-                   if (kinds := _KINDS[mark]) is None or target_type in kinds]
+    marks_asked = [(mark, table) for mark, table in _TABLES if target_type in _KINDS[mark]]
+    if not marks_asked:
+        return NONE
     inside = ", ".join("?" * len(keys))
     sql = " UNION ALL ".join(f"SELECT '{mark}', target_id FROM {table} "  # noqa: S608 - names are constants, values are parameters
                              f"WHERE member_id = ? AND target_type = ? AND target_id IN ({inside})"
