@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Iterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +138,13 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EngineInd
     asyncio.run(index.set_vocabulary(VOCABULARY))
     yield index
     asyncio.run(index.close())
+
+
+def eventually(check: Callable[[], Any], seconds: float = 2.0) -> Any:
+    """``check()`` once it is truthy, polling up to ``seconds`` (the contract: findable within 2 s)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import AppFactory, sign_up
-
-
-def eventually(check: Callable[[], Any], seconds: float = 2.0) -> Any:
-    """``check()`` once it is truthy, polling up to ``seconds`` (the contract: findable within 2 s)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.02)
+from tests.search.conftest import eventually
 
 
 @pytest.mark.parametrize("backend", ["tantivy", "whoosh"])

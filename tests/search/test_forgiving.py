@@ -7,7 +7,6 @@ what was typed. Run on every backend: tantivy, Whoosh, the memory index and Post
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from starlette.testclient import TestClient
 from search import services
 from search.models import OutboxEntry
 from tests.conftest import AppFactory, Member, base_settings, fresh_pg_url, sign_up
+from tests.search.conftest import eventually
 from tests.servers import Postgres
 
 
@@ -77,15 +77,6 @@ def found(items: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     return [(i["type"], i["id"], i["match"]) for i in items]
 
 
-def eventually(check: Callable[[], Any], seconds: float = 5.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.02)
-
-
 def journey(client: TestClient, settle: Callable[[], None]) -> None:
     posts = publish(client)
     settle()
@@ -128,7 +119,7 @@ def test_pinyin_and_homophones_find_the_intended_post_after_exact_matches(make_c
             # The in-process indexer applies the outbox within its period: wait until it did.
             portal = client.portal
             assert portal is not None
-            assert eventually(lambda: not portal.call(lambda: OutboxEntry.exists(done=False)))
+            assert eventually(lambda: not portal.call(lambda: OutboxEntry.exists(done=False)), 5.0)
 
         journey(client, settle)
 
