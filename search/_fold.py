@@ -6,6 +6,8 @@ original: snippets are cut from the original text at positions found in the fold
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
 import opencc
@@ -34,3 +36,30 @@ TABLE = _table()
 def fold(text: str) -> str:
     """``text`` with traditional characters simplified, full-width ASCII narrowed, lower case."""
     return text.translate(TABLE).lower()
+
+
+def _sources() -> dict[str, str]:
+    """For each folded character, the other characters that fold to it (besides its upper case)."""
+    out: dict[str, str] = {}
+    for source, target in TABLE.items():
+        folded = chr(target).lower()
+        out[folded] = out.get(folded, "") + chr(source)
+    return out
+
+
+_SOURCES = _sources()
+
+
+@lru_cache(maxsize=4096)
+def pattern(needle: str) -> re.Pattern[str]:
+    """A pattern that finds ``needle`` (folded) in text that is not folded, at its own offsets.
+
+    Each character matches itself and every character that folds to it: 双 also finds 雙, ``a``
+    finds ``A`` and full-width ``Ａ``. Searching the text this way runs in the regular expression
+    engine, where folding the text first went character by character through the table.
+    """
+    parts = []
+    for ch in needle:
+        others = _SOURCES.get(ch, "")
+        parts.append(f"[{re.escape(ch + others)}]" if others else re.escape(ch))
+    return re.compile("".join(parts), re.IGNORECASE)

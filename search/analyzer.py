@@ -27,7 +27,7 @@ from typing import TypeVar
 import rjieba
 
 from search import _pinyin
-from search._fold import fold
+from search._fold import fold, pattern
 from search.interfaces import Document, Term
 
 T = TypeVar("T")
@@ -410,7 +410,7 @@ def _bounded(text: str, start: int, end: int) -> bool:
 
 # --- snippets --------------------------------------------------------------------------------
 
-FOLD_CHARS = 4_000  # how much of a document is folded or read by sound to place its snippet
+FOLD_CHARS = 4_000  # how much of a document is read by sound to place its snippet
 
 def snippet(title: str, text: str, needles: Sequence[str], size: int = MAX_SNIPPET,
             sounds: Sequence[tuple[str, ...]] = ()) -> str:
@@ -435,38 +435,37 @@ def snippet(title: str, text: str, needles: Sequence[str], size: int = MAX_SNIPP
 def _window(body: str, needles: Sequence[str], size: int,
             sounds: Sequence[tuple[str, ...]] = ()) -> tuple[str, bool]:
     """The marked, escaped window of ``body`` and whether it holds a match."""
-    # Most text is already simplified: lower() (fast, in C) finds the matches; fold() (a dict lookup
-    # per character) only when it does not. Both keep offsets (one character for one).
+    # Needles are folded; the text is not. Most text is simplified already: lower() (in C) finds
+    # the needles. Otherwise each is looked for through a pattern of every character that folds to
+    # its own (one character for one, so offsets are the text's), anywhere in the text, in C too.
     whole = len(body)
-    folded = body.lower()
-    found = [at for at in (folded.find(n) for n in needles if n) if at >= 0] if len(folded) == whole else []
+    low = body.lower()
+    found = [at for at in (low.find(n) for n in needles if n) if at >= 0] if len(low) == whole else []
+    patterns = [pattern(n) for n in needles if n]
     if not found:
-        # fold() and reading by sound go character by character in Python: on a long document (a
-        # diary's 20,000 characters) only its start is read that way, and a match past it shows the
-        # start (measured: 18% of the server's time under the mixed benchmark went to snippets).
-        body = body[:FOLD_CHARS]
-        folded = fold(body)
-        found = [at for at in (folded.find(n) for n in needles if n) if at >= 0]
+        found = [m.start() for m in (p.search(body) for p in patterns) if m is not None]
     if sounds:
         # Found by sound: mark what reads like the query too (双眼皮 for shuangyanpi or 双眼脾).
-        heard = _pinyin.spans(folded[:FOLD_CHARS], *sounds)
+        # Reading goes character by character in Python: on a long document (a diary's 20,000
+        # characters) only its start is read that way, and a match past it shows the start.
+        folded = fold(body[:FOLD_CHARS])
+        heard = _pinyin.spans(folded, *sounds)
         if heard:
-            needles = tuple(sorted({*needles, *(folded[a:b] for a, b in heard)}, key=len, reverse=True))
+            said = {folded[a:b] for a, b in heard}
+            patterns = [pattern(n) for n in sorted({*needles, *said}, key=len, reverse=True) if n]
             found = [*found, heard[0][0]]
     first = min(found, default=0)
-    begin = max(0, min(first - size // 4, len(body) - size))
-    end = min(len(body), begin + size)
-    window, low = body[begin:end], folded[begin:end]
+    begin = max(0, min(first - size // 4, whole - size))
+    end = min(whole, begin + size)
+    window = body[begin:end]
     marks = [False] * len(window)
     spans: list[tuple[int, int]] = []
-    for needle in needles:
-        at = low.find(needle) if needle else -1
-        while at >= 0:
-            stop = at + len(needle)
-            if not any(marks[at:stop]):
+    for each in patterns:
+        for match in each.finditer(window):
+            at, stop = match.span()
+            if stop > at and not any(marks[at:stop]):
                 spans.append((at, stop))
                 marks[at:stop] = [True] * (stop - at)
-            at = low.find(needle, stop)
     # Mark with control characters (removed from the text first), escape once, then turn into tags.
     clean = _CONTROL.sub(" ", window)
     for at, stop in sorted(spans, reverse=True):

@@ -208,6 +208,9 @@ def test_snippets_of_a_long_diary_find_an_exact_match_anywhere_and_read_its_star
 
     exact = snippet("", late, ("双眼皮",))
     assert "<em>双眼皮</em>" in exact and exact.startswith("…") and not exact.endswith("…")
+    # In traditional characters or full-width letters too, anywhere, each marked as written.
+    written = snippet("", diary_text + "最後一次複診，雙眼皮和ＡＣＥ的疤痕都看不出來了。", ("双眼皮", "ace"))
+    assert "<em>雙眼皮</em>" in written and "<em>ＡＣＥ</em>" in written and written.startswith("…")
 
     heard = snippet("", "朋友在这家做的双眼脾。" + diary_text, ("shuangyanpi",), sounds=[("shuang", "yan", "pi")])
     assert heard.startswith("朋友在这家做的<em>双眼脾</em>") and heard.endswith("…")
