@@ -254,6 +254,17 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """A process's proportional share of memory, in MB: each page shared with other processes (a
+    worker forked from another) counts its share once, where summing RSS counts it in each; 0 once
+    it has gone."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User and system CPU used so far by these processes (those gone count nothing)."""
     total = 0.0

@@ -43,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import PYTHON, ROOT, cpu_seconds, free_port, rss_mb, throwaway_postgres, tree
+from bench.harness import PYTHON, ROOT, cpu_seconds, free_port, pss_mb, rss_mb, throwaway_postgres, tree
 
 MEIJI = str(Path(PYTHON).parent / "meiji")
 PASSWORD = "bench-mixed-password-1"
@@ -60,6 +60,7 @@ MIX: list[tuple[str, int]] = [
 ]
 GOVERNED = {"server", "indexer"}  # the processes of meiji, whose memory has a goal
 ANON = "private (RssAnon)"
+PSS = "proportional (PSS)"
 READS = {route for route, _ in MIX if route.startswith("GET")}
 
 
@@ -102,7 +103,9 @@ class Memory:
         # Beside RSS, the private part: RSS also counts the database pages SQLite maps (mmap_size),
         # which belong to the OS's page cache, shared and dropped under memory pressure.
         anon = {f"{name} {ANON}": sum(rss_mb(p, "RssAnon") for p in tree(pid)) for name, pid in self.roots.items()}
-        self.samples.append((time.monotonic(), {**rss, **anon}))
+        # Summed RSS counts a page shared by forked processes (uvicorn's workers) in each: PSS once.
+        pss = {f"{name} {PSS}": sum(pss_mb(p) for p in tree(pid)) for name, pid in self.roots.items()}
+        self.samples.append((time.monotonic(), {**rss, **anon, **pss}))
 
     def mark_cpu(self) -> None:
         self.cpu.append({name: cpu_seconds(tree(pid)) for name, pid in self.roots.items()})
@@ -591,7 +594,7 @@ def report(run_: dict[str, Any], connections: int) -> bool:
     samples = run_["memory"]
     names = list(samples[0][1]) if samples else []
     for process in names:
-        if process.endswith(ANON):
+        if process.endswith((ANON, PSS)):
             series = [s[1][process] for s in samples]
             print(f"{process}: {series[0]:.0f} MB at start, peak {max(series):.0f} MB, {series[-1]:.0f} MB at the "
                   f"end: growth {(series[-1] - series[0]) / series[0] if series[0] else 0:+.1%}")
