@@ -15,6 +15,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from itertools import pairwise
 
 # Before pypinyin is first imported (``suggestions.py`` says why).
@@ -35,6 +36,7 @@ _TONE_DIGIT = re.compile(r"(?<=[a-zv])[0-5]")
 
 _readings: dict[str, str | None] = {}  # every character seen (None: not Chinese), at most ~100,000
 _syllables: frozenset[str] | None = None
+_hearing: dict[str, str] | None = None  # syllable -> the characters that read it, built on first use
 _lock = threading.Lock()
 
 
@@ -177,19 +179,37 @@ def spellings(name: str, limit: int = 16) -> set[tuple[str, ...]]:
 
 def spans(text: str, *ways: tuple[str, ...]) -> list[tuple[int, int]]:
     """Where ``text`` (folded) reads any of ``ways`` in a row: (start, stop) offsets, in order."""
-    said = [reading(ch) for ch in text]  # once per text, whatever the ways
     found: set[tuple[int, int]] = set()
     for way in ways:
-        size, wanted = len(way), list(way)
-        start = 0
-        while size:
-            try:
-                start = said.index(way[0], start)  # in C: most characters are not the first syllable
-            except ValueError:
-                break
-            if said[start:start + size] == wanted:
-                found.add((start, start + size))
-                start += size
-            else:
-                start += 1
+        said = _saying(way)
+        if said is not None:
+            found.update(match.span() for match in said.finditer(text))
     return sorted(found)
+
+
+def _heard() -> dict[str, str]:
+    """Each tone-less syllable and every character whose first reading it is (``reading``)."""
+    global _hearing
+    if _hearing is None:
+        with _lock:
+            if _hearing is None:
+                # Tones are taken off each of the ~1,500 distinct first readings once, not per character.
+                by_toned: dict[str, list[str]] = {}
+                for code, entry in pinyin_dict.items():
+                    by_toned.setdefault(entry.split(",", 1)[0], []).append(chr(code))
+                out: dict[str, str] = {}
+                for toned, characters in by_toned.items():
+                    said = to_normal(toned)
+                    out[said] = out.get(said, "") + "".join(characters)
+                _hearing = out
+    return _hearing
+
+
+@lru_cache(maxsize=1024)
+def _saying(way: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A pattern of the characters that read ``way`` in a row (双眼脾 and 双眼皮 for shuang yan pi):
+    a text is searched in the regular expression engine, not read character by character."""
+    heard = _heard()
+    if not way or any(syllable not in heard for syllable in way):
+        return None
+    return re.compile("".join(f"[{re.escape(heard[syllable])}]" for syllable in way))
