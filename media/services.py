@@ -35,10 +35,9 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.to_thread
 from PIL import Image
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from kernel import db
 from kernel.clock import now
 from kernel.rows import Row, fetch
 from kernel.settings import Settings
@@ -169,6 +168,12 @@ class Reader:
     case_token: str | None = None
 
 
+# Two first uploads of a day at once: the second adds to the row the first inserted.
+_COUNT = ("INSERT INTO media_upload_quota (owner_id, day, count, bytes) VALUES (?, ?, 1, ?) "
+          "ON CONFLICT (owner_id, day) DO UPDATE SET count = media_upload_quota.count + 1, "
+          "bytes = media_upload_quota.bytes + excluded.bytes")
+
+
 class MediaService:
     """``media.interfaces.Attachments`` over the ``Upload`` table and a ``Storage``."""
 
@@ -214,15 +219,12 @@ class MediaService:
                           headers={"Retry-After": str(retry)})
 
     async def _count(self, owner_id: int, size: int) -> None:
+        """One more upload of ``size`` bytes today, in one statement (in the upload's transaction:
+        an upload is recorded and counted together, or neither)."""
         day = now().date()
-        changes = {"count": F("count") + 1, "bytes": F("bytes") + size}
-        if await UploadQuota.filter(owner_id=owner_id, day=day).update(**changes):
-            return
-        try:
-            await UploadQuota.create(owner_id=owner_id, day=day, count=1, bytes=size)
-        except IntegrityError:
-            # Another upload of the same member created today's row first.
-            await UploadQuota.filter(owner_id=owner_id, day=day).update(**changes)
+        # SQLite keeps Tortoise's dates as ISO text; asyncpg wants a date.
+        await db.connection().execute_query(db.placeholders(_COUNT),
+                                            [owner_id, day.isoformat() if db.dialect() == "sqlite" else day, size])
 
     async def upload(self, file: IO[bytes], *, owner_id: int | None, purpose: str, size: int,
                      sha256: str | None = None, review: PhotoReview | None = None) -> Upload:
@@ -270,11 +272,11 @@ class MediaService:
                                              takedown_reason=HELD_REASON if match else None)
                 if match is not None and review is not None:
                     await review.held(upload.id, owner_id=owner_id, case_id=match.case_id, distance=match.distance)
+                if owner_id is not None:
+                    await self._count(owner_id, size)
         except BaseException:
             await self._delete_objects(keys)
             raise
-        if owner_id is not None:
-            await self._count(owner_id, size)
         return upload
 
     async def refuse_removed(self, phash: str) -> fingerprints.Match | None:

@@ -209,16 +209,71 @@ def test_malformed_requests_are_4xx_problems(client: TestClient) -> None:
     assert rows(client) == []
 
 
-def test_daily_upload_count_quota_answers_429_with_retry_after(make_client: AppFactory) -> None:
-    with make_client(uploads_per_day=2) as c:
+def test_daily_upload_count_quota_answers_429_with_retry_after(make_client: AppFactory, database_url: str) -> None:
+    from media.models import UploadQuota
+
+    with make_client(uploads_per_day=2, database_url=database_url) as c:
         member, other = sign_up(c), sign_up(c)
 
+        # A file refused as corrupt is not an upload: it counts nothing against the quota.
+        corrupt = post_image(c, member, jpeg()[:300])
         answers = [post_image(c, member, jpeg(color=(i, 100, 100))) for i in range(3)]
         others = post_image(c, other, jpeg())
 
+        assert corrupt.status_code == 422
         assert [a.status_code for a in answers] == [201, 201, 429]
         assert int(answers[2].headers["retry-after"]) > 0
         assert others.status_code == 201
+
+        async def counted() -> list[tuple[int, int, int]]:
+            return [(q.owner_id, q.count, q.bytes) for q in await UploadQuota.all().order_by("owner_id")]
+
+        assert call(c, counted) == [(int(member.id), 2, sum(len(jpeg(color=(i, 100, 100))) for i in range(2))),
+                                    (int(other.id), 1, len(jpeg()))]
+
+
+def test_a_members_first_uploads_of_the_day_sent_at_once_are_each_counted(make_client: AppFactory,
+                                                                         database_url: str) -> None:
+    import anyio
+
+    from media.models import UploadQuota
+    from tests.media.helpers import service
+
+    with make_client(database_url=database_url) as c:
+        member = sign_up(c)
+        media = service(c)
+
+        async def at_once() -> list[int]:
+            async def one(i: int) -> None:
+                file = io.BytesIO(jpeg(color=(i * 40, 60, 60)))
+                _, size = await media.fingerprint(file)
+                await media.upload(file, owner_id=int(member.id), purpose="post", size=size)
+
+            async with anyio.create_task_group() as group:
+                for i in range(4):
+                    group.start_soon(one, i)
+            return [q.count for q in await UploadQuota.filter(owner_id=int(member.id))]
+
+        # One row for the day, whichever upload wrote it first, and every upload in it.
+        assert call(c, at_once) == [4]
+        assert len(rows(c)) == 4
+
+
+def test_an_upload_whose_count_fails_is_not_recorded(make_client: AppFactory) -> None:
+    from media import services as media_services
+
+    with make_client() as c, pytest.MonkeyPatch.context() as patch:
+        member = sign_up(c)
+        # The quota's statement fails (a broken database, a lock that never frees): the upload and
+        # its count are one write, so nothing of the upload stays, row or object.
+        patch.setattr(media_services, "_COUNT", "UPDATE media_upload_quota SET no_such_column = 1")
+        failed = post_image(c, member, jpeg())
+        assert failed.status_code >= 500
+        assert rows(c) == [] and stored_keys(c) == set()
+        patch.undo()
+
+        assert post_image(c, member, jpeg()).status_code == 201
+        assert len(rows(c)) == 1
 
 
 def test_daily_byte_quota_answers_429(make_client: AppFactory) -> None:
