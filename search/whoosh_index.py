@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +107,7 @@ class WhooshIndex(EngineIndex):
         self.generations = Generations(root)
         self._name = ""
         self._index: Any = None
-        self._searcher: Any = None
+        self._searcher: _Shared | None = None
         self._guard = threading.Lock()
         self._serial = asyncio.Lock()
 
@@ -115,23 +117,45 @@ class WhooshIndex(EngineIndex):
             if self._index is None or name != self._name:
                 path = self.generations.path(name)
                 if whoosh_index.exists_in(str(path)):
-                    self._index = whoosh_index.open_dir(str(path))
+                    self._index = _open(path)
                 else:
                     self._index = whoosh_index.create_in(str(path), SCHEMA)
-                if self._searcher is not None:
-                    self._searcher.close()
-                self._searcher = self._index.searcher()
+                self._replace_searcher()
                 self._name = name
             return self._index
 
-    def _current_searcher(self) -> Any:
+    def _replace_searcher(self) -> None:
+        """Under ``_guard``: a new searcher on the live index; the old one closes once no search holds it."""
+        if self._searcher is not None:
+            self._searcher.retire()
+        self._searcher = _Shared(self._index.searcher())
+
+    def _fresh(self) -> _Shared:
+        """Under ``_guard``: the searcher, reopened if a commit happened since it was opened."""
+        assert self._searcher is not None
+        if not self._searcher.searcher.up_to_date():
+            # ``refresh()`` would fail on an index that was empty: open a new searcher instead.
+            self._replace_searcher()
+        assert self._searcher is not None
+        return self._searcher
+
+    def _refresh(self) -> None:
         self._live()
         with self._guard:
-            if not self._searcher.up_to_date():
-                # A commit happened: open a new searcher (``refresh()`` fails on an index that was empty).
-                self._searcher.close()
-                self._searcher = self._index.searcher()
-            return self._searcher
+            self._fresh()
+
+    @contextmanager
+    def _searching(self) -> Iterator[Any]:
+        """The current searcher, held open for the caller while other threads search and commit."""
+        self._live()
+        with self._guard:
+            shared = self._fresh()
+            shared.users += 1
+        try:
+            yield shared.searcher
+        finally:
+            with self._guard:
+                shared.release()
 
     def _write_now(self, upserts: Sequence[Prepared], deletes: Sequence[str]) -> None:
         index = self._live()
@@ -139,14 +163,14 @@ class WhooshIndex(EngineIndex):
         try:
             for key in deletes:
                 writer.delete_by_term("key", key)
-            sound = "sound" in index.schema  # an index built before the field existed has not
+            sound = "sound" in writer.schema  # an index built before the field existed has not
             for p in upserts:
                 writer.update_document(**_fields(p, sound))
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
-        self._current_searcher()
+        self._refresh()
 
     async def _write(self, upserts: Sequence[Prepared], deletes: Sequence[str]) -> None:
         async with self._serial:
@@ -156,24 +180,26 @@ class WhooshIndex(EngineIndex):
     IN_PROCESS = IN_THREAD = True
 
     def _find_here(self, plan: Plan, query: Query) -> Found:
-        searcher = self._current_searcher()
         scored, filters = compile_query(plan, query)
         wanted = query.offset + query.limit
-        if query.sort == "recent":
-            results = searcher.search(scored, limit=wanted, filter=filters, sortedby="created", reverse=True)
-        else:
-            results = searcher.search(scored, limit=wanted, filter=filters)
         rows = []
-        for hit in results[query.offset:wanted]:
-            stored = hit.fields()
-            rows.append(Row(stored["type"], stored["id"], stored["title"], stored["text"],
-                            from_us(stored["created"]), stored.get("procedure"),
-                            0.0 if query.sort == "recent" else float(hit.score or 0.0)))
-        return Found(rows, len(results))
+        with self._searching() as searcher:
+            if query.sort == "recent":
+                results = searcher.search(scored, limit=wanted, filter=filters, sortedby="created", reverse=True)
+            else:
+                results = searcher.search(scored, limit=wanted, filter=filters)
+            for hit in results[query.offset:wanted]:
+                stored = hit.fields()
+                rows.append(Row(stored["type"], stored["id"], stored["title"], stored["text"],
+                                from_us(stored["created"]), stored.get("procedure"),
+                                0.0 if query.sort == "recent" else float(hit.score or 0.0)))
+            return Found(rows, len(results))
 
     def _hears(self) -> bool:
-        return "sound" in self._live().schema
-
+        # The open searcher's schema, never ``index.schema``: that re-reads the table of contents,
+        # which a commit in another thread or process may delete between listing and opening it.
+        with self._searching() as searcher:
+            return "sound" in searcher.schema
 
     async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:
         name = self.generations.next()
@@ -213,22 +239,52 @@ class WhooshIndex(EngineIndex):
             index = self._live()
             writer = index.writer(timeout=WRITER_TIMEOUT)
             writer.commit(mergetype=_clear_segments())
-            self._current_searcher()
+            self._refresh()
 
         async with self._serial:
             await asyncio.to_thread(clear_now)
 
     async def ping(self) -> None:
-        await asyncio.to_thread(self._current_searcher)
+        await asyncio.to_thread(self._refresh)
 
     async def close(self) -> None:
         async with self._serial:
             with self._guard:
                 if self._searcher is not None:
-                    self._searcher.close()
+                    self._searcher.retire()
                 self._searcher = None
                 self._index = None
                 self._name = ""
+
+
+class _Shared:
+    """A Whoosh searcher and how many searches hold it: a replaced one closes when the last lets go."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        self.users = 0
+        self.retired = False
+
+    def retire(self) -> None:
+        self.retired = True
+        if not self.users:
+            self.searcher.close()
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.retired and not self.users:
+            self.searcher.close()
+
+
+def _open(path: Path) -> Any:
+    """``open_dir``, retried like Whoosh's own ``reader()``: a commit elsewhere may delete the table of
+    contents it just listed as the newest."""
+    for _ in range(9):
+        try:
+            return whoosh_index.open_dir(str(path))
+        except FileNotFoundError:
+            time.sleep(0.05)
+    return whoosh_index.open_dir(str(path))
 
 
 def _clear_segments() -> Any:
