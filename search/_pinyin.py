@@ -15,7 +15,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 from itertools import pairwise
 
 # Before pypinyin is first imported (``suggestions.py`` says why).
@@ -178,12 +178,23 @@ def spellings(name: str, limit: int = 16) -> set[tuple[str, ...]]:
 
 
 def spans(text: str, *ways: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Where ``text`` (folded) reads any of ``ways`` in a row: (start, stop) offsets, in order."""
+    """Where ``text`` (folded) reads any of ``ways`` in a row: (start, stop) offsets, in order.
+
+    The regular expression engine finds the characters that read a way's first syllable; each one
+    found is then read on for the rest of the way.
+    """
+    heard = _heard()
     found: set[tuple[int, int]] = set()
     for way in ways:
-        said = _saying(way)
-        if said is not None:
-            found.update(match.span() for match in said.finditer(text))
+        first = _saying(way[0]) if way else None
+        if first is None or any(syllable not in heard for syllable in way[1:]):
+            continue
+        for match in first.finditer(text):
+            start = match.start()
+            stop = start + len(way)
+            rest = text[start + 1:stop]
+            if len(rest) == len(way) - 1 and all(ch in heard[s] for ch, s in zip(rest, way[1:], strict=True)):
+                found.add((start, stop))
     return sorted(found)
 
 
@@ -205,11 +216,10 @@ def _heard() -> dict[str, str]:
     return _hearing
 
 
-@lru_cache(maxsize=1024)
-def _saying(way: tuple[str, ...]) -> re.Pattern[str] | None:
-    """A pattern of the characters that read ``way`` in a row (双眼脾 and 双眼皮 for shuang yan pi):
-    a text is searched in the regular expression engine, not read character by character."""
-    heard = _heard()
-    if not way or any(syllable not in heard for syllable in way):
-        return None
-    return re.compile("".join(f"[{re.escape(heard[syllable])}]" for syllable in way))
+@cache
+def _saying(syllable: str) -> re.Pattern[str] | None:
+    """A pattern of the characters that read ``syllable`` (皮, 脾, 疲... for pi). Compiling one
+    takes a millisecond or two (a class of hundreds of characters), so there is one per syllable,
+    kept for good (about 400 exist), rather than one per way of reading a query."""
+    heard = _heard().get(syllable)
+    return re.compile(f"[{re.escape(heard)}]") if heard else None

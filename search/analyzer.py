@@ -446,8 +446,8 @@ def _window(body: str, needles: Sequence[str], size: int,
         found = [m.start() for m in (p.search(body) for p in patterns) if m is not None]
     if sounds:
         # Found by sound: mark what reads like the query too (双眼皮 for shuangyanpi or 双眼脾).
-        # Reading goes character by character in Python: on a long document (a diary's 20,000
-        # characters) only its start is read that way, and a match past it shows the start.
+        # Only the start of a long document (a diary's 20,000 characters) is folded and read so,
+        # and a match past it shows the start.
         folded = fold(body[:FOLD_CHARS])
         heard = _pinyin.spans(folded, *sounds)
         if heard:
