@@ -60,10 +60,21 @@ def connection_name(settings: Settings) -> str:
     return "sqlite" if is_sqlite(settings) else "postgres"
 
 
+async def _keep_session(connection: Any) -> None:
+    """What a PostgreSQL connection goes through on its way back to the pool, after asyncpg has
+    rolled back a transaction left open: nothing more. By default asyncpg also sends ``RESET ALL``,
+    ``CLOSE ALL``, ``UNLISTEN *`` and ``pg_advisory_unlock_all()`` each time, one more round trip
+    per statement outside a transaction; no code here changes a pooled session's settings, listens,
+    holds a cursor or takes a session-level lock (``meiji/background.py``'s lock has its own
+    connection)."""
+
+
 def _connection_config(settings: Settings) -> str | dict[str, Any]:
     url = database_url(settings)
     if not is_sqlite(settings):
-        return url
+        config = expand_db_url(url)
+        config["credentials"]["reset"] = _keep_session
+        return config
     # Tortoise's SQLite client with transactions that begin IMMEDIATE (kernel/sqlite.py).
     return {"engine": "kernel.sqlite", "credentials": expand_db_url(url)["credentials"]}
 

@@ -253,18 +253,18 @@ class EngineIndex(ABC):
         sent back what was found; it returns the page of hits."""
         by_sound = plan.by_sound() if self._hears() else None
         # The search by sound runs after the exact one, with its count in hand, and asks only for the
-        # rows the page has room for (one, for the count, when the exact hits fill it). Run beside it,
+        # rows the page has room for (none, only the count, when the exact hits fill it). Run beside it,
         # it answered one query sooner but read a page of stored documents a full page then dropped:
         # at 8 connections on tantivy, 452 req/s against 592 one after the other (bench/README.md).
         found = yield plan, query
         heard = Found([], 0)
         if by_sound is not None and not found.total_is_estimate:
             # They rank after every document that contains the query: the page takes them once those
-            # run out, from the offset past them. A full page still asks for one row: the count is
-            # what lets the pages go on to them.
+            # run out, from the offset past them. A full page still asks for their count (limit 0):
+            # the count is what lets the pages go on to them.
             wanted = query.limit - len(found.rows)
             heard = self._after(found, (yield replace(by_sound, excluded=found.total), replace(
-                query, offset=max(0, query.offset - found.total), limit=max(wanted, 1))), query)
+                query, offset=max(0, query.offset - found.total), limit=max(wanted, 0))), query)
         if found.total == 0 and heard.total == 0 and self.analyzer.relaxable(query.text):
             # 效果非常好 finds nothing as one phrase: every word of it must then occur, anywhere.
             relaxed = self.analyzer.plan(query.text, relaxed=True)

@@ -148,6 +148,14 @@ def ranked_sql(plan: Plan, condition: str, values: list[Any], query: Query, *, u
             f"JOIN {TABLE} AS d ON d.key = r.key ORDER BY r.score DESC, r.created_at DESC, r.key")
 
 
+def counted_sql(plan: Plan, condition: str, query: Query, *, unless: str = "TRUE") -> str:
+    """How many candidates ``ranked_sql`` would rank (its ``n``), without ranking them: what a page
+    that the exact matches already fill asks of the search by sound (``limit`` 0)."""
+    cap = candidates(query) + int(plan.excluded)
+    return (f"SELECT count(*) AS n FROM (SELECT grams, sound FROM {TABLE} WHERE {condition} "  # noqa: S608 - names are constants, values are parameters or our own literals
+            f"LIMIT {int(cap)}) AS c0 WHERE {unless}")
+
+
 def _row_values(p: Prepared) -> list[Any]:
     d = p.doc
     created = d.created_at if d.created_at.tzinfo else d.created_at.replace(tzinfo=UTC)
@@ -320,12 +328,14 @@ class PostgresIndex(EngineIndex):
             sql = (f"SELECT type, id, title, body, created_at, procedure, 0.0::float8 AS score, NULL::bigint AS n "  # noqa: S608 - names are constants, values are parameters
                    f"FROM {TABLE} WHERE {whole} ORDER BY created_at DESC, key "
                    f"LIMIT ${len(values) - 1} OFFSET ${len(values)}")
+        elif not query.limit:
+            sql = counted_sql(plan, condition, query, unless=unless)
         else:
             sql = ranked_sql(plan, condition, values, query, unless=unless)
         rows = await self._db().execute_query_dict(sql, values)
         total, estimated = await self._total(whole, filters, query, rows)
         return Found([Row(r["type"], r["id"], r["title"], r["body"], r["created_at"], r["procedure"],
-                          float(r["score"])) for r in rows], total, estimated)
+                          float(r["score"])) for r in rows if query.limit], total, estimated)
 
     async def _total(self, condition: str, filters: list[Any], query: Query,
                      rows: list[dict[str, Any]]) -> tuple[int, bool]:

@@ -192,14 +192,15 @@ class TantivyIndex(EngineIndex):
     def _find_here(self, plan: Plan, query: Query) -> Found:
         compiled = compile_query(plan, query)
         searcher = self._live().searcher()
+        limit = max(query.limit, 1)  # tantivy needs one; a limit of 0 asks only for the count
         if query.sort == "recent":
-            result = searcher.search(compiled, query.limit, count=True, order_by_field="created",
+            result = searcher.search(compiled, limit, count=True, order_by_field="created",
                                      offset=query.offset, order=tantivy.Order.Desc)
         else:
-            result = searcher.search(compiled, query.limit, count=True, offset=query.offset,
+            result = searcher.search(compiled, limit, count=True, offset=query.offset,
                                      weight_by_field="weight")
         rows = []
-        for order_key, address in result.hits:
+        for order_key, address in result.hits[:query.limit]:
             doc: dict[str, list[Any]] = searcher.doc(address).to_dict()
             rows.append(Row(doc["type"][0], doc["id"][0], bytes(doc["title"][0]).decode(),
                             bytes(doc["text"][0]).decode(), from_us(doc["created"][0]),

@@ -181,14 +181,14 @@ class WhooshIndex(EngineIndex):
 
     def _find_here(self, plan: Plan, query: Query) -> Found:
         scored, filters = compile_query(plan, query)
-        wanted = query.offset + query.limit
+        wanted = query.offset + max(query.limit, 1)  # a limit of 0 asks only for the count
         rows = []
         with self._searching() as searcher:
             if query.sort == "recent":
                 results = searcher.search(scored, limit=wanted, filter=filters, sortedby="created", reverse=True)
             else:
                 results = searcher.search(scored, limit=wanted, filter=filters)
-            for hit in results[query.offset:wanted]:
+            for hit in results[query.offset:query.offset + query.limit]:
                 stored = hit.fields()
                 rows.append(Row(stored["type"], stored["id"], stored["title"], stored["text"],
                                 from_us(stored["created"]), stored.get("procedure"),
