@@ -45,6 +45,12 @@ class Prepared:
     def created_us(self) -> int:
         return to_us(self.doc.created_at)
 
+    @property
+    def chars(self) -> str:
+        """Each character of the text once: a one-character query is one posting list here, where
+        on ``grams`` it is the union of every bigram that starts with it (and the character alone)."""
+        return " ".join(dict.fromkeys(self.grams.replace(" ", "")))
+
 
 @dataclass(frozen=True)
 class Row:

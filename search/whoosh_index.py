@@ -55,7 +55,7 @@ SCHEMA = schema()
 def _fields(p: Prepared, sound: bool = True) -> dict[str, Any]:
     d = p.doc
     fields: dict[str, Any] = {"key": p.key, "type": d.type, "id": d.id, "grams": p.grams, "words": p.words,
-                              "chars": " ".join(set(p.grams.replace(" ", ""))),
+                              "chars": p.chars,
                               "created": p.created_us, "title": d.title, "text": d.text}
     if d.procedure:
         fields["procedure"] = d.procedure

@@ -77,6 +77,8 @@ def test_relevance_on_reviews(pg_app: TestClient) -> None:
     found = ids(pg_app, "玻尿酸")
     assert "filler" in found and "uric" not in found
     assert ids(pg_app, "肿") == {d.id for d in docs if "肿" in fold(d.text)}
+    # Two one-character parts: each is looked up on ``chars``, both must occur, anywhere.
+    assert ids(pg_app, "肿 疼") == {d.id for d in docs if "肿" in fold(d.text) and "疼" in fold(d.text)}
     for text in ['"质量" OR 1=1', "'; DROP TABLE search_document; --", "😀", "\\", "*:", "!(", "质量 <-> 价格"]:
         call(pg_app, index_of(pg_app).search, Query(text, limit=3))
     assert ids(pg_app, "价格和质量都") == ({d.id for d in docs if "质量" in fold(d.text)}
@@ -182,3 +184,26 @@ def test_every_process_follows_the_shared_vocabulary(pg_app: TestClient) -> None
 def test_postgres_search_needs_a_postgres_database() -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
         services.build_index(Settings(database_url="sqlite:///tmp/x.sqlite3", search_url="postgres"))
+
+
+def test_rows_written_before_the_chars_column_are_found_again_after_a_rebuild(pg_app: TestClient) -> None:
+    index = index_of(pg_app)
+    docs = [Document("review", "swollen", "", "拆线第二天眼睛还是肿，第五天好多了。", BASE),
+            Document("review", "calm", "", "医生很耐心，恢复得很自然。", BASE)]
+    call(pg_app, index.upsert, docs)
+    assert ids(pg_app, "肿") == {"swollen"}
+    assert not call(pg_app, index.outdated)
+
+    # As the version before the column wrote them: NULL, so a one-character search misses them.
+    call(pg_app, lambda: index._db().execute_query("UPDATE search_document SET chars = NULL"))  # type: ignore[attr-defined]
+    assert call(pg_app, index.outdated)
+    assert ids(pg_app, "肿") == set()
+    assert ids(pg_app, "拆线") == {"swollen"}  # longer parts are read from the bigrams as before
+
+    async def batches() -> AsyncIterator[list[Document]]:
+        yield docs
+
+    call(pg_app, index.rebuild, batches())
+    assert not call(pg_app, index.outdated)
+    assert ids(pg_app, "肿") == {"swollen"}
+    assert ids(pg_app, "耐 然") == {"calm"}
