@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import PYTHON, ROOT, TABLE_HEAD, bench_env, chinese_reviews, load, row, serve
+from bench.harness import POSTGRES_SETTINGS, PYTHON, ROOT, TABLE_HEAD, bench_env, chinese_reviews, load, row, serve
 
 CORPUS = chinese_reviews("reviews_pos.txt").parent
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
@@ -306,7 +306,7 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     print(f"corpus: {base:,} reviews; {QUERIES} queries (top {TOP} with total); work in {root}", flush=True)
     wanted = set(args.backends.split(","))
-    cluster = postgres_cluster() if postgres_bin() and "postgres" in wanted else None
+    cluster = postgres_cluster(*POSTGRES_SETTINGS) if postgres_bin() and "postgres" in wanted else None
     pg = cluster.__enter__() if cluster else None
     urls: dict[int, str] = {}
     try:

@@ -61,8 +61,9 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def postgres_cluster() -> Iterator[Postgres]:
-    """initdb + pg_ctl start in a temporary directory; as the postgres user when run as root."""
+def postgres_cluster(*settings: str) -> Iterator[Postgres]:
+    """initdb + pg_ctl start in a temporary directory; as the postgres user when run as root.
+    ``settings``: more server settings (``shared_buffers=1GB``)."""
     bindir = postgres_bin()
     if bindir is None:
         raise FileNotFoundError("no PostgreSQL binaries under /usr/lib/postgresql/*/bin")
@@ -81,7 +82,8 @@ def postgres_cluster() -> Iterator[Postgres]:
     log = root / "log"
     subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
                     f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+                    + "".join(f" -c {setting}" for setting in settings),
                     "start"], check=True, capture_output=True)
     try:
         yield Postgres(port, user)
