@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from search.engine import EngineIndex
 from search.interfaces import Document, Query, Term
 from search.tantivy_index import TantivyIndex
@@ -116,40 +118,38 @@ def test_another_process_sees_a_rebuild_on_its_next_call(tmp_path: Path) -> None
         asyncio.run(scenario())
 
 
-def test_searches_while_another_writer_commits_never_fail(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", [TantivyIndex, WhooshIndex])
+def test_searches_while_another_writer_commits_never_fail(tmp_path: Path, kind: type[EngineIndex]) -> None:
     # The indexer (its own process, or a thread of the app) commits while readers search: a reader
     # must never open a table of contents that the commit has just replaced and deleted.
-    for kind in (TantivyIndex, WhooshIndex):
-        async def scenario(kind: type[EngineIndex] = kind) -> None:
-            root = tmp_path / kind.__name__
-            app = kind(root)  # type: ignore[call-arg]
-            indexer = kind(root)  # type: ignore[call-arg]
-            await indexer.upsert([diary("0", POSTS["eyelid"])])
+    async def scenario() -> None:
+        app = kind(tmp_path)  # type: ignore[call-arg]
+        indexer = kind(tmp_path)  # type: ignore[call-arg]
+        await indexer.upsert([diary("0", POSTS["eyelid"])])
+        writing = True
 
-            writing = True
+        async def write() -> None:
+            nonlocal writing
+            for n in range(1, 41):
+                await indexer.upsert([diary(str(n), POSTS["eyelid_tw"])])
+            writing = False
 
-            async def write() -> None:
-                nonlocal writing
-                for n in range(1, 41):
-                    await indexer.upsert([diary(str(n), POSTS["eyelid_tw"])])
-                writing = False
+        async def read() -> list[set[str]]:
+            seen = []
+            while writing:
+                seen.append(await found(app, "双眼皮"))
+                await asyncio.sleep(0)  # tantivy searches on the loop's thread: let the writer on
+            return seen
 
-            async def read() -> list[set[str]]:
-                seen = []
-                while writing:
-                    seen.append(await found(app, "双眼皮"))
-                    await asyncio.sleep(0)  # tantivy searches on the loop's thread: let the writer on
-                return seen
+        _, *readers = await asyncio.gather(write(), *(read() for _ in range(4)))
 
-            _, *readers = await asyncio.gather(write(), *(read() for _ in range(4)))
+        seen = [hits for reader in readers for hits in reader]
+        assert len(seen) > 40 and all("0" in hits for hits in seen)
+        assert len(await found(indexer, "双眼皮")) == 41
+        await indexer.close()
+        await app.close()
 
-            seen = [hits for reader in readers for hits in reader]
-            assert len(seen) > 40 and all("0" in hits for hits in seen)
-            assert len(await found(indexer, "双眼皮")) == 41
-            await indexer.close()
-            await app.close()
-
-        asyncio.run(scenario())
+    asyncio.run(scenario())
 
 
 def test_vocabulary_changes_take_effect_at_once(engine: EngineIndex) -> None:
