@@ -108,6 +108,7 @@ class WhooshIndex(EngineIndex):
         self._name = ""
         self._index: Any = None
         self._searcher: _Shared | None = None
+        self._sound = True  # whether the live generation has the field (one built before it has not)
         self._guard = threading.Lock()
         self._serial = asyncio.Lock()
 
@@ -121,6 +122,8 @@ class WhooshIndex(EngineIndex):
                 else:
                     self._index = whoosh_index.create_in(str(path), SCHEMA)
                 self._replace_searcher()
+                assert self._searcher is not None
+                self._sound = "sound" in self._searcher.searcher.schema
                 self._name = name
             return self._index
 
@@ -163,7 +166,7 @@ class WhooshIndex(EngineIndex):
         try:
             for key in deletes:
                 writer.delete_by_term("key", key)
-            sound = "sound" in writer.schema  # an index built before the field existed has not
+            sound = self._sound  # an index built before the field existed has not
             for p in upserts:
                 writer.update_document(**_fields(p, sound))
         except BaseException:
@@ -196,10 +199,11 @@ class WhooshIndex(EngineIndex):
             return Found(rows, len(results))
 
     def _hears(self) -> bool:
-        # The open searcher's schema, never ``index.schema``: that re-reads the table of contents,
-        # which a commit in another thread or process may delete between listing and opening it.
-        with self._searching() as searcher:
-            return "sound" in searcher.schema
+        # Read from the searcher's schema when the generation was opened, never ``index.schema``:
+        # that re-reads the table of contents, which a commit in another thread or process may
+        # delete between listing and opening it.
+        self._live()
+        return self._sound
 
     async def _build_aside(self, batches: AsyncIterator[list[Prepared]]) -> Any:
         name = self.generations.next()
