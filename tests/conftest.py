@@ -67,6 +67,12 @@ def pytest_configure(config: pytest.Config) -> None:
     logscan.start(config)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, as each worker starts: where it writes its share of the session's logs."""
+    logscan.hand_to_worker(node.config, node.workerinput)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     logscan.finish(session)
 

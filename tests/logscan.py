@@ -6,6 +6,9 @@ is searched for the passwords the suite's sources use, bearer and case tokens, p
 addresses and GPS coordinates; a hit fails the run and prints the lines. Not covered: the test's own
 HTTP client (it logs the URLs it requests: the caller's log, not the service's) and servers the
 suite starts in other processes. ``tests/meiji/test_logs.py`` also checks debug.
+
+When the suite runs in several pytest-xdist workers (``scripts/test`` does), each worker writes its
+own file into the directory the controller made, and the controller searches them all at the end.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-LOG_FILE = pytest.StashKey[Path]()
+LOG_DIR = pytest.StashKey[Path]()
 HANDLER = pytest.StashKey[logging.Handler]()
+WORKER_KEY = "meiji_log_dir"  # in an xdist worker's ``workerinput``: where the controller reads the files
 
 CLIENT_LOGGERS = ("httpx", "httpx2", "httpcore")
 
@@ -49,8 +53,19 @@ class _ServiceOnly(logging.Filter):
         return not record.name.startswith(CLIENT_LOGGERS)
 
 
+def _worker(config: pytest.Config) -> str | None:
+    """The xdist worker id (``gw0``...) when ``config`` is a worker's, else None."""
+    workerinput: dict[str, str] | None = getattr(config, "workerinput", None)
+    return workerinput["workerid"] if workerinput is not None else None
+
+
 def start(config: pytest.Config) -> None:
-    path = Path(tempfile.mkdtemp(prefix="meiji-test-logs-")) / "session.log"
+    worker = _worker(config)
+    if worker is None:
+        directory = Path(tempfile.mkdtemp(prefix="meiji-test-logs-"))
+    else:
+        directory = Path(config.workerinput[WORKER_KEY])  # type: ignore[attr-defined]
+    path = directory / f"{worker or 'session'}.log"
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setLevel(logging.INFO)
     handler.addFilter(_ServiceOnly())
@@ -59,8 +74,13 @@ def start(config: pytest.Config) -> None:
     root.addHandler(handler)
     if root.getEffectiveLevel() > logging.INFO:
         root.setLevel(logging.INFO)
-    config.stash[LOG_FILE] = path
+    config.stash[LOG_DIR] = directory
     config.stash[HANDLER] = handler
+
+
+def hand_to_worker(config: pytest.Config, workerinput: dict[str, str]) -> None:
+    """Tell a starting xdist worker where to write its log file."""
+    workerinput[WORKER_KEY] = str(config.stash[LOG_DIR])
 
 
 def findings(text: str, passwords: set[str]) -> list[str]:
@@ -75,25 +95,30 @@ def findings(text: str, passwords: set[str]) -> list[str]:
 
 def finish(session: pytest.Session) -> None:
     config = session.config
-    if LOG_FILE not in config.stash:
+    if LOG_DIR not in config.stash:
         return
     handler = config.stash[HANDLER]
     logging.getLogger().removeHandler(handler)
     handler.close()
-    path = config.stash[LOG_FILE]
-    found = findings(path.read_text(encoding="utf-8", errors="replace"), suite_passwords(config.rootpath))
+    if _worker(config) is not None:
+        return  # the controller searches every worker's file once they have all finished
+    directory = config.stash[LOG_DIR]
+    files = sorted(directory.glob("*.log"))
+    text = "".join(path.read_text(encoding="utf-8", errors="replace") for path in files)
+    found = findings(text, suite_passwords(config.rootpath))
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if found:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if reporter is not None:
             reporter.ensure_newline()
-            reporter.write_sep("=", f"secrets in the service's logs ({path})", red=True)
+            reporter.write_sep("=", f"secrets in the service's logs ({directory})", red=True)
             for line in found[:50]:
                 reporter.write_line(line)
     else:
-        lines = path.read_text(encoding="utf-8", errors="replace").count("\n")
-        path.unlink()
-        path.parent.rmdir()
+        for path in files:
+            path.unlink()
+        directory.rmdir()
         if reporter is not None:
             reporter.ensure_newline()
-            reporter.write_line(f"the service's logs ({lines} lines at info and above) hold no secret")
+            reporter.write_line(f"the service's logs ({text.count(chr(10))} lines at info and above, "
+                                f"{len(files)} file(s)) hold no secret")
