@@ -34,6 +34,7 @@ from kernel.web import idempotency, reference
 from kernel.web.endpoints import Api, Call, Endpoint, client_address, json_response
 from kernel.web.headers import SecuredStarlette, hygiene
 from kernel.web.observability import AccessMiddleware, Metrics
+from kernel.web.routing import Routes
 from kernel.web.openapi import document
 from kernel.web.problems import EXCEPTION_HANDLERS, Problem
 from kernel.web.ratelimit import RateLimiter, SharedRateLimiter
@@ -227,7 +228,7 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     # The body limit sits inside the access middleware, which turns its plain-text 413 into
     # problem+json; a route's own limit (uploads) replaces this app-wide one.
     # Security headers wrap everything, 500s included; a refused Host or CORS origin is logged.
-    app = SecuredStarlette(routes=routes, lifespan=lifespan, exception_handlers=dict(EXCEPTION_HANDLERS),
+    app = SecuredStarlette(routes=[Routes(routes)], lifespan=lifespan, exception_handlers=dict(EXCEPTION_HANDLERS),
                            middleware=[Middleware(AccessMiddleware, metrics=metrics_store),
                                        *hygiene(settings.cors_origins, settings.trusted_hosts),
                                        Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)])
