@@ -34,10 +34,10 @@ from kernel.web import idempotency, reference
 from kernel.web.endpoints import Api, Call, Endpoint, client_address, json_response
 from kernel.web.headers import SecuredStarlette, hygiene
 from kernel.web.observability import AccessMiddleware, Metrics
-from kernel.web.routing import Routes
 from kernel.web.openapi import document
 from kernel.web.problems import EXCEPTION_HANDLERS, Problem
 from kernel.web.ratelimit import RateLimiter, SharedRateLimiter
+from kernel.web.routing import Routes
 from kernel.web.services import KernelServices
 from media.interfaces import MediaServices
 from meiji import __version__, allocator, background, preflight, privacy
