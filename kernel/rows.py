@@ -32,6 +32,8 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from kernel import db
+
 Convert = Callable[[Any], Any]
 
 
@@ -197,10 +199,21 @@ async def fetch(qs: QuerySet[Any]) -> list[Row]:
     # Records (sqlite3.Row, asyncpg.Record) read as sequences: turning each into a dict first, as
     # execute_query_dict does, costs as much as the query itself.
     _, raw = await qs._db.execute_query(sql, params)
+    return _decoded(qs.model, raw)
+
+
+async def fetch_sql(model: type[Model], sql: str, params: list[Any]) -> list[Row]:
+    """The rows of a statement written by hand over ``model``'s table (``?`` placeholders on every
+    database), decoded as ``fetch`` decodes them; a column the model does not have keeps its name."""
+    _, raw = await db.connection().execute_query(db.placeholders(sql), params)
+    return _decoded(model, raw)
+
+
+def _decoded(model: type[Model], raw: Any) -> list[Row]:
     if not raw:
         return []
     # Every record has the same columns: resolve names and converters once per result.
-    plan = _plan(qs.model)
+    plan = _plan(model)
     columns = [plan.get(column, (column, None)) for column in raw[0].keys()]
     names = [name for name, _ in columns]
     converted = [(name, convert) for name, convert in columns if convert is not None]
@@ -213,3 +226,8 @@ async def fetch(qs: QuerySet[Any]) -> list[Row]:
                 values[name] = convert(value)
         out.append(Row(**values))
     return out
+
+
+def columns(model: type[Model]) -> str:
+    """The quoted columns of ``model``'s table, for statements written by hand that ``fetch_sql`` decodes."""
+    return ", ".join(f'"{column}"' for column in model._meta.fields_db_projection.values())

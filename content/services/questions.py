@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
 
 from content._listing import keyset
@@ -39,7 +39,7 @@ from content.visibility import (
     visible_or_raise,
 )
 from kernel.clock import now
-from kernel.rows import Row, fetch
+from kernel.rows import Row, columns, fetch, fetch_sql
 from kernel.web.auth import Principal
 from kernel.web.ids import parse_id
 from kernel.web.pagination import PageQuery, decode_cursor
@@ -50,6 +50,7 @@ from search.outbox import enqueue
 Precondition = Callable[[str], None]
 TOP_SCORE = 2**31 - 1
 DOCTORS, OTHERS = 1, 0  # the groups answers list in after the accepted one
+ACCEPTED = 2  # the accepted answer's group in a page's statement: before the others
 
 
 async def _no_holders(obj: Any) -> list[str]:
@@ -270,34 +271,49 @@ async def list_answers(viewer: Principal | None, question_id: object,
     question = await show_visible(Question, question_id, viewer, "question")
     # The cursor is (group, score, id): group 1 is the doctors' answers, 0 the others'.
     after = decode_cursor(query.cursor, (int, int, int))
-    found: list[Row] = []
-    accepted_id = question.accepted_answer_id
-    if after is None and accepted_id is not None:
-        found.extend(await fetch(Answer.filter(id=accepted_id, question_id=question.id, status="published")))
-    rows = Answer.filter(question_id=question.id, status="published")
-    if accepted_id is not None:
-        rows = rows.exclude(id=accepted_id)
-    start = after[0] if after is not None and after[0] is not None else DOCTORS
-    for group in (DOCTORS, OTHERS):
-        wanted = query.limit + 1 - len(found)
-        if group > start or wanted <= 0:
-            continue
-        part = rows.filter(doctor_id__isnull=group == OTHERS)
-        if after is not None and group == start and after[1] is not None and after[2] is not None:
-            score, last = after[1], after[2]
-            part = part.filter(Q(score__lt=score) | Q(score=score, id__gt=last))
-        found.extend(await fetch(part.order_by("-score", "id").limit(wanted)))
-    more = len(found) > query.limit
-    found = found[: query.limit]
+    rows = await fetch_sql(Answer, *_answer_page(question.id, question.accepted_answer_id, after, query.limit + 1))
+    more = len(rows) > query.limit
+    found = rows[: query.limit]
     if not more:
         return question, found, None
     last_answer = found[-1]
-    if last_answer.id == accepted_id:
+    if last_answer.id == question.accepted_answer_id:
         # The page ended on the accepted answer: the next one starts at the top of the doctors'. A
         # score above any a 32-bit column holds says so (a null would read as a forged cursor).
         return question, found, [DOCTORS, TOP_SCORE, 0]
     group = DOCTORS if last_answer.doctor_id is not None else OTHERS
     return question, found, [group, last_answer.score, last_answer.id]
+
+
+def _answer_page(question: int, accepted: int | None, after: list[Any] | None,
+                 limit: int) -> tuple[str, list[Any]]:
+    """One statement for a page of answers: each group's best ``limit`` (the accepted answer, the
+    doctors', the others'), one after the other in the order of the list, cut to ``limit``."""
+    table, cols = Answer._meta.db_table, columns(Answer)
+    parts: list[str] = []
+    params: list[Any] = []
+    if after is None and accepted is not None:
+        parts.append(f"SELECT {cols}, {ACCEPTED} AS answer_group FROM {table} "  # noqa: S608 - names are constants
+                     "WHERE id = ? AND question_id = ? AND status = ?")
+        params += [accepted, question, "published"]
+    start = after[0] if after is not None and after[0] is not None else DOCTORS
+    for group in (DOCTORS, OTHERS):
+        if group > start:
+            continue
+        sql = (f"SELECT {cols}, {group} AS answer_group FROM {table} "  # noqa: S608 - names are constants
+               f"WHERE question_id = ? AND status = ? AND doctor_id IS {'NOT NULL' if group == DOCTORS else 'NULL'}")
+        params += [question, "published"]
+        if accepted is not None:
+            sql += " AND id <> ?"
+            params.append(accepted)
+        if after is not None and group == start and after[1] is not None and after[2] is not None:
+            sql += " AND (score < ? OR (score = ? AND id > ?))"
+            params += [after[1], after[1], after[2]]
+        parts.append(f"{sql} ORDER BY score DESC, id LIMIT ?")
+        params.append(limit)
+    union = " UNION ALL ".join(f"SELECT * FROM ({part}) AS part{n}"  # noqa: S608 - our own parts
+                               for n, part in enumerate(parts))
+    return f"{union} ORDER BY answer_group DESC, score DESC, id LIMIT ?", [*params, limit]
 
 
 async def update_answer(services: ContentServices, member: Principal, answer_id: object, patch: AnswerPatch,

@@ -345,7 +345,8 @@ def test_questions_and_answers_are_searchable_until_deleted(client: TestClient) 
     assert {(h["type"], h["id"]) for h in hits}.isdisjoint({("question", question["id"]), ("answer", given["id"])})
 
 
-def test_answer_pages_keep_the_accepted_answer_first_and_the_order_stable(client: TestClient) -> None:
+def test_answer_pages_keep_the_accepted_answer_first_and_the_order_stable(db_client: TestClient) -> None:
+    client = db_client
     asker = person(client)
     helpers = [person(client) for _ in range(4)]
     question = ask(client, asker)
