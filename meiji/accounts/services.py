@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from kernel import db
 from kernel.clock import now
-from kernel.rows import fetch
+from kernel.rows import as_datetime, fetch
 from kernel.tokens import new_token, token_hash
 from kernel.web.auth import Principal
 from kernel.web.ids import id_or_404
@@ -156,16 +156,15 @@ async def authenticate(token: str, idle_days: int = 30) -> Principal | None:
     if not rows:
         return None
     row = rows[0]
-    fields = Session._meta.fields_map
-    expires = fields["expires_at"].to_python_value(row["expires_at"])
+    expires = as_datetime(row["expires_at"])
     # Sessions from before last use was recorded count from their creation.
-    last_used = fields["last_used_at"].to_python_value(row["last_used_at"] or row["created_at"])
+    last_used = as_datetime(row["last_used_at"] or row["created_at"])
     moment = now()
     if row["status"] == "deleted" or expires <= moment or last_used <= moment - timedelta(days=idle_days):
         return None
     if moment - last_used >= LAST_USE_PRECISION:
         await Session.filter(token_hash=hashed).update(last_used_at=moment)
-    joined = Account._meta.fields_map["created_at"].to_python_value(row["joined_at"])
+    joined = as_datetime(row["joined_at"])
     return Principal(row["id"], row["handle"], row["role"], row["status"] == "suspended", joined,
                      held_back=held_back(bool(row["awaiting_guardian"]), bool(row["policy_pending"])))
 
