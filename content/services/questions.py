@@ -271,7 +271,8 @@ async def list_answers(viewer: Principal | None, question_id: object,
     question = await show_visible(Question, question_id, viewer, "question")
     # The cursor is (group, score, id): group 1 is the doctors' answers, 0 the others'.
     after = decode_cursor(query.cursor, (int, int, int))
-    rows = await fetch_sql(Answer, *_answer_page(question.id, question.accepted_answer_id, after, query.limit + 1))
+    rows = await fetch_sql(Answer, *_answer_page(question.id, question.accepted_answer_id, after, query.limit + 1,
+                                                 viewer.id if viewer is not None else None))
     more = len(rows) > query.limit
     found = rows[: query.limit]
     if not more:
@@ -285,24 +286,31 @@ async def list_answers(viewer: Principal | None, question_id: object,
     return question, found, [group, last_answer.score, last_answer.id]
 
 
-def _answer_page(question: int, accepted: int | None, after: list[Any] | None,
-                 limit: int) -> tuple[str, list[Any]]:
+def _answer_page(question: int, accepted: int | None, after: list[Any] | None, limit: int,
+                 voter: int | None) -> tuple[str, list[Any]]:
     """One statement for a page of answers: each group's best ``limit`` (the accepted answer, the
-    doctors', the others'), one after the other in the order of the list, cut to ``limit``."""
-    table, cols = Answer._meta.db_table, columns(Answer)
+    doctors', the others'), one after the other in the order of the list, cut to ``limit``; with a
+    ``voter``, each answer's ``my_vote`` (0 when none) read in the same statement."""
+    table = Answer._meta.db_table
+    cols = columns(Answer)
+    voted: list[Any] = []  # the parameter of each part's ``my_vote``, which comes first in it
+    if voter is not None:
+        cols += (f", COALESCE((SELECT value FROM {AnswerVote._meta.db_table} AS vote "  # noqa: S608 - constants
+                 f"WHERE vote.answer_id = {table}.id AND vote.voter_id = ?), 0) AS my_vote")
+        voted = [voter]
     parts: list[str] = []
     params: list[Any] = []
     if after is None and accepted is not None:
         parts.append(f"SELECT {cols}, {ACCEPTED} AS answer_group FROM {table} "  # noqa: S608 - names are constants
                      "WHERE id = ? AND question_id = ? AND status = ?")
-        params += [accepted, question, "published"]
+        params += [*voted, accepted, question, "published"]
     start = after[0] if after is not None and after[0] is not None else DOCTORS
     for group in (DOCTORS, OTHERS):
         if group > start:
             continue
         sql = (f"SELECT {cols}, {group} AS answer_group FROM {table} "  # noqa: S608 - names are constants
                f"WHERE question_id = ? AND status = ? AND doctor_id IS {'NOT NULL' if group == DOCTORS else 'NULL'}")
-        params += [question, "published"]
+        params += [*voted, question, "published"]
         if accepted is not None:
             sql += " AND id <> ?"
             params.append(accepted)
@@ -402,7 +410,9 @@ async def answer_json(services: ContentServices, viewer: Principal | None, quest
     ids = [a.id for a in rows]
     keys = [str(i) for i in ids]
     my_votes: dict[int, int] = {}
-    if viewer is not None:
+    if viewer is not None and all(hasattr(a, "my_vote") for a in rows):
+        my_votes = {a.id: getattr(a, "my_vote") for a in rows}  # noqa: B009 - read with the page (``list_answers``)
+    elif viewer is not None:
         votes = await fetch(AnswerVote.filter(answer_id__in=ids, voter_id=viewer.id).only("answer_id", "value"))
         my_votes = {v.answer_id: v.value for v in votes}
     mine = await marks(viewer, "answer", keys)

@@ -366,3 +366,9 @@ def test_answer_pages_keep_the_accepted_answer_first_and_the_order_stable(db_cli
         if cursor is None:
             break
     assert seen == [given[1]["id"], given[2]["id"], given[0]["id"], given[3]["id"]]
+    # Each reader sees their own vote on the list, and no one else's.
+    url = f"/v1/questions/{question['id']}/answers"
+    votes = {a["id"]: a["my_vote"] for a in client.get(url, headers=asker.headers).json()["items"]}
+    assert votes == {given[1]["id"]: 0, given[2]["id"]: 1, given[0]["id"]: 0, given[3]["id"]: -1}
+    assert {a["my_vote"] for a in client.get(url, headers=helpers[0].headers).json()["items"]} == {0}
+    assert {a["my_vote"] for a in client.get(url).json()["items"]} == {0}
