@@ -24,4 +24,5 @@ class Comment(Post):
 
     class Meta:
         table = "content_comment"
-        indexes = (("target_type", "target_id"),)
+        # A post's page of comments reads its published ones in thread order.
+        indexes = (("target_type", "target_id"), ("target_type", "target_id", "status", "thread_id", "id"))

@@ -45,7 +45,9 @@ class Answer(Post):
 
     class Meta:
         table = "content_answer"
-        # The feed reads the newest published answers by status and time.
+        # The feed reads the newest published answers by status and time. A question's page of
+        # answers reads ``idx_content_answer_page`` (question_id, status, score DESC, id), written by
+        # migration 0008: Tortoise cannot declare a descending column.
         indexes = (("status", "created_at"),)
 
 
