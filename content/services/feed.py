@@ -9,7 +9,7 @@ is written into ``content_feed_item`` in the post's own transaction, by one ``IN
 over the followers of its sources (``fan_out``). A new follow brings the source's newest
 ``BACKFILL`` published posts (``backfill``); an unfollow deletes that source's rows (``forget``).
 A page is one index range over the member's rows; the posts' titles and *current* status are then
-read by key, so a post that is hidden, removed or deleted (or whose diary or question is) leaves
+read by key, every type in one statement, so a post that is hidden, removed or deleted (or whose diary or question is) leaves
 every feed with the status change itself, and comes back with a restore. ``bench/feed.py``
 measured both ways on 170,000 posts and 200 followed sources; ``content/README.md`` says why this one.
 
@@ -23,17 +23,12 @@ values of the last item, nothing else, so it is stable under inserts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.models import Model
 
-from content.models.diaries import Diary, DiaryEntry
 from content.models.follows import FeedItem
-from content.models.questions import Answer, Question
-from content.models.reviews import Review
 from content.visibility import PUBLIC
 from kernel import db
 from kernel.rows import fetch
@@ -156,18 +151,42 @@ def _after(cursor: list[Any] | None) -> Q:
             | Q(created_at=moment, rank=rank, post_id__lt=post_id))
 
 
-async def _public(model: type[Model], ids: Sequence[int], fields: tuple[str, ...], **parents: Any) -> dict[int, Any]:
-    """The posts among ``ids`` that are published (under a published parent), by id."""
-    if not ids:
-        return {}
-    return {r.id: r for r in await fetch(model.filter(id__in=sorted(ids), status=PUBLIC, **parents)
-                                         .only("id", "anonymous", *fields))}
+# What a feed item shows of each type of post, under the same columns so that one statement reads
+# every post a batch of rows names: (rank, id, anonymous, title, text, parent id, rating). A post
+# is read only while it is public, an entry only under a public diary (whose title it shows) and
+# an answer only under a public question (the same). ``number`` is a NULL typed for PostgreSQL's UNION.
+_POSTS = {
+    "diary": "SELECT {rank} AS rank, p.id, p.anonymous, p.title, p.title AS text, {number} AS parent_id, "
+             "{number} AS rating FROM content_diary p "
+             "WHERE p.status = ? AND p.id IN ({ids})",
+    "diary_entry": "SELECT {rank}, p.id, p.anonymous, d.title, p.text, p.diary_id, {number} "
+                   "FROM content_diary_entry p JOIN content_diary d ON d.id = p.diary_id "
+                   "WHERE p.status = ? AND d.status = ? AND p.id IN ({ids})",
+    "review": "SELECT {rank}, p.id, p.anonymous, CAST(NULL AS TEXT), p.text, {number}, p.rating "
+              "FROM content_review p "
+              "WHERE p.status = ? AND p.id IN ({ids})",
+    "question": "SELECT {rank}, p.id, p.anonymous, p.title, p.text, {number}, {number} "
+                "FROM content_question p "
+                "WHERE p.status = ? AND p.id IN ({ids})",
+    "answer": "SELECT {rank}, p.id, p.anonymous, q.title, p.text, p.question_id, {number} "
+              "FROM content_answer p JOIN content_question q ON q.id = p.question_id "
+              "WHERE p.status = ? AND q.status = ? AND p.id IN ({ids})",
+}
 
 
-async def _titles(model: type[Model], ids: set[int]) -> dict[int, str]:
-    if not ids:
+async def _posts(ids: dict[int, list[int]]) -> dict[tuple[int, int], tuple[Any, ...]]:
+    """The public posts among ``ids`` (by rank), keyed by (rank, id): one statement for all types."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for type_, sql in _POSTS.items():
+        keys = sorted(ids.get(RANKS[type_], []))
+        if keys:
+            parts.append(sql.format(rank=RANKS[type_], ids=", ".join("?" * len(keys)), number="CAST(NULL AS INTEGER)"))
+            params += [PUBLIC] * sql.count("status = ?") + keys
+    if not parts:
         return {}
-    return {r.id: str(r.title) for r in await fetch(model.filter(id__in=sorted(ids)).only("id", "title"))}
+    _, rows = await db.connection().execute_query(db.placeholders(" UNION ALL ".join(parts)), params)
+    return {(row[0], row[1]): tuple(row) for row in rows}
 
 
 async def _items(rows: list[Any]) -> list[tuple[tuple[datetime, int, int], dict[str, Any]]]:
@@ -178,40 +197,27 @@ async def _items(rows: list[Any]) -> list[tuple[tuple[datetime, int, int], dict[
     ids: dict[int, list[int]] = {}
     for rank, post_id in brought:
         ids.setdefault(rank, []).append(post_id)
-    posts = {
-        RANKS["diary"]: await _public(Diary, ids.get(RANKS["diary"], []), ("title",)),
-        RANKS["diary_entry"]: await _public(DiaryEntry, ids.get(RANKS["diary_entry"], []), ("diary_id", "text"),
-                                            diary__status=PUBLIC),
-        RANKS["review"]: await _public(Review, ids.get(RANKS["review"], []), ("rating", "text")),
-        RANKS["question"]: await _public(Question, ids.get(RANKS["question"], []), ("title", "text")),
-        # An answer is public only under a public question.
-        RANKS["answer"]: await _public(Answer, ids.get(RANKS["answer"], []), ("question_id", "text"),
-                                       question__status=PUBLIC),
-    }
-    diaries = await _titles(Diary, {e.diary_id for e in posts[RANKS["diary_entry"]].values()})
-    questions = await _titles(Question, {a.question_id for a in posts[RANKS["answer"]].values()})
+    posts = await _posts(ids)
     items = []
     for (rank, post_id), reasons in brought.items():
-        post = posts[rank].get(post_id)
+        post = posts.get((rank, post_id))
+        if post is None:
+            continue
+        _, _, anonymous, title, text, parent_id, rating = post
         # Defence in depth: an account never brings a post that is anonymous now.
-        reasons = [r for r in reasons if post is not None and not (r.because_type == "account" and post.anonymous)]
-        if post is None or not reasons:
+        reasons = [r for r in reasons if not (r.because_type == "account" and anonymous)]
+        if not reasons:
             continue
         because = min(reasons, key=lambda r: PRIORITY.get(r.because_type, 9))
         type_ = TYPES[rank]
         item: dict[str, Any] = {"type": type_, "id": str(post_id), "created_at": reasons[0].created_at,
-                                "because": {"type": because.because_type, "id": because.because_id}}
+                                "because": {"type": because.because_type, "id": because.because_id},
+                                "title": f"{rating}★" if type_ == "review" else str(title or ""),
+                                "preview": _text(text)}
         if type_ == "diary_entry":
-            item.update(title=diaries.get(post.diary_id, ""), preview=_text(post.text), diary_id=str(post.diary_id))
+            item["diary_id"] = str(parent_id)
         elif type_ == "answer":
-            item.update(title=questions.get(post.question_id, ""), preview=_text(post.text),
-                        question_id=str(post.question_id))
-        elif type_ == "review":
-            item.update(title=f"{post.rating}★", preview=_text(post.text))
-        elif type_ == "diary":
-            item.update(title=post.title, preview=_text(post.title))
-        else:
-            item.update(title=post.title, preview=_text(post.text))
+            item["question_id"] = str(parent_id)
         items.append(((reasons[0].created_at, rank, post_id), item))
     return items
 
