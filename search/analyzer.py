@@ -411,6 +411,7 @@ def _bounded(text: str, start: int, end: int) -> bool:
 # --- snippets --------------------------------------------------------------------------------
 
 FOLD_CHARS = 4_000  # how much of a document is read by sound to place its snippet
+FIRST_CHARS = 600  # read by sound first: the rest up to FOLD_CHARS only when nothing there reads so
 
 def snippet(title: str, text: str, needles: Sequence[str], size: int = MAX_SNIPPET,
             sounds: Sequence[tuple[str, ...]] = ()) -> str:
@@ -446,12 +447,13 @@ def _window(body: str, needles: Sequence[str], size: int,
         found = [m.start() for m in (p.search(body) for p in patterns) if m is not None]
     if sounds:
         # Found by sound: mark what reads like the query too (双眼皮 for shuangyanpi or 双眼脾).
-        # Only the start of a long document (a diary's 20,000 characters) is folded and read so,
-        # and a match past it shows the start.
-        folded = fold(body[:FOLD_CHARS])
-        heard = _pinyin.spans(folded, *sounds)
+        # Only the start of a long document (a diary's 20,000 characters) is read so, and a match
+        # past it shows the start.
+        heard = _pinyin.spans(body[:FIRST_CHARS], *sounds)
+        if not heard and len(body) > FIRST_CHARS:
+            heard = _pinyin.spans(body[:FOLD_CHARS], *sounds)
         if heard:
-            said = {folded[a:b] for a, b in heard}
+            said = {fold(body[a:b]) for a, b in heard}
             patterns = [pattern(n) for n in sorted({*needles, *said}, key=len, reverse=True) if n]
             found = [*found, heard[0][0]]
     first = min(found, default=0)

@@ -9,8 +9,8 @@ is written into ``content_feed_item`` in the post's own transaction, by one ``IN
 over the followers of its sources (``fan_out``). A new follow brings the source's newest
 ``BACKFILL`` published posts (``backfill``); an unfollow deletes that source's rows (``forget``).
 A page is one index range over the member's rows; the posts' titles and *current* status are then
-read by key, every type in one statement, so a post that is hidden, removed or deleted (or whose diary or question is) leaves
-every feed with the status change itself, and comes back with a restore. ``bench/feed.py``
+read by key, every type in one statement, so a post that is hidden, removed or deleted (or whose
+diary or question is) leaves every feed with the status change itself, and comes back with a restore. ``bench/feed.py``
 measured both ways on 170,000 posts and 200 followed sources; ``content/README.md`` says why this one.
 
 Anonymity: an account's rows are written only for its non-anonymous posts, and a read shows a post

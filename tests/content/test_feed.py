@@ -65,7 +65,16 @@ def test_every_source_reaches_the_follower_newest_first(db_client: TestClient) -
     assert by_id[("diary_entry", e["id"])]["title"] == "全切双眼皮第一个月"
     assert by_id[("diary_entry", e["id"])]["preview"] == "术后第七天拆线，肿胀消了一半。"
     assert by_id[("answer", a["id"])]["because"] == {"type": "question", "id": question["id"]}
+    assert by_id[("diary_entry", e["id"])]["diary_id"] == followed_diary["id"]
     assert by_id[("answer", a["id"])]["title"] == "双眼皮修复找哪位医生好？"
+    assert by_id[("answer", a["id"])]["preview"] == "建议看看医生以往的修复案例。"
+    assert by_id[("answer", a["id"])]["question_id"] == question["id"]
+    assert by_id[("question", named_question["id"])]["title"] == "热玛吉多久做一次合适？"
+    assert by_id[("question", named_question["id"])]["preview"] == "求有经验的姐妹解答"
+    assert by_id[("review", clinic_review["id"])]["title"] == "5★"
+    assert by_id[("review", clinic_review["id"])]["preview"] == "医院环境很好，护士很耐心。"
+    assert by_id[("diary", followed_diary["id"])]["title"] == "全切双眼皮第一个月"
+    assert by_id[("diary", followed_diary["id"])]["preview"] == "全切双眼皮第一个月"
     assert by_id[("question", named_question["id"])]["because"] == {"type": "account", "id": poster.id}
     assert by_id[("review", clinic_review["id"])]["because"] == {"type": "clinic", "id": ref["clinic"]["id"]}
     # The followed diary itself is on the followed clinic.

@@ -217,3 +217,22 @@ def test_snippets_of_a_long_diary_find_an_exact_match_anywhere_and_read_its_star
     # Past the start, what only sounds like the query is not looked for: the snippet shows the start.
     unheard = snippet("", diary_text + "朋友在这家做的双眼脾。", ("shuangyanpi",), sounds=[("shuang", "yan", "pi")])
     assert unheard.startswith(day) and "<em>" not in unheard
+
+
+def test_a_snippet_found_by_sound_reads_past_the_first_lines_and_traditional_forms() -> None:
+    day = "今天去复查，医生说恢复得不错，消肿比预期快。"
+    # 40 days (880 characters) before it: past the first reading, within the 4,000 read by sound.
+    heard = snippet("", day * 40 + "朋友在台北做的雙眼脾，價格不貴。" + day * 10, ("shuangyanpi",),
+                    sounds=[("shuang", "yan", "pi")])
+    assert "<em>雙眼脾</em>" in heard and heard.startswith("…") and heard.endswith("…")
+    # Letters of other alphabets read as nothing, whatever their code (Ā, ǎ): no mark.
+    assert "<em>" not in snippet("", "ĀāǍǎ" * 50, ("yi",), sounds=[("yi",)])
+
+
+def test_what_a_text_reads_is_found_at_every_place_overlapping_ones_too() -> None:
+    from search import _pinyin
+
+    assert _pinyin.spans("我的雙眼皮和双眼脾", ("shuang", "yan", "pi")) == [(2, 5), (6, 9)]
+    assert _pinyin.spans("一一一", ("yi", "yi")) == [(0, 2), (1, 3)]
+    assert _pinyin.spans("医生一生", ("yi", "sheng"), ("yi", "sheng")) == [(0, 2), (2, 4)]
+    assert _pinyin.spans("医生", ("notasyllable",)) == []
