@@ -37,7 +37,7 @@ from kernel.web.observability import AccessMiddleware, Metrics
 from kernel.web.openapi import document
 from kernel.web.problems import EXCEPTION_HANDLERS, Problem
 from kernel.web.ratelimit import RateLimiter, SharedRateLimiter
-from kernel.web.routing import Routes
+from kernel.web.routing import Routes, flattened
 from kernel.web.services import KernelServices
 from media.interfaces import MediaServices
 from meiji import __version__, allocator, background, preflight, privacy
@@ -133,7 +133,7 @@ async def docs_asset(call: Call[None, None]) -> Response:
 
 def endpoints_of(routes: Iterable[BaseRoute]) -> list[Endpoint]:
     found: list[Endpoint] = []
-    for route in routes:
+    for route in flattened(routes):
         if isinstance(route, Route):
             found.extend(getattr(route.endpoint, "endpoints", {}).values())
     return found

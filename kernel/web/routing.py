@@ -12,7 +12,7 @@ first route that matches in full wins, else the first that matches but for the m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from starlette._utils import get_route_path
@@ -65,3 +65,8 @@ class Routes(BaseRoute):
             except NoMatchFound:
                 pass
         raise NoMatchFound(name, path_params)
+
+
+def flattened(routes: Iterable[BaseRoute]) -> list[BaseRoute]:
+    """The routes an app serves, those behind a ``Routes`` included, in their declared order."""
+    return [inner for route in routes for inner in (route.routes if isinstance(route, Routes) else [route])]

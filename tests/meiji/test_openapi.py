@@ -9,6 +9,8 @@ from openapi_spec_validator import validate
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from kernel.web.routing import flattened
+
 
 def test_openapi_is_valid_3_1_json(client: TestClient) -> None:
     r = client.get("/openapi.json")
@@ -21,7 +23,7 @@ def test_openapi_is_valid_3_1_json(client: TestClient) -> None:
 
 def test_openapi_lists_every_route_with_schemas(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
-    served = {(m, route.path) for route in client.app.routes  # type: ignore[attr-defined]
+    served = {(m, route.path) for route in flattened(client.app.routes)  # type: ignore[attr-defined]
               if isinstance(route, Route) for m in (route.methods or ()) if m != "HEAD"}
     declared = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     assert served == declared
