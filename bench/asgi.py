@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 Message = dict[str, Any]
 
@@ -52,6 +53,8 @@ class InProcess:
                   headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
         """The status and the body as sent (what a profile should time: no decoding on our side)."""
         raw_path, _, query = path.partition("?")
+        # As a client sends it: percent-encoded UTF-8 (a raw 双眼皮 would be read as Latin-1).
+        query = quote(query, safe="=&%+")
         payload = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         head = [(b"host", b"127.0.0.1"), (b"user-agent", b"meiji-bench")]
         if body is not None:
