@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -83,6 +84,8 @@ SERVED = (PENDING, ATTACHED)
 _SWEEP_BATCH = 200
 # Listing a whole bucket is slow and billed per 1,000 keys: reconcile hourly, not every minute.
 RECONCILE_SECONDS = 3600
+VIEW_SECONDS = 1.0  # how long a photo's view is shown again (``MediaService.view``)
+VIEW_CACHE = 5_000  # views kept at most; all are dropped when it fills
 
 
 PUBLIC = "public"
@@ -194,6 +197,8 @@ class MediaService:
         self.tasks: set[asyncio.Task[int]] = set()
         # Pillow's own bomb check (a warning, an error at twice the limit) must not undercut ours.
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, settings.max_upload_pixels)
+        # Views built in the last second, by everything that decides what they show (``_view_key``).
+        self._views: dict[tuple[object, ...], tuple[float, MediaView]] = {}
 
     # --- uploads ----------------------------------------------------------------------------
 
@@ -415,8 +420,26 @@ class MediaService:
                    placeholder: bool = False) -> MediaView:
         """The upload as other rooms show it; private URLs unless it is served (or ``public`` says).
         ``placeholder``: a photo removed on its own, as readers see it: no variants, the case and
-        the reason (``takedown``)."""
+        the reason (``takedown``).
+
+        A page of diaries shows a hundred photos or more: a view built in the last second
+        (``VIEW_SECONDS``) for the same upload in the same state is shown again. Its key holds
+        everything that decides what a view shows (served or not, the public token, the takedown),
+        so a photo taken down or published again never shows a view of its former state."""
         public = self.served(upload) if public is None else public
+        key = (upload.id, public, placeholder, upload.public_token, upload.takedown, upload.takedown_case_id,
+               upload.takedown_reason, upload.variants.get("large", {}).get("sha256"))
+        moment = time.monotonic()
+        cached = self._views.get(key)
+        if cached is not None and cached[0] > moment:
+            return cached[1]
+        view = await self._build_view(upload, public, placeholder)
+        if len(self._views) >= VIEW_CACHE:
+            self._views.clear()
+        self._views[key] = (moment + VIEW_SECONDS, view)
+        return view
+
+    async def _build_view(self, upload: Upload | Row, public: bool, placeholder: bool) -> MediaView:
         variants = {}
         for name, spec in upload.variants.items() if not placeholder else ():
             variants[name] = Variant(await self.variant_url(upload, name, public), int(str(spec["width"])),
