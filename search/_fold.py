@@ -63,3 +63,10 @@ def pattern(needle: str) -> re.Pattern[str]:
         others = _SOURCES.get(ch, "")
         parts.append(f"[{re.escape(ch + others)}]" if others else re.escape(ch))
     return re.compile("".join(parts), re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def variants(needle: str) -> str:
+    """The other characters that fold to one of ``needle``'s (雙 for 双), case aside: if none of
+    them is in a text that does not hold ``needle`` as written, ``pattern(needle)`` cannot match it."""
+    return "".join(dict.fromkeys(other for ch in needle for other in _SOURCES.get(ch, "")))

@@ -27,7 +27,7 @@ from typing import TypeVar
 import rjieba
 
 from search import _pinyin
-from search._fold import fold, pattern
+from search._fold import fold, pattern, variants
 from search.interfaces import Document, Term
 
 T = TypeVar("T")
@@ -439,12 +439,26 @@ def _window(body: str, needles: Sequence[str], size: int,
     # Needles are folded; the text is not. Most text is simplified already: lower() (in C) finds
     # the needles. Otherwise each is looked for through a pattern of every character that folds to
     # its own (one character for one, so offsets are the text's), anywhere in the text, in C too.
+    # A needle without cased letters (Chinese) is looked for in the text as written, without
+    # lowering a whole diary first; one the text holds in no other form skips the pattern.
     whole = len(body)
-    low = body.lower()
-    found = [at for at in (low.find(n) for n in needles if n) if at >= 0] if len(low) == whole else []
+    low = ""
+    found = []
+    for n in needles:
+        if n and n.upper() == n:
+            at = body.find(n)
+        elif n:
+            low = low or body.lower()
+            at = low.find(n) if len(low) == whole else -1
+        else:
+            continue
+        if at >= 0:
+            found.append(at)
     patterns = [pattern(n) for n in needles if n]
     if not found:
-        found = [m.start() for m in (p.search(body) for p in patterns) if m is not None]
+        found = [m.start() for m in (pattern(n).search(body) for n in needles
+                                     if n and (n.upper() != n or any(v in body for v in variants(n))))
+                 if m is not None]
     if sounds:
         # Found by sound: mark what reads like the query too (双眼皮 for shuangyanpi or 双眼脾).
         # Only the start of a long document (a diary's 20,000 characters) is read so, and a match
