@@ -88,7 +88,7 @@ VIEW_SECONDS = 1.0  # how long a photo's view is shown again (``MediaService.vie
 # The columns a view is built from: a page's photos are read without the others (three dates).
 VIEWED = ("id", "status", "visible", "purpose", "public_token", "width", "height", "variants", "takedown",
           "takedown_case_id", "takedown_reason")
-VIEW_CACHE = 5_000  # views kept at most; all are dropped when it fills
+VIEW_CACHE = 1_000  # views kept at most (a second's worth of pages); all are dropped when it fills
 
 
 PUBLIC = "public"
