@@ -200,7 +200,7 @@ class MediaService:
         self.tasks: set[asyncio.Task[int]] = set()
         # Pillow's own bomb check (a warning, an error at twice the limit) must not undercut ours.
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, settings.max_upload_pixels)
-        # Views built in the last second, by everything that decides what they show (``_view_key``).
+        # Views built in the last second, by everything that decides what they show (``view``).
         self._views: dict[tuple[object, ...], tuple[float, MediaView]] = {}
 
     # --- uploads ----------------------------------------------------------------------------
