@@ -211,12 +211,14 @@ def _codes() -> tuple[dict[int, str], dict[str, str]]:
     own range as NUL, which no syllable is), and each syllable's code."""
     global _coding
     if _coding is None:
-        heard = _heard()
-        codes = {syllable: chr(_CODES_FROM + n) for n, syllable in enumerate(sorted(heard))}
-        table = {ord(code): "\x00" for code in codes.values()}
-        table.update({ord(ch): codes[syllable] for syllable, characters in heard.items() for ch in characters})
+        heard = _heard()  # before the lock, which it takes itself
         with _lock:
-            _coding = (table, codes)
+            if _coding is None:
+                codes = {syllable: chr(_CODES_FROM + n) for n, syllable in enumerate(sorted(heard))}
+                table = {ord(code): "\x00" for code in codes.values()}
+                table.update({ord(ch): codes[syllable] for syllable, characters in heard.items()
+                              for ch in characters})
+                _coding = (table, codes)
     return _coding
 
 

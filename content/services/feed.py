@@ -10,8 +10,9 @@ over the followers of its sources (``fan_out``). A new follow brings the source'
 ``BACKFILL`` published posts (``backfill``); an unfollow deletes that source's rows (``forget``).
 A page is one index range over the member's rows; the posts' titles and *current* status are then
 read by key, every type in one statement, so a post that is hidden, removed or deleted (or whose
-diary or question is) leaves every feed with the status change itself, and comes back with a restore. ``bench/feed.py``
-measured both ways on 170,000 posts and 200 followed sources; ``content/README.md`` says why this one.
+diary or question is) leaves every feed with the status change itself, and comes back with a
+restore. ``bench/feed.py`` measured both ways on 170,000 posts and 200 followed sources;
+``content/README.md`` says why this one.
 
 Anonymity: an account's rows are written only for its non-anonymous posts, and a read shows a post
 brought by an account only if it is still named; ``because`` names the followed diary, question,
@@ -154,21 +155,19 @@ def _after(cursor: list[Any] | None) -> Q:
 # What a feed item shows of each type of post, under the same columns so that one statement reads
 # every post a batch of rows names: (rank, id, anonymous, title, text, parent id, rating). A post
 # is read only while it is public, an entry only under a public diary (whose title it shows) and
-# an answer only under a public question (the same). ``number`` is a NULL typed for PostgreSQL's UNION.
+# an answer only under a public question (the same). The NULLs are typed for PostgreSQL's UNION.
 _POSTS = {
-    "diary": "SELECT {rank} AS rank, p.id, p.anonymous, p.title, p.title AS text, {number} AS parent_id, "
-             "{number} AS rating FROM content_diary p "
+    "diary": "SELECT {rank} AS rank, p.id, p.anonymous, p.title, p.title AS text, "
+             "CAST(NULL AS INTEGER) AS parent_id, CAST(NULL AS INTEGER) AS rating FROM content_diary p "
              "WHERE p.status = ? AND p.id IN ({ids})",
-    "diary_entry": "SELECT {rank}, p.id, p.anonymous, d.title, p.text, p.diary_id, {number} "
+    "diary_entry": "SELECT {rank}, p.id, p.anonymous, d.title, p.text, p.diary_id, CAST(NULL AS INTEGER) "
                    "FROM content_diary_entry p JOIN content_diary d ON d.id = p.diary_id "
                    "WHERE p.status = ? AND d.status = ? AND p.id IN ({ids})",
-    "review": "SELECT {rank}, p.id, p.anonymous, CAST(NULL AS TEXT), p.text, {number}, p.rating "
-              "FROM content_review p "
-              "WHERE p.status = ? AND p.id IN ({ids})",
-    "question": "SELECT {rank}, p.id, p.anonymous, p.title, p.text, {number}, {number} "
-                "FROM content_question p "
-                "WHERE p.status = ? AND p.id IN ({ids})",
-    "answer": "SELECT {rank}, p.id, p.anonymous, q.title, p.text, p.question_id, {number} "
+    "review": "SELECT {rank}, p.id, p.anonymous, CAST(NULL AS TEXT), p.text, CAST(NULL AS INTEGER), p.rating "
+              "FROM content_review p WHERE p.status = ? AND p.id IN ({ids})",
+    "question": "SELECT {rank}, p.id, p.anonymous, p.title, p.text, CAST(NULL AS INTEGER), CAST(NULL AS INTEGER) "
+                "FROM content_question p WHERE p.status = ? AND p.id IN ({ids})",
+    "answer": "SELECT {rank}, p.id, p.anonymous, q.title, p.text, p.question_id, CAST(NULL AS INTEGER) "
               "FROM content_answer p JOIN content_question q ON q.id = p.question_id "
               "WHERE p.status = ? AND q.status = ? AND p.id IN ({ids})",
 }
@@ -181,7 +180,7 @@ async def _posts(ids: dict[int, list[int]]) -> dict[tuple[int, int], tuple[Any, 
     for type_, sql in _POSTS.items():
         keys = sorted(ids.get(RANKS[type_], []))
         if keys:
-            parts.append(sql.format(rank=RANKS[type_], ids=", ".join("?" * len(keys)), number="CAST(NULL AS INTEGER)"))
+            parts.append(sql.format(rank=RANKS[type_], ids=", ".join("?" * len(keys))))
             params += [PUBLIC] * sql.count("status = ?") + keys
     if not parts:
         return {}

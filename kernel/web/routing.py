@@ -36,7 +36,7 @@ class Routes(BaseRoute):
         self._anywhere = [route for route, key in zip(self.routes, keys, strict=True) if key is None]
         self._by_key: dict[str, list[BaseRoute]] = {
             key: [route for route, other in zip(self.routes, keys, strict=True) if other in (key, None)]
-            for key in keys if key is not None}
+            for key in dict.fromkeys(keys) if key is not None}
 
     @staticmethod
     def _literal_key(route: BaseRoute) -> str | None:

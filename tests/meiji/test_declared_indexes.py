@@ -18,6 +18,7 @@ from tortoise.indexes import Index
 
 from kernel import db
 from tests.conftest import base_settings
+from tests.servers import Postgres
 
 Columns = tuple[str, ...]
 # Indexes the migrations write as SQL, which the models cannot declare (a descending column).
@@ -93,8 +94,5 @@ def test_every_declared_index_exists_on_sqlite(sqlite_template: Path, tmp_path: 
 
 
 @pytest.mark.postgres
-def test_every_declared_index_exists_on_postgresql(pg: object, pg_template: str, tmp_path: Path) -> None:
-    from tests.servers import Postgres
-
-    assert isinstance(pg, Postgres)
+def test_every_declared_index_exists_on_postgresql(pg: Postgres, pg_template: str, tmp_path: Path) -> None:
     assert missing(declared(tmp_path), asyncio.run(postgres_indexes(pg.url(pg_template)))) == []
