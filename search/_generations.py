@@ -15,6 +15,8 @@ from pathlib import Path
 class Generations:
     def __init__(self, root: Path) -> None:
         self.root = root
+        # Read on every search: a plain string spares building the path each time.
+        self._pointer_file = os.fspath(root / "CURRENT")
         self._seen: tuple[tuple[int, int], str] | None = None
 
     @property
@@ -25,7 +27,7 @@ class Generations:
         """The live generation's name, creating the first one when there is none."""
         try:
             # A swap replaces the file (a new inode): stat is enough to know it is unchanged.
-            seen = os.stat(self._pointer)
+            seen = os.stat(self._pointer_file)
             if self._seen is not None and (seen.st_ino, seen.st_mtime_ns) == self._seen[0]:
                 return self._seen[1]
             name = self._pointer.read_text().strip()

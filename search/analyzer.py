@@ -265,6 +265,7 @@ def _retry(call: Callable[[], T]) -> T:
 
 SEGMENTER = Segmenter()
 LINE_CACHE = 10_000
+PLAN_CACHE = 2_000  # query texts whose plans are kept: a community searches the same names again and again
 
 
 class Analyzer:
@@ -279,6 +280,9 @@ class Analyzer:
         self._lines: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
         self._lines_lock = threading.Lock()
         self._generation = SEGMENTER.generation
+        # Plans of recent query texts, for the vocabulary and dictionary they were made with.
+        self._plans: dict[tuple[str, bool], Plan | None] = {}
+        self._plans_made_with: tuple[Vocabulary, int] = (self.vocabulary, SEGMENTER.generation)
 
     def set_terms(self, terms: Sequence[Term]) -> None:
         """Replace the alias groups and add the domain words (blocking: run it off the event loop)."""
@@ -337,6 +341,20 @@ class Analyzer:
         of its group). ``relaxed``: each jieba word of the query must occur instead, for a
         second try when the whole runs find nothing.
         """
+        vocabulary, generation = self._plans_made_with
+        if vocabulary is not self.vocabulary or generation != SEGMENTER.generation:
+            self._plans = {}  # new names or dictionary words: every plan may change
+            self._plans_made_with = (self.vocabulary, SEGMENTER.generation)
+        key = (text, relaxed)
+        if key in self._plans:
+            return self._plans[key]
+        plan = self._plan(text, relaxed)
+        if len(self._plans) >= PLAN_CACHE:
+            self._plans = {}
+        self._plans[key] = plan
+        return plan
+
+    def _plan(self, text: str, relaxed: bool) -> Plan | None:
         query = _normal(text)
         if not query:
             return None

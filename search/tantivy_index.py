@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from search.interfaces import Query
 GC_COMMITS = 50
 WRITER_HEAP = 64_000_000
 REBUILD_HEAP = 400_000_000
+QUERY_CACHE = 2_000  # compiled queries kept, by plan and filters
 # Popularity raises a score by log2(2 + popularity / POPULARITY_SCALE) (tantivy's weight_by_field).
 POPULARITY_SCALE = 20.0
 
@@ -143,6 +144,7 @@ class TantivyIndex(EngineIndex):
         self._commits = 0
         self._guard = threading.Lock()  # the writer and reopening, across worker threads
         self._serial = asyncio.Lock()  # one write at a time, without parking threads on _guard
+        self._queries: dict[Hashable, tantivy.Query] = {}
 
     # --- opening and following generations ----------------------------------------------------
 
@@ -190,7 +192,7 @@ class TantivyIndex(EngineIndex):
     IN_PROCESS = True
 
     def _find_here(self, plan: Plan, query: Query) -> Found:
-        compiled = compile_query(plan, query)
+        compiled = self._compiled_query(plan, query)
         searcher = self._live().searcher()
         limit = max(query.limit, 1)  # tantivy needs one; a limit of 0 asks only for the count
         if query.sort == "recent":
@@ -208,6 +210,18 @@ class TantivyIndex(EngineIndex):
                             0.0 if query.sort == "recent" else float(order_key)))
         count: int | None = getattr(result, "count", None)  # missing from the stubs
         return Found(rows, count or 0)
+
+    def _compiled_query(self, plan: Plan, query: Query) -> tantivy.Query:
+        """``compile_query``'s answer, kept for queries asked again (a tantivy query describes what to
+        match, independent of any searcher; building one cost about 90 µs, a regex 160 µs)."""
+        key = (plan, tuple(query.types), query.procedure, query.clinic_id)
+        compiled = self._queries.get(key)
+        if compiled is None:
+            compiled = compile_query(plan, query)
+            if len(self._queries) >= QUERY_CACHE:
+                self._queries = {}
+            self._queries[key] = compiled
+        return compiled
 
     # --- rebuilding, clearing, closing ----------------------------------------------------------
 

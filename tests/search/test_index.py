@@ -165,6 +165,19 @@ def test_vocabulary_changes_take_effect_at_once(engine: EngineIndex) -> None:
     asyncio.run(scenario())
 
 
+def test_the_same_words_asked_with_other_filters_get_their_own_answer(engine: EngineIndex) -> None:
+    # Plans and compiled queries are kept per query text: the filters must still be each search's own.
+    async def scenario() -> None:
+        await engine.upsert([diary("d", POSTS["eyelid"], procedure="shuang-yan-pi"),
+                             Document("review", "r", "", POSTS["eyelid"], BASE, procedure="kai-yan-jiao")])
+        for _ in range(2):
+            assert {h.id for h in (await engine.search(Query("拆线"))).hits} == {"d", "r"}
+            assert [h.id for h in (await engine.search(Query("拆线", types=("review",)))).hits] == ["r"]
+            assert [h.id for h in (await engine.search(Query("拆线", procedure="shuang-yan-pi"))).hits] == ["d"]
+
+    asyncio.run(scenario())
+
+
 def test_popular_posts_rank_higher_among_equal_matches(engine: EngineIndex) -> None:
     if isinstance(engine, WhooshIndex):
         return  # Whoosh ranks by BM25F alone (search/README.md)
