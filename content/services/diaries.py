@@ -294,7 +294,7 @@ async def list_entries(diary_id: object, q: Any, principal: Principal | None) ->
         rows, after = await keyset(public, q, key="day", descending=False)
         if rows:
             return rows, after
-    diary = await get_diary(diary_id, principal)
+    diary = await show_diary(diary_id, principal)  # read only: a plain row
     qs = DiaryEntry.filter(diary_id=diary.id)
     if principal is not None and principal.id == diary.author_id:
         qs = qs.filter(status__in=("published", "hidden", "removed"))
