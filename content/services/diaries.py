@@ -287,12 +287,13 @@ async def list_entries(diary_id: object, q: Any, principal: Principal | None) ->
                                                                                      list[Any] | None]:
     """A diary's entries in day order (the author also sees their hidden ones)."""
     key = parse_id(diary_id)
-    if principal is None and key is not None:
-        # The public's common case in one query: published entries of a published diary. An empty
-        # page falls through to the full check (404, 451, or a diary without entries yet).
+    if key is not None:
+        # The common case in one query: published entries of a published diary, all that anyone but
+        # its author is shown. Entries carry their diary's author: when the reader wrote them, or the
+        # page is empty, the full check follows (the author's hidden entries, 404, 451, no entries yet).
         public = DiaryEntry.filter(diary_id=key, status="published", diary__status="published")
         rows, after = await keyset(public, q, key="day", descending=False)
-        if rows:
+        if rows and (principal is None or rows[0].author_id != principal.id):
             return rows, after
     diary = await show_diary(diary_id, principal)  # read only: a plain row
     qs = DiaryEntry.filter(diary_id=diary.id)

@@ -247,3 +247,38 @@ def test_entries_dated_after_today_in_china_are_refused(client: TestClient) -> N
     shown = client.get(f"/v1/diaries/{d['id']}/entries").json()["items"]
     assert [e["happened_on"] for e in shown] == ["2026-12-01"]  # the refused edit changed nothing
     assert client.get(f"/v1/diaries/{d['id']}").json()["entry_count"] == 1
+
+
+def test_a_diarys_entries_as_its_author_another_member_a_moderator_and_the_public_see_them(
+        db_client: TestClient) -> None:
+    ref = reference(db_client)
+    author, reader, moderator = sign_up(db_client), sign_up(db_client), sign_up(db_client, role="moderator")
+    d = diary(db_client, author, ref)
+    first = entry(db_client, author, d["id"], happened_on="2026-09-02", body="<p>术后第一天，肿得睁不开眼</p>")
+    hidden = entry(db_client, author, d["id"], happened_on="2026-09-03", body="<p>第二天，医生电话是 13800138000</p>")
+    last = entry(db_client, author, d["id"], happened_on="2026-09-09", body="<p>拆线了，双眼皮的弧度很自然</p>")
+    state = db_client.app.state.services  # type: ignore[attr-defined]
+    assert db_client.portal is not None
+    db_client.portal.call(lambda: set_status(state, "diary_entry", hidden["id"], "hidden"))
+    assert db_client.put(f"/v1/likes/diary_entry/{last['id']}", headers=reader.headers).status_code in (200, 204)
+
+    def shown(headers: dict[str, str] | None, limit: int = 1) -> list[dict[str, object]]:
+        items: list[dict[str, object]] = []
+        url: str | None = f"/v1/diaries/{d['id']}/entries?limit={limit}"
+        while url:
+            page = db_client.get(url, headers=headers or {}).json()
+            items += page["items"]
+            url = f"/v1/diaries/{d['id']}/entries?limit={limit}&cursor={page['next_cursor']}" \
+                if page.get("next_cursor") else None
+        return items
+
+    # Everyone but the author is shown the published entries, page by page.
+    for headers in (None, reader.headers, moderator.headers):
+        assert [e["id"] for e in shown(headers)] == [first["id"], last["id"]]
+    # The member sees what they liked; the public does not.
+    assert [e["liked"] for e in shown(reader.headers, limit=20)] == [False, True]
+    assert [e["liked"] for e in shown(None, limit=20)] == [False, False]
+    # The author also sees the hidden one, in its place.
+    mine = shown(author.headers)
+    assert [e["id"] for e in mine] == [first["id"], hidden["id"], last["id"]]
+    assert [e["status"] for e in mine] == ["published", "hidden", "published"]
