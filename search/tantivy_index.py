@@ -214,7 +214,8 @@ class TantivyIndex(EngineIndex):
     def _compiled_query(self, plan: Plan, query: Query) -> tantivy.Query:
         """``compile_query``'s answer, kept for queries asked again (a tantivy query describes what to
         match, independent of any searcher; building one cost about 90 µs, a regex 160 µs)."""
-        key = (plan, tuple(query.types), query.procedure, query.clinic_id)
+        # What compile_query reads, and nothing else (a search by sound carries the other's count).
+        key = (plan.match, plan.exclude, plan.boosts, tuple(query.types), query.procedure, query.clinic_id)
         compiled = self._queries.get(key)
         if compiled is None:
             compiled = compile_query(plan, query)
