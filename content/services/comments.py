@@ -82,7 +82,7 @@ register(Kind(type="comment", model=Comment, path="/v1/comments/{id}", title=lam
 
 async def create_comment(services: ContentServices, member: Principal, data: CommentIn) -> Comment:
     """Comment on a published post, or reply in a thread; notifies without naming anonymous commenters."""
-    kind_, obj = await visible_target(member, data.target_type, data.target_id)
+    kind_, obj = await visible_target(member, data.target_type, data.target_id, read_only=True)
     await open_to_writes(kind_, obj)
     parent: Comment | None = None
     if data.reply_to is not None:

@@ -56,7 +56,7 @@ async def favourite(member: Principal, target_type: str, target_id: str) -> None
     """Keep a public post (idempotent)."""
     if target_type == "wiki":
         target_id = await _page_id(target_id)
-    kind_, obj = await target(target_type, target_id, member)
+    kind_, obj = await target(target_type, target_id, member, read_only=True)
     await open_to_writes(kind_, obj)
     async with in_transaction() as conn:
         await conn.execute_query(_insert_sql(), [member.id, target_type, str(obj.id), now()])

@@ -52,7 +52,7 @@ async def _resolve(services: ContentServices, member: Principal, target_type: st
             raise not_found("procedure")
         return target_id
     if target_type in POST_TARGETS:
-        kind_, obj = await target(target_type, target_id, member)
+        kind_, obj = await target(target_type, target_id, member, read_only=True)
         await open_to_writes(kind_, obj)
         return str(obj.id)
     key = parse_id(target_id)

@@ -40,7 +40,7 @@ def _answer(target_type: str, target_id: str, liked: bool, count: int) -> dict[s
 
 async def like(member: Principal, target_type: str, target_id: str) -> dict[str, Any]:
     """Like once (idempotent); ``like_count`` grows only when the like is new."""
-    kind_, obj = await target(target_type, target_id, member)
+    kind_, obj = await target(target_type, target_id, member, read_only=True)
     await open_to_writes(kind_, obj)
     await professionals.check_may_like(member, target_type)
     key = str(obj.id)
@@ -57,7 +57,7 @@ async def like(member: Principal, target_type: str, target_id: str) -> dict[str,
 
 async def unlike(member: Principal, target_type: str, target_id: str) -> dict[str, Any]:
     """Take a like back (idempotent); ``like_count`` drops only when there was one."""
-    kind_, obj = await target(target_type, target_id, member)
+    kind_, obj = await target(target_type, target_id, member, read_only=True)
     await open_to_writes(kind_, obj)
     key = str(obj.id)
     async with in_transaction():
