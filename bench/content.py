@@ -128,7 +128,7 @@ def run(args: argparse.Namespace, database: dict[str, str]) -> None:
                                                                    headers=reader),
             "GET /v1/diaries/{id}/entries (20 of 30)": lambda c, s: load(
                 base + f"/v1/diaries/{big}/entries?limit=20", c, s),
-            # Members read signed in: the page then shows what they liked (and the author's hidden entries).
+            # Members read signed in: the page then shows which entries they liked.
             "GET /v1/diaries/{id}/entries (20 of 30, signed in)": lambda c, s: load(
                 base + f"/v1/diaries/{big}/entries?limit=20", c, s, headers=reader),
             "GET /v1/diaries (20 items)": lambda c, s: load(base + "/v1/diaries?limit=20", c, s),
