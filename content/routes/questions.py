@@ -64,7 +64,7 @@ async def list_questions(call: Call[None, QuestionQuery]) -> object:
 @api.route("GET", "/v1/questions/{id}", response=QuestionOut, errors=(404, 451))
 async def get_question(call: Call[None, None]) -> Response:
     """One question."""
-    return await _question(call, await questions.get_question(call.principal, call.path["id"]))
+    return await _question(call, await questions.show_question(call.principal, call.path["id"]))
 
 
 @api.route("PATCH", "/v1/questions/{id}", body=QuestionPatch, response=QuestionOut, auth="member",

@@ -42,7 +42,7 @@ async def list_reviews(call: Call[None, ReviewQuery]) -> object:
 @api.route("GET", "/v1/reviews/{id}", response=ReviewOut, errors=(404, 451))
 async def get_review(call: Call[None, None]) -> Response:
     """One review."""
-    return await _review(call, await services.get_review(call.path["id"], call.principal))
+    return await _review(call, await services.show_review(call.path["id"], call.principal))
 
 
 @api.route("PATCH", "/v1/reviews/{id}", body=ReviewPatch, response=ReviewOut, auth="member",

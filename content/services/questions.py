@@ -152,6 +152,11 @@ async def get_question(viewer: Principal | None, question_id: object) -> Questio
     return await get_visible(Question, question_id, viewer, "question")
 
 
+async def show_question(viewer: Principal | None, question_id: object) -> Any:
+    """As ``get_question``, read as a plain row (``kernel.rows``) for the detail view."""
+    return await show_visible(Question, question_id, viewer, "question")
+
+
 async def list_questions(viewer: Principal | None, query: QuestionQuery) -> tuple[list[Question], list[Any] | None]:
     """Published questions, newest first; ``author_id`` lists anonymous ones only to their author."""
     rows = listed(Question.all(), viewer, query.author_id)

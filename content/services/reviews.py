@@ -37,6 +37,7 @@ from content.visibility import (
     parse_id,
     post_etag,
     register,
+    show_visible,
 )
 from kernel.clock import now
 from kernel.web.auth import Principal
@@ -81,6 +82,11 @@ async def _diary_links(reviews: Sequence[Review], principal: Principal | None) -
 
 async def get_review(review_id: object, principal: Principal | None) -> Review:
     return await get_visible(Review, review_id, principal, "review")
+
+
+async def show_review(review_id: object, principal: Principal | None) -> Any:
+    """As ``get_review``, read as a plain row (``kernel.rows``) for the detail view."""
+    return await show_visible(Review, review_id, principal, "review")
 
 
 def _scores(data: ReviewIn | ReviewPatch) -> dict[str, int | None] | None:
