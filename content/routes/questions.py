@@ -118,7 +118,7 @@ async def list_answers(call: Call[None, PageQuery]) -> object:
 @api.route("GET", "/v1/answers/{id}", response=AnswerOut, errors=(404, 451))
 async def get_answer(call: Call[None, None]) -> Response:
     """One answer."""
-    return await _answer(call, await questions.get_answer(call.principal, call.path["id"]))
+    return await _answer(call, await questions.show_answer(call.principal, call.path["id"]))
 
 
 @api.route("PATCH", "/v1/answers/{id}", body=AnswerPatch, response=AnswerOut, auth="member",

@@ -269,6 +269,13 @@ async def get_answer(viewer: Principal | None, answer_id: object) -> Answer:
     return answer
 
 
+async def show_answer(viewer: Principal | None, answer_id: object) -> Any:
+    """As ``get_answer``, read as a plain row (``kernel.rows``) for the detail view."""
+    answer = await show_visible(Answer, answer_id, viewer, "answer")
+    await _answer_guard(answer, viewer)
+    return answer
+
+
 async def list_answers(viewer: Principal | None, question_id: object,
                        query: PageQuery) -> tuple[Question, list[Row], list[Any] | None]:
     """Published answers: the accepted one first, then verified doctors' answers, then the others;
