@@ -18,7 +18,7 @@ api = Api("comments")
 async def create_comment(call: Call[CommentIn, None]) -> Response:
     """Comment on a diary, diary entry, review or answer, or reply to a comment there."""
     comment = await comments.create_comment(services_of(call), call.member, call.body)
-    [data] = await comments.comment_json(services_of(call), call.principal, [comment])
+    [data] = await comments.comment_json(services_of(call), call.principal, [comment], new=True)
     return json_response(data, 201, {"Location": f"/v1/comments/{comment.id}"})
 
 
@@ -32,7 +32,7 @@ async def list_comments(call: Call[None, CommentQuery]) -> object:
 @api.route("GET", "/v1/comments/{id}", response=CommentOut, errors=(404, 451))
 async def get_comment(call: Call[None, None]) -> object:
     """One comment."""
-    comment = await comments.get_comment(call.principal, call.path["id"])
+    comment = await comments.show_comment(call.principal, call.path["id"])
     [data] = await comments.comment_json(services_of(call), call.principal, [comment])
     return data
 

@@ -142,19 +142,26 @@ async def get_comment(viewer: Principal | None, comment_id: object) -> Comment:
     return comment
 
 
+async def show_comment(viewer: Principal | None, comment_id: object) -> Any:
+    """As ``get_comment``, read as a plain row (``kernel.rows``) for the detail view."""
+    _, comment = await target("comment", comment_id, viewer, read_only=True)
+    return comment
+
+
 async def delete_comment(services: ContentServices, member: Principal, comment_id: object) -> None:
     """The commenter deletes (soft); replies in the thread stay."""
     comment = own_or_raise(await get_comment(member, comment_id), member, "comment")
     await lifecycle.delete_by_author(services, "comment", comment)
 
 
-async def comment_json(services: ContentServices, viewer: Principal | None, rows: list[Comment]) -> list[dict[str,
-                       Any]]:
-    """Comments as the caller sees them: anonymous commenters hidden, replies by id only."""
+async def comment_json(services: ContentServices, viewer: Principal | None, rows: list[Comment], *,
+                       new: bool = False) -> list[dict[str, Any]]:
+    """Comments as the caller sees them: anonymous commenters hidden, replies by id only. ``new``:
+    comments just written, which nobody can have liked yet."""
     if not rows:
         return []
     views = await authors_for(services, rows, viewer)
-    liked = (await marks(viewer, "comment", [str(c.id) for c in rows])).liked
+    liked = frozenset() if new else (await marks(viewer, "comment", [str(c.id) for c in rows])).liked
     return [{
         "id": str(c.id), "target_type": c.target_type, "target_id": c.target_id, "body": c.body, "text": c.text,
         **author_fields(c, viewer, views), "reply_to": str(c.reply_to_id) if c.reply_to_id else None,
