@@ -24,7 +24,6 @@ import logging
 import os
 import re
 import secrets
-import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -39,6 +38,7 @@ from PIL import Image
 from tortoise.transactions import in_transaction
 
 from kernel import db
+from kernel.caches import MISSING, Kept
 from kernel.clock import now
 from kernel.rows import Row, fetch
 from kernel.settings import Settings
@@ -201,7 +201,7 @@ class MediaService:
         # Pillow's own bomb check (a warning, an error at twice the limit) must not undercut ours.
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, settings.max_upload_pixels)
         # Views built in the last second, by everything that decides what they show (``view``).
-        self._views: dict[tuple[object, ...], tuple[float, MediaView]] = {}
+        self._views: Kept[tuple[object, ...], MediaView] = Kept(VIEW_CACHE, VIEW_SECONDS)
 
     # --- uploads ----------------------------------------------------------------------------
 
@@ -432,15 +432,10 @@ class MediaService:
         public = self.served(upload) if public is None else public
         key = (upload.id, public, placeholder, upload.public_token, upload.takedown, upload.takedown_case_id,
                upload.takedown_reason, upload.variants.get("large", {}).get("sha256"))
-        moment = time.monotonic()
         cached = self._views.get(key)
-        if cached is not None and cached[0] > moment:
-            return cached[1]
-        view = await self._build_view(upload, public, placeholder)
-        if len(self._views) >= VIEW_CACHE:
-            self._views.clear()
-        self._views[key] = (moment + VIEW_SECONDS, view)
-        return view
+        if cached is not MISSING:
+            return cached
+        return self._views.put(key, await self._build_view(upload, public, placeholder))
 
     async def _build_view(self, upload: Upload | Row, public: bool, placeholder: bool) -> MediaView:
         variants = {}

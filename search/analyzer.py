@@ -26,6 +26,7 @@ from typing import TypeVar
 
 import rjieba
 
+from kernel.caches import MISSING, Kept
 from search import _pinyin
 from search._fold import fold, pattern, variants
 from search.interfaces import Document, Term
@@ -281,7 +282,7 @@ class Analyzer:
         self._lines_lock = threading.Lock()
         self._generation = SEGMENTER.generation
         # Plans of recent query texts, for the vocabulary and dictionary they were made with.
-        self._plans: dict[tuple[str, bool], Plan | None] = {}
+        self._plans: Kept[tuple[str, bool], Plan | None] = Kept(PLAN_CACHE)
         self._plans_made_with: tuple[Vocabulary, int] = (self.vocabulary, SEGMENTER.generation)
 
     def set_terms(self, terms: Sequence[Term]) -> None:
@@ -343,16 +344,12 @@ class Analyzer:
         """
         vocabulary, generation = self._plans_made_with
         if vocabulary is not self.vocabulary or generation != SEGMENTER.generation:
-            self._plans = {}  # new names or dictionary words: every plan may change
+            self._plans.clear()  # new names or dictionary words: every plan may change
             self._plans_made_with = (self.vocabulary, SEGMENTER.generation)
-        key = (text, relaxed)
-        if key in self._plans:
-            return self._plans[key]
-        plan = self._plan(text, relaxed)
-        if len(self._plans) >= PLAN_CACHE:
-            self._plans = {}
-        self._plans[key] = plan
-        return plan
+        kept = self._plans.get((text, relaxed))
+        if kept is not MISSING:
+            return kept
+        return self._plans.put((text, relaxed), self._plan(text, relaxed))
 
     def _plan(self, text: str, relaxed: bool) -> Plan | None:
         query = _normal(text)

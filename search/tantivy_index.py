@@ -19,6 +19,7 @@ from typing import Any
 
 import tantivy
 
+from kernel.caches import MISSING, Kept
 from search._generations import Generations
 from search.analyzer import AllOf, AnyOf, Match, Plan, Sound, Sub
 from search.engine import EngineIndex, Found, Prepared, Row, from_us
@@ -144,7 +145,7 @@ class TantivyIndex(EngineIndex):
         self._commits = 0
         self._guard = threading.Lock()  # the writer and reopening, across worker threads
         self._serial = asyncio.Lock()  # one write at a time, without parking threads on _guard
-        self._queries: dict[Hashable, tantivy.Query] = {}
+        self._queries: Kept[Hashable, tantivy.Query] = Kept(QUERY_CACHE)
 
     # --- opening and following generations ----------------------------------------------------
 
@@ -217,12 +218,7 @@ class TantivyIndex(EngineIndex):
         # What compile_query reads, and nothing else (a search by sound carries the other's count).
         key = (plan.match, plan.exclude, plan.boosts, tuple(query.types), query.procedure, query.clinic_id)
         compiled = self._queries.get(key)
-        if compiled is None:
-            compiled = compile_query(plan, query)
-            if len(self._queries) >= QUERY_CACHE:
-                self._queries = {}
-            self._queries[key] = compiled
-        return compiled
+        return compiled if compiled is not MISSING else self._queries.put(key, compile_query(plan, query))
 
     # --- rebuilding, clearing, closing ----------------------------------------------------------
 
