@@ -56,6 +56,9 @@ class Settings:
     database_url: str = ""
     storage_url: str = ""
     search_url: str = ""
+    # Pages of search hits kept in memory by the process that owns the embedded index, until its
+    # next change (0: none kept). PostgreSQL search keeps none: other processes change it.
+    search_results_kept: int = 512
     public_url: str = "http://127.0.0.1:8000"
     # Hostnames of the app's share pages: a legal notice may name our content by a URL on these
     # hosts or on MEIJI_PUBLIC_URL's origin, never on any other.
@@ -330,6 +333,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         storage_url=storage_url,
         search_url=search_url,
+        search_results_kept=get("MEIJI_SEARCH_RESULTS_KEPT", lambda n, r: _int(n, r, 0), base.search_results_kept),
         public_url=get("MEIJI_PUBLIC_URL", lambda n, r: _url(n, r, ("http", "https")), base.public_url).rstrip("/"),
         share_hosts=get("MEIJI_SHARE_HOSTS", parse_hosts, base.share_hosts),
         max_body_bytes=get("MEIJI_MAX_BODY_BYTES", lambda n, r: _int(n, r, 1024), base.max_body_bytes),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from kernel.caches import MISSING, Kept
 from search.analyzer import Analyzer, Plan, snippet
 from search.interfaces import DocKey, Document, Gone, Hit, Query, Results, Suggestion, Term
 from search.suggestions import Suggester
@@ -101,9 +102,14 @@ def from_us(us: int) -> datetime:
 class EngineIndex(ABC):
     """The parts of ``SearchIndex`` that do not depend on the engine."""
 
-    def __init__(self, *, sound: bool = True) -> None:
+    def __init__(self, *, sound: bool = True, results: int = 0) -> None:
         # sound=False: the engine without search by sound (no sound tokens), for the benchmark.
         self.analyzer = Analyzer(sound=sound)
+        # Pages of hits kept by query while the index is unchanged, as Solr's query result cache:
+        # a query asked again is answered without the engine. Only for an index this process alone
+        # writes (``results`` > 0), which therefore sees every change: each one empties the cache.
+        self._results: Kept[tuple[Query, str], Results] | None = Kept(results) if results > 0 else None
+        self._changes = 0
         self.suggester = Suggester()
         self._writing = asyncio.Lock()  # a write and the tombstone check before it are one step
         self._sequence = itertools.count(1)
@@ -167,14 +173,14 @@ class EngineIndex(ABC):
         if docs:
             prepared = await self._prepare(docs)
             async with self._writing:
-                await self._write(prepared, ())
+                await self._commit(prepared, ())
 
     async def delete(self, keys: Sequence[DocKey]) -> None:
         if keys:
             texts = [key_text(k) for k in keys]
             async with self._writing:
                 self._bury(texts)
-                await self._write((), texts)
+                await self._commit((), texts)
 
     async def mark(self) -> int:
         return next(self._sequence)
@@ -186,7 +192,11 @@ class EngineIndex(ABC):
             return
         prepared = await self._prepare(docs)
         async with self._writing:
-            await self._write(self._unburied(prepared, loaded_at), [key_text(k) for k in deletes])
+            await self._commit(self._unburied(prepared, loaded_at), [key_text(k) for k in deletes])
+
+    async def _commit(self, upserts: Sequence[Prepared], deletes: Sequence[str]) -> None:
+        await self._write(upserts, deletes)
+        self._changed()
 
     async def rebuild(self, batches: AsyncIterator[list[Document]], *, gone: Gone | None = None) -> int:
         """Index every document of ``batches`` into a new index, then swap it in (no downtime).
@@ -221,6 +231,7 @@ class EngineIndex(ABC):
             if gone is not None:
                 late.extend(key_text(key) for key in await gone())
             await self._swap(aside, late, started)
+            self._changed()
         return count
 
     # --- tombstones: a synchronous delete wins over a drain that loaded the document before it ---
@@ -239,6 +250,29 @@ class EngineIndex(ABC):
         return [p for p in prepared if self._tombstones.get(p.key, (0, 0.0))[0] <= loaded_at]
 
     async def search(self, query: Query) -> Results:
+        if self._results is None:
+            return await self._search(query)
+        # Keyed by the live generation too: a rebuild swapped in by another process changes it.
+        key, changes = (query, self._generation()), self._changes
+        kept = self._results.get(key)
+        if kept is not MISSING:
+            return kept
+        found = await self._search(query)
+        if changes == self._changes:  # else the index changed while this search ran: do not keep it
+            self._results.put(key, found)
+        return found
+
+    def _changed(self) -> None:
+        """The index's content or vocabulary changed: no kept page of hits holds any more."""
+        self._changes += 1
+        if self._results is not None:
+            self._results.clear()
+
+    def _generation(self) -> str:
+        """The name of the live generation, for an index that has several (tantivy, Whoosh)."""
+        return ""
+
+    async def _search(self, query: Query) -> Results:
         plan = self.analyzer.plan(query.text)
         if plan is None:
             return Results([], 0)
@@ -301,3 +335,4 @@ class EngineIndex(ABC):
             return Suggester(terms)
 
         self.suggester = await asyncio.to_thread(build)
+        self._changed()  # the same text may now be planned otherwise (a new alias)

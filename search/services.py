@@ -161,15 +161,17 @@ def build_index(settings: Settings, *, owner: bool = True) -> SearchIndex:
     a ``Follower``; its writes are left to the owning process, through the outbox.
     """
     scheme = urlsplit(settings.search_url).scheme
+    # Only the owner writes an embedded index, so only it knows when kept pages of hits go stale.
+    kept = settings.search_results_kept if owner else 0
     if scheme == "tantivy":
         from search.tantivy_index import TantivyIndex
 
-        embedded: SearchIndex = TantivyIndex(_path(settings.search_url))
+        embedded: SearchIndex = TantivyIndex(_path(settings.search_url), results=kept)
         return embedded if owner else Follower(embedded)
     if scheme == "whoosh":
         from search.whoosh_index import WhooshIndex
 
-        whoosh: SearchIndex = WhooshIndex(_path(settings.search_url))
+        whoosh: SearchIndex = WhooshIndex(_path(settings.search_url), results=kept)
         return whoosh if owner else Follower(whoosh)
     if scheme == "postgres" or settings.search_url == "postgres":
         if settings.database_url.startswith("sqlite"):

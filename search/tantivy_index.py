@@ -135,8 +135,8 @@ def compile_query(plan: Plan, query: Query) -> tantivy.Query:
 class TantivyIndex(EngineIndex):
     """``SearchIndex`` on a tantivy directory (``MEIJI_SEARCH_URL=tantivy:///abs/dir``)."""
 
-    def __init__(self, root: Path, *, sound: bool = True) -> None:
-        super().__init__(sound=sound)
+    def __init__(self, root: Path, *, sound: bool = True, results: int = 0) -> None:
+        super().__init__(sound=sound, results=results)
         self.generations = Generations(root)
         self._name = ""
         self._index: tantivy.Index | None = None
@@ -266,6 +266,10 @@ class TantivyIndex(EngineIndex):
 
         async with self._serial:
             await asyncio.to_thread(clear_now)
+        self._changed()
+
+    def _generation(self) -> str:
+        return self.generations.current()
 
     def _hears(self) -> bool:
         self._live()

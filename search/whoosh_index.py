@@ -102,8 +102,8 @@ def compile_query(plan: Plan, query: Query) -> tuple[wq.Query, wq.Query | None]:
 class WhooshIndex(EngineIndex):
     """``SearchIndex`` on a Whoosh directory (``MEIJI_SEARCH_URL=whoosh:///abs/dir``)."""
 
-    def __init__(self, root: Path, *, sound: bool = True) -> None:
-        super().__init__(sound=sound)
+    def __init__(self, root: Path, *, sound: bool = True, results: int = 0) -> None:
+        super().__init__(sound=sound, results=results)
         self.generations = Generations(root)
         self._name = ""
         self._index: Any = None
@@ -247,6 +247,10 @@ class WhooshIndex(EngineIndex):
 
         async with self._serial:
             await asyncio.to_thread(clear_now)
+        self._changed()
+
+    def _generation(self) -> str:
+        return self.generations.current()
 
     async def ping(self) -> None:
         await asyncio.to_thread(self._refresh)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from kernel.settings import Settings
 from search.engine import EngineIndex
 from search.interfaces import DocKey, Document, Term
 from search.tantivy_index import TantivyIndex
@@ -108,7 +109,9 @@ async def build(index: EngineIndex, docs: Sequence[Document]) -> EngineIndex:
 
 
 def make_engine(kind: str, root: Path) -> EngineIndex:
-    return TantivyIndex(root) if kind == "tantivy" else WhooshIndex(root)
+    """An index as the process that owns it has it: keeping pages of hits until its next change."""
+    kept = Settings().search_results_kept
+    return TantivyIndex(root, results=kept) if kind == "tantivy" else WhooshIndex(root, results=kept)
 
 
 @dataclass

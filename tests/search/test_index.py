@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from search.engine import EngineIndex
-from search.interfaces import Document, Query, Term
+from search.interfaces import Document, Query, Results, Term
 from search.tantivy_index import TantivyIndex
 from search.whoosh_index import WhooshIndex
 from tests.search.conftest import BASE, POSTS, VOCABULARY
@@ -99,7 +99,7 @@ def test_another_process_sees_a_rebuild_on_its_next_call(tmp_path: Path) -> None
     for kind in (TantivyIndex, WhooshIndex):
         async def scenario(kind: type[EngineIndex] = kind) -> None:
             root = tmp_path / kind.__name__
-            app = kind(root)  # type: ignore[call-arg]
+            app = kind(root, results=512)  # type: ignore[call-arg]  # the owner keeps pages of hits
             cli = kind(root)  # type: ignore[call-arg]
             await app.upsert([diary("old", POSTS["eyelid"])])
             assert await found(app, "双眼皮") == {"old"}
@@ -235,5 +235,41 @@ def test_a_delete_during_a_rebuild_is_applied_to_the_new_index(engine: EngineInd
         await engine.rebuild(batches())
 
         assert await found(engine, "双眼皮") == {"b"}
+
+    asyncio.run(scenario())
+
+
+def test_a_query_asked_again_is_answered_from_its_kept_page_until_the_index_changes(
+        engine: EngineIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The owner of an embedded index keeps pages of hits; each kind of change answers afresh.
+    asked: list[str] = []
+    run = engine._search
+
+    async def counted(query: Query) -> Results:
+        asked.append(query.text)
+        return await run(query)
+
+    monkeypatch.setattr(engine, "_search", counted)
+
+    async def scenario() -> None:
+        await engine.upsert([diary("a", POSTS["eyelid"])])
+        assert await found(engine, "双眼皮") == {"a"}
+        assert await found(engine, "双眼皮") == {"a"}
+        assert await found(engine, "拆线") == {"a"}
+        assert asked == ["双眼皮", "拆线"]  # the second 双眼皮 never reached the engine
+
+        await engine.upsert([diary("b", POSTS["eyelid_tw"])])
+        assert await found(engine, "双眼皮") == {"a", "b"}
+        await engine.delete([("diary", "a")])
+        assert await found(engine, "双眼皮") == {"b"}
+        await engine.apply([diary("c", POSTS["eyelid"])], [("diary", "b")])
+        assert await found(engine, "双眼皮") == {"c"}
+        await engine.upsert([diary("d", "做了超声刀，下颌线清楚了")])
+        assert await found(engine, "Ulthera") == set()
+        await engine.set_vocabulary([*VOCABULARY, Term("超声刀", "procedure", ("Ulthera",))])
+        assert await found(engine, "Ulthera") == {"d"}
+        await engine.clear()
+        assert await found(engine, "双眼皮") == set()
+        assert asked.count("双眼皮") == 5  # once, then after each of the four changes
 
     asyncio.run(scenario())
