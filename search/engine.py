@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Generator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -106,9 +106,10 @@ class EngineIndex(ABC):
         # sound=False: the engine without search by sound (no sound tokens), for the benchmark.
         self.analyzer = Analyzer(sound=sound)
         # Pages of hits kept by query while the index is unchanged, as Solr's query result cache:
-        # a query asked again is answered without the engine. Only for an index this process alone
-        # writes (``results`` > 0), which therefore sees every change: each one empties the cache.
-        self._results: Kept[tuple[Query, str], Results] | None = Kept(results) if results > 0 else None
+        # a query asked again is answered without the engine (``results`` > 0 of them). Each change
+        # made here empties them; ``_stamp`` tells of changes made elsewhere.
+        self._results: Kept[tuple[Query, Hashable], Results] | None = (
+            Kept(results, self.KEPT_SECONDS) if results > 0 else None)
         self._changes = 0
         self.suggester = Suggester()
         self._writing = asyncio.Lock()  # a write and the tombstone check before it are one step
@@ -252,8 +253,7 @@ class EngineIndex(ABC):
     async def search(self, query: Query) -> Results:
         if self._results is None:
             return await self._search(query)
-        # Keyed by the live generation too: a rebuild swapped in by another process changes it.
-        key, changes = (query, self._generation()), self._changes
+        key, changes = (query, await self._stamp()), self._changes
         kept = self._results.get(key)
         if kept is not MISSING:
             return kept
@@ -268,9 +268,14 @@ class EngineIndex(ABC):
         if self._results is not None:
             self._results.clear()
 
-    def _generation(self) -> str:
-        """The name of the live generation, for an index that has several (tantivy, Whoosh)."""
-        return ""
+    # How long a kept page may live at most (None: until the next change).
+    KEPT_SECONDS: float | None = None
+
+    async def _stamp(self) -> Hashable:
+        """What changes with every change to the index made by another process, part of a kept
+        page's key: the live generation (tantivy, Whoosh: a rebuild swapped in by ``meiji search
+        reindex``), the shared count of changes (PostgreSQL)."""
+        return None
 
     async def _search(self, query: Query) -> Results:
         plan = self.analyzer.plan(query.text)

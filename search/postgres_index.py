@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Hashable, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -202,8 +202,8 @@ class PostgresIndex(EngineIndex):
     # matches are an estimate (they fill every page), and with their count, so as many more
     # candidates are taken (``unless``).
 
-    def __init__(self, *, sound: bool = True) -> None:
-        super().__init__(sound=sound)
+    def __init__(self, *, sound: bool = True, results: int = 0) -> None:
+        super().__init__(sound=sound, results=results)
         self._version = -1
         self._checked = 0.0
         self._deletes = 0
@@ -211,6 +211,24 @@ class PostgresIndex(EngineIndex):
     @staticmethod
     def _db() -> BaseDBAsyncClient:
         return connection()
+
+    # --- kept pages of hits, shared by every process ------------------------------------------
+
+    # Every change moves ``search_sequence`` once it has committed, whichever process made it, and
+    # a kept page (``EngineIndex.search``) is keyed by the sequence's value when its search began:
+    # one statement tells every process whether its kept pages still hold. A process that died
+    # between a change's commit and the move leaves pages a change behind: they live this long at most.
+    KEPT_SECONDS = 60.0
+
+    async def _stamp(self) -> Hashable:
+        await self._follow_vocabulary()
+        rows = await self._db().execute_query_dict("SELECT last_value FROM search_sequence")
+        return self._version, int(rows[0]["last_value"])
+
+    async def _moved(self) -> None:
+        """After a change committed: no kept page, here or in any process, holds any more."""
+        await self._db().execute_query("SELECT nextval('search_sequence')")
+        self._changed()
 
     # --- vocabulary shared by every process -----------------------------------------------------
 
@@ -261,6 +279,7 @@ class PostgresIndex(EngineIndex):
             if upserts:
                 await conn.execute_many(upsert_sql(TABLE, guarded=True),
                                         [[*_row_values(p), loaded_at] for p in upserts])
+        await self._moved()
 
     async def mark(self) -> int:
         rows = await self._db().execute_query_dict("SELECT nextval('search_sequence') AS n")
@@ -312,9 +331,11 @@ class PostgresIndex(EngineIndex):
                 f"ALTER INDEX {aside}_text RENAME TO {TABLE}_text; "
                 f"ALTER INDEX {aside}_sound RENAME TO {TABLE}_sound; "
                 f"ALTER INDEX {aside}_created RENAME TO {TABLE}_created")
+        await self._moved()
 
     async def clear(self) -> None:
         await self._db().execute_script(f"TRUNCATE {TABLE}")
+        await self._moved()
 
     # --- searching ------------------------------------------------------------------------------
 

@@ -161,7 +161,8 @@ def build_index(settings: Settings, *, owner: bool = True) -> SearchIndex:
     a ``Follower``; its writes are left to the owning process, through the outbox.
     """
     scheme = urlsplit(settings.search_url).scheme
-    # Only the owner writes an embedded index, so only it knows when kept pages of hits go stale.
+    # Only the owner writes an embedded index, so only it knows when kept pages of hits go stale
+    # (a follower's would miss the owner's changes).
     kept = settings.search_results_kept if owner else 0
     if scheme == "tantivy":
         from search.tantivy_index import TantivyIndex
@@ -178,7 +179,8 @@ def build_index(settings: Settings, *, owner: bool = True) -> SearchIndex:
             raise ValueError("MEIJI_SEARCH_URL=postgres needs MEIJI_DATABASE_URL to be PostgreSQL")
         from search.postgres_index import PostgresIndex
 
-        postgres: SearchIndex = PostgresIndex()
+        # Shared by every process: each keeps its pages of hits, told of changes by the database.
+        postgres: SearchIndex = PostgresIndex(results=settings.search_results_kept)
         return postgres
     return MemoryIndex()
 

@@ -268,7 +268,7 @@ class TantivyIndex(EngineIndex):
             await asyncio.to_thread(clear_now)
         self._changed()
 
-    def _generation(self) -> str:
+    async def _stamp(self) -> Hashable:
         return self.generations.current()
 
     def _hears(self) -> bool:

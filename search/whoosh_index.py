@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -249,7 +249,7 @@ class WhooshIndex(EngineIndex):
             await asyncio.to_thread(clear_now)
         self._changed()
 
-    def _generation(self) -> str:
+    async def _stamp(self) -> Hashable:
         return self.generations.current()
 
     async def ping(self) -> None:

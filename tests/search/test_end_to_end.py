@@ -44,3 +44,39 @@ def test_a_published_review_is_found_by_alias_and_gone_when_deleted(make_client:
 
         assert hits("双眼皮") == []
         assert hits("重睑术") == []  # asked before the delete: not answered from a kept page
+
+
+def test_a_takedown_is_gone_from_the_next_search_of_the_same_words(make_client: AppFactory, tmp_path: Path) -> None:
+    # Readers search the same names again and again, and the owner of the index keeps their pages
+    # of hits: a moderator's removal must still be gone from the very next search, and a restore back.
+    with make_client(search_url=f"tantivy://{tmp_path / 'index'}", background=True, indexer_seconds=0.05,
+                     scheduler_seconds=3600.0) as client:
+        author, reader = sign_up(client), sign_up(client)
+        moderator = sign_up(client, role="moderator")
+        r = client.post("/v1/questions", headers=author.headers, json={
+            "title": "热玛吉做完脸上起了小红点正常吗", "anonymous": True,
+            "body": "<p>昨天做的热玛吉，今天脸颊起了一片小红点，有点痒。</p>"})
+        assert r.status_code == 201, r.text
+        question = r.json()["id"]
+
+        def found() -> list[str]:
+            r = client.get("/v1/search", params={"q": "小红点"}, headers=reader.headers)
+            assert r.status_code == 200 and author.handle not in r.text
+            assert all("author" not in str(list(item)) for item in r.json()["items"])  # no author field
+            return [i["id"] for i in r.json()["items"] if i["type"] == "question"]
+
+        assert eventually(found) == [question]
+        assert found() == [question]  # asked again: the kept page
+
+        r = client.post("/v1/moderation/actions", headers=moderator.headers, json={
+            "target_type": "question", "target_id": question, "action": "remove", "reason": "privacy",
+            "note": "照片和描述能认出本人"})
+        assert r.status_code == 200, r.text
+        assert found() == []  # the very next search, no waiting
+        assert client.get("/v1/search", params={"q": "小红点"}).json()["items"] == []
+
+        r = client.post("/v1/moderation/actions", headers=moderator.headers, json={
+            "target_type": "question", "target_id": question, "action": "restore", "reason": "privacy",
+            "note": "作者已删去可识别信息"})
+        assert r.status_code == 200, r.text
+        assert eventually(found) == [question]

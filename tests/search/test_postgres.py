@@ -195,7 +195,10 @@ def test_rows_written_before_the_chars_column_are_found_again_after_a_rebuild(pg
     assert not call(pg_app, index.outdated)
 
     # As the version before the column wrote them: NULL, so a one-character search misses them.
-    call(pg_app, lambda: index._db().execute_query("UPDATE search_document SET chars = NULL"))  # type: ignore[attr-defined]
+    # Written behind the service's back, the change moves the sequence as every change does, or the
+    # pages of hits kept before it would still be shown.
+    call(pg_app, lambda: index._db().execute_script(  # type: ignore[attr-defined]
+        "UPDATE search_document SET chars = NULL; SELECT nextval('search_sequence')"))
     assert call(pg_app, index.outdated)
     assert ids(pg_app, "肿") == set()
     assert ids(pg_app, "拆线") == {"swollen"}  # longer parts are read from the bigrams as before
@@ -207,3 +210,37 @@ def test_rows_written_before_the_chars_column_are_found_again_after_a_rebuild(pg
     assert not call(pg_app, index.outdated)
     assert ids(pg_app, "肿") == {"swollen"}
     assert ids(pg_app, "耐 然") == {"calm"}
+
+
+def test_every_process_keeps_pages_of_hits_until_any_process_changes_the_index(
+        pg_app: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two app processes on one database, each keeping pages of hits: a change made through either,
+    # or by a rebuild in a third, is in the other's very next search of the same words.
+    index, other = index_of(pg_app), PostgresIndex(results=512)
+    asked: list[str] = []
+    run = other._search
+
+    async def counted(query: Query) -> Any:
+        asked.append(query.text)
+        return await run(query)
+
+    monkeypatch.setattr(other, "_search", counted)
+
+    def seen(where: SearchIndex) -> set[str]:
+        return {h.id for h in call(pg_app, where.search, Query("双眼皮")).hits}
+
+    call(pg_app, index.upsert, [Document("diary", "a", "日记", POSTS["eyelid"], BASE)])
+    assert seen(other) == seen(index) == {"a"}
+    assert seen(other) == {"a"} and asked == ["双眼皮"]  # the second time from its kept page
+
+    call(pg_app, index.delete, [("diary", "a")])  # a takedown through the first process
+    assert seen(other) == set()
+    call(pg_app, other.apply, [Document("diary", "b", "日记", POSTS["eyelid_tw"], BASE)], [])
+    assert seen(index) == {"b"}
+
+    async def batches() -> AsyncIterator[list[Document]]:
+        yield [Document("diary", "c", "日记", POSTS["eyelid"], BASE)]
+
+    call(pg_app, PostgresIndex().rebuild, batches())  # ``meiji search reindex``
+    assert seen(other) == seen(index) == {"c"}
+    assert asked == ["双眼皮"] * 3
