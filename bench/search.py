@@ -270,10 +270,11 @@ def http(data_dir: Path, asked: list[str], seconds: float,
     if pg_url is not None:
         pg_env = bench_env(data_dir.parent / "pg-http", MEIJI_BACKGROUND="false", MEIJI_DATABASE_URL=pg_url,
                            MEIJI_SEARCH_URL="postgres")
-        with serve(env=pg_env) as (base, _):
-            for c in (1, 8, 64):
-                results.append((f"PostgreSQL: GET /v1/search at 170k docs, {c} connections",
-                                load(base + "/", c, seconds, lua=lua)))
+        for kept, label in (("512", "PostgreSQL"), ("0", "PostgreSQL, nothing kept")):
+            with serve(env={**pg_env, "MEIJI_SEARCH_RESULTS_KEPT": kept}) as (base, _):
+                for c in (1, 8, 64):
+                    results.append((f"{label}: GET /v1/search at 170k docs, {c} connections",
+                                    load(base + "/", c, seconds, lua=lua)))
     return results
 
 
