@@ -154,7 +154,8 @@ def endpoints(app: InProcess, s: dict[str, Any]) -> list[tuple[str, Call]]:
         ("GET /v1/questions/{id}/answers (20)", get(f"/v1/questions/{s['question']}/answers?limit=20")),
         ("GET /v1/comments (20)", get(f"/v1/comments?target_type=diary&target_id={big}&limit=20")),
         ("GET /v1/me/feed (20)", get("/v1/me/feed?limit=20", reader)),
-        ("GET /v1/search?q=双眼皮", get("/v1/search?q=双眼皮")),
+        ("GET /v1/search?q=双眼皮 (kept page)", get("/v1/search?q=双眼皮")),
+        ("GET /v1/search?q=双眼皮 (first since a change)", first_since_a_change(app, "/v1/search?q=双眼皮")),
         ("POST /v1/diaries/{id}/entries", lambda i: app.raw(
             "POST", f"/v1/diaries/{s['diaries'][i % 59]}/entries",
             {"body": f"<p>{texts[40 + i % 20]}</p>", "happened_on": "2026-10-01"}, author)),
@@ -164,6 +165,15 @@ def endpoints(app: InProcess, s: dict[str, Any]) -> list[tuple[str, Call]]:
         ("PUT /v1/likes/diary_entry/{id}", lambda i: app.raw(
             "PUT", f"/v1/likes/diary_entry/{s['entries'][i % 30]}", None, [reader, author][i // 30 % 2])),
     ]
+
+
+def first_since_a_change(app: InProcess, path: str) -> Call:
+    """A search asked as if for the first time since the index changed: its kept pages forgotten first."""
+    def call(i: int) -> Any:
+        app.app.state.services.search._changed()  # what every change to the index does
+        return app.raw("GET", path, None, None)
+
+    return call
 
 
 def floor_micros() -> float:
