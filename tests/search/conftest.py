@@ -19,7 +19,7 @@ import pytest
 
 from kernel.settings import Settings
 from search.engine import EngineIndex
-from search.interfaces import DocKey, Document, Term
+from search.interfaces import DocKey, Document, Query, Results, Term
 from search.tantivy_index import TantivyIndex
 from search.whoosh_index import WhooshIndex
 from tests.corpus import all_reviews
@@ -106,6 +106,19 @@ async def build(index: EngineIndex, docs: Sequence[Document]) -> EngineIndex:
 
     await index.rebuild(batches())
     return index
+
+
+def engine_calls(index: EngineIndex, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts of the searches that reach ``index``'s engine from now on (not answered from a kept page)."""
+    asked: list[str] = []
+    run = index._search
+
+    async def counted(query: Query) -> Results:
+        asked.append(query.text)
+        return await run(query)
+
+    monkeypatch.setattr(index, "_search", counted)
+    return asked
 
 
 def make_engine(kind: str, root: Path) -> EngineIndex:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from search.engine import EngineIndex
-from search.interfaces import Document, Query, Results, Term
+from search.interfaces import Document, Query, Term
 from search.tantivy_index import TantivyIndex
 from search.whoosh_index import WhooshIndex
-from tests.search.conftest import BASE, POSTS, VOCABULARY
+from tests.search.conftest import BASE, POSTS, VOCABULARY, engine_calls
 
 
 def diary(key: str, text: str, **extra: object) -> Document:
@@ -242,14 +242,7 @@ def test_a_delete_during_a_rebuild_is_applied_to_the_new_index(engine: EngineInd
 def test_a_query_asked_again_is_answered_from_its_kept_page_until_the_index_changes(
         engine: EngineIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     # The owner of an embedded index keeps pages of hits; each kind of change answers afresh.
-    asked: list[str] = []
-    run = engine._search
-
-    async def counted(query: Query) -> Results:
-        asked.append(query.text)
-        return await run(query)
-
-    monkeypatch.setattr(engine, "_search", counted)
+    asked = engine_calls(engine, monkeypatch)
 
     async def scenario() -> None:
         await engine.upsert([diary("a", POSTS["eyelid"])])

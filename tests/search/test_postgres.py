@@ -17,7 +17,7 @@ from search._fold import fold
 from search.interfaces import Document, Query, SearchIndex
 from search.postgres_index import PostgresIndex
 from tests.conftest import base_settings, fresh_pg_url
-from tests.search.conftest import BASE, POSTS, VOCABULARY, FakeSource, corpus_documents, post_documents
+from tests.search.conftest import BASE, POSTS, VOCABULARY, FakeSource, corpus_documents, engine_calls, post_documents
 from tests.servers import Postgres
 
 pytestmark = pytest.mark.postgres
@@ -217,14 +217,7 @@ def test_every_process_keeps_pages_of_hits_until_any_process_changes_the_index(
     # Two app processes on one database, each keeping pages of hits: a change made through either,
     # or by a rebuild in a third, is in the other's very next search of the same words.
     index, other = index_of(pg_app), PostgresIndex(results=512)
-    asked: list[str] = []
-    run = other._search
-
-    async def counted(query: Query) -> Any:
-        asked.append(query.text)
-        return await run(query)
-
-    monkeypatch.setattr(other, "_search", counted)
+    asked = engine_calls(other, monkeypatch)
 
     def seen(where: SearchIndex) -> set[str]:
         return {h.id for h in call(pg_app, where.search, Query("双眼皮")).hits}
