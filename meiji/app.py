@@ -258,6 +258,10 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     )
     _seams(services)
     app.state.services = services
+    answers = search.services.kept_answers(services.search)
+    if answers is not None:  # what the kept pages of hits save, for tuning MEIJI_SEARCH_RESULTS_KEPT
+        metrics_store.count("meiji_search_answers_total", "Searches answered from a kept page of hits or by "
+                            "the engine, by answer.", "answer", lambda: answers)
     # Lifecycle, not collaborators: who owns the index (in messages to other processes) and what
     # runs once the database is open.
     app.state.owner_name = "meiji serve"

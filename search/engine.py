@@ -111,6 +111,7 @@ class EngineIndex(ABC):
         self._results: Kept[tuple[Query, Hashable], Results] | None = (
             Kept(results, self.KEPT_SECONDS) if results > 0 else None)
         self._changes = 0
+        self.answers = {"kept": 0, "searched": 0}  # how searches were answered, while pages are kept
         self.suggester = Suggester()
         self._writing = asyncio.Lock()  # a write and the tombstone check before it are one step
         self._sequence = itertools.count(1)
@@ -256,11 +257,17 @@ class EngineIndex(ABC):
         key, changes = (query, await self._stamp()), self._changes
         kept = self._results.get(key)
         if kept is not MISSING:
+            self.answers["kept"] += 1
             return kept
+        self.answers["searched"] += 1
         found = await self._search(query)
         if changes == self._changes:  # else the index changed while this search ran: do not keep it
             self._results.put(key, found)
         return found
+
+    @property
+    def keeps_pages(self) -> bool:
+        return self._results is not None
 
     def _changed(self) -> None:
         """The index's content or vocabulary changed: no kept page of hits holds any more."""

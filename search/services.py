@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ from tqdm import tqdm
 from kernel import clock, db
 from kernel.settings import Settings
 from search import ownership
+from search.engine import EngineIndex
 from search.follower import Follower
 from search.interfaces import DocKey, Document, DocumentSource, Query, Results, SearchIndex
 from search.memory import MemoryIndex
@@ -152,6 +153,14 @@ def index_holder(settings: Settings) -> str | None:
     """The other process that owns the embedded index (``meiji serve (pid 123)``), if one does."""
     root = embedded_dir(settings)
     return ownership.holder(root) if root is not None else None
+
+
+def kept_answers(index: SearchIndex) -> Mapping[str, int] | None:
+    """How many searches were answered from a kept page of hits and how many searched the engine;
+    None for an index that keeps no pages (a follower, the memory index, ``MEIJI_SEARCH_RESULTS_KEPT=0``)."""
+    if isinstance(index, EngineIndex) and index.keeps_pages:
+        return index.answers
+    return None
 
 
 def build_index(settings: Settings, *, owner: bool = True) -> SearchIndex:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +28,11 @@ class Metrics:
         self.counts: dict[tuple[str, str, int], int] = defaultdict(int)
         self.hist: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * (len(BUCKETS) + 1))
         self.sums: dict[tuple[str, str], float] = defaultdict(float)
+        self.counters: list[tuple[str, str, str, Callable[[], Mapping[str, int]]]] = []
+
+    def count(self, name: str, description: str, label: str, read: Callable[[], Mapping[str, int]]) -> None:
+        """A counter a room keeps, one value per ``label`` value, read each time the metrics are rendered."""
+        self.counters.append((name, description, label, read))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.counts[(method, route, status)] += 1
@@ -56,6 +62,9 @@ class Metrics:
             lines.append(f'meiji_request_seconds_bucket{{{labels},le="+Inf"}} {running}')
             lines.append(f"meiji_request_seconds_sum{{{labels}}} {self.sums[(method, route)]:.6f}")
             lines.append(f"meiji_request_seconds_count{{{labels}}} {running}")
+        for name, description, label, read in self.counters:
+            lines += [f"# HELP {name} {description}", f"# TYPE {name} counter"]
+            lines += [f'{name}{{{label}="{value}"}} {n}' for value, n in read().items()]
         return "\n".join(lines) + "\n"
 
 

@@ -64,3 +64,18 @@ def test_allowed_networks_scrape_and_others_do_not(tmp_path: Path, sqlite_url: s
         assert_absent(client.get("/metrics"))
     with app_from(tmp_path, sqlite_url, "127.0.0.1", metrics_networks=networks) as client:
         assert_absent(client.get("/metrics"))  # loopback is only the default, not always allowed
+
+
+def test_the_scraper_sees_how_many_searches_kept_pages_answered(tmp_path: Path, sqlite_url: str) -> None:
+    # An operator sizing MEIJI_SEARCH_RESULTS_KEPT reads how often a search was answered from a kept page.
+    with app_from(tmp_path, sqlite_url, "127.0.0.1", search_url=f"tantivy://{tmp_path / 'index'}") as client:
+        for q in ["双眼皮", "双眼皮", "热玛吉", "双眼皮"]:
+            assert client.get("/v1/search", params={"q": q}).status_code == 200
+        text = client.get("/metrics").text
+        assert 'meiji_search_answers_total{answer="kept"} 2' in text
+        assert 'meiji_search_answers_total{answer="searched"} 2' in text
+    # An index that keeps no pages has no such counter.
+    with app_from(tmp_path / "none", sqlite_url, "127.0.0.1", search_url=f"tantivy://{tmp_path / 'index2'}",
+                  search_results_kept=0) as client:
+        client.get("/v1/search", params={"q": "双眼皮"})
+        assert "meiji_search_answers_total" not in client.get("/metrics").text
