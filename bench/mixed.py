@@ -28,6 +28,7 @@ import io
 import json
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -521,6 +523,17 @@ def percentile(values: list[float], p: float) -> float:
 Deployment = Callable[[Path], contextlib.AbstractContextManager[tuple[str, dict[str, int], str | None]]]
 
 
+def search_answers(base: str) -> dict[str, int]:
+    """How many searches the answering process's kept pages answered and how many reached the engine
+    (``/metrics``, open to the loopback address); empty when it keeps no pages."""
+    try:
+        with urllib.request.urlopen(base + "/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return {}
+    return {kind: int(n) for kind, n in re.findall(r'meiji_search_answers_total\{answer="(\w+)"\} (\d+)', text)}
+
+
 def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"meiji-bench-mixed-{key}-"))
     texts = corpus()
@@ -543,6 +556,7 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         memory.sample()
         memory.mark_cpu()
         waits.start()
+        answers_start = search_answers(base)
         load_start = os.getloadavg()[0]
         while client.poll() is None:
             time.sleep(1)
@@ -551,11 +565,13 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
             raise RuntimeError(f"the load client exited with {client.returncode}")
         memory.mark_cpu()
         waits.stop()
+        answers = {kind: n - answers_start.get(kind, 0) for kind, n in search_answers(base).items()}
         load_end = os.getloadavg()[0]
         result = json.loads((work / "out.json").read_text(encoding="utf-8"))
     used = {proc: memory.cpu[1][proc] - memory.cpu[0][proc] for proc in memory.cpu[0]}
     return {"name": name, "result": result, "memory": memory.samples, "cpu_s": used, "waits": waits.summary(),
-            "seeded_s": seeded, "diaries": len(plan["diaries"]), "load": (load_start, load_end), "work": str(work)}
+            "seeded_s": seeded, "diaries": len(plan["diaries"]), "load": (load_start, load_end), "work": str(work),
+            "search_answers": answers}
 
 
 def report(run_: dict[str, Any], connections: int) -> bool:
@@ -592,6 +608,11 @@ def report(run_: dict[str, Any], connections: int) -> bool:
     errors = sum(result["errors"].values())
     print(f"\ntotal: {count:,} requests, {count / seconds:,.0f} req/s, {errors} errors, "
           f"{count and 100 * len(totals['reads']) / count:.0f}% reads")
+    answers = run_.get("search_answers") or {}
+    if sum(answers.values()):
+        kept, searched = answers.get("kept", 0), answers.get("searched", 0)
+        print(f"searches answered from kept pages of hits: {kept:,} of {kept + searched:,} "
+              f"({kept / (kept + searched):.0%}; one process's count: the one that answered /metrics)")
     if result["alone_errors"]:
         print(f"errors while probing routes alone: {result['alone_errors']}")
     for route, examples in result["examples"].items():
