@@ -56,8 +56,8 @@ class Settings:
     database_url: str = ""
     storage_url: str = ""
     search_url: str = ""
-    # Pages of search hits kept in memory by the process that owns the embedded index, until its
-    # next change (0: none kept). PostgreSQL search keeps none: other processes change it.
+    # Pages of search hits each process keeps in memory until the index next changes (0: none):
+    # on an embedded index only the process that owns it, on PostgreSQL every process.
     search_results_kept: int = 512
     public_url: str = "http://127.0.0.1:8000"
     # Hostnames of the app's share pages: a legal notice may name our content by a URL on these

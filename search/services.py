@@ -17,7 +17,6 @@ from tqdm import tqdm
 from kernel import clock, db
 from kernel.settings import Settings
 from search import ownership
-from search.engine import EngineIndex
 from search.follower import Follower
 from search.interfaces import DocKey, Document, DocumentSource, Query, Results, SearchIndex
 from search.memory import MemoryIndex
@@ -158,6 +157,8 @@ def index_holder(settings: Settings) -> str | None:
 def kept_answers(index: SearchIndex) -> Mapping[str, int] | None:
     """How many searches were answered from a kept page of hits and how many searched the engine;
     None for an index that keeps no pages (a follower, the memory index, ``MEIJI_SEARCH_RESULTS_KEPT=0``)."""
+    from search.engine import EngineIndex  # imported here: it loads jieba's dictionary, which not every command needs
+
     if isinstance(index, EngineIndex) and index.keeps_pages:
         return index.answers
     return None
