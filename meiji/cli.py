@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import getpass
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -284,8 +286,13 @@ def main(argv: list[str] | None = None) -> None:
     sync: Any = getattr(args, "sync", None)
     if sync is not None:
         raise SystemExit(sync(args, settings))
+    stopped: list[int] = []
     try:
-        code = asyncio.run(_checked(args, settings))
+        code = asyncio.run(_checked(args, settings, stopped))
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+        code = 128 + stopped[0]  # as a shell reports a command a signal stopped
     except Problem as exc:
         print(f"meiji: {exc.detail}", file=sys.stderr)
         code = 1
@@ -295,7 +302,20 @@ def main(argv: list[str] | None = None) -> None:
     raise SystemExit(code)
 
 
-async def _checked(args: argparse.Namespace, settings: Settings) -> int:
+async def _checked(args: argparse.Namespace, settings: Settings, stopped: list[int]) -> int:
+    # SIGTERM (systemd, docker stop) and SIGINT stop a command the way Ctrl-C in a terminal does:
+    # its work is cancelled and it cleans up (the index it owns released, the database closed). Set
+    # here, not inherited: a command started in the background of a script ignores SIGINT otherwise.
+    loop, command = asyncio.get_running_loop(), asyncio.current_task()
+    assert command is not None
+
+    def stop(signum: int) -> None:
+        stopped.append(signum)
+        command.cancel()
+
+    if threading.current_thread() is threading.main_thread():  # only there can signals be handled
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop, signum)
     # An unreachable database is one line naming MEIJI_DATABASE_URL, not a traceback from deep inside.
     await db.check(settings)
     code: int = await args.run(args, settings)

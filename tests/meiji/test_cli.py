@@ -17,6 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from meiji.app import create_app
+from search.ownership import holder
 from tests.conftest import base_settings
 from tests.servers import Postgres
 
@@ -210,11 +211,17 @@ def test_a_busy_port_stops_serving_before_anything_starts(tmp_path: Path) -> Non
     assert not (tmp_path / "meiji.sqlite3").exists() and not (tmp_path / "search").exists()
 
 
+def ignore_sigint() -> None:
+    """What a script's ``command &`` does to the command: SIGINT (and SIGQUIT) ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_a_running_indexer_owns_the_embedded_index_and_the_server_says_so(tmp_path: Path) -> None:
     assert run(["db", "migrate"], tmp_path).returncode == 0
     env = {**os.environ, "MEIJI_DATA_DIR": str(tmp_path), "MEIJI_LOG_LEVEL": "warning"}
+    # Started in the background of a script, as operators do: it still stops on SIGINT.
     indexer = subprocess.Popen([MEIJI, "index", "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=env)
+                               env=env, preexec_fn=ignore_sigint)
     try:
         owner = tmp_path / "search" / "OWNER"
         deadline = time.monotonic() + 60
@@ -228,4 +235,25 @@ def test_a_running_indexer_owns_the_embedded_index_and_the_server_says_so(tmp_pa
             "stop it first (one server per data directory, and no `meiji index run` beside it)"]
     finally:
         indexer.send_signal(signal.SIGINT)
-        indexer.communicate(timeout=60)
+        _, err = indexer.communicate(timeout=60)
+    assert indexer.returncode == 128 + signal.SIGINT, err
+    assert holder(tmp_path / "search") is None  # it let go of the index: a server may start
+
+
+def test_the_indexer_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    # systemd and docker stop a service with SIGTERM: the indexer lets go of the index and exits.
+    assert run(["db", "migrate"], tmp_path).returncode == 0
+    env = {**os.environ, "MEIJI_DATA_DIR": str(tmp_path), "MEIJI_LOG_LEVEL": "warning"}
+    indexer = subprocess.Popen([MEIJI, "index", "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while holder(tmp_path / "search") is None:
+            assert indexer.poll() is None and time.monotonic() < deadline, "the indexer never took the index"
+            time.sleep(0.1)
+    finally:
+        indexer.send_signal(signal.SIGTERM)
+        _, err = indexer.communicate(timeout=60)
+    assert indexer.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err
+    assert holder(tmp_path / "search") is None
