@@ -131,6 +131,8 @@ class EngineIndex(ABC):
     # runs on the loop's thread; Whoosh, pure Python and slower, keeps its thread.
     IN_PROCESS = False
     IN_THREAD = False
+    # How long a kept page of hits may live at most (None: until the next change).
+    KEPT_SECONDS: float | None = None
 
     def _find_here(self, plan: Plan, query: Query) -> Found:
         """The rows matching ``plan`` and the filters of ``query``, in its order, one page."""
@@ -267,6 +269,7 @@ class EngineIndex(ABC):
 
     @property
     def keeps_pages(self) -> bool:
+        """Whether this index keeps pages of hits (``MEIJI_SEARCH_RESULTS_KEPT`` > 0, and it may)."""
         return self._results is not None
 
     def _changed(self) -> None:
@@ -274,9 +277,6 @@ class EngineIndex(ABC):
         self._changes += 1
         if self._results is not None:
             self._results.clear()
-
-    # How long a kept page may live at most (None: until the next change).
-    KEPT_SECONDS: float | None = None
 
     async def _stamp(self) -> Hashable:
         """What changes with every change to the index made by another process, part of a kept
