@@ -171,7 +171,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     if owner:
         # One process writes an embedded index; wait a little for a ``meiji index run --once``.
         search.services.claim_index(settings, app.state.owner_name, wait=10)
-        if not settings.background:
+        if not settings.background and not app.state.applies_outbox:
             log.warning("MEIJI_BACKGROUND is off while this process owns the embedded search index: "
                         "nothing applies the search outbox until it is turned on")
     try:
@@ -265,6 +265,7 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     # Lifecycle, not collaborators: who owns the index (in messages to other processes) and what
     # runs once the database is open.
     app.state.owner_name = "meiji serve"
+    app.state.applies_outbox = False  # True when the process's own job drains it (``meiji index run``)
 
     async def on_start() -> None:
         current = app_services(app.state)

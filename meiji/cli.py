@@ -36,6 +36,7 @@ async def _with_app(settings: Settings, job: Callable[[Services], Awaitable[int]
 
     app = create_app(settings.with_(background=False), index_owner=owner)
     app.state.owner_name = "meiji " + " ".join(arg for arg in sys.argv[1:3] if not arg.startswith("-"))
+    app.state.applies_outbox = owner  # the indexer's job is the applying: no warning that nothing does
     async with app.router.lifespan_context(app):
         return await job(app_services(app.state))
 
