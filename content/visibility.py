@@ -36,7 +36,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from content.interfaces import AuthorView, ContentServices
-from kernel.rows import fetch
+from kernel.rows import fetch_by_id
 from kernel.web.auth import Principal
 from kernel.web.etags import etag
 from kernel.web.ids import parse_id as parse_id  # the one id parser, re-exported for the rooms
@@ -115,8 +115,7 @@ async def get_visible(model: type[P], object_id: object, principal: Principal | 
 async def show_visible(model: type[Model], object_id: object, principal: Principal | None, what: str) -> Any:
     """As ``get_visible``, read as a plain row (``kernel.rows``): for read-only paths."""
     key = parse_id(object_id)
-    rows = await fetch(model.filter(id=key).limit(1)) if key is not None else []
-    found: Any = rows[0] if rows else None  # a Row, read like the model
+    found: Any = await fetch_by_id(model, key) if key is not None else None  # a Row, read like the model
     return visible_or_raise(found, principal, what)
 
 

@@ -99,6 +99,25 @@ def test_queries_of_one_shape_share_sql_and_keep_their_own_values(tmp_path: Path
     asyncio.run(run())
 
 
+def test_a_row_read_by_id_is_the_models_row_on_either_database(tmp_path: Path, database_url: str) -> None:
+    async def run() -> None:
+        await db.open_database(base_settings(tmp_path, database_url=database_url))
+        try:
+            await _seed()
+            for model in await Diary.all().order_by("id"):
+                row = await _rows.fetch_by_id(Diary, model.id)
+                assert row is not None
+                assert {name: getattr(row, name) for name in Diary._meta.fields_db_projection} == {
+                    name: getattr(model, name) for name in Diary._meta.fields_db_projection}
+            assert await _rows.fetch_by_id(Diary, 10_000) is None
+            with pytest.raises(AttributeError):
+                row.title = "改过的标题"
+        finally:
+            await db.close_database()
+
+    asyncio.run(run())
+
+
 
 def test_rows_cannot_be_saved_or_changed(tmp_path: Path, sqlite_url: str) -> None:
     async def run() -> None:
