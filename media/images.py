@@ -227,9 +227,14 @@ def _render(file: IO[bytes], max_pixels: int) -> Rendered:
         if orientation in _TRANSPOSE:
             im = _replace(im, im.transpose(_TRANSPOSE[orientation]))
         upright = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
-        renditions = []
+        renditions: list[Rendition] = []
         for name, longest in sorted(VARIANTS.items(), key=lambda item: -item[1]):
             size = _fit(upright, longest)
+            if renditions and (renditions[-1].width, renditions[-1].height) == size:
+                # A picture no longer than this variant is its own larger variant too (at most
+                # 1080 px: medium and large): the same pixels, encoded once.
+                renditions.append(Rendition(name, renditions[-1].data, size[0], size[1]))
+                continue
             # Each variant from the next larger one: cheaper, and as sharp at these ratios.
             im = _shrink(im, size)
             renditions.append(Rendition(name, _encode(im), size[0], size[1]))

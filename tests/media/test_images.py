@@ -77,6 +77,27 @@ def test_a_small_image_is_never_enlarged() -> None:
     assert sizes == {"thumb": (320, 192), "medium": (500, 300), "large": (500, 300)}
 
 
+def test_a_photo_no_larger_than_a_variant_is_encoded_once_for_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    from media import images as pipeline
+
+    encoded: list[tuple[int, int]] = []
+    real_encode = pipeline._encode
+
+    def encode(im: Image.Image) -> bytes:
+        encoded.append(im.size)
+        return real_encode(im)
+
+    monkeypatch.setattr(pipeline, "_encode", encode)
+
+    result = rendered(jpeg(810, 1080))  # a portrait no longer than 1080 px: its own medium and large
+
+    by_name = {r.name: r for r in result.renditions}
+    assert (by_name["large"].width, by_name["large"].height) == (810, 1080)
+    assert by_name["medium"].data == by_name["large"].data
+    assert Image.open(io.BytesIO(by_name["medium"].data)).size == (810, 1080)
+    assert encoded == [(810, 1080), (240, 320)]
+
+
 def test_gps_and_every_other_metadata_are_removed() -> None:
     source = images.exif_gps_jpeg()
     assert Image.open(io.BytesIO(source)).getexif().get_ifd(0x8825), "the fixture carries a GPS IFD"
