@@ -40,6 +40,7 @@ from content.visibility import (
     visible_or_raise,
 )
 from kernel.clock import now
+from kernel.rows import fetch
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, invalid
 from media.interfaces import Attachments, MediaError, MediaView
@@ -405,7 +406,7 @@ async def _diary_export(diary: Any) -> dict[str, Any]:
 
 async def diary_documents(ids: Sequence[int]) -> dict[int, Document]:
     """Search documents of published diaries: title plus the text of their published entries."""
-    diaries = await Diary.filter(id__in=list(ids), status="published")
+    diaries = await fetch(Diary.filter(id__in=list(ids), status="published"))  # plain rows: read only
     if not diaries:
         return {}
     texts: dict[int, list[str]] = {}

@@ -99,18 +99,20 @@ async def _answer_publicity(answer: Answer, public: bool) -> None:
 
 async def question_documents(ids: Sequence[int]) -> dict[int, Document]:
     """The search documents of these question ids; absent when not published. Never an author."""
-    rows = await Question.filter(id__in=list(ids), status="published")
+    rows = await fetch(Question.filter(id__in=list(ids), status="published"))  # plain rows: read only
     return {q.id: Document(type="question", id=str(q.id), title=q.title, text=q.text, created_at=q.created_at,
                            procedure=q.procedure, popularity=float(q.like_count + q.answer_count)) for q in rows}
 
 
 async def answer_documents(ids: Sequence[int]) -> dict[int, Document]:
     """The search documents of these answer ids: only published answers of published questions."""
-    rows = await Answer.filter(id__in=list(ids), status="published",
-                               question__status="published").prefetch_related("question")
-    return {a.id: Document(type="answer", id=str(a.id), title=a.question.title, text=a.text,
-                           created_at=a.created_at, procedure=a.question.procedure,
-                           popularity=float(max(a.score, 0) + a.like_count)) for a in rows}
+    rows = await fetch(Answer.filter(id__in=list(ids), status="published", question__status="published"))
+    asked = list({a.question_id for a in rows})
+    questions = {q.id: q for q in await fetch(Question.filter(id__in=asked))} if asked else {}
+    # A question deleted between the two reads takes its answers out of the index (the outbox follows).
+    return {a.id: Document(type="answer", id=str(a.id), title=q.title, text=a.text, created_at=a.created_at,
+                           procedure=q.procedure, popularity=float(max(a.score, 0) + a.like_count))
+            for a in rows if (q := questions.get(a.question_id)) is not None}
 
 
 register(Kind(type="question", model=Question, path="/v1/questions/{id}", title=lambda q: q.title,

@@ -40,6 +40,7 @@ from content.visibility import (
     show_visible,
 )
 from kernel.clock import now
+from kernel.rows import Row, fetch
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, conflict, invalid
 from search.interfaces import Document
@@ -214,13 +215,13 @@ async def _export(review: Any) -> dict[str, Any]:
 
 async def review_documents(ids: Sequence[int]) -> dict[int, Document]:
     """Search documents of published reviews (never their author)."""
-    reviews = await Review.filter(id__in=list(ids), status="published")
+    reviews = await fetch(Review.filter(id__in=list(ids), status="published"))  # plain rows: read only
     # A review of a doctor is found under the doctor's clinic too.
     doctors = list({r.target_id for r in reviews if r.target_type == "doctor"})
     clinics: dict[int, int | None] = dict(
         await Doctor.filter(id__in=doctors).values_list("id", "clinic_id")) if doctors else {}
 
-    def clinic_of(r: Review) -> str | None:
+    def clinic_of(r: Row) -> str | None:
         clinic = r.target_id if r.target_type == "clinic" else clinics.get(r.target_id)
         return str(clinic) if clinic else None
 

@@ -32,6 +32,7 @@ from content.schemas.wiki import FACT_NAMES, Citation, Material, RevertIn, WikiI
 from content.services import lifecycle, reference
 from content.visibility import Kind, post_etag, register, visible_or_raise
 from kernel.clock import now
+from kernel.rows import Row, fetch
 from kernel.web.auth import Principal
 from kernel.web.ids import parse_id
 from kernel.web.pagination import PageQuery, page_by
@@ -60,14 +61,14 @@ async def _on_publicity(page: WikiPage, public: bool) -> None:
 
 async def page_documents(ids: Sequence[int]) -> dict[int, Document]:
     """The search documents of these page ids (published only): title, aliases, summary and text."""
-    rows = await WikiPage.filter(id__in=list(ids), status="published")
+    rows = await fetch(WikiPage.filter(id__in=list(ids), status="published"))  # plain rows: read only
     return {p.id: Document(type="wiki", id=str(p.id), title=p.title,
                            text="\n".join([" ".join(p.aliases), p.summary, p.text, _material_words(p)]).strip(),
                            created_at=p.created_at, procedure=p.procedure, popularity=float(p.like_count))
             for p in rows}
 
 
-def _material_words(page: WikiPage) -> str:
+def _material_words(page: WikiPage | Row) -> str:
     # A reader searching a brand (乔雅登) or a material finds the page that lists it.
     return " ".join(" ".join(filter(None, (m.get("name"), m.get("brand")))) for m in page.materials)
 

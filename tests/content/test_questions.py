@@ -236,6 +236,12 @@ def test_deleted_content_leaves_search_before_the_call_returns(client: TestClien
             *portal.call(answer_documents, [int(given["id"])]).values()]
     assert {d.key for d in docs} == {("question", question["id"]), ("answer", given["id"])}
     assert all(asker.handle not in str(d) and helper.handle not in str(d) for d in docs)
+    # An answer is found under its question's title and procedure, and by its own words.
+    by_type = {d.type: d for d in docs}
+    assert by_type["answer"].title == by_type["question"].title == "玻尿酸溶解酶有副作用吗"
+    assert by_type["answer"].procedure == by_type["question"].procedure == question["procedure"]
+    assert by_type["answer"].text == "溶解酶可能过敏，要先做皮试。"
+    assert by_type["answer"].created_at.isoformat().replace("+00:00", "Z") == given["created_at"]
     portal.call(index.upsert, docs)
     from search.interfaces import Query
 
