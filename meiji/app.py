@@ -58,7 +58,10 @@ log = logging.getLogger("meiji")
 ops = Api("operations")
 
 
-@ops.route("GET", "/healthz")
+# The liveness probe and the scraper are outside the per-address limit: an orchestrator whose probe
+# shares an address with busy clients (a NAT, the same node) must not read a 429 as a dead process.
+# Both cost nothing to answer; /readyz asks the database, the storage and the index, so it keeps it.
+@ops.route("GET", "/healthz", shared_limit=False)
 async def healthz(call: Call[None, None]) -> object:
     """The process is up."""
     return {"status": "ok"}
@@ -101,7 +104,7 @@ def metrics_allowed(settings: Settings, authorization: str | None, address: str)
     return any(ip in network for network in settings.metrics_networks)
 
 
-@ops.route("GET", "/metrics", errors=(404,), token_auth=False)
+@ops.route("GET", "/metrics", errors=(404,), token_auth=False, shared_limit=False)
 async def metrics(call: Call[None, None]) -> Response:
     """Request counts and latencies per route, in Prometheus text format (token or allowed networks)."""
     request = call.request

@@ -107,7 +107,9 @@ def error_codes(e: Endpoint) -> list[int]:
     """Every status other than success the endpoint may answer."""
     # Every route resolves a bearer token when one is sent, so a stale token is 401 everywhere;
     # and that reads the database, which answers 503 while it is down or restarting.
-    codes = set(e.errors) | {401, 429, 503}
+    codes = set(e.errors) | {401, 503}
+    if e.shared_limit or e.rate or e.posting:
+        codes |= {429}  # a full window of a bucket the route counts in
     if e.body is not None or e.query is not None or e.request_schema is not None:
         codes |= {400, 413, 415, 422}
     if e.auth != "public":

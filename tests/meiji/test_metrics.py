@@ -79,3 +79,19 @@ def test_the_scraper_sees_how_many_searches_kept_pages_answered(tmp_path: Path, 
                   search_results_kept=0) as client:
         client.get("/v1/search", params={"q": "双眼皮"})
         assert "meiji_search_answers_total" not in client.get("/metrics").text
+
+
+def test_probes_and_the_scraper_are_answered_when_their_address_is_out_of_requests(tmp_path: Path,
+                                                                                    sqlite_url: str) -> None:
+    from kernel.settings import parse_rate_limits
+
+    # The orchestrator's node is also where busy clients come from: the address spends its requests.
+    with app_from(tmp_path, sqlite_url, "127.0.0.1", rate_limits=parse_rate_limits("X", "ip=5/300")) as client:
+        answered = [client.get("/v1/diaries").status_code for _ in range(6)]
+        assert answered == [200] * 5 + [429]
+        assert client.get("/v1/questions").status_code == 429
+        for _ in range(10):
+            assert client.get("/healthz").json() == {"status": "ok"}
+            assert client.get("/metrics").status_code == 200
+        assert client.get("/readyz").status_code == 429  # it asks the database, storage and index: limited
+        assert 'route="/healthz",status="200"} 10' in client.get("/metrics").text

@@ -70,6 +70,12 @@ def test_every_operation_says_who_may_call_it_what_it_changes_and_its_errors(cli
     assert "Moderators and admins" in queue and "Nothing: it only reads." in queue
     diary = doc["paths"]["/v1/diaries"]["post"]["description"]
     assert "Idempotency-Key" in diary and "suspended account gets 403" in diary
+    # 429 where a bucket counts the route: not on the liveness probe or the scraper's page.
+    assert "429" in doc["paths"]["/v1/diaries"]["get"]["responses"]
+    assert "429" in doc["paths"]["/media/public/{id}/{token}/{file}"]["get"]["responses"]
+    assert "429" in doc["paths"]["/readyz"]["get"]["responses"]
+    assert "429" not in doc["paths"]["/healthz"]["get"]["responses"]
+    assert "429" not in doc["paths"]["/metrics"]["get"]["responses"]
 
 
 def test_every_request_body_has_an_example_its_schema_accepts(client: TestClient) -> None:
