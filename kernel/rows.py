@@ -211,19 +211,16 @@ async def fetch_sql(model: type[Model], sql: str, params: list[Any]) -> list[Row
     return _decoded(model, raw)
 
 
-_by_id: dict[tuple[type[Model], str], str] = {}
+_by_id: dict[type[Model], str] = {}
 
 
 async def fetch_by_id(model: type[Model], key: int) -> Row | None:
-    """The row of ``model`` whose id is ``key``, or None: one statement written once per model and
-    database, where a QuerySet would be built, shaped and looked up on every call (twice the time)."""
-    name = db.dialect()
-    sql = _by_id.get((model, name))
+    """The row of ``model`` whose id is ``key``, or None: one statement written once per model, where
+    a QuerySet would be built, shaped and looked up on every call (twice the time)."""
+    sql = _by_id.get(model)
     if sql is None:
-        table = model._meta.db_table
-        sql = _by_id[(model, name)] = db.placeholders(f'SELECT {columns(model)} FROM "{table}" WHERE "id" = ? LIMIT 1')  # noqa: S608 - names come from the model
-    _, raw = await db.connection().execute_query(sql, [key])
-    rows = _decoded(model, raw)
+        sql = _by_id[model] = f'SELECT {columns(model)} FROM "{model._meta.db_table}" WHERE "id" = ? LIMIT 1'  # noqa: S608 - names come from the model
+    rows = await fetch_sql(model, sql, [key])
     return rows[0] if rows else None
 
 
