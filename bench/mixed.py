@@ -523,15 +523,19 @@ def percentile(values: list[float], p: float) -> float:
 Deployment = Callable[[Path], contextlib.AbstractContextManager[tuple[str, dict[str, int], str | None]]]
 
 
-def search_answers(base: str) -> dict[str, int]:
-    """How many searches the answering process's kept pages answered and how many reached the engine
-    (``/metrics``, open to the loopback address); empty when it keeps no pages."""
+def search_counts(base: str) -> dict[str, dict[str, int]]:
+    """Counters of the answering process (``/metrics``, open to the loopback address): how many
+    searches its kept pages answered and how many reached the engine (``answers``, empty when it
+    keeps no pages), and how many lines of documents its indexer took from kept tokens or analysed
+    (``lines``)."""
     try:
         with urllib.request.urlopen(base + "/metrics", timeout=5) as answer:
             text = answer.read().decode()
     except OSError:
-        return {}
-    return {kind: int(n) for kind, n in re.findall(r'meiji_search_answers_total\{answer="(\w+)"\} (\d+)', text)}
+        return {"answers": {}, "lines": {}}
+    answers = re.findall(r'meiji_search_answers_total\{answer="(\w+)"\} (\d+)', text)
+    lines = re.findall(r'meiji_search_lines_total\{line="(\w+)"\} (\d+)', text)
+    return {"answers": {kind: int(n) for kind, n in answers}, "lines": {kind: int(n) for kind, n in lines}}
 
 
 def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -> dict[str, Any]:
@@ -556,7 +560,7 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         memory.sample()
         memory.mark_cpu()
         waits.start()
-        answers_start = search_answers(base)
+        counts_start = search_counts(base)
         load_start = os.getloadavg()[0]
         while client.poll() is None:
             time.sleep(1)
@@ -565,13 +569,15 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
             raise RuntimeError(f"the load client exited with {client.returncode}")
         memory.mark_cpu()
         waits.stop()
-        answers = {kind: n - answers_start.get(kind, 0) for kind, n in search_answers(base).items()}
+        counts_end = search_counts(base)
+        answers, lines = ({kind: n - counts_start[what].get(kind, 0) for kind, n in counts_end[what].items()}
+                          for what in ("answers", "lines"))
         load_end = os.getloadavg()[0]
         result = json.loads((work / "out.json").read_text(encoding="utf-8"))
     used = {proc: memory.cpu[1][proc] - memory.cpu[0][proc] for proc in memory.cpu[0]}
     return {"name": name, "result": result, "memory": memory.samples, "cpu_s": used, "waits": waits.summary(),
             "seeded_s": seeded, "diaries": len(plan["diaries"]), "load": (load_start, load_end), "work": str(work),
-            "search_answers": answers}
+            "search_answers": answers, "indexed_lines": lines}
 
 
 def report(run_: dict[str, Any], connections: int) -> bool:
@@ -613,6 +619,11 @@ def report(run_: dict[str, Any], connections: int) -> bool:
         kept, searched = answers.get("kept", 0), answers.get("searched", 0)
         print(f"searches answered from kept pages of hits: {kept:,} of {kept + searched:,} "
               f"({kept / (kept + searched):.0%}; one process's count: the one that answered /metrics)")
+    lines = run_.get("indexed_lines") or {}
+    if sum(lines.values()):
+        kept, analysed = lines.get("kept", 0), lines.get("analysed", 0)
+        print(f"lines of documents indexed from the analyzer's kept tokens: {kept:,} of {kept + analysed:,} "
+              f"({kept / (kept + analysed):.0%}; the answering process's indexer, MEIJI_SEARCH_LINES_KEPT)")
     if result["alone_errors"]:
         print(f"errors while probing routes alone: {result['alone_errors']}")
     for route, examples in result["examples"].items():

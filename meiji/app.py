@@ -265,6 +265,10 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     if answers is not None:  # what the kept pages of hits save, for tuning MEIJI_SEARCH_RESULTS_KEPT
         metrics_store.count("meiji_search_answers_total", "Searches answered from a kept page of hits or by "
                             "the engine, by answer.", "answer", lambda: answers)
+    lines = search.services.analysed_lines(services.search)
+    if lines is not None:  # what the kept line tokens save the indexer, for tuning MEIJI_SEARCH_LINES_KEPT
+        metrics_store.count("meiji_search_lines_total", "Lines of documents indexed in this process, by whether "
+                            "their tokens were kept from an earlier analysis or analysed anew.", "line", lambda: lines)
     # Lifecycle, not collaborators: who owns the index (in messages to other processes) and what
     # runs once the database is open.
     app.state.owner_name = "meiji serve"

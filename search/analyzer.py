@@ -272,13 +272,17 @@ PLAN_CACHE = 2_000  # query texts whose plans are kept: a community searches the
 class Analyzer:
     """Turns documents into index tokens and user text into a ``Plan``; thread-safe."""
 
-    def __init__(self, *, sound: bool = True) -> None:
+    def __init__(self, *, sound: bool = True, lines: int = LINE_CACHE) -> None:
         self.vocabulary = Vocabulary()
         # False: no sound field, no search by sound (the engine as it was, for the benchmark).
         self.sound = sound
-        # Tokens of recently analysed lines. A diary's document is all its entries: when one entry
-        # is added, only that entry's line is new, so re-indexing the diary costs one entry's work.
+        # Tokens of recently analysed lines (``lines`` of them at most, ``MEIJI_SEARCH_LINES_KEPT``).
+        # A diary's document is all its entries: when one entry is added, only that entry's line is
+        # new, so re-indexing the diary costs one entry's work while its other lines are still kept.
         self._lines: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
+        self._lines_kept = lines
+        # Lines of documents taken from the kept tokens or analysed, for /metrics.
+        self.lines = {"kept": 0, "analysed": 0}
         self._lines_lock = threading.Lock()
         self._generation = SEGMENTER.generation
         # Plans of recent query texts, for the vocabulary and dictionary they were made with.
@@ -324,14 +328,16 @@ class Analyzer:
             found = self._lines.get(folded)
             if found is not None:
                 self._lines.move_to_end(folded)
+                self.lines["kept"] += 1
                 return found
+            self.lines["analysed"] += 1
         tokens = (" ".join(gram_tokens(folded)), " ".join(self.words(folded)),
                   " ".join(_pinyin.sound_tokens(folded)) if self.sound else "")
         with self._lines_lock:
             if self._generation != generation:
                 return tokens  # words were added meanwhile: not worth keeping
             self._lines[folded] = tokens
-            while len(self._lines) > LINE_CACHE:
+            while len(self._lines) > self._lines_kept:
                 self._lines.popitem(last=False)
         return tokens
 

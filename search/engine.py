@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from kernel.caches import MISSING, Kept
-from search.analyzer import Analyzer, Plan, snippet
+from search.analyzer import LINE_CACHE, Analyzer, Plan, snippet
 from search.interfaces import DocKey, Document, Gone, Hit, Query, Results, Suggestion, Term
 from search.suggestions import Suggester
 
@@ -102,9 +102,9 @@ def from_us(us: int) -> datetime:
 class EngineIndex(ABC):
     """The parts of ``SearchIndex`` that do not depend on the engine."""
 
-    def __init__(self, *, sound: bool = True, results: int = 0) -> None:
+    def __init__(self, *, sound: bool = True, results: int = 0, lines: int = LINE_CACHE) -> None:
         # sound=False: the engine without search by sound (no sound tokens), for the benchmark.
-        self.analyzer = Analyzer(sound=sound)
+        self.analyzer = Analyzer(sound=sound, lines=lines)
         # Pages of hits kept by query while the index is unchanged, as Solr's query result cache:
         # a query asked again is answered without the engine (``results`` > 0 of them). Each change
         # made here empties them; ``_stamp`` tells of changes made elsewhere.

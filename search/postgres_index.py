@@ -28,7 +28,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from kernel.db import connection
-from search.analyzer import AllOf, AnyOf, Match, Plan, Sound, Sub
+from search.analyzer import LINE_CACHE, AllOf, AnyOf, Match, Plan, Sound, Sub
 from search.engine import EngineIndex, Found, Prepared, Row, key_text
 from search.interfaces import DocKey, Document, Query, Suggestion, Term
 
@@ -202,8 +202,8 @@ class PostgresIndex(EngineIndex):
     # matches are an estimate (they fill every page), and with their count, so as many more
     # candidates are taken (``unless``).
 
-    def __init__(self, *, sound: bool = True, results: int = 0) -> None:
-        super().__init__(sound=sound, results=results)
+    def __init__(self, *, sound: bool = True, results: int = 0, lines: int = LINE_CACHE) -> None:
+        super().__init__(sound=sound, results=results, lines=lines)
         self._version = -1
         self._checked = 0.0
         self._deletes = 0

@@ -164,6 +164,14 @@ def kept_answers(index: SearchIndex) -> Mapping[str, int] | None:
     return None
 
 
+def analysed_lines(index: SearchIndex) -> Mapping[str, int] | None:
+    """How many lines of document text this process took from its kept tokens and how many it
+    analysed; None for an index that analyses nothing here (a follower, the memory index)."""
+    from search.engine import EngineIndex  # imported here, as in kept_answers
+
+    return index.analyzer.lines if isinstance(index, EngineIndex) else None
+
+
 def build_index(settings: Settings, *, owner: bool = True) -> SearchIndex:
     """The backend named by ``MEIJI_SEARCH_URL``: ``tantivy:///dir``, ``whoosh:///dir``, ``postgres``, ``memory://``.
 
@@ -177,12 +185,12 @@ def build_index(settings: Settings, *, owner: bool = True) -> SearchIndex:
     if scheme == "tantivy":
         from search.tantivy_index import TantivyIndex
 
-        embedded: SearchIndex = TantivyIndex(_path(settings.search_url), results=kept)
+        embedded: SearchIndex = TantivyIndex(_path(settings.search_url), results=kept, lines=settings.search_lines_kept)
         return embedded if owner else Follower(embedded)
     if scheme == "whoosh":
         from search.whoosh_index import WhooshIndex
 
-        whoosh: SearchIndex = WhooshIndex(_path(settings.search_url), results=kept)
+        whoosh: SearchIndex = WhooshIndex(_path(settings.search_url), results=kept, lines=settings.search_lines_kept)
         return whoosh if owner else Follower(whoosh)
     if scheme == "postgres" or settings.search_url == "postgres":
         if settings.database_url.startswith("sqlite"):
@@ -190,7 +198,7 @@ def build_index(settings: Settings, *, owner: bool = True) -> SearchIndex:
         from search.postgres_index import PostgresIndex
 
         # Shared by every process: each keeps its pages of hits, told of changes by the database.
-        postgres: SearchIndex = PostgresIndex(results=settings.search_results_kept)
+        postgres: SearchIndex = PostgresIndex(results=settings.search_results_kept, lines=settings.search_lines_kept)
         return postgres
     return MemoryIndex()
 

@@ -21,7 +21,7 @@ import tantivy
 
 from kernel.caches import MISSING, Kept
 from search._generations import Generations
-from search.analyzer import AllOf, AnyOf, Match, Plan, Sound, Sub
+from search.analyzer import LINE_CACHE, AllOf, AnyOf, Match, Plan, Sound, Sub
 from search.engine import EngineIndex, Found, Prepared, Row, from_us
 from search.interfaces import Query
 
@@ -135,8 +135,8 @@ def compile_query(plan: Plan, query: Query) -> tantivy.Query:
 class TantivyIndex(EngineIndex):
     """``SearchIndex`` on a tantivy directory (``MEIJI_SEARCH_URL=tantivy:///abs/dir``)."""
 
-    def __init__(self, root: Path, *, sound: bool = True, results: int = 0) -> None:
-        super().__init__(sound=sound, results=results)
+    def __init__(self, root: Path, *, sound: bool = True, results: int = 0, lines: int = LINE_CACHE) -> None:
+        super().__init__(sound=sound, results=results, lines=lines)
         self.generations = Generations(root)
         self._name = ""
         self._index: tantivy.Index | None = None

@@ -22,7 +22,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from search._generations import Generations
-from search.analyzer import AllOf, Match, Plan, Sound, Sub
+from search.analyzer import LINE_CACHE, AllOf, Match, Plan, Sound, Sub
 from search.engine import EngineIndex, Found, Prepared, Row, from_us
 from search.interfaces import Query
 
@@ -102,8 +102,8 @@ def compile_query(plan: Plan, query: Query) -> tuple[wq.Query, wq.Query | None]:
 class WhooshIndex(EngineIndex):
     """``SearchIndex`` on a Whoosh directory (``MEIJI_SEARCH_URL=whoosh:///abs/dir``)."""
 
-    def __init__(self, root: Path, *, sound: bool = True, results: int = 0) -> None:
-        super().__init__(sound=sound, results=results)
+    def __init__(self, root: Path, *, sound: bool = True, results: int = 0, lines: int = LINE_CACHE) -> None:
+        super().__init__(sound=sound, results=results, lines=lines)
         self.generations = Generations(root)
         self._name = ""
         self._index: Any = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +14,7 @@ from starlette.testclient import TestClient
 
 from meiji.app import create_app
 from tests.conftest import base_settings, sign_up
+from tests.content.factories import diary, drain, entry, reference
 
 SCRAPER_TOKEN = "prometheus-scrape-0123456789abcdef"
 
@@ -79,6 +82,43 @@ def test_the_scraper_sees_how_many_searches_kept_pages_answered(tmp_path: Path, 
                   search_results_kept=0) as client:
         client.get("/v1/search", params={"q": "双眼皮"})
         assert "meiji_search_answers_total" not in client.get("/metrics").text
+
+
+def indexed_lines(client: TestClient) -> dict[str, int]:
+    text = client.get("/metrics").text
+    return {kind: int(n) for kind, n in re.findall(r'meiji_search_lines_total\{line="(\w+)"\} (\d+)', text)}
+
+
+def test_the_scraper_sees_how_much_of_a_growing_diary_was_analysed_again(tmp_path: Path, sqlite_url: str,
+                                                                         sqlite_template: Path) -> None:
+    # An operator sizing MEIJI_SEARCH_LINES_KEPT reads how many lines the indexer had to analyse anew.
+    def story(client: TestClient) -> tuple[dict[str, int], dict[str, int], str]:
+        member = sign_up(client)
+        book = diary(client, member, reference(client))
+        entry(client, member, book["id"], body="<p>术后第三天，眼睛肿得像核桃，冰敷以后好一点。</p>")
+        drain(client)
+        before = indexed_lines(client)
+        entry(client, member, book["id"], body="<p>第七天拆线，医生说恢复得不错，内双的弧度出来了。</p>")
+        drain(client)
+        return before, indexed_lines(client), book["id"]
+
+    with app_from(tmp_path, sqlite_url, "127.0.0.1", search_url=f"tantivy://{tmp_path / 'index'}") as client:
+        before, after, book_id = story(client)
+        assert before["analysed"] > 0
+        # Indexed again with its new entry, the diary's title and first entry come from the kept
+        # tokens: only the new entry's line is analysed.
+        assert after["analysed"] - before["analysed"] == 1
+        assert after["kept"] - before["kept"] == 2
+        r = client.get("/v1/search", params={"q": "拆线"})
+        assert [hit["id"] for hit in r.json()["items"]] == [book_id]  # the new entry is found
+    # With no lines kept, the whole diary is analysed again.
+    fresh = tmp_path / "none.sqlite3"
+    shutil.copy(sqlite_template, fresh)
+    with app_from(tmp_path / "none", f"sqlite://{fresh}", "127.0.0.1", search_url=f"tantivy://{tmp_path / 'index2'}",
+                  search_lines_kept=0) as client:
+        before, after, _ = story(client)
+        assert after["analysed"] - before["analysed"] == 3
+        assert after["kept"] == before["kept"] == 0
 
 
 def test_probes_and_the_scraper_are_answered_when_their_address_is_out_of_requests(tmp_path: Path,
