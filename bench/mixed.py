@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -448,7 +448,8 @@ async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections
     routes = [r for r, _ in MIX]
     # Reads only: what the same reads cost when no write holds the database (where the time goes).
     weights = [0 if reads_only and r not in READS else w for r, w in MIX]
-    tally, alone = Tally(), Tally()
+    tally, alone, after = Tally(), Tally(), Tally()
+    by_minute: Counter[int] = Counter()  # answered requests in each minute of the measured time
     connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
     timeout = aiohttp.ClientTimeout(total=30)
 
@@ -475,16 +476,23 @@ async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections
 
         # Each route alone, one request at a time: its own cost, without queueing behind others.
         prober = Member(0, plan)
-        for route in routes:
-            for _ in range(40):
-                await send(route, prober, alone, lambda b, e: True)
+
+        async def probe(into: Tally) -> None:
+            for route in routes:
+                for _ in range(40):
+                    await send(route, prober, into, lambda b, e: True)
+
+        await probe(alone)
 
         print("LOAD", flush=True)  # the parent starts watching memory a warm-up after this
         measuring_from = time.monotonic() + warmup
         stop_at = measuring_from + seconds
 
         def measured(began: float, ended: float) -> bool:
-            return began >= measuring_from and ended <= stop_at
+            kept = began >= measuring_from and ended <= stop_at
+            if kept:
+                by_minute[int((ended - measuring_from) // 60)] += 1
+            return kept
 
         async def worker(n: int) -> None:
             me = Member(n, plan)
@@ -497,8 +505,15 @@ async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections
                 await send(me.rnd.choices(routes, weights)[0], me, tally, measured)
 
         await asyncio.gather(*(worker(n) for n in range(connections)))
+        print("MEASURED", flush=True)  # the parent takes its last memory and CPU sample now
+        # The same probe once the load is over and the indexer has caught up: what the data the
+        # run wrote made each route cost.
+        await asyncio.sleep(5)
+        await probe(after)
     return {"latencies": tally.latencies, "errors": tally.errors, "examples": tally.examples, "seconds": seconds,
             "alone": {route: statistics.median(v) for route, v in alone.latencies.items()},
+            "alone_after": {route: statistics.median(v) for route, v in after.latencies.items()},
+            "by_minute": [by_minute[m] for m in sorted(by_minute)],
             "alone_errors": alone.errors, "rate": rate, "reads_only": reads_only,
             "client_cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}
 
@@ -562,14 +577,18 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         waits.start()
         counts_start = search_counts(base)
         load_start = os.getloadavg()[0]
-        while client.poll() is None:
-            time.sleep(1)
+        # Sampled each second until the load ends (the client says so on its output).
+        done = threading.Event()
+        threading.Thread(target=lambda: (client.stdout.readline(), done.set()), daemon=True).start()
+        while not done.wait(1) and client.poll() is None:
             memory.sample()
-        if client.returncode != 0:
-            raise RuntimeError(f"the load client exited with {client.returncode}")
+        memory.sample()
         memory.mark_cpu()
         waits.stop()
         counts_end = search_counts(base)
+        client.wait()  # the routes probed alone again, on the data the run wrote
+        if client.returncode != 0:
+            raise RuntimeError(f"the load client exited with {client.returncode}")
         answers, lines = ({kind: n - counts_start[what].get(kind, 0) for kind, n in counts_end[what].items()}
                           for what in ("answers", "lines"))
         load_end = os.getloadavg()[0]
@@ -588,9 +607,10 @@ def report(run_: dict[str, Any], connections: int) -> bool:
     pace = f"{result['rate']:g} req/s offered" if result["rate"] else "closed loop, no think time"
     pace += ", reads only (no writes)" if result.get("reads_only") else ""
     print(f"load: {pace}; 'alone': p50 of the route on one connection with nothing else running, "
-          "its own cost without queueing\n")
-    print("| route | count | errors | p50 ms | p99 ms | req/s | alone p50 ms | goal p99 |")
+          "its own cost without queueing, before the load and after it (on the data the run wrote)\n")
+    print("| route | count | errors | p50 ms | p99 ms | req/s | alone p50 ms (after) | goal p99 |")
     print("|---|---|---|---|---|---|---|---|")
+    after = result.get("alone_after") or {}
     met = True
     totals: dict[str, list[float]] = {"reads": [], "writes": []}
     for route, _ in MIX:
@@ -604,7 +624,8 @@ def report(run_: dict[str, Any], connections: int) -> bool:
         met &= ok
         totals["reads" if route in READS else "writes"].extend(values)
         print(f"| {route} | {len(values):,} | {errors} | {statistics.median(values):.1f} | {p99:.1f} | "
-              f"{len(values) / seconds:,.1f} | {result['alone'].get(route, 0):.1f} | "
+              f"{len(values) / seconds:,.1f} | {result['alone'].get(route, 0):.1f}"
+              f"{f' ({after[route]:.1f})' if route in after else ''} | "
               f"< {goal:.0f} ms: {'met' if ok else 'NOT met'} |")
     for kind, values in totals.items():
         if values:
@@ -614,6 +635,11 @@ def report(run_: dict[str, Any], connections: int) -> bool:
     errors = sum(result["errors"].values())
     print(f"\ntotal: {count:,} requests, {count / seconds:,.0f} req/s, {errors} errors, "
           f"{count and 100 * len(totals['reads']) / count:.0f}% reads")
+    minutes = result.get("by_minute") or []
+    if len(minutes) > 1:
+        last = seconds - 60 * (len(minutes) - 1)  # the last minute may be partial
+        rates = [n / 60 for n in minutes[:-1]] + [minutes[-1] / last if last > 0 else 0.0]
+        print("req/s in each minute: " + ", ".join(f"{r:,.0f}" for r in rates))
     answers = run_.get("search_answers") or {}
     if sum(answers.values()):
         kept, searched = answers.get("kept", 0), answers.get("searched", 0)
