@@ -40,7 +40,7 @@ from tortoise.transactions import in_transaction
 from kernel import db
 from kernel.caches import MISSING, Kept
 from kernel.clock import now
-from kernel.rows import Row, fetch
+from kernel.rows import Row, fetch, fetch_sql
 from kernel.settings import Settings
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, not_found
@@ -175,6 +175,9 @@ class Reader:
 
 
 # Two first uploads of a day at once: the second adds to the row the first inserted.
+# What a member uploaded today, asked before every upload (a statement written once; SQLite keeps
+# Tortoise's dates as ISO text, asyncpg wants a date).
+_QUOTA = "SELECT count, bytes FROM media_upload_quota WHERE owner_id = ? AND day = ?"
 _COUNT = ("INSERT INTO media_upload_quota (owner_id, day, count, bytes) VALUES (?, ?, 1, ?) "
           "ON CONFLICT (owner_id, day) DO UPDATE SET count = media_upload_quota.count + 1, "
           "bytes = media_upload_quota.bytes + excluded.bytes")
@@ -215,8 +218,9 @@ class MediaService:
 
     async def check_quota(self, owner_id: int, size: int) -> None:
         """429 when one more upload of ``size`` bytes would pass the member's daily quotas."""
-        quota = await UploadQuota.get_or_none(owner_id=owner_id, day=now().date())
-        count, used = (quota.count, quota.bytes) if quota else (0, 0)
+        day = now().date()
+        rows = await fetch_sql(UploadQuota, _QUOTA, [owner_id, day.isoformat() if db.dialect() == "sqlite" else day])
+        count, used = (rows[0].count, rows[0].bytes) if rows else (0, 0)
         s = self.settings
         if count + 1 > s.uploads_per_day or used + size > s.upload_bytes_per_day:
             moment = now()
