@@ -49,16 +49,18 @@ class InProcess:
         except ValueError:
             return status, raw
 
-    async def raw(self, method: str, path: str, body: object = None,
-                  headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
-        """The status and the body as sent (what a profile should time: no decoding on our side)."""
+    async def raw(self, method: str, path: str, body: object = None, headers: Mapping[str, str] | None = None,
+                  content_type: str = "application/json") -> tuple[int, bytes]:
+        """The status and the body as sent (what a profile should time: no decoding on our side).
+        ``body`` is sent as JSON, or as it is when it is bytes (a multipart form: ``content_type``)."""
         raw_path, _, query = path.partition("?")
         # As a client sends it: percent-encoded UTF-8 (a raw 双眼皮 would be read as Latin-1).
         query = quote(query, safe="=&%+")
-        payload = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+        payload = (b"" if body is None else body if isinstance(body, bytes)
+                   else json.dumps(body, ensure_ascii=False).encode())
         head = [(b"host", b"127.0.0.1"), (b"user-agent", b"meiji-bench")]
         if body is not None:
-            head += [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+            head += [(b"content-type", content_type.encode()), (b"content-length", str(len(payload)).encode())]
         head += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
                  "scheme": "http", "path": raw_path, "raw_path": raw_path.encode(), "query_string": query.encode(),

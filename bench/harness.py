@@ -9,8 +9,10 @@ every round's: a shared machine that swings by 2× during a run moves a round, n
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -327,3 +329,16 @@ def chinese_reviews(name: str) -> Path:
         return shared
     print(f"(../shared/corpora/zh is absent: using tests/corpus/zh/{name}, a few hundred reviews)")
     return project / "tests" / "corpus" / "zh" / name
+
+
+def small_jpeg(seed: int) -> bytes:
+    """A 640x480 phone-like JPEG: a colour field with a block, different for every seed."""
+    from PIL import Image, ImageDraw
+
+    rnd = random.Random(seed)
+    image = Image.new("RGB", (640, 480), (rnd.randrange(150, 240), rnd.randrange(120, 200), rnd.randrange(100, 180)))
+    x, y = rnd.randrange(0, 500), rnd.randrange(0, 340)
+    ImageDraw.Draw(image).rectangle((x, y, x + 140, y + 140), fill=(rnd.randrange(256), 60, 60))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()

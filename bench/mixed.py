@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import json
 import os
 import random
@@ -45,7 +44,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import PYTHON, ROOT, cpu_seconds, free_port, pss_mb, rss_mb, throwaway_postgres, tree
+from bench.harness import (
+    PYTHON,
+    ROOT,
+    cpu_seconds,
+    free_port,
+    pss_mb,
+    rss_mb,
+    small_jpeg,
+    throwaway_postgres,
+    tree,
+)
 
 MEIJI = str(Path(PYTHON).parent / "meiji")
 PASSWORD = "bench-mixed-password-1"
@@ -75,19 +84,6 @@ def corpus() -> list[str]:
             return [t for t in lines if 20 < len(t) < 300 and not any(c in t for c in "<>@") and "www" not in t
                     and "http" not in t]
     raise SystemExit("no Chinese corpus under ../shared/corpora/zh or tests/corpus/zh")
-
-
-def small_jpeg(seed: int) -> bytes:
-    """A 640x480 phone-like JPEG: a colour field with a block, different for every seed."""
-    from PIL import Image, ImageDraw
-
-    rnd = random.Random(seed)
-    image = Image.new("RGB", (640, 480), (rnd.randrange(150, 240), rnd.randrange(120, 200), rnd.randrange(100, 180)))
-    x, y = rnd.randrange(0, 500), rnd.randrange(0, 340)
-    ImageDraw.Draw(image).rectangle((x, y, x + 140, y + 140), fill=(rnd.randrange(256), 60, 60))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
-    return out.getvalue()
 
 
 # --- processes and their memory --------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Where each endpoint's time goes: every list apps page through, the diary detail, and the writes.
+"""Where each endpoint's time goes: every list apps page through, the diary detail, the writes, and
+an upload of a phone-sized photo (its rendering in the image workers counts as the loop's idle time).
 
 Run: ``.venv/bin/python bench/profiles.py [--calls 300]``. Builds the embedded default (SQLite) in a
 temporary directory, fills it through the API (a diary of 30 entries among 60, reviews of a clinic,
@@ -41,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.asgi import InProcess
-from bench.harness import PYTHON, ROOT, bench_env, chinese_reviews
+from bench.harness import PYTHON, ROOT, bench_env, chinese_reviews, small_jpeg
 
 PASSWORD = "bench-password-1"
 CORPUS = chinese_reviews("reviews_pos.txt")
@@ -138,6 +139,7 @@ Call = Callable[[int], Awaitable[tuple[int, Any]]]
 def endpoints(app: InProcess, s: dict[str, Any]) -> list[tuple[str, Call]]:
     """(name, call of the i-th request) for every endpoint profiled."""
     big, reader, author, texts = s["big"], s["reader"], s["author"], s["texts"]
+    photos = [small_jpeg(seed) for seed in range(16)]
 
     def get(path: str, headers: dict[str, str] | None = None) -> Call:
         return lambda i: app.raw("GET", path, None, headers)
@@ -164,7 +166,19 @@ def endpoints(app: InProcess, s: dict[str, Any]) -> list[tuple[str, Call]]:
                                      "body": texts[80 + i % 20], "anonymous": False}, reader)),
         ("PUT /v1/likes/diary_entry/{id}", lambda i: app.raw(
             "PUT", f"/v1/likes/diary_entry/{s['entries'][i % 30]}", None, [reader, author][i // 30 % 2])),
+        # Rendered in the image workers: 'idle' is the loop waiting for them, the rest its own work.
+        ("POST /v1/media (640x480 JPEG)", lambda i: app.raw(
+            "POST", "/v1/media", photo_form(photos[i % len(photos)]), author, content_type=FORM_TYPE)),
     ]
+
+
+FORM_TYPE = "multipart/form-data; boundary=meiji-bench-form"
+
+
+def photo_form(jpeg: bytes) -> bytes:
+    """A multipart form with one photo, as the app sends it."""
+    return (b'--meiji-bench-form\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
+            b"Content-Type: image/jpeg\r\n\r\n" + jpeg + b"\r\n--meiji-bench-form--\r\n")
 
 
 def first_since_a_change(app: InProcess, path: str) -> Call:
@@ -228,7 +242,8 @@ def main() -> None:
     parser.add_argument("--functions", type=int, default=6, help="the rooms' costliest functions to list")
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="meiji-bench-profiles-"))
-    os.environ.update(bench_env(data))
+    # The author uploads more photos than a person's daily quota allows.
+    os.environ.update(bench_env(data, MEIJI_UPLOADS_PER_DAY="100000000", MEIJI_UPLOAD_BYTES_PER_DAY="1000000000000"))
     subprocess.run([PYTHON, "-m", "meiji", "accounts", "create", "资料编辑", "--role", "editor", "--password",
                     PASSWORD], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     floor = floor_micros()
