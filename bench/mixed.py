@@ -15,8 +15,10 @@ Deployments:
 
 Seeded first: the demo (``meiji demo``), then 32 members each with diaries, entries and comments of
 real Chinese text (``../shared/corpora/zh`` when present, else ``tests/corpus/zh``). Reported: per
-route count, errors, p50/p99, req/s; the RSS of the server processes at start, peak and end; their
-CPU. Goals: 0 errors, p99 < 100 ms for reads and < 250 ms for writes, RSS growth < 10% over 10 min.
+route count, errors, p50/p99, req/s, and its p50 alone on one connection before the load and again
+after it (on the data the run wrote); the req/s of each minute; the share of searches answered from
+kept pages and of indexed lines taken from kept tokens; the RSS of the server processes at start,
+peak and end; their CPU. Goals: 0 errors, p99 < 100 ms for reads and < 250 ms for writes, RSS growth < 10% over 10 min.
 """
 
 from __future__ import annotations
@@ -502,8 +504,8 @@ async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections
 
         await asyncio.gather(*(worker(n) for n in range(connections)))
         print("MEASURED", flush=True)  # the parent takes its last memory and CPU sample now
-        # The same probe once the load is over and the indexer has caught up: what the data the
-        # run wrote made each route cost.
+        # The same probe once the load is over (five seconds for the indexer to catch up): what
+        # the data the run wrote made each route cost.
         await asyncio.sleep(5)
         await probe(after)
     return {"latencies": tally.latencies, "errors": tally.errors, "examples": tally.examples, "seconds": seconds,

@@ -174,10 +174,10 @@ class Reader:
     case_token: str | None = None
 
 
-# Two first uploads of a day at once: the second adds to the row the first inserted.
 # What a member uploaded today, asked before every upload (a statement written once; SQLite keeps
 # Tortoise's dates as ISO text, asyncpg wants a date).
 _QUOTA = "SELECT count, bytes FROM media_upload_quota WHERE owner_id = ? AND day = ?"
+# Two first uploads of a day at once: the second adds to the row the first inserted.
 _COUNT = ("INSERT INTO media_upload_quota (owner_id, day, count, bytes) VALUES (?, ?, 1, ?) "
           "ON CONFLICT (owner_id, day) DO UPDATE SET count = media_upload_quota.count + 1, "
           "bytes = media_upload_quota.bytes + excluded.bytes")
