@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import json
 import os
 import pstats
 import subprocess
@@ -105,6 +106,22 @@ async def seed(app: InProcess) -> dict[str, Any]:
     account = (await post("/v1/accounts", {"handle": "路人", "password": PASSWORD, "birth_date": "1990-01-01"}))["id"]
     await post("/v1/procedures", {"slug": "shuang-yan-pi", "name": "双眼皮", "aliases": ["重睑术", "割双眼皮"]}, editor)
     clinic = (await post("/v1/clinics", {"name": "上海华美医疗美容医院", "city": "上海"}, editor))["id"]
+    # Diaries of another procedure as an app lists them, with two before photos each: a page of them
+    # shows 40 photos. Written first and without entries (which add to popularity), so the lists of the
+    # newest and the most popular diaries show the 60 below, without photos, as they always have.
+    await post("/v1/procedures", {"slug": "re-ma-ji", "name": "热玛吉", "aliases": ["Thermage"]}, editor)
+
+    async def photo(seed: int) -> str:
+        status, body = await app.raw("POST", "/v1/media", photo_form(small_jpeg(seed)), author, content_type=FORM_TYPE)
+        if status != 201:
+            raise RuntimeError(f"POST /v1/media: {status} {body[:200]!r}")
+        return str(json.loads(body)["id"])
+
+    for i in range(20):
+        await post("/v1/diaries", {
+            "title": f"热玛吉第{i + 1}次", "procedure": "re-ma-ji", "operated_on": "2026-09-01",
+            "clinic_id": clinic, "anonymous": i % 3 == 0,
+            "before_media_ids": [await photo(2 * i), await photo(2 * i + 1)]}, author)
     diaries = [(await post("/v1/diaries", {
         "title": f"双眼皮恢复日记 第{i}本", "procedure": "shuang-yan-pi", "operated_on": "2026-09-01",
         "clinic_id": clinic, "anonymous": i % 3 == 0}, author))["id"] for i in range(60)]
@@ -150,6 +167,7 @@ def endpoints(app: InProcess, s: dict[str, Any]) -> list[tuple[str, Call]]:
         ("GET /v1/diaries/{id} (30 entries)", get(f"/v1/diaries/{big}", reader)),
         ("GET /v1/diaries (20)", get("/v1/diaries?limit=20")),
         ("GET /v1/diaries?sort=popular (20)", get("/v1/diaries?limit=20&sort=popular")),
+        ("GET /v1/diaries?procedure= (20, 40 photos)", get("/v1/diaries?limit=20&procedure=re-ma-ji")),
         ("GET /v1/diaries/{id}/entries (20)", get(f"/v1/diaries/{big}/entries?limit=20")),
         ("GET /v1/reviews (20)", get(f"/v1/reviews?target_type=clinic&target_id={s['clinic']}&limit=20")),
         ("GET /v1/questions (20)", get("/v1/questions?limit=20")),
