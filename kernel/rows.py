@@ -20,7 +20,7 @@ compares every cached shape with Tortoise's own answer on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -196,12 +196,23 @@ def _sql(qs: QuerySet[Any]) -> tuple[str, list[Any]]:
 
 async def fetch(qs: QuerySet[Any]) -> list[Row]:
     """The rows of ``qs`` as read-only objects with the model's attributes."""
+    return _decoded(qs.model, await fetch_records(qs))
+
+
+async def fetch_records(qs: QuerySet[Any]) -> list[Any]:
+    """The records of ``qs`` as the driver returns them, not decoded (``decode`` does that): each
+    iterates over its column values, for a cache keyed by what a row holds."""
     sql, params = _sql(qs)
     assert qs._db is not None
     # Records (sqlite3.Row, asyncpg.Record) read as sequences: turning each into a dict first, as
     # execute_query_dict does, costs as much as the query itself.
     _, raw = await qs._db.execute_query(sql, params)
-    return _decoded(qs.model, raw)
+    return list(raw)
+
+
+def decode(model: type[Model], records: Sequence[Any]) -> list[Row]:
+    """Rows of ``model`` from records of ``fetch_records``, as ``fetch`` returns them."""
+    return _decoded(model, records)
 
 
 async def fetch_sql(model: type[Model], sql: str, params: list[Any]) -> list[Row]:

@@ -24,12 +24,12 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -40,7 +40,7 @@ from tortoise.transactions import in_transaction
 from kernel import db
 from kernel.caches import MISSING, Kept
 from kernel.clock import now
-from kernel.rows import Row, fetch, fetch_sql
+from kernel.rows import Row, decode, fetch, fetch_records, fetch_sql
 from kernel.settings import Settings
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, not_found
@@ -205,6 +205,8 @@ class MediaService:
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, settings.max_upload_pixels)
         # Views built in the last second, by everything that decides what they show (``view``).
         self._views: Kept[tuple[object, ...], MediaView] = Kept(VIEW_CACHE, VIEW_SECONDS)
+        # The same by the row's stored values, for ``views``: the view or None (nothing shown).
+        self._shown: Kept[Hashable, MediaView | None] = Kept(VIEW_CACHE, VIEW_SECONDS)
 
     # --- uploads ----------------------------------------------------------------------------
 
@@ -655,19 +657,42 @@ class MediaService:
         # alone, the status tested here: with ``status`` in the query, SQLite without statistics
         # walked the status index through every attached upload (784 µs at 2,400 uploads, 13% of
         # the server's time under the mixed benchmark) instead of looking the few keys up.
-        found = await fetch(Upload.filter(id__in=ids).only(*VIEWED))
-        if everything:
-            return {row.id: await self.view(row) for row in found if row.status in SERVED}
+        records = await fetch_records(Upload.filter(id__in=ids).only(*VIEWED))
+        # Pages show the same photos again and again: what a record showed in the last second
+        # (VIEW_SECONDS) is shown again while it holds the same values, without decoding it (its
+        # variants' JSON, its flags) or looking its view up. Any change to the row is another key.
         out: dict[str, MediaView] = {}
-        for row in found:
-            if row.status != ATTACHED or not row.visible:
-                continue
-            if self.served(row) or row.purpose == "evidence":
-                out[row.id] = await self.view(row)
-            elif self.shows_placeholder(row):
-                # Removed on its own: the post shows, in its place, the case and the reason.
-                out[row.id] = await self.view(row, placeholder=True)
+        fresh: list[tuple[Hashable | None, Any]] = []
+        for record in records:
+            key: Hashable | None = (everything, *record)
+            try:
+                kept = self._shown.get(key)
+            except TypeError:  # a value the driver decoded into a dict: nothing to key on
+                key, kept = None, MISSING
+            if kept is MISSING:
+                fresh.append((key, record))
+            elif kept is not None:
+                out[kept.id] = kept
+        for (known, _), row in zip(fresh, decode(Upload, [record for _, record in fresh]), strict=True):
+            shown = await self._shown_as(row, everything)
+            if known is not None:
+                self._shown.put(known, shown)
+            if shown is not None:
+                out[row.id] = shown
         return out
+
+    async def _shown_as(self, row: Row, everything: bool) -> MediaView | None:
+        """What ``views`` shows of one upload's row (None: nothing)."""
+        if everything:
+            return await self.view(row) if row.status in SERVED else None
+        if row.status != ATTACHED or not row.visible:
+            return None
+        if self.served(row) or row.purpose == "evidence":
+            return await self.view(row)
+        if self.shows_placeholder(row):
+            # Removed on its own: the post shows, in its place, the case and the reason.
+            return await self.view(row, placeholder=True)
+        return None
 
     async def photos(self, media_ids: Sequence[str]) -> dict[str, PhotoState]:
         """The uploads among ``media_ids`` that exist (released ones too), for moderation."""
