@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol, cast
 
 from kernel.web.ratelimit import RateLimiter
@@ -51,14 +52,15 @@ class MediaView:
     variants: dict[str, Variant] = field(default_factory=dict)
     takedown: Takedown | None = None
 
+    @cached_property
+    def _variants_json(self) -> dict[str, dict[str, object]]:
+        # Once per view: a view is kept for a second and shown on every page that shows its photo
+        # meanwhile. The answers share this dict; nothing changes an answer's dicts once built.
+        return {name: {"url": v.url, "width": v.width, "height": v.height} for name, v in self.variants.items()}
+
     def as_json(self) -> dict[str, object]:
-        data: dict[str, object] = {
-            "id": self.id,
-            "width": self.width,
-            "height": self.height,
-            "variants": {name: {"url": v.url, "width": v.width, "height": v.height}
-                         for name, v in self.variants.items()},
-        }
+        data: dict[str, object] = {"id": self.id, "width": self.width, "height": self.height,
+                                   "variants": self._variants_json}
         if self.takedown is not None:
             data["takedown"] = self.takedown.as_json()
         return data
