@@ -196,7 +196,7 @@ def _sql(qs: QuerySet[Any]) -> tuple[str, list[Any]]:
 
 async def fetch(qs: QuerySet[Any]) -> list[Row]:
     """The rows of ``qs`` as read-only objects with the model's attributes."""
-    return _decoded(qs.model, await fetch_records(qs))
+    return decode(qs.model, await fetch_records(qs))
 
 
 async def fetch_records(qs: QuerySet[Any]) -> list[Any]:
@@ -210,16 +210,11 @@ async def fetch_records(qs: QuerySet[Any]) -> list[Any]:
     return list(raw)
 
 
-def decode(model: type[Model], records: Sequence[Any]) -> list[Row]:
-    """Rows of ``model`` from records of ``fetch_records``, as ``fetch`` returns them."""
-    return _decoded(model, records)
-
-
 async def fetch_sql(model: type[Model], sql: str, params: list[Any]) -> list[Row]:
     """The rows of a statement written by hand over ``model``'s table (``?`` placeholders on every
     database), decoded as ``fetch`` decodes them; a column the model does not have keeps its name."""
     _, raw = await db.connection().execute_query(db.placeholders(sql), params)
-    return _decoded(model, raw)
+    return decode(model, raw)
 
 
 _by_id: dict[type[Model], str] = {}
@@ -235,7 +230,8 @@ async def fetch_by_id(model: type[Model], key: int) -> Row | None:
     return rows[0] if rows else None
 
 
-def _decoded(model: type[Model], raw: Any) -> list[Row]:
+def decode(model: type[Model], raw: Sequence[Any]) -> list[Row]:
+    """Rows of ``model`` from records as the driver returns them (``fetch_records``)."""
     if not raw:
         return []
     # Every record has the same columns: resolve names and converters once per result.

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -174,13 +174,19 @@ class Reader:
     case_token: str | None = None
 
 
-# What a member uploaded today, asked before every upload (a statement written once; SQLite keeps
-# Tortoise's dates as ISO text, asyncpg wants a date).
+# What a member uploaded today, asked before every upload (a statement written once).
 _QUOTA = "SELECT count, bytes FROM media_upload_quota WHERE owner_id = ? AND day = ?"
 # Two first uploads of a day at once: the second adds to the row the first inserted.
 _COUNT = ("INSERT INTO media_upload_quota (owner_id, day, count, bytes) VALUES (?, ?, 1, ?) "
           "ON CONFLICT (owner_id, day) DO UPDATE SET count = media_upload_quota.count + 1, "
           "bytes = media_upload_quota.bytes + excluded.bytes")
+
+
+def _today() -> date | str:
+    """Today's UTC date as the database takes it: SQLite keeps Tortoise's dates as ISO text, asyncpg
+    wants a date."""
+    day = now().date()
+    return day.isoformat() if db.dialect() == "sqlite" else day
 
 
 class MediaService:
@@ -220,8 +226,7 @@ class MediaService:
 
     async def check_quota(self, owner_id: int, size: int) -> None:
         """429 when one more upload of ``size`` bytes would pass the member's daily quotas."""
-        day = now().date()
-        rows = await fetch_sql(UploadQuota, _QUOTA, [owner_id, day.isoformat() if db.dialect() == "sqlite" else day])
+        rows = await fetch_sql(UploadQuota, _QUOTA, [owner_id, _today()])
         count, used = (rows[0].count, rows[0].bytes) if rows else (0, 0)
         s = self.settings
         if count + 1 > s.uploads_per_day or used + size > s.upload_bytes_per_day:
@@ -235,10 +240,7 @@ class MediaService:
     async def _count(self, owner_id: int, size: int) -> None:
         """One more upload of ``size`` bytes today, in one statement (in the upload's transaction:
         an upload is recorded and counted together, or neither)."""
-        day = now().date()
-        # SQLite keeps Tortoise's dates as ISO text; asyncpg wants a date.
-        await db.connection().execute_query(db.placeholders(_COUNT),
-                                            [owner_id, day.isoformat() if db.dialect() == "sqlite" else day, size])
+        await db.connection().execute_query(db.placeholders(_COUNT), [owner_id, _today(), size])
 
     async def upload(self, file: IO[bytes], *, owner_id: int | None, purpose: str, size: int,
                      sha256: str | None = None, review: PhotoReview | None = None) -> Upload:
