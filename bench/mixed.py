@@ -18,7 +18,9 @@ real Chinese text (``../shared/corpora/zh`` when present, else ``tests/corpus/zh
 route count, errors, p50/p99, req/s, and its p50 alone on one connection before the load and again
 after it (on the data the run wrote); the req/s of each minute; the share of searches answered from
 kept pages and of indexed lines taken from kept tokens; the RSS of the server processes at start,
-peak and end; their CPU. Goals: 0 errors, p99 < 100 ms for reads and < 250 ms for writes, RSS growth < 10% over 10 min.
+peak and end; their CPU. With ``--profile``, where the server's event loop spends its time, by route
+and by layer, sampled from outside with py-spy (``bench/loop_profile.py``). Goals: 0 errors, p99 <
+100 ms for reads and < 250 ms for writes, RSS growth < 10% over 10 min.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import loop_profile
 from bench.harness import (
     PYTHON,
     ROOT,
@@ -573,6 +576,7 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         memory.sample()
         memory.mark_cpu()
         waits.start()
+        spy = loop_profile.start(roots["server"], args.seconds, work / "loop.txt") if args.profile else None
         counts_start = search_counts(base)
         load_start = os.getloadavg()[0]
         # Sampled each second until the load ends (the client says so on its output).
@@ -589,12 +593,23 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
             raise RuntimeError(f"the load client exited with {client.returncode}")
         answers, lines = ({kind: n - counts_start[what].get(kind, 0) for kind, n in counts_end[what].items()}
                           for what in ("answers", "lines"))
+        loop = profiled(spy, work / "loop.txt", args) if args.profile else None
         load_end = os.getloadavg()[0]
         result = json.loads((work / "out.json").read_text(encoding="utf-8"))
     used = {proc: memory.cpu[1][proc] - memory.cpu[0][proc] for proc in memory.cpu[0]}
     return {"name": name, "result": result, "memory": memory.samples, "cpu_s": used, "waits": waits.summary(),
             "seeded_s": seeded, "diaries": len(plan["diaries"]), "load": (load_start, load_end), "work": str(work),
-            "search_answers": answers, "indexed_lines": lines}
+            "search_answers": answers, "indexed_lines": lines, "loop": loop}
+
+
+def profiled(spy: subprocess.Popen[bytes] | None, raw: Path, args: argparse.Namespace) -> str:
+    """What ``--profile`` found: the tables of ``bench/loop_profile.py``, or why there are none."""
+    if spy is None:
+        return "--profile: py-spy is not installed (it comes with the test tools: scripts/setup test)"
+    _, error = spy.communicate()
+    if spy.returncode != 0 or not raw.exists():
+        return f"--profile: py-spy could not sample the server: {error.decode(errors='replace').strip()[-300:]}"
+    return loop_profile.table(loop_profile.read(raw, args.seconds))
 
 
 def report(run_: dict[str, Any], connections: int) -> bool:
@@ -679,6 +694,8 @@ def report(run_: dict[str, Any], connections: int) -> bool:
         + f"; the load client {result['client_cpu_s']:.0f} s of CPU in all (probe and warm-up included); "
           f"load average {run_['load'][0]:.1f} at start, {run_['load'][1]:.1f} at the end on "
           f"{os.cpu_count()} cores")
+    if run_.get("loop"):
+        print(run_["loop"])
     waits = run_.get("waits") or {}
     if waits:
         print("PostgreSQL connections of the service, mean number in each state over the run:")
@@ -697,6 +714,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, help="requests/s started by all connections together "
                         "(default: none, each connection sends again as soon as it is answered)")
     parser.add_argument("--diaries", type=int, default=4, help="seeded diaries per member (5 entries each)")
+    parser.add_argument("--profile", action="store_true", help="sample the server's event loops with py-spy "
+                        "over the measured time and print where their time goes (bench/loop_profile.py)")
     parser.add_argument("--deployment", choices=("embedded", "production", "both"), default="both")
     parser.add_argument("--reads-only", action="store_true", help="the mix without its writes (a comparison)")
     parser.add_argument("--client", nargs=2, metavar=("PLAN", "OUT"), help=argparse.SUPPRESS)
