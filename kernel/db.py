@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connection
 from tortoise.context import get_current_context
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
@@ -116,7 +117,7 @@ async def pending(settings: Settings) -> list[str]:
     config = tortoise_config(settings)
     await Tortoise.init(config=config, init_connections=False)
     try:
-        executor = MigrationExecutor(connections.get(connection_name(settings)), config["apps"])
+        executor = MigrationExecutor(get_connection(connection_name(settings)), config["apps"])
         steps = await executor.plan(None)
     finally:
         await _close_quietly()
@@ -154,8 +155,9 @@ async def close_database() -> None:
 
 
 def connection() -> BaseDBAsyncClient:
-    """The one database connection (pool) of the process, for raw SQL."""
-    client: BaseDBAsyncClient = connections.get(_active_name)
+    """The one database connection (pool) of the process, for raw SQL: inside ``in_transaction()``,
+    the transaction's (Tortoise keeps it per task in its context)."""
+    client: BaseDBAsyncClient = get_connection(_active_name)
     return client
 
 

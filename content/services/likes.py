@@ -1,4 +1,4 @@
-"""Likes (点赞): one per member per object, counted on the object with atomic ``F()`` updates.
+"""Likes (点赞): one per member per object, counted on the object with atomic updates (``bump``).
 
 Likeable: diaries, diary entries, reviews, questions, answers and comments (``LIKE_TARGETS``). Liking
 twice counts once, unliking what one never liked changes nothing; only published content under
@@ -21,17 +21,19 @@ from kernel.clock import now
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem
 
-
-def _insert_sql() -> str:
-    columns = "INSERT INTO content_like (target_type, target_id, member_id, created_at) VALUES "
-    values = "($1, $2, $3, $4)" if db.dialect() == "postgres" else "(?, ?, ?, ?)"
-    # RETURNING: a row comes back only when the like is new, on both databases (SQLite >= 3.35).
-    return columns + values + " ON CONFLICT DO NOTHING RETURNING id"
+# A like's statements, written once: every like runs them, and built through Tortoise on each call
+# they cost more than the database took to answer them.
+# RETURNING: a row comes back only when the like is new, on both databases (SQLite >= 3.35).
+_INSERT = ("INSERT INTO content_like (target_type, target_id, member_id, created_at) VALUES (?, ?, ?, ?) "
+           "ON CONFLICT DO NOTHING RETURNING id")
+_LIKED = "SELECT 1 FROM content_like WHERE target_type = ? AND target_id = ? AND member_id = ? LIMIT 1"
 
 
 async def count_of(target_type: str, target_id: str) -> int:
-    rows = await kind(target_type).model.filter(id=int(target_id)).values_list("like_count", flat=True)
-    return int(str(rows[0])) if rows else 0
+    table = kind(target_type).model._meta.db_table
+    _, rows = await db.connection().execute_query(
+        db.placeholders(f'SELECT like_count FROM "{table}" WHERE id = ?'), [int(target_id)])  # noqa: S608 - a model's table
+    return int(rows[0][0]) if rows else 0
 
 
 def _answer(target_type: str, target_id: str, liked: bool, count: int) -> dict[str, Any]:
@@ -44,12 +46,13 @@ async def like(member: Principal, target_type: str, target_id: str) -> dict[str,
     await open_to_writes(kind_, obj)
     await professionals.check_may_like(member, target_type)
     key = str(obj.id)
-    if await Like.exists(target_type=target_type, target_id=key, member_id=member.id):
+    _, liked = await db.connection().execute_query(db.placeholders(_LIKED), [target_type, key, member.id])
+    if liked:
         return _answer(target_type, key, True, int(obj.like_count))  # liked already: nothing to write
     async with in_transaction() as conn:
         # INSERT ... ON CONFLICT DO NOTHING is the write that decides: a second like inserts nothing.
         # (Tortoise's asyncpg execute_query reads an INSERT's row count from the oid slot: use the rows.)
-        inserted = await conn.execute_query_dict(_insert_sql(), [target_type, key, member.id, now()])
+        inserted = await conn.execute_query_dict(db.placeholders(_INSERT), [target_type, key, member.id, now()])
         if inserted:
             await bump(target_type, obj.id, like_count=1)
     return _answer(target_type, key, True, await count_of(target_type, key))
