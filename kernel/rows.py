@@ -213,8 +213,13 @@ async def fetch_records(qs: QuerySet[Any]) -> list[Any]:
 async def fetch_sql(model: type[Model], sql: str, params: list[Any]) -> list[Row]:
     """The rows of a statement written by hand over ``model``'s table (``?`` placeholders on every
     database), decoded as ``fetch`` decodes them; a column the model does not have keeps its name."""
+    return decode(model, await fetch_sql_records(sql, params))
+
+
+async def fetch_sql_records(sql: str, params: list[Any]) -> list[Any]:
+    """The records of a statement written by hand, as the driver returns them (``fetch_records``)."""
     _, raw = await db.connection().execute_query(db.placeholders(sql), params)
-    return decode(model, raw)
+    return list(raw)
 
 
 _by_id: dict[type[Model], str] = {}
