@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from content.interfaces import ContentServices
@@ -37,11 +37,15 @@ from content.visibility import (
     register,
     target,
 )
+from kernel import db
 from kernel.clock import now
 from kernel.rows import fetch
 from kernel.web.auth import Principal
 from kernel.web.pagination import decode_cursor
 from kernel.web.problems import Problem, invalid
+
+# A new comment's thread, written once: a top-level comment heads its own, known only once inserted.
+_THREAD = "UPDATE content_comment SET thread_id = ? WHERE id = ?"
 
 
 async def visible_target(viewer: Principal | None, target_type: str, target_id: str, *,
@@ -64,7 +68,7 @@ async def _on_publicity(comment: Comment, public: bool) -> None:
     except Problem:
         pass  # a target type that no longer exists
     if comment.thread_id is not None and comment.thread_id != comment.id:
-        await Comment.filter(id=comment.thread_id).update(comment_count=F("comment_count") + delta)
+        await bump("comment", comment.thread_id, comment_count=delta)  # the thread head's replies
 
 
 async def _no_holders(obj: Any) -> list[str]:
@@ -100,7 +104,7 @@ async def create_comment(services: ContentServices, member: Principal, data: Com
                                        anonymous=data.anonymous, body=rich.html, text=rich.text,
                                        reply_to_id=parent.id if parent else None, created_at=at, updated_at=at)
         comment.thread_id = (parent.thread_id or parent.id) if parent else comment.id
-        await Comment.filter(id=comment.id).update(thread_id=comment.thread_id)
+        await db.connection().execute_query(db.placeholders(_THREAD), [comment.thread_id, comment.id])
         await _on_publicity(comment, True)
     await lifecycle.published(services, "comment", comment, rich.text)
     await _notify(services, member, comment, obj, parent)
