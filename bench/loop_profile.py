@@ -68,38 +68,40 @@ class LoopProfile:
     """Samples of the app processes' main threads, by route and by layer."""
 
     seconds: float
-    processes: int = 0
     samples: int = 0
     routes: Counter[str] = field(default_factory=Counter)
     layers: Counter[str] = field(default_factory=Counter)
+    by_process: Counter[str] = field(default_factory=Counter)
 
-    @property
-    def busy(self) -> float:
-        """The share of the measured time each loop was running Python, on average (idle waits are not sampled)."""
-        expected = self.seconds * RATE * max(self.processes, 1)
-        return self.samples / expected if expected else 0.0
+    def busy(self) -> list[float]:
+        """The share of the measured time each serving loop ran Python (idle waits are not sampled),
+        busiest first; a process that barely ran (uvicorn's supervisor) is left out."""
+        expected = self.seconds * RATE
+        shares = [n / expected for _, n in self.by_process.most_common()] if expected else []
+        return [share for share in shares if share >= 0.05]
 
 
 def read(raw: Path, seconds: float) -> LoopProfile:
-    """The profile of ``raw`` (py-spy's raw format: ``process …;thread (tid): name;frame;… count``)."""
+    """The profile of ``raw``, py-spy's raw format: ``process …;thread (tid): name;frame;… count``,
+    with a child process (a uvicorn worker) after its parent: ``process …;process …;thread …``."""
     profile = LoopProfile(seconds)
-    processes = set()
     for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
-        if len(frames) < 3 or not count.isdigit() or not frames[1].endswith(": MainThread"):
+        parts = stack.split(";")
+        at = next((i for i, part in enumerate(parts) if part.startswith("thread (")), None)
+        if at is None or not count.isdigit() or not parts[at].endswith(": MainThread") or at + 1 >= len(parts):
             continue
+        frames = parts[at + 1:]
         n = int(count)
-        processes.add(frames[0])
         profile.samples += n
+        profile.by_process[parts[at - 1]] += n
         profile.routes[_route(frames)] += n
         profile.layers[_layer(frames)] += n
-    profile.processes = len(processes)
     return profile
 
 
 def _route(frames: list[str]) -> str:
-    if not frames[2].startswith("<module> "):
+    if not frames[0].startswith("<module> "):
         # py-spy now and then reads a stack while it changes and gets its inner frames only: the
         # layer is known, the route is not.
         return "(route unknown: the stack was read in part)"
@@ -132,9 +134,10 @@ def table(profile: LoopProfile, rows: int = 12) -> str:
     """The profile as two markdown tables."""
     if not profile.samples:
         return "no samples of an event loop were taken"
+    busy = ", ".join(f"{share:.0%}" for share in profile.busy())
     lines = [f"the event loop's time, sampled with py-spy ({profile.samples:,} samples at {RATE}/s over "
-             f"{profile.seconds:.0f} s in {profile.processes} process(es); each loop ran Python "
-             f"{profile.busy:.0%} of the time)", "", "| route or step | share of the loop's time |", "|---|---|"]
+             f"{profile.seconds:.0f} s; share of the time each serving process's loop ran Python: {busy})",
+             "", "| route or step | share of the loop's time |", "|---|---|"]
     lines += [f"| {route} | {n / profile.samples:.1%} |" for route, n in profile.routes.most_common(rows)]
     lines += ["", "| layer | share of the loop's time |", "|---|---|"]
     lines += [f"| {layer} | {n / profile.samples:.1%} |" for layer, n in profile.layers.most_common()]
