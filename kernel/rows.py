@@ -20,6 +20,7 @@ compares every cached shape with Tortoise's own answer on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -196,18 +197,12 @@ def _sql(qs: QuerySet[Any]) -> tuple[str, list[Any]]:
 
 async def fetch(qs: QuerySet[Any]) -> list[Row]:
     """The rows of ``qs`` as read-only objects with the model's attributes."""
-    return decode(qs.model, await fetch_records(qs))
-
-
-async def fetch_records(qs: QuerySet[Any]) -> list[Any]:
-    """The records of ``qs`` as the driver returns them, not decoded (``decode`` does that): each
-    iterates over its column values, for a cache keyed by what a row holds."""
     sql, params = _sql(qs)
     assert qs._db is not None
     # Records (sqlite3.Row, asyncpg.Record) read as sequences: turning each into a dict first, as
     # execute_query_dict does, costs as much as the query itself.
     _, raw = await qs._db.execute_query(sql, params)
-    return list(raw)
+    return decode(qs.model, raw)
 
 
 async def fetch_sql(model: type[Model], sql: str, params: list[Any]) -> list[Row]:
@@ -217,26 +212,26 @@ async def fetch_sql(model: type[Model], sql: str, params: list[Any]) -> list[Row
 
 
 async def fetch_sql_records(sql: str, params: list[Any]) -> list[Any]:
-    """The records of a statement written by hand, as the driver returns them (``fetch_records``)."""
+    """The records of a statement written by hand as the driver returns them, not decoded (``decode``
+    does that): each iterates over its column values, for a cache keyed by what a row holds."""
     _, raw = await db.connection().execute_query(db.placeholders(sql), params)
     return list(raw)
-
-
-_by_id: dict[type[Model], str] = {}
 
 
 async def fetch_by_id(model: type[Model], key: int) -> Row | None:
     """The row of ``model`` whose id is ``key``, or None: one statement written once per model, where
     a QuerySet would be built, shaped and looked up on every call (twice the time)."""
-    sql = _by_id.get(model)
-    if sql is None:
-        sql = _by_id[model] = f'SELECT {columns(model)} FROM "{model._meta.db_table}" WHERE "id" = ? LIMIT 1'  # noqa: S608 - names come from the model
-    rows = await fetch_sql(model, sql, [key])
+    rows = await fetch_sql(model, _by_id(model), [key])
     return rows[0] if rows else None
 
 
+@functools.cache
+def _by_id(model: type[Model]) -> str:
+    return f'SELECT {columns(model)} FROM "{model._meta.db_table}" WHERE "id" = ? LIMIT 1'  # noqa: S608 - names come from the model
+
+
 def decode(model: type[Model], raw: Sequence[Any]) -> list[Row]:
-    """Rows of ``model`` from records as the driver returns them (``fetch_records``)."""
+    """Rows of ``model`` from records as the driver returns them (``fetch_sql_records``)."""
     if not raw:
         return []
     # Every record has the same columns: resolve names and converters once per result.

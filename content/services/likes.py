@@ -18,6 +18,7 @@ from content.services import lifecycle, professionals
 from content.visibility import bump, kind, open_to_writes, target
 from kernel import db
 from kernel.clock import now
+from kernel.rows import fetch_by_id
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem
 
@@ -30,10 +31,8 @@ _LIKED = "SELECT 1 FROM content_like WHERE target_type = ? AND target_id = ? AND
 
 
 async def count_of(target_type: str, target_id: str) -> int:
-    table = kind(target_type).model._meta.db_table
-    _, rows = await db.connection().execute_query(
-        db.placeholders(f'SELECT like_count FROM "{table}" WHERE id = ?'), [int(target_id)])  # noqa: S608 - a model's table
-    return int(rows[0][0]) if rows else 0
+    row = await fetch_by_id(kind(target_type).model, int(target_id))
+    return int(row.like_count) if row is not None else 0
 
 
 def _answer(target_type: str, target_id: str, liked: bool, count: int) -> dict[str, Any]:
