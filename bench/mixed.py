@@ -19,8 +19,10 @@ route count, errors, p50/p99, req/s, and its p50 alone on one connection before 
 after it (on the data the run wrote); the req/s of each minute; the share of searches answered from
 kept pages and of indexed lines taken from kept tokens; the RSS of the server processes at start,
 peak and end; their CPU. With ``--profile``, where the server's event loop spends its time, by route
-and by layer, sampled from outside with py-spy (``bench/loop_profile.py``). Goals: 0 errors, p99 <
-100 ms for reads and < 250 ms for writes, RSS growth < 10% over 10 min.
+and by layer, sampled from outside with py-spy (``bench/loop_profile.py``). With ``--writer-beside
+N``, a job writes N short transactions a second to the embedded database during the measured time,
+as cron commands beside the server do. Goals: 0 errors, p99 < 100 ms for reads and < 250 ms for
+writes, RSS growth < 10% over 10 min.
 """
 
 from __future__ import annotations
@@ -174,6 +176,50 @@ class Waits:
         """Mean number of connections in each state over the samples, busiest first."""
         return {key: count / self.samples for key, count in sorted(self.seen.items(), key=lambda kv: -kv[1])
                 if self.samples}
+
+
+class WriterBeside:
+    """A job writing beside the server, as a cron command or an operator's CLI does: ``rate`` short
+    write transactions a second on the embedded database, each holding its write lock about 2 ms,
+    over the measured time (``--writer-beside``). Its own waits for the lock are reported."""
+
+    HOLD = 0.002
+    SQL = "UPDATE content_diary SET updated_at = updated_at WHERE id = (SELECT min(id) FROM content_diary)"
+
+    def __init__(self, path: Path, rate: float) -> None:
+        self.path, self.rate = path, rate
+        self.waits: list[float] = []
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._write, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(30)
+
+    def _write(self) -> None:
+        import sqlite3
+
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            while not self.stopping.wait(max(0.0, 1 / self.rate - self.HOLD)):
+                asked = time.perf_counter()
+                conn.execute("BEGIN IMMEDIATE")
+                self.waits.append(time.perf_counter() - asked)
+                conn.execute(self.SQL)
+                time.sleep(self.HOLD)
+                conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def summary(self) -> dict[str, float]:
+        waits = [1000 * w for w in self.waits] or [0.0]
+        return {"rate": self.rate, "transactions": len(self.waits), "wait_p50_ms": percentile(waits, 50),
+                "wait_p99_ms": percentile(waits, 99)}
 
 
 # --- the deployments -------------------------------------------------------------------------
@@ -576,6 +622,11 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         memory.sample()
         memory.mark_cpu()
         waits.start()
+        # On the embedded default only: PostgreSQL's writers do not share one lock.
+        beside = (WriterBeside(work / "data" / "meiji.sqlite3", args.writer_beside)
+                  if args.writer_beside and key == "embedded" else None)
+        if beside is not None:
+            beside.start()
         spy = loop_profile.start(roots["server"], args.seconds, work / "loop.txt") if args.profile else None
         counts_start = search_counts(base)
         load_start = os.getloadavg()[0]
@@ -587,6 +638,8 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         memory.sample()
         memory.mark_cpu()
         waits.stop()
+        if beside is not None:
+            beside.stop()
         counts_end = search_counts(base)
         client.wait()  # the routes probed alone again, on the data the run wrote
         if client.returncode != 0:
@@ -599,7 +652,8 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
     used = {proc: memory.cpu[1][proc] - memory.cpu[0][proc] for proc in memory.cpu[0]}
     return {"name": name, "result": result, "memory": memory.samples, "cpu_s": used, "waits": waits.summary(),
             "seeded_s": seeded, "diaries": len(plan["diaries"]), "load": (load_start, load_end), "work": str(work),
-            "search_answers": answers, "indexed_lines": lines, "loop": loop}
+            "search_answers": answers, "indexed_lines": lines, "loop": loop,
+            "beside": beside.summary() if beside is not None else None}
 
 
 def profiled(spy: subprocess.Popen[bytes] | None, raw: Path, args: argparse.Namespace) -> str:
@@ -694,6 +748,11 @@ def report(run_: dict[str, Any], connections: int) -> bool:
         + f"; the load client {result['client_cpu_s']:.0f} s of CPU in all (probe and warm-up included); "
           f"load average {run_['load'][0]:.1f} at start, {run_['load'][1]:.1f} at the end on "
           f"{os.cpu_count()} cores")
+    beside = run_.get("beside")
+    if beside:
+        print(f"a job writing beside the server: {beside['transactions']:,} transactions ({beside['rate']:g}/s, "
+              f"each holding the write lock about 2 ms); its own wait for the lock p50 "
+              f"{beside['wait_p50_ms']:.1f} ms, p99 {beside['wait_p99_ms']:.1f} ms")
     if run_.get("loop"):
         print(run_["loop"])
     waits = run_.get("waits") or {}
@@ -718,6 +777,8 @@ def main() -> None:
                         "over the measured time and print where their time goes (bench/loop_profile.py)")
     parser.add_argument("--deployment", choices=("embedded", "production", "both"), default="both")
     parser.add_argument("--reads-only", action="store_true", help="the mix without its writes (a comparison)")
+    parser.add_argument("--writer-beside", type=float, metavar="N", help="embedded default: a job beside the "
+                        "server writes N short transactions a second to its database, as cron commands do")
     parser.add_argument("--client", nargs=2, metavar=("PLAN", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--again", metavar="RUN_JSON", help="print the report of a saved run again")
     args = parser.parse_args()

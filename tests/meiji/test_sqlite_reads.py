@@ -111,3 +111,40 @@ def test_writes_wait_for_another_process_s_lock_without_stalling_the_loop(tmp_pa
             await db.close_database()
 
     asyncio.run(run())
+
+
+def test_writes_waiting_for_another_process_hold_nothing_of_this_one(tmp_path: Path, sqlite_url: str) -> None:
+    """Ten writes of this process meet another process's write lock: while they wait, none holds the
+    process's connection lock (a wait that held it queued every other write behind it, each then a
+    turn of the event loop to start), and once the lock is free every one of them lands."""
+
+    async def run() -> None:
+        await db.open_database(base_settings(tmp_path, database_url=sqlite_url))
+        path = sqlite_url.removeprefix("sqlite://")
+        client = db.connection()
+        try:
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # a cron job's transaction, beside the server
+
+            async def one(n: int) -> None:
+                await _diary(f"第{n}篇：眼综合术后一周，拆线了")
+
+            async def in_one_transaction(n: int) -> None:
+                async with in_transaction():
+                    await _diary(f"第{n}篇：隆鼻三个月，鼻头自然多了")
+
+            writes = [asyncio.create_task(one(n) if n % 2 else in_one_transaction(n)) for n in range(10)]
+            held = []
+            for _ in range(20):  # 0.2 s of waiting, looked at every 10 ms
+                await asyncio.sleep(0.01)
+                held.append(client._lock.locked())  # type: ignore[attr-defined]
+            assert not any(held)
+            assert not any(task.done() for task in writes)
+            other.execute("COMMIT")
+            other.close()
+            await asyncio.wait_for(asyncio.gather(*writes), timeout=5)
+            assert await Diary.all().count() == 10
+        finally:
+            await db.close_database()
+
+    asyncio.run(run())
