@@ -247,6 +247,36 @@ def test_pages_go_through_exact_hits_then_sound_hits(make_client: AppFactory, tm
         check_pages(client)
 
 
+@pytest.mark.parametrize("backend", ["tantivy", "whoosh"])
+def test_many_exact_hits_leave_the_sound_ones_uncounted_until_a_page_reaches_them(
+        make_client: AppFactory, tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``SOUND_COUNTED_UP_TO`` exact hits (lowered to 10 here: 25 say 水光针), a page among them
+    says its total is an estimate and does not count the 5 that only sound like it; the page that
+    reaches past the exact hits finds them, and its total is exact again."""
+    from search.engine import EngineIndex
+
+    monkeypatch.setattr(EngineIndex, "SOUND_COUNTED_UP_TO", 10)
+    with make_client(search_url=f"{backend}://{tmp_path / 'index'}") as client:
+        many_posts(client)
+        pages: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"q": "水光针", "limit": 7}
+        while True:
+            pages.append(client.get("/v1/search", params=params).json())
+            if not pages[-1]["next_cursor"]:
+                break
+            params["cursor"] = pages[-1]["next_cursor"]
+        # Offsets 0, 7 and 14 lie among the 25 exact hits; 21 reaches past them.
+        assert [(p["total"], p["total_is_estimate"]) for p in pages] == [(25, True)] * 3 + [(30, False)] * 2
+        seen = [(i["id"], i["match"]) for p in pages for i in p["items"]]
+        assert len(seen) == len(set(seen)) == 30
+        assert [m for _, m in seen] == ["exact"] * 25 + ["sound"] * 5
+    monkeypatch.undo()
+    with make_client(search_url=f"{backend}://{tmp_path / 'index2'}") as client:
+        many_posts(client)
+        first = client.get("/v1/search", params={"q": "水光针", "limit": 7}).json()
+        assert (first["total"], first["total_is_estimate"]) == (30, False)  # 25 exact hits are counted whole
+
+
 @pytest.mark.postgres
 def test_pages_go_through_exact_hits_then_sound_hits_on_postgres(pg: Postgres, pg_template: str,
                                                                  tmp_path: Path) -> None:
