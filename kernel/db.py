@@ -230,11 +230,14 @@ def outage_errors() -> tuple[type[BaseException], ...]:
     import asyncpg
     from tortoise.exceptions import DBConnectionError
 
+    from kernel.sqlite import DatabaseLocked
+
+    # DatabaseLocked: on SQLite, another process (a CLI command) held the write lock past busy_timeout.
     # InternalClientError: a connection the server ended while the pool held it fails its reset on
     # release ("cannot switch to state 15"); the pool then closes it, so a retry gets a fresh one.
     return (ConnectionError, DBConnectionError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
             asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.ConnectionDoesNotExistError,
-            asyncpg.InternalClientError)
+            asyncpg.InternalClientError, DatabaseLocked)
 
 
 def outage_aftermath() -> tuple[type[BaseException], ...]:

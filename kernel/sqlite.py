@@ -61,6 +61,11 @@ def _busy(exc: sqlite3.Error) -> bool:
     return (exc.sqlite_errorcode & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+class DatabaseLocked(OperationalError):
+    """Another process held the write lock longer than ``busy_timeout``: the database is
+    unavailable to writes for now, and a request meeting this is answered 503 with Retry-After."""
+
+
 class Busy(Exception):
     """Another process holds the write lock: try again after a pause, without holding this
     process's connection lock meanwhile (``patiently``)."""
@@ -78,15 +83,17 @@ async def patiently(attempt: Callable[[], Awaitable[T]]) -> T:
     of them would then need a turn of the event loop to start, a convoy that a busy loop drains
     more slowly than it fills.
     """
-    pause, waited = FIRST_PAUSE, 0.0
+    loop = asyncio.get_running_loop()
+    pause, deadline = FIRST_PAUSE, None
     while True:
         try:
             return await attempt()
         except Busy as busy:
-            if waited >= busy.seconds:
-                raise OperationalError(busy.__cause__ or busy) from busy
+            # Timed by the clock: under load a pause lasts as long as the loop's turn, not as asked.
+            deadline = loop.time() + busy.seconds if deadline is None else deadline
+            if loop.time() >= deadline:
+                raise DatabaseLocked(busy.__cause__ or busy) from busy
         await asyncio.sleep(pause)
-        waited += pause
         pause = min(pause * 2, LONGEST_PAUSE)
 
 

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from content.models import Diary
 from kernel import db
-from tests.conftest import base_settings
+from tests.conftest import AppFactory, base_settings, sign_up
 
 AT = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -148,3 +148,28 @@ def test_writes_waiting_for_another_process_hold_nothing_of_this_one(tmp_path: P
             await db.close_database()
 
     asyncio.run(run())
+
+
+def test_a_write_that_waits_past_the_busy_timeout_is_told_to_retry_and_leaves_nothing(
+        make_client: AppFactory, sqlite_url: str) -> None:
+    """A cron job holds the write lock longer than ``busy_timeout`` (300 ms here): the member's edit
+    is answered 503 with Retry-After, as in any database outage, and changed nothing; once the job
+    commits, the same edit goes through, and reads answered all along."""
+    with make_client(database_url=f"{sqlite_url}?busy_timeout=300&synchronous=NORMAL") as client:
+        member = sign_up(client)
+        path = sqlite_url.removeprefix("sqlite://")
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            r = client.patch("/v1/me", json={"bio": "做完热玛吉三个月，想分享一下感受"}, headers=member.headers)
+            assert r.status_code == 503, r.text
+            assert r.headers["content-type"] == "application/problem+json"
+            assert r.headers["retry-after"] == "5"
+            me = client.get("/v1/me", headers=member.headers)
+            assert me.status_code == 200 and me.json()["bio"] in (None, "")
+        finally:
+            other.execute("COMMIT")
+            other.close()
+        r = client.patch("/v1/me", json={"bio": "做完热玛吉三个月，想分享一下感受"}, headers=member.headers)
+        assert r.status_code == 200, r.text
+        assert client.get("/v1/me", headers=member.headers).json()["bio"] == "做完热玛吉三个月，想分享一下感受"
