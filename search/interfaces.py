@@ -68,7 +68,8 @@ class Hit:
 class Results:
     hits: list[Hit]
     total: int
-    # True when ``total`` is an estimate: more matches than a backend counts exactly (PostgreSQL).
+    # True when ``total`` is an estimate: more matches than a backend counts exactly (PostgreSQL above
+    # 200 matches; an embedded index above 200 exact hits, whose hits by sound it does not count).
     total_is_estimate: bool = False
 
 

@@ -81,7 +81,9 @@ class SearchPage(BaseModel):
     items: list[HitOut]
     total: int = Field(description="How many documents match; an estimate when total_is_estimate is true.")
     total_is_estimate: bool = Field(False, description="True when more documents match than the backend "
-                                    "counts exactly (PostgreSQL, above 200): show \"about N results\".")
+                                    "counts exactly (above 200: PostgreSQL's estimate, or an embedded index's "
+                                    "exact hits without those that only sound like the query): show \"about N "
+                                    "results\".")
     next_cursor: str | None
 
 
