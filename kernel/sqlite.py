@@ -208,7 +208,7 @@ class ImmediateSqliteClient(SqliteClient):
         if self._connection:
             return
         pragmas = dict(self.pragmas)
-        # The busy timeout becomes how long ``Inline`` waits, on the loop, for another process's lock.
+        # The busy timeout becomes how long a statement waits, on the loop, for another process's lock (``patiently``).
         busy_seconds = int(pragmas.pop("busy_timeout", 5000)) / 1000
         connection = Inline(self.filename, busy_seconds)
         for pragma, value in pragmas.items():  # journal_mode=WAL may meet another process's lock
