@@ -95,6 +95,12 @@ def _run_here(steps: Generator[tuple[Plan, Query], Found, Results],
         return cast(Results, done.value)
 
 
+# Every backend's ``total`` is exact up to this many matches and may be an estimate above
+# (``total_is_estimate``): PostgreSQL ranks this many candidates, the embedded engines stop
+# counting the hits by sound.
+COUNTED_EXACTLY = 200
+
+
 def from_us(us: int) -> datetime:
     return datetime.fromtimestamp(us / 1_000_000, tz=UTC)
 
@@ -137,7 +143,7 @@ class EngineIndex(ABC):
     # that only sound like it (a second search, about a quarter of a first search's time at 170,000
     # documents on tantivy): ``total`` is then the exact hits' count, marked an estimate, as
     # PostgreSQL's is above as many matches. A page past the exact hits still finds them.
-    SOUND_COUNTED_UP_TO = 200
+    SOUND_COUNTED_UP_TO = COUNTED_EXACTLY
 
     def _find_here(self, plan: Plan, query: Query) -> Found:
         """The rows matching ``plan`` and the filters of ``query``, in its order, one page."""
@@ -315,16 +321,16 @@ class EngineIndex(ABC):
         # at 8 connections on tantivy, 452 req/s against 592 one after the other (bench/README.md).
         found = yield plan, query
         heard = Found([], 0)
-        if (by_sound is not None and not found.total_is_estimate and found.total > self.SOUND_COUNTED_UP_TO
-                and query.offset + query.limit <= found.total):
-            heard = Found([], 0, total_is_estimate=True)  # more than anyone pages through: not counted
-        elif by_sound is not None and not found.total_is_estimate:
-            # They rank after every document that contains the query: the page takes them once those
-            # run out, from the offset past them. A full page still asks for their count (limit 0):
-            # the count is what lets the pages go on to them.
-            wanted = query.limit - len(found.rows)
-            heard = self._after(found, (yield replace(by_sound, excluded=found.total), replace(
-                query, offset=max(0, query.offset - found.total), limit=max(wanted, 0))), query)
+        if by_sound is not None and not found.total_is_estimate:
+            if found.total > self.SOUND_COUNTED_UP_TO and query.offset + query.limit <= found.total:
+                heard = Found([], 0, total_is_estimate=True)  # more than anyone pages through: not counted
+            else:
+                # They rank after every document that contains the query: the page takes them once
+                # those run out, from the offset past them. A full page still asks for their count
+                # (limit 0): the count is what lets the pages go on to them.
+                wanted = query.limit - len(found.rows)
+                heard = self._after(found, (yield replace(by_sound, excluded=found.total), replace(
+                    query, offset=max(0, query.offset - found.total), limit=max(wanted, 0))), query)
         if found.total == 0 and heard.total == 0 and self.analyzer.relaxable(query.text):
             # 效果非常好 finds nothing as one phrase: every word of it must then occur, anywhere.
             relaxed = self.analyzer.plan(query.text, relaxed=True)

@@ -29,7 +29,7 @@ from tortoise.transactions import in_transaction
 
 from kernel.db import connection
 from search.analyzer import LINE_CACHE, AllOf, AnyOf, Match, Plan, Sound, Sub
-from search.engine import EngineIndex, Found, Prepared, Row, key_text
+from search.engine import COUNTED_EXACTLY, EngineIndex, Found, Prepared, Row, key_text
 from search.interfaces import DocKey, Document, Query, Suggestion, Term
 
 TABLE = "search_document"
@@ -38,8 +38,8 @@ VOCABULARY_SECONDS = 5.0
 POPULARITY_SCALE = 20.0  # as tantivy: a score is multiplied by log2(2 + popularity / 20)
 # A relevance query ranks at most this many matches (the first the GIN index yields), so its pages
 # end there. ``total`` is exact up to this many matches and the planner's estimate above it
-# (``total_is_estimate``).
-CANDIDATES = 200
+# (``total_is_estimate``), as on every backend.
+CANDIDATES = COUNTED_EXACTLY
 COLUMNS = "key, type, id, title, body, procedure, clinic_id, created_at, popularity, grams, words, sound, chars"
 
 
