@@ -78,9 +78,11 @@ def restore_clock() -> Iterator[None]:
 
 
 @pytest.fixture
-def pushing(make_client: AppFactory, gateway: Gateway) -> Iterator[TestClient]:
+def pushing(make_client: AppFactory, gateway: Gateway, database_url: str) -> Iterator[TestClient]:
+    """A service pushing to ``gateway``, on SQLite and on PostgreSQL (notifications and their
+    deliveries are stored by hand-written statements on both)."""
     with make_client(webhook_url=gateway.url, webhook_secret=SECRET, webhook_timeout_seconds=1.0,
-                     delivery_retry_seconds=30) as c:
+                     delivery_retry_seconds=30, database_url=database_url) as c:
         yield c
 
 

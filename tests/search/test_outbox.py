@@ -257,3 +257,17 @@ def test_a_reindex_from_another_process_drops_what_the_server_took_down_meanwhil
     # No drain has run since: the rebuilt index went live without the post taken down.
     assert search_ids(app, "玻尿酸") == set()
     assert search_ids(app, "双眼皮") == {"a"}
+
+
+def test_a_change_touching_thousands_of_documents_records_every_one(make_client: AppFactory,
+                                                                    database_url: str) -> None:
+    """A clinic renamed re-indexes every review of it: more keys than one statement takes parameters
+    for (four each, at most 32,767 on PostgreSQL) are all recorded once, in
+    order, on both databases."""
+    keys = [("review", str(i)) for i in range(9_000)]
+    with make_client(database_url=database_url) as client:
+        call(client, services.enqueue, keys)
+
+        rows = call(client, OutboxEntry.filter(doc_type="review", done=False).order_by("id").values_list,
+                    "doc_type", "doc_id")
+    assert [tuple(row) for row in rows] == keys
