@@ -21,8 +21,8 @@ VOCABULARY: DocKey = ("vocabulary", "*")
 # on each call for more than the database took to run it (``search.models.OutboxEntry``'s columns).
 _INSERT = "INSERT INTO search_outbox (doc_type, doc_id, created_at, done) VALUES "
 _ROW = "(?, ?, ?, ?)"
-# Keys per statement: a clinic renamed re-indexes all its reviews, and a statement takes at most
-# 32,767 parameters on PostgreSQL (32,766 by SQLite's default).
+# Keys per statement: a doctor who moves to another clinic re-indexes all their reviews, and a
+# statement takes at most 32,767 parameters on PostgreSQL (32,766 by SQLite's default).
 CHUNK = 1000
 
 

@@ -114,7 +114,7 @@ async def send(account_id: int | None, kind: str, payload: dict[str, Any]) -> No
             await outbox.notification(row, recipient)
 
 
-def notification_json(n: Notification | Row) -> dict[str, Any]:
+def notification_json(n: Notification) -> dict[str, Any]:
     return {"id": str(n.id), "kind": n.kind, "payload": n.payload, "created_at": n.created_at,
             "read": n.read_at is not None, "read_at": n.read_at}
 

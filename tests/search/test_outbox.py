@@ -261,9 +261,9 @@ def test_a_reindex_from_another_process_drops_what_the_server_took_down_meanwhil
 
 def test_a_change_touching_thousands_of_documents_records_every_one(make_client: AppFactory,
                                                                     database_url: str) -> None:
-    """A clinic renamed re-indexes every review of it: more keys than one statement takes parameters
-    for (four each, at most 32,767 on PostgreSQL) are all recorded once, in
-    order, on both databases."""
+    """A doctor who moves to another clinic re-indexes every review of them: more keys than one
+    statement takes parameters for (four each, at most 32,767 on PostgreSQL) are all recorded once,
+    in order, on both databases."""
     keys = [("review", str(i)) for i in range(9_000)]
     with make_client(database_url=database_url) as client:
         call(client, services.enqueue, keys)
