@@ -256,7 +256,7 @@ def http(data_dir: Path, asked: list[str], seconds: float,
            "local i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend\n")
     env = bench_env(data_dir, MEIJI_BACKGROUND="false")
     results = []
-    with serve("bench.floors:bare_app", env, factory=False, ready_path="/") as (bare, _):
+    with serve("bench.floors:bare_app", env, factory=False, ready_path="/", loop="uvloop") as (bare, _):
         for c in (8, 64):
             results.append((f"bare Starlette floor, {c} connections", load(bare + "/", c, seconds)))
     # The server keeps pages of hits until the index changes (MEIJI_SEARCH_RESULTS_KEPT): with no

@@ -210,7 +210,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     settings_module.follow_server(args.host, args.port)
     uvicorn.run("meiji.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                loop="uvloop", http="httptools", access_log=False, log_level=settings.log_level,
+                # asyncio's own loop, not uvloop: uvloop takes one waiting connection each time it
+                # looks at the listening socket, so under load a burst of new connections waited
+                # seconds to be taken (64 at once: the last 1.8-3.3 s). Measured under the mixed
+                # load it also served more with a shorter tail (bench/README.md, 2026-11-30).
+                loop="asyncio", http="httptools", access_log=False, log_level=settings.log_level,
                 # The client's address is read from X-Forwarded-For by the app, and only from
                 # MEIJI_TRUSTED_PROXIES: uvicorn's own reading would believe any local process.
                 proxy_headers=False, lifespan="on")
