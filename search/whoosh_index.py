@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Hashable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -25,6 +25,8 @@ from search._generations import Generations
 from search.analyzer import LINE_CACHE, AllOf, Match, Plan, Sound, Sub
 from search.engine import EngineIndex, Found, Prepared, Row, from_us
 from search.interfaces import Query
+
+T = TypeVar("T")
 
 WRITER_TIMEOUT = 10.0  # seconds to wait for another writer's lock
 
@@ -117,7 +119,8 @@ class WhooshIndex(EngineIndex):
         with self._guard:
             if self._index is None or name != self._name:
                 path = self.generations.path(name)
-                if whoosh_index.exists_in(str(path)):
+                # ``exists_in`` reads the newest table of contents too.
+                if _retried(lambda: bool(whoosh_index.exists_in(str(path)))):
                     self._index = _open(path)
                 else:
                     self._index = whoosh_index.create_in(str(path), SCHEMA)
@@ -284,15 +287,19 @@ class _Shared:
             self.searcher.close()
 
 
-def _open(path: Path) -> Any:
-    """``open_dir``, retried like Whoosh's own ``reader()``: a commit elsewhere may delete the table of
-    contents it just listed as the newest."""
+def _retried(call: Callable[[], T]) -> T:
+    """``call()``, retried like Whoosh's own ``reader()``: a commit elsewhere may delete the table of
+    contents ``call`` just listed as the newest."""
     for _ in range(9):
         try:
-            return whoosh_index.open_dir(str(path))
+            return call()
         except FileNotFoundError:
             time.sleep(0.05)
-    return whoosh_index.open_dir(str(path))
+    return call()
+
+
+def _open(path: Path) -> Any:
+    return _retried(lambda: whoosh_index.open_dir(str(path)))
 
 
 def _clear_segments() -> Any:
