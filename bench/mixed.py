@@ -487,7 +487,8 @@ async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections
     """Probe each route alone on one connection, then the mix at ``connections`` for ``seconds``.
 
     Without ``rate`` each connection sends its next request as soon as the last is answered (the
-    server saturated); with it, the connections together start ``rate`` requests per second.
+    server saturated); with it, the connections together start ``rate`` requests per second, each
+    timed from when it was due.
     """
     import aiohttp
 
@@ -501,12 +502,16 @@ async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections
     timeout = aiohttp.ClientTimeout(total=30)
 
     async with aiohttp.ClientSession(plan["base"], connector=connector, timeout=timeout) as http:
-        async def send(route: str, me: Member, into: Tally, keep: Callable[[float, float], bool]) -> None:
+        async def send(route: str, me: Member, into: Tally, keep: Callable[[float, float], bool],
+                       due: float | None = None) -> None:
             built = mix.request(route, me)
             if built is None:
                 return
             method, path, kw, ok = built
-            began = time.monotonic()
+            # At an offered rate a request's time counts from when it was due, not from when the
+            # connection was free to send it: a slow answer delays the requests queued behind it
+            # on that connection, and their wait is the server's too (no coordinated omission).
+            began = time.monotonic() if due is None else due
             error: str | None = None
             try:
                 async with http.request(method, path, headers=me.auth, **kw) as r:
@@ -549,7 +554,7 @@ async def drive(plan: dict[str, Any], seconds: float, warmup: float, connections
                 if gap:
                     await asyncio.sleep(max(0.0, due - time.monotonic()))
                     due += gap
-                await send(me.rnd.choices(routes, weights)[0], me, tally, measured)
+                await send(me.rnd.choices(routes, weights)[0], me, tally, measured, due - gap if gap else None)
 
         await asyncio.gather(*(worker(n) for n in range(connections)))
         print("MEASURED", flush=True)  # the parent takes its last memory and CPU sample now
@@ -666,6 +671,16 @@ def profiled(spy: subprocess.Popen[bytes] | None, raw: Path, args: argparse.Name
     return loop_profile.table(loop_profile.read(raw, args.seconds))
 
 
+def minute_marks(samples: list[tuple[float, dict[str, float]]]) -> list[tuple[float, dict[str, float]]]:
+    """The first sample, then the first one taken at or after each whole minute since it."""
+    marks, due = [samples[0]], samples[0][0] + 60
+    for sample in samples[1:]:
+        if sample[0] >= due:
+            marks.append(sample)
+            due += 60
+    return marks
+
+
 def report(run_: dict[str, Any], connections: int) -> bool:
     result = run_["result"]
     seconds = result["seconds"]
@@ -742,6 +757,12 @@ def report(run_: dict[str, Any], connections: int) -> bool:
         print(f"RSS {process}: {start:.0f} MB at start, peak {peak:.0f} MB, {end:.0f} MB at the end: growth "
               f"{growth:+.1%} (after the first tenth of the run {(end - warm) / warm if warm else 0:+.1%}); "
               f"goal < {RSS_GOAL:.0%}: {'met' if ok else 'NOT met'}")
+    if samples and samples[-1][0] - samples[0][0] >= 120:
+        # Whether memory levels off (caches filling) or keeps rising with the data written.
+        for process in (p for p in names if p in GOVERNED):
+            marks = minute_marks(samples)
+            print(f"{process} RSS / private (RssAnon) MB at the start and after each minute: " + ", ".join(
+                f"{s[1][process]:.0f}/{s[1].get(f'{process} {ANON}', 0):.0f}" for s in marks))
     cpu = run_["cpu_s"]
     print("CPU over the measured time (cores used; ms per request): " + ", ".join(
         f"{name} {used / seconds:.2f} ({1000 * used / max(count, 1):.2f} ms)" for name, used in cpu.items())
