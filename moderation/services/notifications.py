@@ -7,9 +7,11 @@ from typing import Any, Protocol
 
 from tortoise.transactions import in_transaction
 
+import content.services as content
 from kernel import db
 from kernel.clock import now
 from kernel.rows import Row
+from kernel.vocabulary import PostStatus
 from kernel.web.ids import parse_id
 from kernel.web.pagination import page, page_by
 from moderation.models import CounterNotice, Notice, Notification
@@ -119,13 +121,41 @@ def notification_json(n: Notification) -> dict[str, Any]:
             "read": n.read_at is not None, "read_at": n.read_at}
 
 
+# A comment's or an answer's notification names its post, an excerpt and, unless it was posted
+# anonymously, who wrote it: what the post was when the notification was sent. Shown, it says what
+# the post is now. A post deleted, hidden or taken down since keeps no excerpt and no author
+# (``available: false``); one kept without its author (an erased account's, anonymised) names nobody.
+_POSTS = {"comment": ("comment_id", "commenter"), "answer": ("answer_id", "answerer")}
+
+
+async def as_now(rows: Sequence[Notification]) -> list[dict[str, Any]]:
+    """``notification_json`` of each row, its post read as it stands now."""
+    named = [(n.kind, str(n.payload.get(_POSTS[n.kind][0]))) for n in rows
+             if n.kind in _POSTS and isinstance(n.payload, dict)]
+    posts = await content.find_targets(named) if named else {}
+    shown = []
+    for n in rows:
+        item = notification_json(n)
+        if n.kind in _POSTS and isinstance(n.payload, dict):
+            key, person = _POSTS[n.kind]
+            post = posts.get((n.kind, str(n.payload.get(key))))
+            payload = {**n.payload, "available": post is not None and post.status == PostStatus.PUBLISHED}
+            if not payload["available"]:
+                payload.update({"excerpt": None, person: None})
+            elif post is not None and (post.anonymous or post.author_id is None):
+                payload[person] = None
+            item["payload"] = payload
+        shown.append(item)
+    return shown
+
+
 async def listing(account_id: int, *, unread: bool, limit: int, cursor: str | None) -> dict[str, Any]:
     """The member's notifications, newest first."""
     query = Notification.filter(account_id=account_id)
     if unread:
         query = query.filter(read_at__isnull=True)
     rows, after = await page_by(query, limit, cursor)
-    result = page([notification_json(n) for n in rows], after)
+    result = page(await as_now(rows), after)
     result["unread_count"] = await Notification.filter(account_id=account_id, read_at__isnull=True).count()
     return result
 
@@ -141,7 +171,7 @@ async def mark_read(account_id: int, ids: Sequence[str] | None) -> int:
 
 async def export(account_id: int) -> list[dict[str, Any]]:
     rows = await Notification.filter(account_id=account_id).order_by("id")
-    return [notification_json(n) for n in rows]
+    return await as_now(rows)
 
 
 async def forget(account_id: int) -> None:

@@ -14,7 +14,7 @@ from tests.content.factories import NEGATIVE, POSITIVE, diary, drain, entry, ref
 
 # Keys under which an account can be named in any response of ours.
 PERSON_KEYS = {"author", "author_id", "account_id", "actor", "actor_id", "user_id", "owner_id", "asker_id",
-               "answerer_id", "commenter_id", "by", "from"}
+               "answerer_id", "commenter_id", "commenter", "answerer", "by", "from"}
 
 
 def people(value: Any) -> Iterator[Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.conftest import Member
+from tests.conftest import PASSWORD, Member
 from tests.content._people import person
 from tests.corpus import own_reviews
 
@@ -155,6 +155,49 @@ def test_validation(client: TestClient) -> None:
     assert client.get("/v1/comments", params={"target_type": "answer"}).status_code == 422
     assert client.post("/v1/comments", json={"target_type": "answer", "target_id": answer_id,
                                              "body": "匿名?"}).status_code == 401
+
+
+def test_a_notification_shows_its_post_as_it_is_now_after_erasure_or_deletion(db_client: TestClient) -> None:
+    client = db_client
+    asker, helper, reader, chatty = person(client), person(client), person(client), person(client)
+    answer_id = an_answer(client, asker, helper)
+    said = comment(client, reader, answer_id, "我也是这家医院做的，恢复挺好。")
+    gone = comment(client, chatty, answer_id, "我表姐在那边上班，可以找她打折。")
+
+    def notes(member: Member) -> list[dict[str, Any]]:
+        r = client.get("/v1/me/notifications", headers=member.headers)
+        assert r.status_code == 200, r.text
+        return r.json()["items"]  # type: ignore[no-any-return]
+
+    to_helper = {n["payload"]["comment_id"]: n["payload"] for n in notes(helper)}
+    assert to_helper[said["id"]]["commenter"]["handle"] == reader.handle
+    assert to_helper[said["id"]]["available"] is True and to_helper[gone["id"]]["excerpt"].startswith("我表姐")
+    [answered] = notes(asker)
+    assert answered["payload"]["answerer"]["handle"] == helper.handle
+
+    # The reader leaves and keeps their words without their name: the comment's notification names
+    # nobody any more, and its excerpt stays, as the comment itself does.
+    r = client.request("DELETE", "/v1/me", json={"password": PASSWORD, "content": "anonymize"},
+                       headers=reader.headers)
+    assert r.status_code == 204, r.text
+    # The other commenter deletes their comment: its notification keeps neither excerpt nor author.
+    assert client.delete(f"/v1/comments/{gone['id']}", headers=chatty.headers).status_code == 204
+    to_helper = {n["payload"]["comment_id"]: n["payload"] for n in notes(helper)}
+    assert to_helper[said["id"]]["commenter"] is None and to_helper[said["id"]]["available"] is True
+    assert to_helper[said["id"]]["excerpt"] == "我也是这家医院做的，恢复挺好。"
+    assert to_helper[gone["id"]] | {"target_id": None} == {
+        "comment_id": gone["id"], "target_type": "answer", "target_id": None, "excerpt": None,
+        "commenter": None, "available": False}
+    assert reader.handle not in str(notes(helper)) and chatty.handle not in str(notes(helper))
+    assert "表姐" not in str(notes(helper))
+
+    # The helper leaves and takes their answers with them: the asker's notification keeps no trace.
+    r = client.request("DELETE", "/v1/me", json={"password": PASSWORD, "content": "delete"}, headers=helper.headers)
+    assert r.status_code == 204, r.text
+    [answered] = notes(asker)
+    assert answered["payload"]["available"] is False
+    assert answered["payload"]["excerpt"] is None and answered["payload"]["answerer"] is None
+    assert helper.handle not in str(notes(asker)) and "清水" not in str(notes(asker))
 
 
 def test_comments_on_diaries_entries_and_reviews(client: TestClient) -> None:
