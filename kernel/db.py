@@ -18,6 +18,7 @@ from tortoise.connection import get_connection
 from tortoise.context import get_current_context
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
+from tortoise.models import Model
 
 from kernel.settings import Settings
 
@@ -159,6 +160,14 @@ def connection() -> BaseDBAsyncClient:
     the transaction's (Tortoise keeps it per task in its context)."""
     client: BaseDBAsyncClient = get_connection(_active_name)
     return client
+
+
+def holds(model: type[Model], field: str, value: str) -> bool:
+    """Whether ``value`` fits ``model.field`` (its ``max_length``). A longer value names no row, but
+    Tortoise refuses to filter with it (a ValidationError, which would be a 500): a lookup by a key
+    from a path asks this first and answers 404, or changes nothing, when it does not fit."""
+    limit: int | None = getattr(model._meta.fields_map[field], "max_length", None)
+    return limit is None or len(value) <= limit
 
 
 def dialect() -> str:

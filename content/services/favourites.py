@@ -45,7 +45,7 @@ async def _page_id(slug_or_id: str) -> str:
     """An encyclopedia page is named by its slug or its id; favourites keep the id."""
     number = parse_id(slug_or_id)
     found = await WikiPage.filter(id=number).first() if number is not None else None
-    if found is None:
+    if found is None and db.holds(WikiPage, "slug", slug_or_id):
         found = await WikiPage.filter(slug=slug_or_id).first()
     if found is None:
         raise not_found("encyclopedia page")
@@ -66,7 +66,7 @@ async def unfavourite(member: Principal, target_type: str, target_id: str) -> No
     """Let go of a favourite (idempotent), whatever became of the post meanwhile."""
     if target_type == "wiki":
         number = parse_id(target_id)
-        if number is None:
+        if number is None and db.holds(WikiPage, "slug", target_id):
             page = await WikiPage.filter(slug=target_id).first()
             number = page.id if page is not None else None
     else:

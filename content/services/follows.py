@@ -48,7 +48,7 @@ ON_ROW: dict[str, type[Diary] | type[Question]] = {"diary": Diary, "question": Q
 async def _resolve(services: ContentServices, member: Principal, target_type: str, target_id: str) -> str:
     """The key under which a follow of this target is stored; 404 when it cannot be followed."""
     if target_type == "procedure":
-        if not await Procedure.exists(slug=target_id):
+        if not db.holds(Procedure, "slug", target_id) or not await Procedure.exists(slug=target_id):
             raise not_found("procedure")
         return target_id
     if target_type in POST_TARGETS:
@@ -100,6 +100,8 @@ async def unfollow(member: Principal, target_type: str, target_id: str) -> None:
         if number is None:
             return
         key = str(number)
+    elif not db.holds(Follow, "target_id", key):
+        return  # longer than any procedure's slug: followed by nobody
     async with in_transaction():
         if await Follow.filter(member_id=member.id, target_type=target_type, target_id=key).delete():
             await _one_fewer(target_type, key)

@@ -31,6 +31,7 @@ from content.schemas.reference import (
     ProcedureQuery,
 )
 from content.visibility import parse_id
+from kernel import db
 from kernel.clock import now
 from kernel.web.problems import conflict, invalid, not_found
 from search.interfaces import Term
@@ -66,7 +67,7 @@ def procedure_json(p: Procedure) -> dict[str, Any]:
 
 async def get_procedure(slug: str) -> Procedure:
     # A longer value cannot be a slug, and the column's validator would fail the query (a 500).
-    found = await Procedure.get_or_none(slug=slug) if len(slug) <= 80 else None
+    found = await Procedure.get_or_none(slug=slug) if db.holds(Procedure, "slug", slug) else None
     if found is None:
         raise not_found("procedure")
     return found

@@ -31,6 +31,7 @@ from content.sanitizer import plain, sanitize
 from content.schemas.wiki import FACT_NAMES, Citation, Material, RevertIn, WikiIn, WikiQuery
 from content.services import lifecycle, reference
 from content.visibility import Kind, post_etag, register, visible_or_raise
+from kernel import db
 from kernel.clock import now
 from kernel.rows import Row, fetch
 from kernel.web.auth import Principal
@@ -136,7 +137,7 @@ def _citation(item: Citation) -> dict[str, Any]:
 async def find_page(slug: str) -> WikiPage | None:
     """The page with this slug, or with this id when the value is all digits; any status."""
     # A longer value cannot be a slug, and the column's validator would fail the query (a 500).
-    page = await WikiPage.get_or_none(slug=slug) if len(slug) <= 80 else None
+    page = await WikiPage.get_or_none(slug=slug) if db.holds(WikiPage, "slug", slug) else None
     key = parse_id(slug)
     if page is None and key is not None:
         page = await WikiPage.get_or_none(id=key)

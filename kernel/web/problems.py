@@ -85,15 +85,20 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     return problem_response(Problem(exc.status_code, detail, headers=exc.headers))
 
 
+def _route(request: Request) -> str:
+    """The route template, as the access log names it: a concrete path may carry a case id or a token."""
+    return str(request.scope.get("meiji.route", "unmatched"))
+
+
 async def on_disconnect(request: Request, exc: Exception) -> Response:
     # The client went away mid-body: nobody reads this answer, and it is not a failure of ours.
-    log.info("client disconnected during %s %s", request.method, request.url.path)
+    log.info("client disconnected during %s %s", request.method, _route(request))
     return problem_response(Problem(400, "The client disconnected before the body was complete."))
 
 
 async def on_error(request: Request, exc: Exception) -> Response:
     # The body never carries the exception: no stack, no SQL, no path on disk.
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, _route(request))
     return problem_response(Problem(500, "The service failed to answer this request; it has been logged."))
 
 
@@ -101,7 +106,7 @@ async def on_database_outage(request: Request, exc: Exception) -> Response:
     # Down, restarting or a dropped connection: the client can retry once the pool has reconnected.
     if not db.is_outage(exc):
         return await on_error(request, exc)
-    log.warning("database unavailable during %s %s: %s", request.method, request.url.path, db.reason(exc))
+    log.warning("database unavailable during %s %s: %s", request.method, _route(request), db.reason(exc))
     return problem_response(Problem(503, "The database is unavailable right now; try again in a few seconds.",
                                     headers={"Retry-After": "5"}))
 

@@ -17,6 +17,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from content.sanitizer import sanitize, text_of
+from kernel import db
 from kernel.clock import now
 from kernel.web.pagination import page, page_by
 from kernel.web.problems import conflict, invalid, not_found
@@ -83,7 +84,8 @@ async def listing(limit: int, cursor: str | None) -> dict[str, Any]:
 
 async def accept(account_id: int, version: str) -> dict[str, Any]:
     """Record the member's acceptance of ``version`` (once; again changes nothing); 404 for an unknown version."""
-    if not await Announcement.filter(kind="policy_update", policy_version=version).exists():
+    if (not db.holds(Announcement, "policy_version", version)
+            or not await Announcement.filter(kind="policy_update", policy_version=version).exists()):
         raise not_found("policy version")
     async with in_transaction():
         consent = await PolicyConsent.get_or_none(account_id=account_id, policy_version=version)

@@ -89,6 +89,12 @@ def test_what_cannot_be_followed(client: TestClient) -> None:
                  "/v1/follows/procedure/no-such-thing", "/v1/follows/clinic/99999", "/v1/follows/account/99999"):
         r = client.put(path, headers=follower.headers)
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", (path, r.text)
+    # A key longer than any stored one names nothing: 404 to follow it, nothing to unfollow.
+    long_slug = "割双眼皮" * 30
+    for target_type in ("procedure", "diary", "clinic", "account"):
+        r = client.put(f"/v1/follows/{target_type}/{long_slug}", headers=follower.headers)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", r.text
+        assert client.delete(f"/v1/follows/{target_type}/{long_slug}", headers=follower.headers).status_code == 204
     r = client.put(f"/v1/follows/account/{follower.id}", headers=follower.headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "target_id"
     assert client.get("/v1/me/follows", params={"target_type": "wiki"}, headers=follower.headers).status_code == 422

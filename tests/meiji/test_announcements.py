@@ -64,6 +64,8 @@ def test_a_new_policy_is_accepted_before_writing_again(db_client: TestClient) ->
     refused = can_post(client, member)
     assert refused.status_code == 403 and "/v1/me/consents/" in refused.json()["detail"]
     assert client.put("/v1/me/consents/2025-01", headers=member.headers).status_code == 404
+    # A version longer than any stored one is no version: 404, not a failure.
+    assert client.put("/v1/me/consents/" + "2026-12" * 10, headers=member.headers).status_code == 404
     r = client.put("/v1/me/consents/2026-12", headers=member.headers)
     assert r.status_code == 200 and r.json()["policy_version"] == "2026-12" and r.json()["accepted_at"]
     me = client.get("/v1/me", headers=member.headers).json()

@@ -109,6 +109,13 @@ def test_unexpected_errors_are_500_problem_without_detail(client: TestClient, ca
     body = assert_problem(r, 500)
     assert "secret" not in r.text and "Traceback" not in r.text and "sqlite" not in r.text
     assert body["detail"]
+    # The log names the route as the access log does, never the concrete path, which may carry a
+    # case id or a token.
+    with caplog.at_level(logging.ERROR, logger="meiji.errors"):
+        r = client.put("/v1/me/consents/policy-xk3-7f9c2", headers={"Authorization": "Bearer whatever"})
+    assert_problem(r, 500)
+    assert "unhandled error on PUT /v1/me/consents/{policy_version}" in caplog.text
+    assert "xk3-7f9c2" not in caplog.text
 
 
 def test_idempotency_key_replays_the_first_answer(client: TestClient) -> None:
