@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from kernel.clock import now
+from kernel.clock import today_in_china
 from kernel.web.endpoints import Api, Call, json_response
 from kernel.web.ids import id_or_404
 from kernel.web.pagination import Page
@@ -264,7 +264,7 @@ async def get_transparency(call: Call[None, Any]) -> object:
     ``from`` and ``to`` are months (``YYYY-MM``, default: the last 12 months); more than 24: 422."""
     months: dict[str, str | None] = dict(call.query)
     last_text, first_text = months["to"], months["from"]
-    this = now().astimezone(transparency.CHINA)
+    this = today_in_china()
     last = transparency.parse_month("to", last_text) if last_text else (this.year, this.month)
     if first_text:
         first = transparency.parse_month("from", first_text)

@@ -366,7 +366,7 @@ class NotificationPage(Page[NotificationOut]):
 
 # --- the public record -------------------------------------------------------------------------
 
-_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+_MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 # ``from`` is a Python keyword: the model is built with the field names the query string uses.
 _MONTHS: dict[str, Any] = {
     "from": (str | None, Field(None, pattern=_MONTH, description="first month, YYYY-MM (China time); "

@@ -10,7 +10,7 @@ moved only by atomic increments. Entries take their diary's author and anonymity
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta, timezone
+from datetime import date
 from typing import Any
 
 from tortoise.expressions import F
@@ -39,7 +39,7 @@ from content.visibility import (
     show_visible,
     visible_or_raise,
 )
-from kernel.clock import now
+from kernel.clock import now, today_in_china
 from kernel.rows import fetch
 from kernel.web.auth import Principal
 from kernel.web.problems import Problem, invalid
@@ -239,15 +239,11 @@ def _day(diary: Diary, happened_on: date) -> int:
     return (happened_on - diary.operated_on).days
 
 
-# Members write in China's time: an entry dated "today" just after midnight in Beijing is still
-# yesterday in UTC. China keeps UTC+8 all year (no daylight saving since 1991), so a fixed offset
-# is Asia/Shanghai without needing the system's time zone data.
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def _not_in_future(happened_on: date) -> date:
     """A diary records what happened: 422 ``happened_on`` for a day after today in China."""
-    today = now().astimezone(CHINA).date()
+    today = today_in_china()
     if happened_on > today:
         raise invalid("happened_on", f"must not be after today ({today.isoformat()}, China time)")
     return happened_on

@@ -106,12 +106,12 @@ async def find_targets(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Ta
 
 # API paths of each type, matched against a URL's path (any host: the web app and the API share ids).
 _PATHS = [
-    (re.compile(r"^/(?:v1/)?diaries/(\d+)/?$"), "diary"),
-    (re.compile(r"^/(?:v1/)?diary-entries/(\d+)/?$"), "diary_entry"),
-    (re.compile(r"^/(?:v1/)?reviews/(\d+)/?$"), "review"),
-    (re.compile(r"^/(?:v1/)?questions/(\d+)/?$"), "question"),
-    (re.compile(r"^/(?:v1/)?answers/(\d+)/?$"), "answer"),
-    (re.compile(r"^/(?:v1/)?comments/(\d+)/?$"), "comment"),
+    (re.compile(r"^/(?:v1/)?diaries/([0-9]+)/?$"), "diary"),
+    (re.compile(r"^/(?:v1/)?diary-entries/([0-9]+)/?$"), "diary_entry"),
+    (re.compile(r"^/(?:v1/)?reviews/([0-9]+)/?$"), "review"),
+    (re.compile(r"^/(?:v1/)?questions/([0-9]+)/?$"), "question"),
+    (re.compile(r"^/(?:v1/)?answers/([0-9]+)/?$"), "answer"),
+    (re.compile(r"^/(?:v1/)?comments/([0-9]+)/?$"), "comment"),
     (re.compile(r"^/(?:v1/)?wiki/([^/?#]+)/?$"), "wiki"),
 ]
 

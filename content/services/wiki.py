@@ -326,7 +326,7 @@ async def diff(services: ContentServices, viewer: Principal | None, slug: str, f
 # What a suppressed revision no longer shows the public: all that was written in it.
 SUPPRESSED_FIELDS = ("title", "comment", "aliases", "summary", "body", "text", "facts", "materials", "citations",
                      "procedure")
-_REVISION_PATH = re.compile(r"^/(?:v1/)?wiki/([^/?#]+)/revisions/(\d+)/?$")
+_REVISION_PATH = re.compile(r"^/(?:v1/)?wiki/([^/?#]+)/revisions/([0-9]+)/?$")
 
 
 async def _revision_by_key(target_id: str) -> tuple[WikiPage, WikiRevision] | None:

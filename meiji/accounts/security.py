@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from kernel.clock import now
+from kernel.clock import now, today_in_china
 from kernel.tokens import new_token, token_hash
 from kernel.web.ids import parse_id
 from kernel.web.problems import conflict, invalid, not_found
@@ -133,7 +133,7 @@ async def reset_password(token: str, new_password: str) -> None:
 async def correct_birth_date(account_id: int, birth_date: date, reason: str) -> Account:
     """Correct the birth date once, keeping the reason; 409 the second time."""
     account = await get_account(account_id)
-    today = now().date()
+    today = today_in_china()  # a member turns 14 on their birthday in China
     if birth_date > today or age_on(birth_date, today) > 130:
         raise invalid("birth_date", "must be a real date of birth")
     if age_on(birth_date, today) < CONSENT_AGE and not account.guardian_consent:

@@ -38,7 +38,7 @@ class EmailIn(Strict):
 
 
 class CodeIn(Strict):
-    code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+    code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
 
 
 class ResetIn(Strict):

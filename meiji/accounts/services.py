@@ -11,7 +11,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from kernel import db
-from kernel.clock import now
+from kernel.clock import now, today_in_china
 from kernel.rows import as_datetime, fetch
 from kernel.tokens import new_token, token_hash
 from kernel.web.auth import Principal
@@ -86,7 +86,7 @@ async def create_account(handle: str, password: str, birth_date: date, guardian_
                          policy_version: str | None = None) -> Account:
     """A new account; 422 for an impossible birth date or a minor without consent and a guardian's email,
     409 for a taken handle. Under 14, it reads only until the guardian confirms by the mailed link."""
-    today = now().date()
+    today = today_in_china()  # a member turns 14 on their birthday in China
     if birth_date > today or age_on(birth_date, today) > 130:
         raise invalid("birth_date", "must be a real date of birth")
     minor = age_on(birth_date, today) < CONSENT_AGE

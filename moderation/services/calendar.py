@@ -12,13 +12,14 @@ Only periods in whole days are legal periods: the queue's due times (hours) stay
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 import holidays
 from holidays.countries.china import ChinaStaticHolidays
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+from kernel.clock import CHINA
+
 DAY = 86400
 CLOCK = "clock"  # a plain count of seconds, no calendar
 STATUTORY = "CN"  # the MEIJI_LEGAL_CALENDAR value of China's statutory calendar

@@ -15,17 +15,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from statistics import median
 from typing import Any
 
+from kernel.clock import CHINA
 from kernel.web.problems import invalid
 from moderation.models import Appeal, AuditEntry, CounterNotice, Notice, Report
 from moderation.vocabulary import ActorKind, AppealStatus, NoticeType, ReportReason
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 MAX_MONTHS = 24
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 Month = tuple[int, int]
 

@@ -50,6 +50,22 @@ def test_under_14_needs_guardian_consent(client: TestClient) -> None:
     assert r.status_code == 201
 
 
+def test_a_member_turns_14_on_their_birthday_in_china(client: TestClient, restore_clock: None) -> None:
+    from datetime import UTC, datetime
+
+    # 01:00 on 1 December in Beijing, still 30 November in UTC.
+    clock.offset = datetime(2026, 11, 30, 17, 0, tzinfo=UTC) - datetime.now(UTC)
+    r = client.post("/v1/accounts", json={"handle": "今天十四岁", "password": PASSWORD, "birth_date": "2012-12-01"})
+    assert r.status_code == 201, r.text
+    # One day younger is still under 14, and a birth date of today in China is a real date.
+    r = client.post("/v1/accounts", json={"handle": "明天十四岁", "password": PASSWORD, "birth_date": "2012-12-02"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "guardian_consent"
+    r = client.post("/v1/accounts", json={"handle": "今天出生", "password": PASSWORD, "birth_date": "2026-12-01"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "guardian_consent"
+    r = client.post("/v1/accounts", json={"handle": "明天出生", "password": PASSWORD, "birth_date": "2026-12-02"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "birth_date"
+
+
 def test_wrong_password_and_unknown_handle_look_alike(client: TestClient, member: Member) -> None:
     wrong = client.post("/v1/sessions", json={"handle": member.handle, "password": "not-the-password"})
     unknown = client.post("/v1/sessions", json={"handle": "nobody-here", "password": "not-the-password"})

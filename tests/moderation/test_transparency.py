@@ -176,6 +176,7 @@ def test_the_range_is_checked(client: TestClient) -> None:
     assert problem("?from=2026-01&to=2026-02&month=3") == "month"
     assert problem("?to=0000-01") == "to"  # no year 0: a 422, not a failure to make a date
     assert problem("?from=2026-01&to=9999-12") == "to"
+    assert problem("?from=２026-01&to=2026-02") == "from"  # digits are ASCII digits
     assert len(record(client, "?from=2024-02&to=2026-01")["months"]) == 24
     # Without a range: the twelve months up to this one.
     set_time(datetime(2026, 1, 20, 12, 0, tzinfo=CHINA))
