@@ -35,7 +35,8 @@ class Facts(Strict):
 FACT_NAMES = tuple(Facts.model_fields)
 
 # 医疗器械注册证: 国械注准/进/许 (NMPA) or a province's 械注准 (粤械注准...), then year, class, serial.
-_DEVICE_NO = re.compile(r"^(?:国|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])械注[准进许]\d{11}$", re.ASCII)
+_DEVICE_NO = re.compile(r"^(?:国|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])械注[准进许]\d{11}$",
+                        re.ASCII)
 # 药品批准文号 国药准字 H/Z/S/J/B/T/F + 8 digits; an imported medicine's 注册证号 is a letter and 8 digits.
 _DRUG_NO = re.compile(r"^(?:国药准字[HZSJBTF]|[HSZB])\d{8}$", re.ASCII)
 APPROVAL_EXAMPLE = "国械注准20153130000"
