@@ -328,6 +328,9 @@ async def update_entry(services: ContentServices, member: Principal, entry_id: o
     media_ids = list(dict.fromkeys(data.media_ids)) if data.media_ids is not None else None
     if media_ids is not None:
         changes.update(media_ids=media_ids, has_photos=bool(media_ids))
+    if not changes.get("text", entry.text) and not changes.get("media_ids", entry.media_ids):
+        # As when it was written: an entry says something or shows something.
+        raise invalid("body" if "text" in changes else "media_ids", "an entry needs text or photos")
     if not changes:
         return entry
     async with services.media.publishing_after(), in_transaction():

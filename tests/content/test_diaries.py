@@ -47,6 +47,28 @@ def test_only_the_author_adds_entries_and_edits(client: TestClient) -> None:
                        headers=author.headers).status_code == 404
 
 
+def test_an_edit_cannot_leave_an_entry_with_neither_text_nor_photos(db_client: TestClient) -> None:
+    client = db_client
+    ref = reference(client)
+    author = sign_up(client)
+    d = diary(client, author, ref)
+    words = entry(client, author, d["id"])
+    for body in ("<p></p>", "<script>alert(1)</script>", "   "):
+        r = client.patch(f"/v1/diary-entries/{words['id']}", json={"body": body}, headers=author.headers)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body", r.text
+    assert client.get(f"/v1/diaries/{d['id']}/entries").json()["items"][0]["text"] == words["text"]
+    # An entry of photos alone may drop its words, and then not its photos.
+    photo = upload(client, author)
+    pictured = entry(client, author, d["id"], media_ids=[photo], happened_on="2026-10-09")
+    r = client.patch(f"/v1/diary-entries/{pictured['id']}", json={"body": "<p></p>"}, headers=author.headers)
+    assert r.status_code == 200 and r.json()["text"] == "" and len(r.json()["media"]) == 1, r.text
+    r = client.patch(f"/v1/diary-entries/{pictured['id']}", json={"media_ids": []}, headers=author.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "media_ids", r.text
+    r = client.patch(f"/v1/diary-entries/{pictured['id']}", json={"body": "<p>消肿了</p>", "media_ids": []},
+                     headers=author.headers)
+    assert r.status_code == 200 and r.json()["text"] == "消肿了" and r.json()["media"] == [], r.text
+
+
 def test_validation_names_the_field(client: TestClient) -> None:
     ref = reference(client)
     author, other = sign_up(client), sign_up(client)
