@@ -34,8 +34,7 @@ from content.visibility import PUBLIC
 from kernel import db
 from kernel.rows import fetch
 from kernel.web.auth import Principal
-from kernel.web.pagination import PageQuery, Scalar, decode_cursor
-from kernel.web.problems import invalid
+from kernel.web.pagination import PageQuery, Scalar, decode_cursor, forged_cursor
 
 PREVIEW_CHARS = 120
 # Ties on created_at are broken by the type's rank, then the id: a total order across tables.
@@ -137,9 +136,9 @@ def _cursor(query: PageQuery) -> list[Any] | None:
     try:
         moment = datetime.fromisoformat(values[0])
     except ValueError:
-        raise invalid("cursor", "not a cursor this service gave out") from None
+        raise forged_cursor() from None
     if moment.tzinfo is None or values[1] not in RANKS.values():
-        raise invalid("cursor", "not a cursor this service gave out")
+        raise forged_cursor()
     return [moment, values[1], values[2]]
 
 

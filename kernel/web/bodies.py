@@ -30,15 +30,19 @@ MAX_DEPTH = 32
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "body"
+    # pydantic adds the member of a union that refused the value (``str-enum[ReportReason]``,
+    # ``literal['a']``): the client named only the field. No field name has a bracket.
+    return ".".join(str(part) for part in loc if not (isinstance(part, str) and "[" in part)) or "body"
 
 
 def validation_problem(exc: ValidationError, prefix: str = "") -> Problem:
-    errors = []
+    messages: dict[str, list[str]] = {}
     for error in exc.errors(include_url=False, include_input=False):
-        field = _location(tuple(error["loc"]))
-        # pydantic's messages for tagged unions and literal mismatches are clear enough to show.
-        errors.append({"field": f"{prefix}{field}", "message": str(error["msg"])})
+        field = f"{prefix}{_location(tuple(error['loc']))}"
+        # pydantic's messages for tagged unions and literal mismatches are clear enough to show; a
+        # value every member of a union refused gets one entry, each member's message joined.
+        messages.setdefault(field, []).append(str(error["msg"]))
+    errors = [{"field": field, "message": "; or ".join(dict.fromkeys(said))} for field, said in messages.items()]
     fields = ", ".join(e["field"] for e in errors)
     return Problem(422, f"Invalid fields: {fields}.", errors=errors)
 

@@ -52,22 +52,23 @@ def decode_cursor(cursor: str | None, shape: Sequence[type]) -> list[Any] | None
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError):
-        raise _forged() from None
+        raise forged_cursor() from None
     if not isinstance(values, list) or len(values) != len(shape):
-        raise _forged()
+        raise forged_cursor()
     for value, kind in zip(values, shape, strict=True):
         if value is None or isinstance(value, bool):
-            raise _forged()
+            raise forged_cursor()
         if kind is float and isinstance(value, int):
             continue  # 3.0 is written as 3
         if not isinstance(value, kind):
-            raise _forged()
+            raise forged_cursor()
         if isinstance(value, int) and not CURSOR_INT_MIN <= value <= CURSOR_INT_MAX:
-            raise _forged()
+            raise forged_cursor()
     return values
 
 
-def _forged() -> Exception:
+def forged_cursor() -> Exception:
+    """422 on ``cursor``: what a client sent as a cursor is none this service gave out."""
     return invalid("cursor", "not a cursor this service gave out")
 
 

@@ -12,11 +12,12 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from content.services import TargetInfo
+from kernel import db
 from kernel.clock import now
 from kernel.rows import Row, fetch
 from kernel.settings import Settings
 from kernel.web.ids import id_or_404
-from kernel.web.pagination import decode_cursor, page
+from kernel.web.pagination import decode_cursor, forged_cursor, page
 from kernel.web.problems import conflict, not_found
 from media.interfaces import Attachments, MediaView
 from moderation.interfaces import ModerationServices
@@ -200,10 +201,14 @@ GROUPED = ("kind", "target_type")  # sorts that group the queue by a column, mos
 
 
 def _due(text: str) -> datetime:
+    """The due time a cursor carries: an aware ISO time, as ``encode_cursor`` wrote it; else 422."""
     try:
-        return datetime.fromisoformat(text)
+        due = datetime.fromisoformat(text)
     except ValueError:
-        raise not_found("cursor") from None
+        raise forged_cursor() from None
+    if due.tzinfo is None:
+        raise forged_cursor()
+    return due
 
 
 async def listing(services: ModerationServices, moderator_id: int, *, status: ItemStatus | None,
@@ -240,6 +245,8 @@ async def listing(services: ModerationServices, moderator_id: int, *, status: It
         grouped = decode_cursor(cursor, (str, str, int))
         if grouped is not None:
             group, due, last = grouped[0], _due(grouped[1]), grouped[2]
+            if not db.holds(QueueItem, sort, group):
+                raise forged_cursor()
             query = query.filter(Q(**{f"{sort}__gt": group}) | Q(Q(due_at__gt=due) | Q(due_at=due, id__gt=last),
                                                                     **{sort: group}))
         rows = await fetch(query.order_by(sort, "due_at", "id").limit(limit + 1))
