@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from statistics import median
 from typing import Any
 
@@ -45,7 +45,9 @@ def _next(month: Month) -> Month:
 
 
 def _start(month: Month) -> datetime:
-    return datetime(month[0], month[1], 1, tzinfo=CHINA)
+    """Midnight in China that opens ``month``, in UTC: rows are stored in UTC and SQLite compares the
+    text, so a bound in +08:00 would drop the month's first eight hours in China."""
+    return datetime(month[0], month[1], 1, tzinfo=CHINA).astimezone(UTC)
 
 
 def month_range(first: Month, last: Month) -> list[Month]:

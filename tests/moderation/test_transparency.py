@@ -161,6 +161,35 @@ def test_a_notice_late_on_the_last_day_counts_in_china_s_month(client: TestClien
     assert by_month["2026-04"]["notices_by_type"]["copyright"] == "<5"
 
 
+def test_the_first_hours_of_a_month_count_whichever_month_the_range_starts_at(make_client: AppFactory,
+                                                                             database_url: str) -> None:
+    # 00:30 on 1 December in China is still 30 November in UTC, the time the rows are stored in.
+    with make_client(database_url=database_url, transparency_min_count=1) as client:
+        moderator = sign_up(client, role="moderator")
+        set_time(datetime(2026, 11, 30, 23, 30, tzinfo=CHINA))
+        file_notice(client, [{"type": "question", "id": ask(client, sign_up(client))}])
+        set_time(datetime(2026, 12, 1, 0, 30, tzinfo=CHINA))
+        first, second = sign_up(client), sign_up(client)
+        removed = ask(client, first, body="<p>玻尿酸填充泪沟两周，分享一下消肿前后的对比照。</p>")
+        file_notice(client, [{"type": "question", "id": removed}])
+        file_notice(client, [{"type": "question", "id": ask(client, second)}])
+        decide(client, moderator, item_of(client, moderator, "question", removed)["id"], "remove", "照片为他人原图")
+        spam = ask(client, sign_up(client), body="<p>私信领取医美体验券，名额仅限今晚。</p>")
+        r = client.post("/v1/reports", json={"target_type": "question", "target_id": spam, "reason": "spam"},
+                        headers=first.headers)
+        assert r.status_code == 201, r.text
+
+        for query in ("?from=2026-12&to=2026-12", "?from=2026-11&to=2026-12", "?from=2026-12&to=2027-01"):
+            december = months(record(client, query))["2026-12"]
+            assert december["notices_by_type"]["copyright"] == 2, query
+            assert december["measures_taken"] == 1, query
+            assert december["reports_by_reason"]["spam"] == 1, query
+        for query in ("?from=2026-11&to=2026-11", "?from=2026-11&to=2026-12", "?from=2026-10&to=2026-11"):
+            november = months(record(client, query))["2026-11"]
+            assert november["notices_by_type"]["copyright"] == 1, query
+            assert november["measures_taken"] == 0 and november["reports_by_reason"]["spam"] == 0, query
+
+
 def test_the_range_is_checked(client: TestClient) -> None:
     def problem(query: str) -> str:
         r = client.get(f"/v1/transparency{query}")
