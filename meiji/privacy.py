@@ -5,7 +5,6 @@ This is the one place that asks every room about one account, so it lives in the
 
 from __future__ import annotations
 
-import secrets
 from typing import Any, Literal
 
 from starlette.responses import Response
@@ -16,6 +15,7 @@ import moderation.services
 from kernel.clock import now
 from kernel.web.endpoints import Api, Call, json_response
 from kernel.web.problems import Problem
+from meiji.accounts import handles
 from meiji.accounts import services as account_services
 from meiji.accounts.models import Account, Session
 from meiji.accounts.routes import me_json
@@ -51,9 +51,10 @@ async def erase(services: Services, account: Account, mode: Literal["delete", "a
     async with in_transaction():
         await Session.filter(account_id=account.id).delete()
         await account_services.hold_handle(account.handle, services.settings.handle_hold_days)
-        # The row stays so ids elsewhere keep meaning; nothing personal stays in it.
+        # The row stays so ids elsewhere keep meaning; nothing personal stays in it, and its key is free.
+        gone = handles.placeholder(account.id)
         await Account.filter(id=account.id).update(
-            status="deleted", handle=f"deleted-{account.id}-{secrets.token_hex(4)}", password_hash="",
+            status="deleted", handle=gone, handle_key=handles.lookalike_key(gone), password_hash="",
             bio="", birth_date=None, avatar_media_id=None, guardian_consent=False, email=None,
             email_verified_at=None)
 

@@ -6,6 +6,8 @@ from tortoise import fields
 from tortoise.models import Model
 
 HANDLE_MAX = 40  # characters of a stored handle (schemas allow 30: room for what cleaning keeps)
+# NFKC writes one character as up to 18 (U+FDFA), and nothing else in a handle's key lengthens it.
+HANDLE_KEY_MAX = 18 * HANDLE_MAX
 
 
 class Account(Model):
@@ -13,6 +15,9 @@ class Account(Model):
 
     id = fields.IntField(primary_key=True)
     handle = fields.CharField(max_length=HANDLE_MAX, unique=True)
+    # The handle's look-alike key (``meiji.accounts.handles.lookalike_key``): no two accounts share one.
+    # Null only for an account that already looked like an older one's when keys came (migration 0007).
+    handle_key = fields.CharField(max_length=HANDLE_KEY_MAX, unique=True, null=True)
     password_hash = fields.CharField(max_length=200)
     birth_date = fields.DateField(null=True)
     guardian_consent = fields.BooleanField(default=False)
@@ -63,6 +68,8 @@ class HandleHold(Model):
 
     id = fields.IntField(primary_key=True)
     handle = fields.CharField(max_length=HANDLE_MAX, unique=True)
+    # Its look-alike key: what the hold keeps from others. Null only before 0007 filled it.
+    handle_key = fields.CharField(max_length=HANDLE_KEY_MAX, null=True, db_index=True)
     held_until = fields.DatetimeField()
 
     class Meta:

@@ -7,7 +7,7 @@ from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from kernel import db
@@ -18,12 +18,14 @@ from kernel.web.auth import Principal
 from kernel.web.ids import id_or_404
 from kernel.web.problems import Problem, conflict, invalid, not_found
 from meiji.accounts import guardians, passwords
+from meiji.accounts.handles import lookalike_key, mimics_placeholder
 from meiji.accounts.models import Account, HandleHold, Session
 
 hasher = passwords.production_hasher()
 # Verifying against this keeps a wrong handle as slow as a wrong password.
 _DUMMY_HASH = hasher.hash("not-a-password-anyone-has")
 CONSENT_AGE = 14  # PIPL art. 31: under 14 needs a guardian's consent
+TAKEN = "This handle is taken."
 _SESSION_COLUMNS = ("SELECT s.expires_at, s.created_at, s.last_used_at, a.id, a.handle, a.role, a.status, "
                     "a.created_at AS joined_at, a.awaiting_guardian, a.policy_pending "
                     "FROM account_session s JOIN account a ON a.id = s.account_id WHERE s.token_hash = ")
@@ -66,26 +68,43 @@ async def password_matches(stored: str, password: str) -> bool:
     return matches
 
 
-async def handle_taken(handle: str) -> bool:
-    """A live account has it, or a deleted one's hold on it has not run out."""
-    if await Account.filter(handle=handle).exists():
-        return True
-    return await HandleHold.filter(handle=handle, held_until__gt=now()).exists()
+async def handle_taken(handle: str, *, account_id: int | None = None) -> bool:
+    """Another account's handle looks like it (same look-alike key), or a deleted one's hold on it has
+    not run out. ``account_id``'s own handle does not count: a member may change its case."""
+    handle_key = lookalike_key(handle)
+    accounts = Account.filter(handle_key=handle_key)
+    if account_id is not None:
+        accounts = accounts.exclude(id=account_id)
+    return await accounts.exists() or await _held(handle_key)
+
+
+async def _held(handle_key: str) -> bool:
+    return await HandleHold.filter(handle_key=handle_key, held_until__gt=now()).exists()
+
+
+def check_handle(handle: str) -> None:
+    """422 on ``handle`` for one that could pass for an erased account's placeholder."""
+    if mimics_placeholder(handle):
+        raise invalid("handle", "cannot look like the name of an erased account (deleted-…)")
 
 
 async def hold_handle(handle: str, days: int) -> None:
-    """Keep a departing account's handle from others for ``days`` (nobody can pose as the departed)."""
+    """Keep a departing account's handle, and every look-alike of it, from others for ``days``
+    (nobody can pose as the departed)."""
     if days <= 0:
         return
-    await HandleHold.filter(handle=handle).delete()  # an expired hold from an earlier owner
-    await HandleHold.create(handle=handle, held_until=now() + timedelta(days=days))
+    handle_key = lookalike_key(handle)
+    # An expired hold from an earlier owner of the handle or of a look-alike.
+    await HandleHold.filter(Q(handle=handle) | Q(handle_key=handle_key)).delete()
+    await HandleHold.create(handle=handle, handle_key=handle_key, held_until=now() + timedelta(days=days))
 
 
 async def create_account(handle: str, password: str, birth_date: date, guardian_consent: bool = False,
                          role: str = "member", *, guardian_email: str | None = None, public_url: str = "",
                          policy_version: str | None = None) -> Account:
-    """A new account; 422 for an impossible birth date or a minor without consent and a guardian's email,
-    409 for a taken handle. Under 14, it reads only until the guardian confirms by the mailed link."""
+    """A new account; 422 for an impossible birth date, a minor without consent and a guardian's email or
+    a handle like an erased account's, 409 for a handle that looks like one taken or held. Under 14, it
+    reads only until the guardian confirms by the mailed link."""
     today = today_in_china()  # a member turns 14 on their birthday in China
     if birth_date > today or age_on(birth_date, today) > 130:
         raise invalid("birth_date", "must be a real date of birth")
@@ -94,25 +113,34 @@ async def create_account(handle: str, password: str, birth_date: date, guardian_
         raise invalid("guardian_consent", f"members under {CONSENT_AGE} need a guardian's consent")
     if minor and not guardian_email and role == "member":
         raise invalid("guardian_email", f"members under {CONSENT_AGE} name the guardian who confirms by email")
+    check_handle(handle)
     if await handle_taken(handle):
-        raise conflict("This handle is taken.")
+        raise conflict(TAKEN)  # before hashing: a taken handle costs no argon2
     password_hash = await hash_password(password)
+    handle_key = lookalike_key(handle)
     try:
         async with in_transaction():
             # Signing up accepts the policies in force; a minor waits for the guardian before writing.
-            account = await Account.create(handle=handle, password_hash=password_hash, birth_date=birth_date,
-                                           guardian_consent=guardian_consent, role=role, created_at=now(),
-                                           awaiting_guardian=bool(minor and guardian_email),
+            # The unique key makes the database the judge between two look-alikes signing up at once.
+            account = await Account.create(handle=handle, handle_key=handle_key, password_hash=password_hash,
+                                           birth_date=birth_date, guardian_consent=guardian_consent, role=role,
+                                           created_at=now(), awaiting_guardian=bool(minor and guardian_email),
                                            policy_version_accepted=policy_version)
+            # After the insert, which waits for an account deletion holding the key: its hold is seen.
+            if await _held(handle_key):
+                raise conflict(TAKEN)
             if minor and guardian_email:
                 await guardians.ask(account, guardian_email, public_url)
             return account
     except IntegrityError:
-        raise conflict("This handle is taken.") from None
+        raise conflict(TAKEN) from None
 
 
 async def sign_in(handle: str, password: str, session_days: int, user_agent: str = "") -> tuple[str, Account]:
-    """A new bearer token; 401 for a wrong handle or password, alike so neither is revealed."""
+    """A new bearer token; 401 for a wrong handle or password, alike so neither is revealed.
+
+    The handle is matched exactly as the member chose it, never by its look-alike key: a member
+    signs in with their own handle, and no look-alike guess finds an account."""
     account = await Account.get_or_none(handle=handle, status__in=("active", "suspended"))
     stored = account.password_hash if account else ""
     matches, upgraded = await check_password(stored, password)
@@ -190,20 +218,27 @@ async def get_account(account_id: str | int) -> Account:
 
 async def update_me(account: Account, *, handle: str | None, bio: str | None,
                     avatar_media_id: str | None, clear_avatar: bool) -> Account:
+    """Change the handle, bio or avatar; a new handle is refused as at sign-up (422, 409)."""
     changes: dict[str, object] = {}
+    handle_key = None
     if handle is not None and handle != account.handle:
-        if await handle_taken(handle):
-            raise conflict("This handle is taken.")
-        changes["handle"] = handle
+        check_handle(handle)
+        if await handle_taken(handle, account_id=account.id):
+            raise conflict(TAKEN)
+        handle_key = lookalike_key(handle)
+        changes.update(handle=handle, handle_key=handle_key)
     if bio is not None:
         changes["bio"] = bio
     if avatar_media_id is not None or clear_avatar:
         changes["avatar_media_id"] = avatar_media_id
     if changes:
         try:
-            await Account.filter(id=account.id).update(version=F("version") + 1, **changes)
+            async with in_transaction():
+                await Account.filter(id=account.id).update(version=F("version") + 1, **changes)
+                if handle_key is not None and await _held(handle_key):
+                    raise conflict(TAKEN)
         except IntegrityError:
-            raise conflict("This handle is taken.") from None
+            raise conflict(TAKEN) from None
         await account.refresh_from_db()
     return account
 
