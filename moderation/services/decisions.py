@@ -15,7 +15,7 @@ from kernel.vocabulary import STAFF, PostStatus
 from kernel.web.problems import Problem, conflict, invalid
 from moderation.interfaces import AccountControl, ModerationServices
 from moderation.models import CounterNotice, Notice, NoticeTarget, QueueItem, Report
-from moderation.services import appeals, audit, cases, notices, notifications, queue, strikes, targets
+from moderation.services import actions, appeals, audit, cases, notices, notifications, queue, strikes, targets
 from moderation.services import calendar as legal
 from moderation.services.cases import Event
 from moderation.vocabulary import (
@@ -126,6 +126,9 @@ async def _on_reports(services: ModerationServices, actor: audit.Actor, item: Qu
     elif action == Action.RESTORE:
         if info.status != PostStatus.REMOVED:
             raise conflict(f"The target is {info.status}, not removed.")
+        case_id = await actions.legally_held(info.type, info.id)
+        if case_id is not None:
+            raise conflict(f"Case {case_id} holds this target removed on a legal notice: the case decides it.")
         await targets.set_status(services, info, PostStatus.PUBLISHED)
         await audit.record(actor, "restored", target_type=info.type, target_id=info.id, reason=reason)
         if info.author_id is not None:
@@ -149,14 +152,14 @@ async def _on_case(services: ModerationServices, actor: audit.Actor, item: Queue
         if not await cases.move(case_id, Event.REQUEST_INFO):
             raise conflict(f"The case is {notice.status}: information is requested on a received notice.")
         await notices.event(case_id, "info_requested", reason)
-        await notices.settle_items(case_id, Action.REQUEST_INFO, keep=item.id)
+        await notices.settle_items(services.settings, case_id, Action.REQUEST_INFO, keep=item.id)
         await audit.record(actor, "info_requested", case_id=case_id, reason=reason)
         await _carry_reports(settings, item)
     elif action == Action.REJECT_NOTICE:
         if not await cases.move(case_id, Event.REJECT_NOTICE):
             raise conflict(f"The case is {notice.status}: only a notice under review can be rejected.")
         await notices.event(case_id, "rejected", reason)
-        await notices.settle_items(case_id, Action.REJECT_NOTICE, keep=item.id)
+        await notices.settle_items(services.settings, case_id, Action.REJECT_NOTICE, keep=item.id)
         await audit.record(actor, "notice_rejected", case_id=case_id, reason=reason)
         # The content stays up: unhide it if reports had hidden it meanwhile.
         if info is not None and info.status == PostStatus.HIDDEN:
@@ -189,7 +192,7 @@ async def _on_counter(services: ModerationServices, actor: audit.Actor, item: Qu
             status=CounterStatus.FORWARDED, restore_at=restore_at)
         await notices.forward(case_id)
         await notices.part_events(case_id, "counter_forwarded", rows=part, data={"restore_at": restore_at.isoformat()})
-        await notices.settle_items(case_id, Action.FORWARD_COUNTER, keep=item.id, only=part)
+        await notices.settle_items(services.settings, case_id, Action.FORWARD_COUNTER, keep=item.id, only=part)
         await audit.record(actor, "counter_forwarded", target_type=item.target_type, target_id=item.target_id,
                            case_id=case_id, reason=reason)
         await notifications.send(author_id, "counter_forwarded", {"case_id": case_id, "restore_at": restore_at})
@@ -197,7 +200,7 @@ async def _on_counter(services: ModerationServices, actor: audit.Actor, item: Qu
     await CounterNotice.filter(id__in=ids, outcome__isnull=True).update(outcome=CounterOutcome.RESTORED)
     rows = await notices.restore_targets(services, case_id, actor, why=reason, author_id=author_id)
     await notices.part_events(case_id, "restored", note=reason, rows=rows)
-    await notices.settle_items(case_id, Action.RESTORE, keep=item.id, only=rows)
+    await notices.settle_items(services.settings, case_id, Action.RESTORE, keep=item.id, only=rows)
     if await notices.after_part(case_id) == CaseState.RESTORED:
         await audit.record(actor, "case_restored", case_id=case_id, reason=reason)
 

@@ -234,7 +234,7 @@ async def legal_action(services: ModerationServices, notice: Notice, body: Legal
         await event(notice.id, "litigation_hold", body.description, {"proof_media_ids": body.proof_media_ids})
         await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome=CounterOutcome.HELD)
         await audit.record(audit.CLAIMANT, "litigation_hold", case_id=notice.id)
-        await settle_items(notice.id, CaseState.LITIGATION_HOLD)
+        await settle_items(services.settings, notice.id, CaseState.LITIGATION_HOLD)
         for author_id in await removed_authors(notice.id):
             await notifications.send(author_id, "litigation_hold", {"case_id": notice.id})
     return await Notice.get(id=notice.id)
@@ -248,7 +248,7 @@ async def withdraw(services: ModerationServices, notice: Notice, reason: str) ->
         await event(notice.id, "withdrawn", reason)
         await audit.record(audit.CLAIMANT, "withdrawn", case_id=notice.id, reason=reason)
         await CounterNotice.filter(notice_id=notice.id, outcome__isnull=True).update(outcome=CounterOutcome.WITHDRAWN)
-        await settle_items(notice.id, CaseState.WITHDRAWN)
+        await settle_items(services.settings, notice.id, CaseState.WITHDRAWN)
         await restore_targets(services, notice.id, audit.CLAIMANT, why="withdrawn")
     return await Notice.get(id=notice.id)
 
@@ -306,13 +306,14 @@ async def removed_authors(case_id: str) -> set[int]:
     return {r.author_id for r in rows if r.author_id is not None}
 
 
-async def settle_items(case_id: str, decision: Action | CaseState, *, keep: int | None = None,
+async def settle_items(settings: Settings, case_id: str, decision: Action | CaseState, *, keep: int | None = None,
                        only: Sequence[NoticeTarget] | None = None) -> None:
     """Resolve the case's live queue items (the case moved on without them); ``only``: the items of
     those targets (one author's part of the case).
 
     When the content stays up (``content_stays``), items that also carry members' reports go back
-    to being report items instead, so those reports are still decided.
+    to being report items instead, so those reports are still decided. Other cases waiting on the
+    same targets (a later notice gathered under this case's item) get items of their own.
     """
     query = QueueItem.filter(case_id=case_id, live_key__isnull=False)
     if keep is not None:
@@ -330,6 +331,8 @@ async def settle_items(case_id: str, decision: Action | CaseState, *, keep: int 
         await QueueItem.filter(id__in=[i.id for i in items]).update(
             status=ItemStatus.RESOLVED, live_key=None, decision=decision, resolved_at=now(), claimed_by=None,
             claimed_until=None)
+        for target_type, target_id in sorted({(i.target_type, i.target_id) for i in items}):
+            await requeue_waiting(settings, target_type, target_id)
 
 
 async def requeue_waiting(settings: Settings, target_type: str, target_id: str) -> None:
@@ -370,7 +373,7 @@ async def take_measures(services: ModerationServices, notice: Notice, *, actor: 
     if only is not None:
         chosen = set(only)
         # The targets the moderator spared stay up: their items settle as on a rejected notice.
-        await settle_items(notice.id, Action.REJECT_NOTICE, keep=item_id,
+        await settle_items(settings, notice.id, Action.REJECT_NOTICE, keep=item_id,
                            only=[t for t in named if (t.target_type, t.target_id) not in chosen])
         named = [t for t in named if (t.target_type, t.target_id) in chosen]
     for t in named:
@@ -399,7 +402,7 @@ async def take_measures(services: ModerationServices, notice: Notice, *, actor: 
     for author_id, first in struck.items():
         await strikes.strike(services, actor, author_id, target_type=first.target_type, target_id=first.target_id,
                              case_id=notice.id)
-    await settle_items(notice.id, Action.REMOVE, keep=item_id)
+    await settle_items(settings, notice.id, Action.REMOVE, keep=item_id)
     await event(notice.id, "measures_taken", reason)
 
 
@@ -423,6 +426,10 @@ async def restore_targets(services: ModerationServices, case_id: str, actor: aud
         info = await targets.find(services, t.target_type, t.target_id)
         await NoticeTarget.filter(id=t.id).update(removed=False)
         if info is None or info.status != PostStatus.REMOVED:
+            continue
+        if info.case_id is None:
+            # Removed by moderation before the notice came (a policy decision, 410): the case held it
+            # too, and its end leaves that decision standing; an appeal is the way back.
             continue
         # Uploads of its photos are accepted again, unless another case keeps them removed.
         await services.media.forget_removed(info.media_ids, case_id=case_id)
@@ -512,7 +519,7 @@ async def restore_due(services: ModerationServices, moment: datetime) -> int:
             rows = await restore_targets(services, counter.notice_id, audit.SYSTEM, why=why,
                                          author_id=counter.author_id)
             await part_events(counter.notice_id, "restored", note=why, rows=rows)
-            await settle_items(counter.notice_id, Action.RESTORE, only=rows)
+            await settle_items(services.settings, counter.notice_id, Action.RESTORE, only=rows)
             if await after_part(counter.notice_id) == CaseState.RESTORED:
                 await audit.record(audit.SYSTEM, "case_restored", case_id=counter.notice_id, reason=why)
             restored += 1
