@@ -97,9 +97,8 @@ def test_a_case_waiting_behind_one_that_goes_to_court_gets_its_turn(client: Test
     r = client.post(f"/v1/notices/{first}/counter-notices", json=COUNTER, headers=member.headers)
     assert r.status_code == 201, r.text
     assert item_of(client, moderator, "question", question)["kind"] == "counter_notice"
-    r = client.post(f"/v1/notices/{first}/legal-action", json={"description": "已向法院起诉，案号(2026)沪0104民初1234号",
-                                                              "proof_media_ids": []},
-                    headers={"X-Case-Token": first_token})
+    court = {"description": "已向法院起诉，案号(2026)沪0104民初1234号", "proof_media_ids": []}
+    r = client.post(f"/v1/notices/{first}/legal-action", json=court, headers={"X-Case-Token": first_token})
     assert r.status_code == 200, r.text
     item = item_of(client, moderator, "question", question)
     assert (item["kind"], item["case_id"]) == ("notice", second)
