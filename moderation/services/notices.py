@@ -225,7 +225,12 @@ async def supplement(services: ModerationServices, notice: Notice, body: Supplem
 
 async def legal_action(services: ModerationServices, notice: Notice, body: LegalActionIn,
                        caller: Principal | None) -> Notice:
-    """The claimant went to court or to the authorities: the content stays removed (litigation hold)."""
+    """The claimant went to court or to the authorities: the content stays removed (litigation hold).
+
+    Only within the wait: a counter-notice whose wait ended is settled first, as the scheduler would
+    have settled it (its author's posts restored), so a late legal action holds only what is left."""
+    if await restore_due(services, now(), case_id=notice.id):
+        notice = await Notice.get(id=notice.id)
     async with in_transaction():
         if not await cases.move(notice.id, Event.LEGAL_ACTION, restore_at=None):
             raise conflict(f"The case is {notice.status}: legal action follows a counter-notice.")
@@ -264,6 +269,10 @@ async def counter_notice(services: ModerationServices, author: Principal, case_i
     mine = await NoticeTarget.filter(notice_id=case_id, author_id=author.id, removed=True) if notice else []
     if notice is None or not mine:
         raise not_found("case")
+    if notice.close_at is not None and notice.close_at <= now():
+        # The window the takedown notification gave (``counter_notice_until``), whether or not the
+        # scheduler has closed the case yet.
+        raise conflict(f"The window for a counter-notice ended at {notice.close_at.isoformat()}.")
     async with in_transaction():
         # The first counter-notice moves the case; later ones from other authors join it as it stands.
         if not await cases.move(case_id, Event.COUNTER_NOTICE):
@@ -500,14 +509,16 @@ async def close_due(moment: datetime) -> int:
     return closed
 
 
-async def restore_due(services: ModerationServices, moment: datetime) -> int:
-    """Each forwarded counter-notice whose wait ended without legal action: its author's posts are
-    restored; returns how many counter-notices were settled so."""
+async def restore_due(services: ModerationServices, moment: datetime, *, case_id: str | None = None) -> int:
+    """Each forwarded counter-notice whose wait ended without legal action (``case_id``: of that case
+    only): its author's posts are restored; returns how many counter-notices were settled so."""
     why = "no legal action within the waiting period"
     restored = 0
-    due = await CounterNotice.filter(status=CounterStatus.FORWARDED, outcome__isnull=True,
-                                     restore_at__lte=moment).order_by("id")
-    for counter in due:
+    due = CounterNotice.filter(status=CounterStatus.FORWARDED, outcome__isnull=True, restore_at__lte=moment)
+    if case_id is not None:
+        due = due.filter(notice_id=case_id)
+    due = due.order_by("id")
+    for counter in await due:
         async with in_transaction():
             # The case row first (a legal action waits for it), then the counter-notice: of two
             # scheduler processes only one moves it.

@@ -133,6 +133,32 @@ def test_remove_then_no_counter_notice_closes_the_case(client: TestClient, membe
     assert late.status_code == 409
 
 
+def test_the_deadlines_hold_before_the_scheduler_runs(client: TestClient, member: Member,
+                                                      moderator: Member) -> None:
+    # No counter-notice after the window the takedown notification gave, closed yet or not.
+    question, case_id, token = removed_question(client, member, moderator)
+    clock.advance(days=16)
+    late = client.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER, headers=member.headers)
+    assert late.status_code == 409 and "ended" in late.json()["detail"], late.text
+    assert case(client, case_id, token)["status"] == "measures_taken"  # the scheduler has not run
+    assert tick(client)["cases_closed"] == 1
+
+    # No legal action once the wait after forwarding ended: the post comes back, as the scheduler
+    # would have brought it back, and the case is not held.
+    question, case_id, token = removed_question(client, member, moderator)
+    assert client.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER,
+                       headers=member.headers).status_code == 201
+    decide(client, moderator, item_of(client, moderator, "question", question)["id"], "forward_counter",
+           "反通知要素齐全")
+    clock.advance(days=16)
+    r = client.post(f"/v1/notices/{case_id}/legal-action", json={"description": "已起诉", "proof_media_ids": []},
+                    headers={"X-Case-Token": token})
+    assert r.status_code == 409, r.text
+    assert client.get(f"/v1/questions/{question}").status_code == 200
+    assert case(client, case_id, token)["status"] == "restored"
+    assert tick(client)["cases_restored"] == 0
+
+
 def test_counter_notice_forwarded_then_restored_after_the_wait(client: TestClient, member: Member,
                                                                moderator: Member) -> None:
     question, case_id, token = removed_question(client, member, moderator)
