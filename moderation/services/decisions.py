@@ -191,7 +191,8 @@ async def _on_counter(services: ModerationServices, actor: audit.Actor, item: Qu
         await CounterNotice.filter(id__in=ids, status=CounterStatus.RECEIVED).update(
             status=CounterStatus.FORWARDED, restore_at=restore_at)
         await notices.forward(case_id)
-        await notices.part_events(case_id, "counter_forwarded", rows=part, data={"restore_at": restore_at.isoformat()})
+        await notices.part_events(case_id, "counter_forwarded", rows=part,
+                                  data={"restore_at": restore_at.isoformat(), "counter_notice_id": str(ids[0])})
         await notices.settle_items(services.settings, case_id, Action.FORWARD_COUNTER, keep=item.id, only=part)
         await audit.record(actor, "counter_forwarded", target_type=item.target_type, target_id=item.target_id,
                            case_id=case_id, reason=reason)
@@ -199,7 +200,7 @@ async def _on_counter(services: ModerationServices, actor: audit.Actor, item: Qu
         return
     await CounterNotice.filter(id__in=ids, outcome__isnull=True).update(outcome=CounterOutcome.RESTORED)
     rows = await notices.restore_targets(services, case_id, actor, why=reason, author_id=author_id)
-    await notices.part_events(case_id, "restored", note=reason, rows=rows)
+    await notices.part_events(case_id, "restored", note=reason, rows=rows, data={"by": "review"})
     await notices.settle_items(services.settings, case_id, Action.RESTORE, keep=item.id, only=rows)
     if await notices.after_part(case_id) == CaseState.RESTORED:
         await audit.record(actor, "case_restored", case_id=case_id, reason=reason)

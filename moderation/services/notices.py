@@ -50,14 +50,18 @@ async def part_events(case_id: str, name: str, *, note: str = "", rows: Sequence
                       data: dict[str, Any] | None = None) -> None:
     """One timeline step per target of an author's part of the case: never one step listing several
     posts together, which would tell the claimant they share an author (an anonymous post and a
-    named one, say)."""
-    for t in rows:
-        await event(case_id, name, note, {**(data or {}), "targets": [{"type": t.target_type, "id": t.target_id}]})
+    named one, say). The claimant gets one letter for the part, not one per post."""
+    for index, t in enumerate(rows):
+        await event(case_id, name, note, {**(data or {}), "targets": [{"type": t.target_type, "id": t.target_id}]},
+                    letter=index == 0)
 
 
-async def event(case_id: str, name: str, note: str = "", data: dict[str, Any] | None = None) -> None:
+async def event(case_id: str, name: str, note: str = "", data: dict[str, Any] | None = None, *,
+                letter: bool = True) -> None:
+    """A step of the case on its timeline, and (``letter``) the claimant's email about it."""
     await CaseEvent.create(notice_id=case_id, event=name, note=note, data=data, at=now())
-    await notifications.case_step(case_id, name, note, data)
+    if letter:
+        await notifications.case_step(case_id, name, note, data)
 
 
 async def _attach(services: ModerationServices, holder: str, field: str, media_ids: Sequence[str],
@@ -160,12 +164,28 @@ def _counter_json(counter: CounterNotice, calendar: str) -> dict[str, Any]:
             "outcome": counter.outcome}
 
 
-def _event_json(e: CaseEvent) -> dict[str, Any]:
-    data: dict[str, Any] = {"event": e.event, "at": e.at, "note": e.note}
-    # Steps that concern some targets only (one author's counter-notice, its restoration) name them.
-    if e.data and "targets" in e.data:
-        data["targets"] = e.data["targets"]
-    return data
+def _timeline(events: Sequence[CaseEvent], *, moderator: bool) -> list[dict[str, Any]]:
+    """The case's steps. A moderator sees each as recorded. The claimant sees a moderator's words only
+    where they tell what to do or why the case ended (``notifications.CASE_NOTES``), and a
+    counter-notice received as one step naming no post: until it is forwarded, as the law has it,
+    nothing tells them which posts one author answered for (an anonymous post and a named one, say)."""
+    shown: list[dict[str, Any]] = []
+    counters: set[str] = set()
+    for e in events:
+        data = e.data or {}
+        if not moderator and e.event == "counter_received":
+            counter = data.get("counter_notice_id")
+            if counter in counters:
+                continue  # the same counter-notice's other posts
+            if counter is not None:
+                counters.add(counter)
+        step: dict[str, Any] = {"event": e.event, "at": e.at,
+                                "note": e.note if moderator or e.event in notifications.CASE_NOTES else ""}
+        # Steps that concern some targets only (one author's counter-notice, its restoration) name them.
+        if "targets" in data and (moderator or e.event != "counter_received"):
+            step["targets"] = data["targets"]
+        shown.append(step)
+    return shown
 
 
 async def case_json(services: ModerationServices, notice: Notice, *,
@@ -185,7 +205,7 @@ async def case_json(services: ModerationServices, notice: Notice, *,
         "updated_at": notice.updated_at,
         "targets": [{"type": t.target_type, "id": t.target_id, "measures": "removed" if t.removed else None}
                     for t in rows],
-        "timeline": [_event_json(e) for e in events],
+        "timeline": _timeline(events, moderator=moderator_id is not None),
         "counter_notices": [_counter_json(c, services.settings.legal_calendar) for c in counters],
         "close_at": notice.close_at,
         "restore_at": notice.restore_at,
@@ -284,7 +304,7 @@ async def counter_notice(services: ModerationServices, author: Principal, case_i
             address=body.address, proof_media_ids=body.proof_media_ids, signature=body.signature,
             status=CounterStatus.RECEIVED, created_at=now())
         await _attach(services, f"counter:{counter.id}", "proof_media_ids", body.proof_media_ids, author.id)
-        await part_events(case_id, "counter_received", rows=mine)
+        await part_events(case_id, "counter_received", rows=mine, data={"counter_notice_id": str(counter.id)})
         due = now() + timedelta(seconds=settings.counter_due_seconds)
         for t in mine:
             await queue.enqueue(t.target_type, t.target_id, ItemKind.COUNTER_NOTICE, due_at=due, case_id=case_id)
@@ -529,7 +549,7 @@ async def restore_due(services: ModerationServices, moment: datetime, *, case_id
                 continue
             rows = await restore_targets(services, counter.notice_id, audit.SYSTEM, why=why,
                                          author_id=counter.author_id)
-            await part_events(counter.notice_id, "restored", note=why, rows=rows)
+            await part_events(counter.notice_id, "restored", note=why, rows=rows, data={"by": "wait"})
             await settle_items(services.settings, counter.notice_id, Action.RESTORE, only=rows)
             if await after_part(counter.notice_id) == CaseState.RESTORED:
                 await audit.record(audit.SYSTEM, "case_restored", case_id=counter.notice_id, reason=why)

@@ -68,6 +68,8 @@ CASE_NOTES = frozenset({"info_requested", "rejected", "closed"})
 async def case_step(case_id: str, step: str, note: str, data: dict[str, Any] | None) -> None:
     """Email the claimant a step of their case (in the transaction that records the step), so they never poll."""
     letter = CASE_LETTERS.get(step)
+    if step == "restored" and (data or {}).get("by") == "review":
+        letter = "case_restored_on_review"  # a moderator accepted the counter-notice: no wait ran out
     if letter is None or not _outbox:
         return
     notice = await Notice.get_or_none(id=case_id)
@@ -78,11 +80,12 @@ async def case_step(case_id: str, step: str, note: str, data: dict[str, Any] | N
         facts["detail"] = note
     if step == "counter_forwarded":
         # The law forwards the poster's name, phone and address and starts the claimant's 15 days.
+        # The counter-notice this step forwarded (several authors may answer one case, on one day).
         restore_at = (data or {}).get("restore_at")
-        counters = await CounterNotice.filter(notice_id=case_id, status=CounterStatus.FORWARDED).order_by("-id")
-        chosen = [c for c in counters if c.restore_at and c.restore_at.isoformat() == restore_at] or counters[:1]
-        if chosen:
-            c = chosen[0]
+        counter_id = parse_id(str((data or {}).get("counter_notice_id")))
+        c = await CounterNotice.get_or_none(id=counter_id, notice_id=case_id, status=CounterStatus.FORWARDED) \
+            if counter_id is not None else None
+        if c is not None:
             facts["poster"] = {"name": c.name, "phone": c.phone, "address": c.address, "statement": c.statement}
         facts["restore_at"] = restore_at
     await email((notice.claimant or {}).get("email"), letter, facts)

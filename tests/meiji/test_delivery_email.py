@@ -122,6 +122,54 @@ def test_a_rights_holder_hears_of_every_step_of_their_case(mailing: TestClient, 
     assert {r for rcpts, _ in box.raw for r in rcpts} == {CLAIMANT["email"]}
 
 
+def test_two_posters_answering_one_case_each_reach_the_claimant_once_as_themselves(
+        mailing: TestClient, inbox: tuple[Inbox, int]) -> None:
+    box, _ = inbox
+    named, shy, moderator = sign_up(mailing), sign_up(mailing), sign_up(mailing, role="moderator")
+    hers = [ask(mailing, shy, anonymous=True), ask(mailing, shy)]  # one anonymous post, one by name
+    his = ask(mailing, named)
+    case_id, token = file_notice(mailing, [{"type": "question", "id": q} for q in (*hers, his)])
+    decide(mailing, moderator, item_of(mailing, moderator, "question", his)["id"], "remove", "侵权成立")
+    theirs = {**COUNTER, "name": "赵晴", "phone": "+86 135-7777-8888", "address": "南京市鼓楼区中山路1号",
+              "signature": "赵晴"}
+    for member, answer in ((shy, theirs), (named, COUNTER)):
+        r = mailing.post(f"/v1/notices/{case_id}/counter-notices", json=answer, headers=member.headers)
+        assert r.status_code == 201, r.text
+
+    # Before any forwarding the claimant's timeline says two counter-notices came, not for which posts.
+    steps = mailing.get(f"/v1/notices/{case_id}", headers={"X-Case-Token": token}).json()["timeline"]
+    received = [s for s in steps if s["event"] == "counter_received"]
+    assert len(received) == 2 and all("targets" not in s for s in received)
+    # Nor does it carry the moderator's own words where they tell the claimant nothing to do.
+    assert all(s["note"] == "" for s in steps if s["event"] == "measures_taken")
+
+    # Forwarded the same day, his first: each letter carries its own poster's details.
+    for question in (his, hers[0]):
+        decide(mailing, moderator, item_of(mailing, moderator, "question", question)["id"], "forward_counter",
+               "反通知要素齐全")
+    # Her other post's item went with her part: one decision for her two posts.
+    deliver(mailing)
+    forwarded = [text_of(m) for m in box.messages(CLAIMANT["email"]) if m["Subject"] == "【美记】发布者提交了反通知"]
+    assert len(forwarded) == 2, forwarded
+    assert "王悦" in forwarded[0] and "赵晴" not in forwarded[0]
+    assert "赵晴" in forwarded[1] and "南京市鼓楼区中山路1号" in forwarded[1] and "王悦" not in forwarded[1]
+
+
+def test_a_counter_notice_accepted_on_review_is_told_as_such(mailing: TestClient, inbox: tuple[Inbox, int]) -> None:
+    box, _ = inbox
+    poster, moderator = sign_up(mailing), sign_up(mailing, role="moderator")
+    question = ask(mailing, poster)
+    case_id, _ = file_notice(mailing, [{"type": "question", "id": question}])
+    decide(mailing, moderator, item_of(mailing, moderator, "question", question)["id"], "remove", "侵权成立")
+    r = mailing.post(f"/v1/notices/{case_id}/counter-notices", json=COUNTER, headers=poster.headers)
+    assert r.status_code == 201, r.text
+    decide(mailing, moderator, item_of(mailing, moderator, "question", question)["id"], "restore",
+           "作者提供了拍摄原图，确属本人作品")
+    deliver(mailing)
+    [restored] = [text_of(m) for m in box.messages(CLAIMANT["email"]) if m["Subject"] == "【美记】被投诉的内容已恢复"]
+    assert "反通知" in restored and "规定期限" not in restored
+
+
 def test_a_rejected_notice_closes_with_its_reason(mailing: TestClient, inbox: tuple[Inbox, int]) -> None:
     box, _ = inbox
     poster, moderator = sign_up(mailing), sign_up(mailing, role="moderator")
