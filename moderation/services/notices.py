@@ -393,6 +393,14 @@ async def take_measures(services: ModerationServices, notice: Notice, *, actor: 
     """Remove every target of the case (``only``: those of its targets; the others stay up): 451 with
     the case id, strikes, the notice forwarded to authors."""
     settings: Settings = services.settings
+    chosen = None if only is None else set(only)
+    left = [t for t in await NoticeTarget.filter(notice_id=notice.id, removed=False)
+            if chosen is None or (t.target_type, t.target_id) in chosen]
+    if not [info for t in left if (info := await targets.find(services, t.target_type, t.target_id)) is not None
+            and info.status != PostStatus.DELETED]:
+        # Nothing to take down: telling the claimant measures were taken would not be true.
+        raise conflict("Every target of this case is gone (deleted by its author): there is nothing to remove; "
+                       "decide reject_notice, saying so, to close the case.")
     deadline = legal.period_end(now(), settings.no_counter_close_seconds, settings.legal_calendar)
     if not await cases.move(notice.id, Event.REMOVE, close_at=deadline):
         raise conflict(f"The case is {notice.status}: measures are taken on a received notice.")

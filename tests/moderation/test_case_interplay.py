@@ -102,3 +102,24 @@ def test_a_case_waiting_behind_one_that_goes_to_court_gets_its_turn(client: Test
     assert r.status_code == 200, r.text
     item = item_of(client, moderator, "question", question)
     assert (item["kind"], item["case_id"]) == ("notice", second)
+
+
+def test_a_notice_whose_posts_are_all_gone_is_closed_not_said_to_be_acted_on(client: TestClient, member: Member,
+                                                                            moderator: Member) -> None:
+    question = ask(client, member)
+    case_id, token = file_notice(client, [{"type": "question", "id": question}])
+    assert client.delete(f"/v1/questions/{question}", headers=member.headers).status_code == 204
+    item = item_of(client, moderator, "question", question)
+    r = client.post(f"/v1/moderation/queue/{item['id']}/claim", headers=moderator.headers)
+    assert r.status_code == 200, r.text
+    r = client.post(f"/v1/moderation/queue/{item['id']}/decisions", json={"action": "remove", "reason": "侵权成立"},
+                    headers=moderator.headers)
+    assert r.status_code == 409 and "reject_notice" in r.json()["detail"], r.text
+    seen = client.get(f"/v1/notices/{case_id}", headers={"X-Case-Token": token}).json()
+    assert seen["status"] == "received" and "measures_taken" not in [e["event"] for e in seen["timeline"]]
+    closing = {"action": "reject_notice", "reason": "被投诉内容已由发布者自行删除"}
+    r = client.post(f"/v1/moderation/queue/{item['id']}/decisions", json=closing, headers=moderator.headers)
+    assert r.status_code == 200, r.text
+    seen = client.get(f"/v1/notices/{case_id}", headers={"X-Case-Token": token}).json()
+    assert seen["status"] == "rejected"
+    assert [e["note"] for e in seen["timeline"] if e["event"] == "rejected"] == ["被投诉内容已由发布者自行删除"]
