@@ -8,21 +8,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
-import opencc
+from kernel.chinese import simplified
 
 
 def _table() -> dict[int, int]:
-    table: dict[int, int] = {}
-    # OpenCC's character table (traditional -> simplified candidates); its phrase tables are not
-    # one-to-one and are left out: character folding is enough to match 雙眼皮 with 双眼皮.
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        source, _, targets = line.partition("\t")
-        target = targets.split(" ")[0] if targets else ""
-        if len(source) == 1 and len(target) == 1 and source != target:
-            table[ord(source)] = ord(target)
+    table = dict(simplified())  # traditional to simplified, one character to one
     for code in range(0xFF01, 0xFF5F):  # full-width ASCII
         table[code] = code - 0xFEE0
     table[0x3000] = 0x20  # ideographic space

@@ -21,27 +21,14 @@ import re
 import secrets
 import unicodedata
 from functools import cache
-from pathlib import Path
 
-import opencc
 import regex
 from confusable_homoglyphs import utils as homoglyphs
 
+from kernel.chinese import simplified
+
 _IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}+")
 _ERASED = "deleted"  # erased accounts are renamed deleted-<id>-<8 hex digits>
-
-
-@cache
-def _simplified() -> dict[int, int]:
-    """Traditional to simplified, one character to one (the first candidate, as search folds)."""
-    table: dict[int, int] = {}
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        source, _, targets = line.partition("\t")
-        target = targets.split(" ")[0] if targets else ""
-        if len(source) == 1 and len(target) == 1 and source != target:
-            table[ord(source)] = ord(target)
-    return table
 
 
 @cache
@@ -88,7 +75,7 @@ def lookalike_key(handle: str) -> str:
     """The look-alike key of ``handle``: equal for two handles a reader could take for one another."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", handle).casefold())
     visible: str = _IGNORABLE.sub("", folded)
-    return visible.translate(_simplified()).translate(_representatives())
+    return visible.translate(simplified()).translate(_representatives())
 
 
 def placeholder(account_id: int) -> str:
