@@ -160,26 +160,37 @@ async def refresh_search(services: ContentServices, keys: list[DocKey]) -> None:
 
 async def change_status(services: ContentServices, k: Kind, obj: Any, status: Status, *, case_id: str | None = None,
                         reason: str | None = None) -> Any:
-    """The one status transition: row, counters, outbox in a transaction; then media and search."""
-    if obj.status == "deleted":
-        # The author's deletion is final: moderation cannot bring a deleted post back.
-        return obj
-    was_public = obj.status == "published"
+    """The one status transition: row, counters, outbox in a transaction; then media and search.
+
+    The row changes only from the status it was read with (a conditional UPDATE): of two transitions
+    at once (the author deleting while a moderator removes), the second sees the first's outcome and
+    moves the counters from there, so no count moves twice."""
     is_public = status == "published"
-    async with in_transaction():
-        changes: dict[str, Any] = {"status": status, "updated_at": now()}
-        if status in ("removed", "hidden"):
-            changes.update(case_id=case_id, status_reason=reason)
-        elif status == "published":
-            changes.update(case_id=None, status_reason=None)
-        await k.model.filter(id=obj.id).update(**changes)
-        for name, value in changes.items():
-            setattr(obj, name, value)
-        if was_public != is_public and k.on_publicity is not None:
-            await k.on_publicity(obj, is_public)
-        keys = await k.docs_of(obj)
-        if keys:
-            await enqueue(keys)
+    changes: dict[str, Any] = {"status": status, "updated_at": now()}
+    if status in ("removed", "hidden"):
+        changes.update(case_id=case_id, status_reason=reason)
+    elif status == "published":
+        changes.update(case_id=None, status_reason=None)
+    while True:
+        if obj.status == "deleted":
+            # The author's deletion is final: moderation cannot bring a deleted post back.
+            return obj
+        was_public = obj.status == "published"
+        async with in_transaction():
+            if await k.model.filter(id=obj.id, status=obj.status).update(**changes):
+                # Read again under the row's lock: counters move by what the row holds now (a review's
+                # stars edited since ``obj`` was read), not by what it held then.
+                obj = await k.model.get(id=obj.id)
+                if was_public != is_public and k.on_publicity is not None:
+                    await k.on_publicity(obj, is_public)
+                keys = await k.docs_of(obj)
+                if keys:
+                    await enqueue(keys)
+                break
+        fresh = await k.model.get_or_none(id=obj.id)  # another transition came first: from its outcome
+        if fresh is None:
+            return obj
+        obj = fresh
     holders = await k.holders_of(obj)
     for holder in holders:
         if status == "deleted":

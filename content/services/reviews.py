@@ -142,6 +142,8 @@ async def update_review(services: ContentServices, member: Principal, review_id:
                         check: Precondition) -> Review:
     review = own_or_raise(await get_review(review_id, member), member, "review")
     check(post_etag("review", review))
+    # Who may not review a clinic may not rewrite a review of it either (a member who joined its staff).
+    await professionals.check_may_review(member, review.target_type, int(review.target_id))
     changes: dict[str, Any] = {}
     if "procedure" in data.model_fields_set:
         await require_procedure(data.procedure)
@@ -161,7 +163,9 @@ async def update_review(services: ContentServices, member: Principal, review_id:
     if not changes:
         return review
     async with services.media.publishing_after(), in_transaction():
-        updated = await Review.filter(id=review.id, version=review.version).update(
+        # From the status it was read with too: a moderator hiding it meanwhile moved the rating by
+        # the old stars already, and the difference below must not be applied on top.
+        updated = await Review.filter(id=review.id, version=review.version, status=review.status).update(
             version=F("version") + 1, updated_at=now(), **changes)
         if not updated:
             raise Problem(412, "The review changed since you read it; fetch it again.")

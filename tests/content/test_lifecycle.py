@@ -108,3 +108,35 @@ def test_erase_with_anonymize_keeps_posts_without_author(client: TestClient) -> 
     assert shown["author"] is None and shown["is_mine"] is False
     assert call(client, services.find_target, "diary", d["id"]).author_id is None
     assert author.handle not in client.get("/v1/diaries").text
+
+
+def test_two_status_changes_at_once_move_each_count_once(db_client: TestClient) -> None:
+    """The author deletes an entry while a moderator removes it; a moderator hides a review its author
+    just re-rated: each transition starts from the other's outcome, as the rows hold them."""
+    from content.models.diaries import DiaryEntry
+    from content.models.reviews import Review
+    from content.visibility import kind
+
+    client = db_client
+    state = client.app.state.services  # type: ignore[attr-defined]
+    ref = reference(client)
+    author = sign_up(client)
+    d = diary(client, author, ref)
+    e = entry(client, author, d["id"])
+    stale = call(client, DiaryEntry.get, id=int(e["id"]))  # what the moderator's request read
+    assert client.delete(f"/v1/diary-entries/{e['id']}", headers=author.headers).status_code == 204
+    call(client, services.lifecycle.change_status, state, kind("diary_entry"), stale, "removed")
+    assert client.get(f"/v1/diaries/{d['id']}").json()["entry_count"] == 0
+    assert call(client, DiaryEntry.get, id=int(e["id"])).status == "deleted"  # the deletion stands
+
+    rv = review(client, author, ref, rating=1, scores={"effect": 1})
+    stale_review = call(client, Review.get, id=int(rv["id"]))
+    r = client.patch(f"/v1/reviews/{rv['id']}", json={"rating": 5, "scores": {"effect": 5}}, headers=author.headers)
+    assert r.status_code == 200, r.text
+    call(client, services.lifecycle.change_status, state, kind("review"), stale_review, "hidden")
+    summary = client.get(f"/v1/clinics/{ref['clinic']['id']}").json()["rating"]
+    assert summary["count"] == 0 and set(summary["distribution"].values()) == {0}
+    call(client, services.lifecycle.change_status, state, kind("review"),
+         call(client, Review.get, id=int(rv["id"])), "published")
+    summary = client.get(f"/v1/clinics/{ref['clinic']['id']}").json()["rating"]
+    assert summary["count"] == 1 and summary["average"] == 5.0 and summary["distribution"]["1"] == 0

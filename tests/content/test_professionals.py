@@ -228,6 +228,21 @@ def test_staff_cannot_review_their_own_clinic_nor_like_reviews(client: TestClien
     assert client.put(f"/v1/likes/question/{question['id']}", headers=staff.headers).status_code == 200
 
 
+def test_a_member_who_joins_a_clinics_staff_cannot_rewrite_their_review_of_it(client: TestClient) -> None:
+    ref = reference(client)
+    admin, member = sign_up(client, role="admin"), sign_up(client)
+    rv = review(client, member, ref, rating=3, anonymous=True, body=f"<p>{NEGATIVE[1]}</p>")
+    link(client, admin, f"/v1/clinics/{ref['clinic']['id']}/staff/{member.id}")
+    r = client.patch(f"/v1/reviews/{rv['id']}", json={"rating": 5, "body": "<p>全城最好的医院，没有之一！</p>"},
+                     headers=member.headers)
+    assert r.status_code == 403, r.text
+    shown = client.get(f"/v1/reviews/{rv['id']}").json()
+    assert shown["rating"] == 3 and "全城最好" not in shown["body"]
+    assert client.get(f"/v1/clinics/{ref['clinic']['id']}").json()["rating"]["average"] == 3.0
+    # Taking it down stays theirs to do.
+    assert client.delete(f"/v1/reviews/{rv['id']}", headers=member.headers).status_code == 204
+
+
 def test_reports_by_professionals_queue_a_review_but_never_hide_it(make_client: AppFactory) -> None:
     with make_client(autohide_reports=3, reporter_min_age_days=0) as client:
         p = professionals(client)
