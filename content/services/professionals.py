@@ -329,3 +329,18 @@ async def _export(reply: Any) -> dict[str, Any]:
 
 register(Kind(type="review_reply", model=ReviewReply, path="/v1/review-replies/{id}", what="reply",
               title=lambda r: f"官方回复 {r.text[:30]}", holders=_no_holders, guard=_reply_guard, export=_export))
+
+
+async def _erase(services: ContentServices, author_id: int, mode: str) -> None:
+    """An erased account is nobody's staff or doctor any more: its verification goes (the doctor may be
+    linked to a new account), and the answers it kept without their author no longer carry the
+    doctor's mark, which would say who wrote them."""
+    found = await ProfessionalLink.get_or_none(account_id=author_id)
+    if found is None:
+        return
+    if found.doctor_id is not None:
+        await Answer.filter(doctor_id=found.doctor_id, author_id__isnull=True).update(doctor_id=None)
+    await ProfessionalLink.filter(id=found.id).delete()
+
+
+lifecycle.ERASERS.append(_erase)

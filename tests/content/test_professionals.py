@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.conftest import AppFactory, Member, sign_up
+from tests.conftest import PASSWORD, AppFactory, Member, sign_up
 from tests.content.factories import NEGATIVE, POSITIVE, reference, review
 
 THANKS = "<p>感谢您的评价，我们已安排护士长回访，术后有任何不适请随时到院复查。</p>"
@@ -321,3 +321,30 @@ def test_doctors_answers_are_marked_and_ranked_after_the_accepted_one(db_client:
     link(client, admin, f"/v1/doctors/{ref['doctor']['id']}/account/{doctor.id}")
     assert ids("true") == [q["id"]]
     assert client.get(f"/v1/answers/{secret}").json()["by_doctor"] is None
+
+
+def test_an_erased_doctors_kept_answers_carry_no_mark_and_the_doctor_can_be_linked_again(
+        db_client: TestClient) -> None:
+    client = db_client
+    p = professionals(client)
+    ref, doctor, admin = p["ref"], p["doctor"], p["admin"]
+    asker, voter = sign_up(client), sign_up(client)
+    q = client.post("/v1/questions", json={"title": "玻尿酸填充泪沟会不会有丁达尔现象？", "body": "<p>怕打完发青</p>",
+                                           "anonymous": False}, headers=asker.headers).json()
+    helpful = answer(client, sign_up(client), q["id"], "<p>我打在深层，半年了没有发青。</p>")
+    marked = answer(client, doctor, q["id"], "<p>注射层次过浅才会出现丁达尔现象，选择有经验的医生即可避免。</p>")
+    assert client.put(f"/v1/answers/{helpful}/vote", json={"value": 1}, headers=voter.headers).status_code == 200
+    assert [x["id"] for x in client.get(f"/v1/questions/{q['id']}/answers").json()["items"]] == [marked, helpful]
+
+    r = client.request("DELETE", "/v1/me", json={"password": PASSWORD, "content": "anonymize"},
+                       headers=doctor.headers)
+    assert r.status_code == 204, r.text
+    listed = client.get(f"/v1/questions/{q['id']}/answers").json()["items"]
+    # Kept and no longer anyone's: no doctor's mark, ranked as any answer (the voted one first).
+    assert [x["id"] for x in listed] == [helpful, marked]
+    assert all(x["by_doctor"] is None and x["author"] is None for x in listed if x["id"] == marked)
+    assert q["id"] not in [x["id"] for x in client.get("/v1/questions", params={"answered_by_doctor": "true"}
+                                                      ).json()["items"]]
+    # The doctor is nobody's account now: the admin links the doctor's new account.
+    again = sign_up(client)
+    link(client, admin, f"/v1/doctors/{ref['doctor']['id']}/account/{again.id}")
