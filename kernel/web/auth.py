@@ -87,6 +87,8 @@ def require(found: Principal | None, *, roles: Collection[str] = (), write: bool
         raise Problem(403, "Your role does not allow this.")
     if write and found.suspended:
         raise Problem(403, "This account is suspended: it can read but not write.")
-    if write and found.held_back:
+    # A hold (a policy update to accept, a guardian to confirm) keeps a member from writing as a
+    # member; a moderator's or an admin's duties (the takedown queue and its deadlines) go on.
+    if write and found.held_back and not roles:
         raise Problem(403, found.held_back)
     return found

@@ -203,7 +203,7 @@ def held_back(awaiting_guardian: bool, policy_pending: bool) -> str:
         return guardians.HELD_BACK
     if policy_pending:
         return ("A new version of the policies awaits your acceptance (PUT /v1/me/consents/{policy_version}, "
-                "the version on GET /v1/me): accept it to write again.")
+                "the version of the newest policy update on GET /v1/announcements): accept it to write again.")
     return ""
 
 

@@ -79,6 +79,28 @@ def test_a_new_policy_is_accepted_before_writing_again(db_client: TestClient) ->
     assert r.json()["policy_update_pending"] is False
 
 
+def test_a_pending_policy_holds_back_members_writing_not_staff_duties(client: TestClient) -> None:
+    from tests.moderation.conftest import ask, decide, file_notice, item_of
+
+    admin, moderator, poster = sign_up(client, role="admin"), sign_up(client, role="moderator"), sign_up(client)
+    question = ask(client, poster)
+    file_notice(client, [{"type": "question", "id": question}])
+    r = client.post("/v1/announcements", json={**POLICY, "effective_at": at(7)}, headers=admin.headers)
+    assert r.status_code == 201, r.text
+    # The takedown queue and its deadlines go on; a member's writing waits, and is told where the
+    # version to accept is.
+    decide(client, moderator, item_of(client, moderator, "question", question)["id"], "remove", "侵权成立")
+    assert client.get(f"/v1/questions/{question}").status_code == 451
+    r = client.post("/v1/announcements", json={**POLICY, "policy_version": "2027-01", "effective_at": at(14)},
+                    headers=admin.headers)
+    assert r.status_code == 201, r.text
+    refused = can_post(client, moderator)  # posting as a member is a member's writing
+    assert refused.status_code == 403 and "GET /v1/announcements" in refused.json()["detail"]
+    newest = client.get("/v1/announcements").json()["items"][0]["policy_version"]
+    assert client.put(f"/v1/me/consents/{newest}", headers=moderator.headers).status_code == 200
+    assert can_post(client, moderator).status_code == 201
+
+
 def test_only_admins_announce(client: TestClient, member: Member) -> None:
     body = {**POLICY, "effective_at": at(7)}
     assert client.post("/v1/announcements", json=body).status_code == 401
