@@ -33,7 +33,11 @@ def is_legal(kind: str, data: dict[str, object]) -> bool:
             or (kind == "announcement" and data.get("kind") in BINDING_ANNOUNCEMENTS))
 
 
-def category_of(kind: str) -> str | None:
+def category_of(kind: str, data: dict[str, object] | None = None) -> str | None:
+    """The category a member turns on or off for this notification. A comment answering one of the
+    member's own comments (``reply_to``) is a reply: the ``reply`` switch covers it."""
+    if kind == "comment" and data and data.get("reply_to"):
+        return "reply"
     for name, kinds in CATEGORIES.items():
         if kind in kinds:
             return name
@@ -55,7 +59,7 @@ class Choices:
             return True
         if not (self.push if channel == "webhook" else self.email):
             return False
-        category = category_of(kind)
+        category = category_of(kind, data)
         return self.kinds.get(category, True) if category else True
 
 

@@ -239,6 +239,25 @@ def test_notification_settings_are_the_members_own(pushing: TestClient, gateway:
     assert [p["kind"] for p in sent if p["account_id"] == reader.id] == ["comment"]
     assert [p["kind"] for p in sent if p["account_id"] == writer.id] == ["answer"]
 
+    # Replies turned off: a comment answering the reader's own comment is a reply, and stays in.
+    r = pushing.put("/v1/me/notification-settings", json={"push": True, "email": False, "kinds": {"reply": False}},
+                    headers=reader.headers)
+    assert r.status_code == 200, r.text
+    theirs = answer(pushing, writer, ask(pushing, writer))
+    said = pushing.post("/v1/comments", json={"target_type": "answer", "target_id": theirs,
+                                              "body": "<p>冰敷第三天就好多了。</p>"}, headers=reader.headers).json()
+    third = sign_up(pushing)
+    r = pushing.post("/v1/comments", json={"target_type": "answer", "target_id": theirs, "reply_to": said["id"],
+                                           "body": "<p>请问冰敷一次多久？</p>"}, headers=third.headers)
+    assert r.status_code == 201, r.text
+    deliver(pushing)
+    pushed = [verify(h, b) for h, b in gateway.received]
+    assert [p["kind"] for p in pushed if p["account_id"] == reader.id] == ["comment"]  # the earlier one only
+    assert [p["data"].get("reply_to") for p in pushed if p["account_id"] == writer.id and p["kind"] == "comment"
+            ] == [None, None]  # the writer's comments on their answer stay on
+    inbox = pushing.get("/v1/me/notifications", headers=reader.headers).json()["items"]
+    assert any(n["payload"].get("reply_to") == said["id"] for n in inbox)  # still in the app
+
 
 @pytest.mark.parametrize(("body", "field"), [
     ({"push": "关", "email": True}, "push"),
