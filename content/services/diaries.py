@@ -384,7 +384,11 @@ async def _entry_docs(entry: Any) -> list[tuple[str, str]]:
 
 
 async def _entry_publicity(entry: Any, public: bool) -> None:
-    await Diary.filter(id=entry.diary_id).update(entry_count=F("entry_count") + (1 if public else -1))
+    # An entry counts in its diary's popularity while it is public, as a like or a comment does:
+    # writing and deleting entries does not pump a diary up the popular list.
+    sign = 1 if public else -1
+    await Diary.filter(id=entry.diary_id).update(entry_count=F("entry_count") + sign,
+                                                 popularity=F("popularity") + sign * ENTRY_POINTS)
     if entry.has_photos:
         await _refresh_after(entry.diary_id)
 

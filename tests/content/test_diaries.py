@@ -146,6 +146,30 @@ def test_deleting_an_entry_updates_count_after_and_search(client: TestClient) ->
     assert client.delete(f"/v1/diary-entries/{e['id']}", headers=author.headers).status_code == 404
 
 
+def test_entries_written_then_deleted_leave_a_diarys_popularity_as_it_was(client: TestClient) -> None:
+    from kernel.clock import clock
+
+    ref = reference(client)
+    author, other = sign_up(client), sign_up(client)
+    older = diary(client, author, ref, title="水光针三次记录")
+    offset = clock.offset
+    try:
+        clock.advance(days=1)  # a day fresher: five points of popularity ahead
+        newer = diary(client, other, ref, title="热玛吉一个月记录", operated_on="2026-10-20")
+        for n in range(3):
+            e = entry(client, author, older["id"], body=f"<p>第{n + 1}次打完，脸有点肿</p>", happened_on="2026-10-08")
+            assert client.delete(f"/v1/diary-entries/{e['id']}", headers=author.headers).status_code == 204
+        ranked = [x["id"] for x in client.get("/v1/diaries", params={"sort": "popular"}).json()["items"]]
+        assert ranked == [newer["id"], older["id"]]
+        # A published entry does count.
+        entry(client, author, older["id"], body="<p>第三次之后毛孔细了很多</p>", happened_on="2026-10-08")
+        entry(client, author, older["id"], body="<p>皮肤透亮，同事都问我用了什么</p>", happened_on="2026-10-09")
+        ranked = [x["id"] for x in client.get("/v1/diaries", params={"sort": "popular"}).json()["items"]]
+        assert ranked == [older["id"], newer["id"]]
+    finally:
+        clock.offset = offset
+
+
 def test_hidden_is_404_to_others_removed_is_451(db_client: TestClient) -> None:
     ref = reference(db_client)
     author, other = sign_up(db_client), sign_up(db_client)
