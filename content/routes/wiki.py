@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import Response
 
@@ -30,7 +31,7 @@ api = Api("wiki")
 def _page(page_: Page, status: int = 200) -> Response:
     headers = {"ETag": wiki.page_etag(page_)}
     if status == 201:
-        headers["Location"] = f"/v1/wiki/{page_.slug}"
+        headers["Location"] = f"/v1/wiki/{quote(page_.slug, safe='')}"  # a slug may be 热玛吉: percent-encoded
     return json_response(wiki.page_json(page_), status, headers)
 
 

@@ -45,7 +45,7 @@ APPROVAL_EXAMPLE = "国械注准20153130000"
 def approval_number(value: str) -> str:
     """The number as registers print it (spaces and a trailing 号 dropped, letters upper case), or ValueError."""
     clean = re.sub(r"\s+", "", value).upper().removesuffix("号")
-    if not (_DEVICE_NO.match(clean) or _DRUG_NO.match(clean)):
+    if not (_DEVICE_NO.fullmatch(clean) or _DRUG_NO.fullmatch(clean)):
         raise ValueError("expected a registration number such as 国械注准20153130000, 粤械注准20172130001 "
                          "or 国药准字H20059990")
     return clean

@@ -160,7 +160,7 @@ async def list_pages(query: WikiQuery) -> tuple[list[WikiPage], list[Any] | None
 async def save_page(services: ContentServices, editor: Principal, slug: str, data: WikiIn, conditional: bool,
                     precondition: Precondition) -> tuple[WikiPage, bool]:
     """Create (True) or update (False) a page, writing one numbered revision either way."""
-    if not _SLUG.match(slug) or slug.isdigit():
+    if not _SLUG.fullmatch(slug) or slug.isdigit():
         raise invalid("slug", "1-80 letters, digits, _ or -, not only digits")
     page = await WikiPage.get_or_none(slug=slug)
     values = await _fields(data)
@@ -377,7 +377,7 @@ async def set_revision_status(services: ContentServices, target_id: str, status:
 
 
 async def _resolve_revision(path: str) -> str | None:
-    match = _REVISION_PATH.match(path)
+    match = _REVISION_PATH.fullmatch(path)
     if match is None:
         return None
     found = await _revision_by_key(f"{match.group(1)}@{match.group(2)}")

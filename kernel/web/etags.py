@@ -22,6 +22,7 @@ def check_if_match(request: Request, current: str, *, required: bool = False) ->
         if required:
             raise Problem(428, "Send If-Match with the ETag you last read.")
         return
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    # Strong comparison (RFC 9110 13.1.1): a weak tag never matches, whatever it names.
+    tags = {t.strip() for t in header.split(",")}
     if "*" not in tags and current not in tags:
         raise Problem(412, "The object changed since you read it; fetch it again.")

@@ -32,7 +32,7 @@ Month = tuple[int, int]
 
 def parse_month(field: str, text: str) -> Month:
     """``YYYY-MM`` → (year, month); anything else is 422 on ``field``."""
-    found = _MONTH.match(text)
+    found = _MONTH.fullmatch(text)
     # The service keeps nothing from before 2000; year 0 or 9999 would not even make a date.
     if not found or not 2000 <= int(found.group(1)) <= 9998:
         raise invalid(field, "a month as YYYY-MM from 2000 on, e.g. 2026-10")

@@ -87,6 +87,30 @@ def test_if_match_is_required_and_checked(client: TestClient) -> None:
     assert put(client, editor, "shui-guang-zhen", {**THERMAGE, "title": "水光针"}, if_match=tag).status_code == 412
 
 
+def test_a_chinese_slug_is_a_page_like_any_other_and_a_slug_is_one_line(client: TestClient) -> None:
+    editor = person(client, role="editor")
+    r = put(client, editor, "热玛吉", THERMAGE)
+    assert r.status_code == 201, r.text
+    assert r.headers["location"] == "/v1/wiki/%E7%83%AD%E7%8E%9B%E5%90%89"
+    assert client.get(r.headers["location"]).json()["title"] == "热玛吉"
+    tag = client.get("/v1/wiki/热玛吉").headers["etag"]
+    assert put(client, editor, "热玛吉", {**THERMAGE, "summary": "改一句"}, if_match=tag).status_code == 200
+    r = client.post("/v1/wiki/热玛吉/revert", json={"revision": 1, "comment": "改回"}, headers=editor.headers)
+    assert r.status_code == 201 and r.json()["revision"] == 3, r.text
+    # A slug ends where its line ends: one with a newline is no slug.
+    r = put(client, editor, "shui-guang%0A", {**THERMAGE, "title": "水光针"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "slug", r.text
+    assert [p["slug"] for p in client.get("/v1/wiki").json()["items"]] == ["热玛吉"]
+
+
+def test_a_weak_etag_never_matches(client: TestClient) -> None:
+    editor = person(client, role="editor")
+    put(client, editor, "thermage", THERMAGE)
+    tag = client.get("/v1/wiki/thermage").headers["etag"]
+    assert put(client, editor, "thermage", {**THERMAGE, "summary": "弱校验"}, if_match=f"W/{tag}").status_code == 412
+    assert put(client, editor, "thermage", {**THERMAGE, "summary": "强校验"}, if_match=tag).status_code == 200
+
+
 def test_only_editors_write(client: TestClient) -> None:
     member, editor = person(client), person(client, role="editor")
     admin = person(client, role="admin")
