@@ -364,8 +364,16 @@ async def _diary_holders(diary: Any) -> list[str]:
     return [f"diary:{diary.id}", *(f"diary_entry:{i}" for i in entries)]
 
 
-async def _diary_media(diary: Any) -> list[str]:
+def _diary_own_media(diary: Any) -> list[str]:
     return list(dict.fromkeys([*diary.before_media_ids, *([diary.cover_media_id] if diary.cover_media_id else [])]))
+
+
+async def _diary_media(diary: Any) -> list[str]:
+    """Every photo the diary shows: its own (before, cover) and its entries' (its after photos). What
+    moderators see of it, and what a takedown of the diary fingerprints so it is not uploaded again."""
+    entries = await DiaryEntry.filter(diary_id=diary.id).exclude(status="deleted").order_by("day", "id").values_list(
+        "media_ids", flat=True)
+    return list(dict.fromkeys([*_diary_own_media(diary), *(m for ids in entries for m in ids or [])]))
 
 
 async def _entry_media(entry: Any) -> list[str]:
@@ -404,7 +412,7 @@ async def _entry_export(entry: Any) -> dict[str, Any]:
 
 async def _diary_export(diary: Any) -> dict[str, Any]:
     return {"procedure": diary.procedure, "operated_on": diary.operated_on, "price_cny": diary.price_cny,
-            "clinic_id": diary.clinic_id, "doctor_id": diary.doctor_id, "media_ids": await _diary_media(diary)}
+            "clinic_id": diary.clinic_id, "doctor_id": diary.doctor_id, "media_ids": _diary_own_media(diary)}
 
 
 async def diary_documents(ids: Sequence[int]) -> dict[int, Document]:

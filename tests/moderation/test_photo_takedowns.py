@@ -129,6 +129,22 @@ def test_a_notice_naming_one_photo_removes_that_photo_alone_until_the_counter_no
     assert post_image(client, copier, encoded(scene(11).resize((1200, 900)), quality=70)).status_code == 201
 
 
+def test_a_diary_taken_down_on_a_portrait_notice_keeps_its_entries_photos_from_coming_back(
+        client: TestClient) -> None:
+    author, copier, moderator = sign_up(client), sign_up(client), sign_up(client, role="moderator")
+    diary_id, first, second = diary_with_two_photos(client, author)
+    case_id, _ = file_notice(client, [{"type": "diary", "id": diary_id}], notice_type="portrait")
+    item = item_of(client, moderator, "diary", diary_id)
+    assert {m["id"] for m in item["target"]["media"]} >= {first, second}  # the moderator sees them too
+    decide(client, moderator, item["id"], "remove", "照片为投诉人本人肖像，未经同意发布")
+    assert client.get(f"/v1/diaries/{diary_id}").status_code == 451
+    # Neither of the entry's photos comes back, resized and recompressed, by anyone, its author included.
+    for seed, who in ((11, copier), (12, author)):
+        refused = post_image(client, who, encoded(scene(seed).resize((1000, 750)), quality=60))
+        assert refused.status_code == 422 and refused.json()["case_id"] == case_id, refused.text
+    assert post_image(client, copier, encoded(scene(13), quality=90)).status_code == 201
+
+
 def test_a_moderator_removes_an_avatar_photo_and_restores_it(db_client: TestClient) -> None:
     client = db_client
     member, reader = sign_up(client), sign_up(client)
