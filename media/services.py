@@ -186,9 +186,13 @@ class Reader:
 # What a member uploaded today, asked before every upload (a statement written once).
 _QUOTA = "SELECT count, bytes FROM media_upload_quota WHERE owner_id = ? AND day = ?"
 # Two first uploads of a day at once: the second adds to the row the first inserted.
+# Counted only within the quotas: of uploads rendered at once, those past the day's quota find no row
+# to update (the WHERE of the upsert), return nothing, and are refused with their objects deleted.
 _COUNT = ("INSERT INTO media_upload_quota (owner_id, day, count, bytes) VALUES (?, ?, 1, ?) "
           "ON CONFLICT (owner_id, day) DO UPDATE SET count = media_upload_quota.count + 1, "
-          "bytes = media_upload_quota.bytes + excluded.bytes")
+          "bytes = media_upload_quota.bytes + excluded.bytes "
+          "WHERE media_upload_quota.count + 1 <= ? AND media_upload_quota.bytes + excluded.bytes <= ? "
+          "RETURNING count")
 
 
 def _today() -> date | str:
@@ -239,17 +243,26 @@ class MediaService:
         count, used = (rows[0].count, rows[0].bytes) if rows else (0, 0)
         s = self.settings
         if count + 1 > s.uploads_per_day or used + size > s.upload_bytes_per_day:
-            moment = now()
-            midnight = datetime(moment.year, moment.month, moment.day, tzinfo=UTC) + timedelta(days=1)
-            retry = max(1, int((midnight - moment).total_seconds()))
-            raise Problem(429, f"Daily upload quota reached ({s.uploads_per_day} files, "
-                               f"{s.upload_bytes_per_day // (1024 * 1024)} MB); it resets at 00:00 UTC.",
-                          headers={"Retry-After": str(retry)})
+            raise self._over_quota()
+
+    def _over_quota(self) -> Problem:
+        s = self.settings
+        moment = now()
+        midnight = datetime(moment.year, moment.month, moment.day, tzinfo=UTC) + timedelta(days=1)
+        retry = max(1, int((midnight - moment).total_seconds()))
+        return Problem(429, f"Daily upload quota reached ({s.uploads_per_day} files, "
+                            f"{s.upload_bytes_per_day // (1024 * 1024)} MB); it resets at 00:00 UTC.",
+                       headers={"Retry-After": str(retry)})
 
     async def _count(self, owner_id: int, size: int) -> None:
         """One more upload of ``size`` bytes today, in one statement (in the upload's transaction:
-        an upload is recorded and counted together, or neither)."""
-        await db.connection().execute_query(db.placeholders(_COUNT), [owner_id, _today(), size])
+        an upload is recorded and counted together, or neither); 429 when it would pass a quota,
+        which ``check_quota`` found free before the image was rendered but another upload took."""
+        s = self.settings
+        rows = await db.connection().execute_query_dict(
+            db.placeholders(_COUNT), [owner_id, _today(), size, s.uploads_per_day, s.upload_bytes_per_day])
+        if not rows:
+            raise self._over_quota()
 
     async def upload(self, file: IO[bytes], *, owner_id: int | None, purpose: str, size: int,
                      sha256: str | None = None, review: PhotoReview | None = None) -> Upload:

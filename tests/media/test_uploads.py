@@ -259,6 +259,41 @@ def test_a_members_first_uploads_of_the_day_sent_at_once_are_each_counted(make_c
         assert len(rows(c)) == 4
 
 
+def test_uploads_sent_at_once_stop_at_the_daily_quota(make_client: AppFactory, database_url: str) -> None:
+    import anyio
+
+    from kernel.web.problems import Problem
+    from media.models import UploadQuota
+    from tests.media.helpers import service
+
+    with make_client(uploads_per_day=3, database_url=database_url) as c:
+        member = sign_up(c)
+        media = service(c)
+
+        async def at_once() -> tuple[list[int], list[int]]:
+            answers: list[int] = []
+
+            async def one(i: int) -> None:
+                file = io.BytesIO(jpeg(color=(i * 25, 90, 60)))
+                _, size = await media.fingerprint(file)
+                try:
+                    await media.upload(file, owner_id=int(member.id), purpose="post", size=size)
+                    answers.append(201)
+                except Problem as exc:
+                    answers.append(exc.status)
+
+            async with anyio.create_task_group() as group:
+                for i in range(8):
+                    group.start_soon(one, i)
+            return sorted(answers), [q.count for q in await UploadQuota.filter(owner_id=int(member.id))]
+
+        # Every one passed the early check before any was counted; three are kept, and the others
+        # leave nothing behind, row or object.
+        answers, counted = call(c, at_once)
+        assert answers == [201] * 3 + [429] * 5 and counted == [3]
+        assert len(rows(c)) == 3 and len(stored_keys(c)) == 3 * len(rows(c)[0].variants)
+
+
 def test_an_upload_whose_count_fails_is_not_recorded(make_client: AppFactory) -> None:
     from media import services as media_services
 
