@@ -199,9 +199,9 @@ def test_a_hidden_diarys_photos_die_at_every_old_url_and_come_back_under_new_one
             assert status == 200 and headers["cache-control"] == "private, no-store"
             assert fetch(site, url, reader.headers)[0] == 404
             assert fetch(site, url)[0] == 404
-    # The queue item shows the moderator what is judged.
+    # The queue item shows the moderator what is judged: the diary's photos and its entries'.
     item = queue_item(site, moderator, "diary", diary_id)
-    assert [p["id"] for p in item["target"]["media"]] == [before]
+    assert [p["id"] for p in item["target"]["media"]] == [before, during]
     assert all(fetch(site, url, moderator.headers)[0] == 200 for url in urls_of(item["target"]["media"]))
 
     decide(site, moderator, item["id"], "keep")
