@@ -393,11 +393,14 @@ async def take_measures(services: ModerationServices, notice: Notice, *, actor: 
     """Remove every target of the case (``only``: those of its targets; the others stay up): 451 with
     the case id, strikes, the notice forwarded to authors."""
     settings: Settings = services.settings
+    named = await NoticeTarget.filter(notice_id=notice.id, removed=False).order_by("id")
     chosen = None if only is None else set(only)
-    left = [t for t in await NoticeTarget.filter(notice_id=notice.id, removed=False)
-            if chosen is None or (t.target_type, t.target_id) in chosen]
-    if not [info for t in left if (info := await targets.find(services, t.target_type, t.target_id)) is not None
-            and info.status != PostStatus.DELETED]:
+    spared = [] if chosen is None else [t for t in named if (t.target_type, t.target_id) not in chosen]
+    named = [t for t in named if chosen is None or (t.target_type, t.target_id) in chosen]
+    # What is still there to take down (a post its author deleted is not).
+    found = [(t, info) for t in named if (info := await targets.find(services, t.target_type, t.target_id))
+             is not None and info.status != PostStatus.DELETED]
+    if not found:
         # Nothing to take down: telling the claimant measures were taken would not be true.
         raise conflict("Every target of this case is gone (deleted by its author): there is nothing to remove; "
                        "decide reject_notice, saying so, to close the case.")
@@ -406,17 +409,10 @@ async def take_measures(services: ModerationServices, notice: Notice, *, actor: 
         raise conflict(f"The case is {notice.status}: measures are taken on a received notice.")
     forwarded = notice_summary(notice)
     struck: dict[int, NoticeTarget] = {}  # one strike per author of the case, however many posts it names
-    named = await NoticeTarget.filter(notice_id=notice.id, removed=False).order_by("id")
-    if only is not None:
-        chosen = set(only)
+    if chosen is not None:
         # The targets the moderator spared stay up: their items settle as on a rejected notice.
-        await settle_items(settings, notice.id, Action.REJECT_NOTICE, keep=item_id,
-                           only=[t for t in named if (t.target_type, t.target_id) not in chosen])
-        named = [t for t in named if (t.target_type, t.target_id) in chosen]
-    for t in named:
-        info = await targets.find(services, t.target_type, t.target_id)
-        if info is None or info.status == PostStatus.DELETED:
-            continue
+        await settle_items(settings, notice.id, Action.REJECT_NOTICE, keep=item_id, only=spared)
+    for t, info in found:
         # Content already removed (another case, or reports) stays removed under that decision: this
         # case holds it too, its author hears of this notice, but it is no second strike.
         already = info.status == PostStatus.REMOVED
