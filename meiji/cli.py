@@ -183,10 +183,8 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     import search.services
-    from meiji import preflight
+    from meiji import listener, preflight
 
     if args.workers > 1 and db.is_sqlite(settings):
         print("meiji: the embedded default (SQLite, local index) runs one worker; set MEIJI_DATABASE_URL, "
@@ -209,16 +207,18 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
               "stop it first (one server per data directory, and no `meiji index run` beside it)", file=sys.stderr)
         return 2
     settings_module.follow_server(args.host, args.port)
-    uvicorn.run("meiji.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                # asyncio's own loop, not uvloop: uvloop takes one waiting connection each time it
-                # looks at the listening socket, so under load a burst of new connections waited
-                # seconds to be taken (64 at once: the last 1.8-3.3 s). Measured under the mixed
-                # load it also served more with a shorter tail (bench/README.md, 2026-11-30).
-                loop="asyncio", http="httptools", access_log=False, log_level=settings.log_level,
-                # The client's address is read from X-Forwarded-For by the app, and only from
-                # MEIJI_TRUSTED_PROXIES: uvicorn's own reading would believe any local process.
-                proxy_headers=False, lifespan="on")
-    return 0
+    # uvicorn.run, on a listening socket whose connections have Nagle's algorithm off (meiji/listener.py).
+    return listener.serve("meiji.app:create_app", factory=True, host=args.host, port=args.port,
+                          workers=args.workers,
+                          # asyncio's own loop, not uvloop: uvloop takes one waiting connection each time it
+                          # looks at the listening socket, so under load a burst of new connections
+                          # waited seconds to be taken (64 at once: the last 1.8-3.3 s). Measured under
+                          # the mixed load it also served more with a shorter tail (bench/README.md,
+                          # 2026-11-30).
+                          loop="asyncio", http="httptools", access_log=False, log_level=settings.log_level,
+                          # The client's address is read from X-Forwarded-For by the app, and only from
+                          # MEIJI_TRUSTED_PROXIES: uvicorn's own reading would believe any local process.
+                          proxy_headers=False, lifespan="on")
 
 
 def parser() -> argparse.ArgumentParser:
