@@ -29,7 +29,7 @@ PAGES = 300
 
 def _connect(db: Path) -> sqlite3.Connection:
     con = sqlite3.connect(db, isolation_level=None)
-    con.execute("PRAGMA mmap_size=268435456")
+    con.execute("PRAGMA cache_size=-16000")  # as the server reads (kernel/db.py)
     return con
 
 

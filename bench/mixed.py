@@ -105,8 +105,8 @@ class Memory:
 
     def sample(self) -> None:
         rss = {name: sum(rss_mb(p) for p in tree(pid)) for name, pid in self.roots.items()}
-        # Beside RSS, the private part: RSS also counts the database pages SQLite maps (mmap_size),
-        # which belong to the OS's page cache, shared and dropped under memory pressure.
+        # Beside RSS, the private part: RSS also counts the files a process maps (the search index's
+        # segments; the database's pages until 2026-12-01), which belong to the OS's page cache.
         anon = {f"{name} {ANON}": sum(rss_mb(p, "RssAnon") for p in tree(pid)) for name, pid in self.roots.items()}
         # Summed RSS counts a page shared by forked processes (uvicorn's workers) in each: PSS once.
         # Reading it walks the process's page tables (6.5 ms for the embedded server, holding its

@@ -34,11 +34,13 @@ APPS: dict[str, list[str]] = {
 }
 
 # WAL is Tortoise's default; NORMAL sync is safe under WAL, and a busy timeout lets a second
-# process (the indexer, a CLI command) wait for the writer instead of failing. Reads go through
-# memory-mapped pages (up to 256 MB of the file): with SQLite's own 2 MB page cache, the five
-# queries of a feed page over 170,000 posts evicted each other's pages and read them again through
-# the file on every request, 3.6 ms a page against 2.5 ms mapped (bench/README.md, "Feed").
-SQLITE_PRAGMAS = "busy_timeout=5000&synchronous=NORMAL&mmap_size=268435456"
+# process (the indexer, a CLI command) wait for the writer instead of failing. Each connection
+# keeps up to 16 MB of pages in its own cache (SQLite's default is 2 MB). Pages were read through
+# a 256 MB memory map until 2026-12-01, for a feed page whose five queries evicted each other from
+# the 2 MB cache; the feed is one query since, as fast either way (1,758 against 1,741 req/s), and
+# the map grew the server's RSS with every page the data added, without bound but the file's size
+# (bench/README.md, 2026-12-01).
+SQLITE_PRAGMAS = "busy_timeout=5000&synchronous=NORMAL&cache_size=-16000"
 
 
 def database_url(settings: Settings) -> str:

@@ -173,3 +173,24 @@ def test_a_write_that_waits_past_the_busy_timeout_is_told_to_retry_and_leaves_no
         r = client.patch("/v1/me", json={"bio": "做完热玛吉三个月，想分享一下感受"}, headers=member.headers)
         assert r.status_code == 200, r.text
         assert client.get("/v1/me", headers=member.headers).json()["bio"] == "做完热玛吉三个月，想分享一下感受"
+
+
+def test_both_connections_keep_the_database_s_pages_in_a_bounded_cache_not_a_map(tmp_path: Path,
+                                                                                   sqlite_url: str) -> None:
+    """Pages the data adds never grow the server's memory past two caches of 16 MB: a memory map grew
+    its RSS with the file (bench/README.md, 2026-12-01)."""
+    async def run() -> None:
+        await db.open_database(base_settings(tmp_path, database_url=sqlite_url))
+        try:
+            await _diary("水光针打完第三天，皮肤透亮了")
+            assert await Diary.all().count() == 1  # a read outside a transaction opens the reader
+            reader: sqlite3.Connection = db.connection()._reader  # type: ignore[attr-defined]
+            assert reader.execute("PRAGMA cache_size").fetchone()[0] == -16000
+            assert reader.execute("PRAGMA mmap_size").fetchone()[0] == 0
+            for pragma, value in (("cache_size", -16000), ("mmap_size", 0)):  # the writer's connection
+                _, rows = await db.connection().execute_query(f"PRAGMA {pragma}")
+                assert list(rows[0]) == [value]
+        finally:
+            await db.close_database()
+
+    asyncio.run(run())
