@@ -20,12 +20,12 @@ compares every cached shape with Tortoise's own answer on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import collections
 import functools
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from tortoise import fields
@@ -60,24 +60,38 @@ def _bool(value: Any) -> Any:
     return bool(value) if value is not None else None
 
 
-class Row(SimpleNamespace):
+class Row:
     """A read-only row: the model's field names as attributes, and none of its methods.
 
-    The write methods are declared ``None`` so that mypy rejects ``row.save()`` (and Python raises
-    ``TypeError`` if it runs anyway); setting an attribute raises too.
+    Each set of columns gets its own class, a ``collections.namedtuple`` with this one mixed in, so
+    a row is a tuple whose attributes are read by index: building one costs half of filling an
+    object's dict, and nothing can be set on it (a column named like a tuple method, ``count``,
+    reads as the column). The write methods are declared ``None`` so that mypy rejects
+    ``row.save()`` (and Python raises ``TypeError`` if it runs anyway).
     """
 
+    __slots__ = ()
     save: None = None
     delete: None = None
     update_from_dict: None = None
     refresh_from_db: None = None
     fetch_related: None = None
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"a row is read-only: cannot set {name!r}")
-
     def __getattr__(self, name: str) -> Any:  # the model's columns, typed loosely like a model's
         raise AttributeError(name)
+
+
+@functools.cache
+def _row_class(names: tuple[str, ...]) -> Callable[[Iterable[Any]], Row]:
+    """The class of rows with these attributes, made once per set of columns; returns its maker."""
+    fields_ = collections.namedtuple("Row", names)  # type: ignore[misc]  # names known at run time
+    kind: Any = type("Row", (fields_, Row), {"__slots__": ()})
+    return cast(Callable[[Iterable[Any]], Row], kind._make)
+
+
+def row(**values: Any) -> Row:
+    """A row built by hand, for code that wrote it and hands it on as if read (``row(id=1, kind=...)``)."""
+    return _row_class(tuple(values))(values.values())
 
 
 _plans: dict[type[Model], dict[str, tuple[str, Convert | None]]] = {}
@@ -239,7 +253,7 @@ def decode(model: type[Model], raw: Sequence[Any]) -> list[Row]:
     columns = [plan.get(column, (column, None)) for column in raw[0].keys()]
     names = [name for name, _ in columns]
     converted = [(index, convert) for index, (_, convert) in enumerate(columns) if convert is not None]
-    new = Row.__new__
+    make = _row_class(tuple(names))
     out: list[Row] = []
     for record in raw:
         values = list(record)
@@ -247,9 +261,7 @@ def decode(model: type[Model], raw: Sequence[Any]) -> list[Row]:
             value = values[index]
             if value is not None:
                 values[index] = convert(value)
-        row = new(Row)
-        row.__dict__.update(zip(names, values, strict=True))  # past Row's __setattr__, which refuses writes
-        out.append(row)
+        out.append(make(values))
     return out
 
 

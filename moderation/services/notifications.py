@@ -11,6 +11,7 @@ import content.services as content
 from kernel import db
 from kernel.clock import now
 from kernel.rows import Row
+from kernel.rows import row as make_row
 from kernel.vocabulary import PostStatus
 from kernel.web.ids import parse_id
 from kernel.web.pagination import page, page_by
@@ -114,7 +115,8 @@ async def send(account_id: int | None, kind: str, payload: dict[str, Any]) -> No
     async with in_transaction() as connection:
         [stored] = await connection.execute_query_dict(
             db.placeholders(_INSERT), [account_id, kind, _PAYLOAD.to_db_value(payload, Notification), at])
-        row = Row(id=stored["id"], account_id=account_id, kind=kind, payload=payload, created_at=at, read_at=None)
+        row = make_row(id=stored["id"], account_id=account_id, kind=kind, payload=payload, created_at=at,
+                       read_at=None)
         for outbox, recipient in zip(_outbox, recipients, strict=True):
             await outbox.notification(row, recipient)
 
