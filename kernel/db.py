@@ -7,6 +7,7 @@ import os
 import socket
 import sqlite3
 import sys
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +22,7 @@ from tortoise.migrations.executor import MigrationExecutor
 from tortoise.models import Model
 
 from kernel.settings import Settings
+from kernel.sqlite import ImmediateSqliteClient
 
 # Each room is a Tortoise app with its own checked-in migrations. Rooms refer to each other's rows
 # by id only (no foreign keys across rooms), so each room's migrations stand alone. The kernel's one
@@ -162,6 +164,14 @@ def connection() -> BaseDBAsyncClient:
     the transaction's (Tortoise keeps it per task in its context)."""
     client: BaseDBAsyncClient = get_connection(_active_name)
     return client
+
+
+def change_mark() -> Hashable | None:
+    """A value that differs once a change to the database was committed, by this process or another;
+    None where the database cannot tell that cheaply (PostgreSQL, an in-memory SQLite). Answers kept
+    for readers (``kernel.web.kept``) hold only while it stays the same."""
+    client = connection()
+    return client.data_version() if isinstance(client, ImmediateSqliteClient) else None
 
 
 def holds(model: type[Model], field: str, value: str) -> bool:

@@ -62,6 +62,9 @@ class Settings:
     # Lines of document text whose index tokens the indexing process keeps (0: none): a diary
     # indexed again after a new entry re-analyses only the lines it no longer has.
     search_lines_kept: int = 10_000
+    # Answers of list routes each process keeps until the database next changes (0: none; SQLite
+    # only, ``kernel.web.kept``).
+    lists_kept: int = 256
     public_url: str = "http://127.0.0.1:8000"
     # Hostnames of the app's share pages: a legal notice may name our content by a URL on these
     # hosts or on MEIJI_PUBLIC_URL's origin, never on any other.
@@ -338,6 +341,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         search_url=search_url,
         search_results_kept=get("MEIJI_SEARCH_RESULTS_KEPT", lambda n, r: _int(n, r, 0), base.search_results_kept),
         search_lines_kept=get("MEIJI_SEARCH_LINES_KEPT", lambda n, r: _int(n, r, 0), base.search_lines_kept),
+        lists_kept=get("MEIJI_LISTS_KEPT", lambda n, r: _int(n, r, 0), base.lists_kept),
         public_url=get("MEIJI_PUBLIC_URL", lambda n, r: _url(n, r, ("http", "https")), base.public_url).rstrip("/"),
         share_hosts=get("MEIJI_SHARE_HOSTS", parse_hosts, base.share_hosts),
         max_body_bytes=get("MEIJI_MAX_BODY_BYTES", lambda n, r: _int(n, r, 1024), base.max_body_bytes),

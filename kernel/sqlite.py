@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -198,8 +199,14 @@ def _is_read(query: str) -> bool:
     return query.lstrip()[:6].upper() == "SELECT"
 
 
+# Reader connections opened in this process: a reader opened again (another database, a reopened
+# one) counts its data_version from the start, so its generation tells its values apart.
+_READERS = itertools.count(1)
+
+
 class ImmediateSqliteClient(SqliteClient):
     _reader: sqlite3.Connection | None = None
+    _generation = 0  # which reader connection of this process is open (none: 0)
 
     def _in_transaction(self) -> TransactionContext:
         return WaitingTransactionContext(ImmediateTransaction(self), self._lock)
@@ -216,8 +223,8 @@ class ImmediateSqliteClient(SqliteClient):
         self._connection = connection  # type: ignore[assignment]  # answers the calls Tortoise makes
         await self._post_connect()
 
-    def _read(self, query: str, values: list[Any] | None) -> list[sqlite3.Row] | None:
-        """The rows of a read on the reader connection; None when it must take the writer's path."""
+    def _reader_connection(self) -> sqlite3.Connection | None:
+        """The connection reads take outside transactions, opened on first use; None for ``:memory:``."""
         if self.filename == ":memory:" or self._connection is None:
             return None  # a second connection would open another database
         if self._reader is None:
@@ -229,9 +236,30 @@ class ImmediateSqliteClient(SqliteClient):
                 if pragma in self.pragmas:
                     reader.execute(f"PRAGMA {pragma}={int(self.pragmas[pragma])}")
             self._reader = reader
+            self._generation = next(_READERS)
+        return self._reader
+
+    def data_version(self) -> tuple[int, int] | None:
+        """A value that differs once any other connection committed a change: this process's writer
+        connection or another process's (SQLite's ``PRAGMA data_version``, asked of the reader, which
+        never writes). None for ``:memory:`` or while the database cannot answer."""
+        reader = self._reader_connection()
+        if reader is None:
+            return None
+        try:
+            (version,) = reader.execute("PRAGMA data_version").fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return self._generation, int(version)  # a reader opened again starts counting anew
+
+    def _read(self, query: str, values: list[Any] | None) -> list[sqlite3.Row] | None:
+        """The rows of a read on the reader connection; None when it must take the writer's path."""
+        reader = self._reader_connection()
+        if reader is None:
+            return None
         self.log.debug("%s: %s", query, values)
         try:
-            return self._reader.execute(query.replace("\x00", "'||CHAR(0)||'"), values or ()).fetchall()
+            return reader.execute(query.replace("\x00", "'||CHAR(0)||'"), values or ()).fetchall()
         except sqlite3.OperationalError as exc:
             if _busy(exc):
                 return None

@@ -33,6 +33,7 @@ from kernel.settings import Settings
 from kernel.web import idempotency, reference
 from kernel.web.endpoints import Api, Call, Endpoint, client_address, json_response
 from kernel.web.headers import SecuredStarlette, hygiene
+from kernel.web.kept import KeptPages
 from kernel.web.observability import AccessMiddleware, Metrics
 from kernel.web.openapi import document
 from kernel.web.problems import EXCEPTION_HANDLERS, Problem
@@ -258,6 +259,7 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
         profile_counts=content.services.public_counts,
         openapi=document(endpoints_of(routes), title="meiji", version=__version__, examples=REQUEST_EXAMPLES),
         index_owner=index_owner,
+        kept_pages=KeptPages(settings.lists_kept),
     )
     _seams(services)
     app.state.services = services
@@ -265,6 +267,9 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     if answers is not None:  # what the kept pages of hits save, for tuning MEIJI_SEARCH_RESULTS_KEPT
         metrics_store.count("meiji_search_answers_total", "Searches answered from a kept page of hits or by "
                             "the engine, by answer.", "answer", lambda: answers)
+    metrics_store.count("meiji_list_answers_total", "Answers of list routes given again from a kept page or "
+                        "computed, by answer, for tuning MEIJI_LISTS_KEPT.", "answer",
+                        lambda: services.kept_pages.outcomes)
     lines = search.services.analysed_lines(services.search)
     if lines is not None:  # what the kept line tokens save the indexer, for tuning MEIJI_SEARCH_LINES_KEPT
         metrics_store.count("meiji_search_lines_total", "Lines of documents indexed in this process, by whether "

@@ -17,6 +17,7 @@ from starlette.datastructures import State
 from content.interfaces import Authors, Notifier, Screener
 from kernel.settings import Settings
 from kernel.web.auth import Authenticator
+from kernel.web.kept import KeptPages
 from kernel.web.observability import Metrics
 from kernel.web.ratelimit import RateLimiter
 from kernel.web.services import Carrier, services_in
@@ -48,6 +49,7 @@ class Services:
     profile_counts: ProfileCounts  # published, non-anonymous posts of an author, by kind
     openapi: Mapping[str, object]  # the document served at /openapi.json
     index_owner: bool  # whether this process writes the embedded search index
+    kept_pages: KeptPages  # list answers kept until the database changes
 
     @property
     def authors(self) -> Authors:

@@ -22,7 +22,7 @@ async def create_comment(call: Call[CommentIn, None]) -> Response:
     return json_response(data, 201, {"Location": f"/v1/comments/{comment.id}"})
 
 
-@api.route("GET", "/v1/comments", query=CommentQuery, response=CommentPage, errors=(404, 451))
+@api.route("GET", "/v1/comments", query=CommentQuery, response=CommentPage, errors=(404, 451), kept=True)
 async def list_comments(call: Call[None, CommentQuery]) -> object:
     """A target's comments in thread order (each top-level comment followed by its replies)."""
     rows, after = await comments.list_comments(call.principal, call.query)

@@ -37,7 +37,7 @@ async def create_diary(call: Call[DiaryIn, None]) -> Response:
     return await _diary(call, diary, 201)
 
 
-@api.route("GET", "/v1/diaries", query=DiaryQuery, response=Page[DiaryOut])
+@api.route("GET", "/v1/diaries", query=DiaryQuery, response=Page[DiaryOut], kept=True)
 async def list_diaries(call: Call[None, DiaryQuery]) -> object:
     """Published diaries, recent or popular first; author_id never lists anonymous diaries to others."""
     rows, after = await services.list_diaries(call.query, call.principal)
@@ -75,7 +75,7 @@ async def create_entry(call: Call[EntryIn, None]) -> Response:
     return await _entry(call, entry, 201)
 
 
-@api.route("GET", "/v1/diaries/{id}/entries", query=PageQuery, response=Page[EntryOut], errors=(404, 451))
+@api.route("GET", "/v1/diaries/{id}/entries", query=PageQuery, response=Page[EntryOut], errors=(404, 451), kept=True)
 async def list_entries(call: Call[None, PageQuery]) -> object:
     """A diary's entries in day order."""
     rows, after = await services.list_entries(call.path["id"], call.query, call.principal)

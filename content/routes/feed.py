@@ -10,7 +10,7 @@ from kernel.web.pagination import Page, PageQuery, page
 api = Api("feed")
 
 
-@api.route("GET", "/v1/me/feed", query=PageQuery, response=Page[FeedItem], auth="member")
+@api.route("GET", "/v1/me/feed", query=PageQuery, response=Page[FeedItem], auth="member", kept=True)
 async def my_feed(call: Call[None, PageQuery]) -> object:
     """New entries of followed diaries, new posts of followed accounts (never anonymous ones), new
     diaries, reviews and questions on followed procedures, clinics and doctors, new answers to

@@ -54,7 +54,7 @@ async def create_question(call: Call[QuestionIn, None]) -> Response:
     return await _question(call, question, 201)
 
 
-@api.route("GET", "/v1/questions", query=QuestionQuery, response=QuestionPage)
+@api.route("GET", "/v1/questions", query=QuestionQuery, response=QuestionPage, kept=True)
 async def list_questions(call: Call[None, QuestionQuery]) -> object:
     """Published questions, newest first; filter by procedure and whether they have answers."""
     rows, after = await questions.list_questions(call.principal, call.query)
@@ -108,7 +108,7 @@ async def create_answer(call: Call[AnswerIn, None]) -> Response:
     return await _answer(call, answer, 201)
 
 
-@api.route("GET", "/v1/questions/{id}/answers", query=PageQuery, response=AnswerPage, errors=(404, 451))
+@api.route("GET", "/v1/questions/{id}/answers", query=PageQuery, response=AnswerPage, errors=(404, 451), kept=True)
 async def list_answers(call: Call[None, PageQuery]) -> object:
     """Answers: the accepted one first, then by score."""
     question, rows, after = await questions.list_answers(call.principal, call.path["id"], call.query)

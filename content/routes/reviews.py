@@ -32,7 +32,7 @@ async def create_review(call: Call[ReviewIn, None]) -> Response:
     return await _review(call, review, 201)
 
 
-@api.route("GET", "/v1/reviews", query=ReviewQuery, response=Page[ReviewOut])
+@api.route("GET", "/v1/reviews", query=ReviewQuery, response=Page[ReviewOut], kept=True)
 async def list_reviews(call: Call[None, ReviewQuery]) -> object:
     """Published reviews, recent or most helpful first."""
     rows, after = await services.list_reviews(call.query, call.principal)

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from kernel import db
 from kernel.clock import now
 from kernel.settings import Settings
 from kernel.web import idempotency
@@ -109,6 +110,8 @@ class Endpoint:
     # Publishes a post: counted per account (not token or address) in ``post``, or ``post_new`` for
     # accounts younger than MEIJI_REPORTER_MIN_AGE_DAYS, so signing in again resets nothing.
     posting: bool = False
+    # A list whose 200 answer is kept until the database changes (``kernel.web.kept``).
+    kept: bool = False
 
 
 def dump(value: object) -> bytes:
@@ -168,6 +171,7 @@ class Api:
         secret_fields: Collection[str] = (),
         token_auth: bool = True,
         posting: bool = False,
+        kept: bool = False,
     ) -> Callable[[Callable[[Call[B, Q]], Awaitable[object]]], Callable[[Call[B, Q]], Awaitable[object]]]:
         def register(handler: Callable[[Call[B, Q]], Awaitable[object]]) -> Callable[[Call[B, Q]], Awaitable[object]]:
             summary = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
@@ -176,7 +180,7 @@ class Api:
                                 max_body=max_body, raw_body=raw_body, request_schema=request_schema, errors=errors,
                                 summary=summary, headers=headers, suspended_ok=suspended_ok,
                                 shared_limit=shared_limit, secret_fields=secret_fields, token_auth=token_auth,
-                                posting=posting)
+                                posting=posting, kept=kept)
             self.endpoints.append(endpoint)
             methods = self._methods.setdefault(path, {})
             methods[method] = endpoint
@@ -266,5 +270,25 @@ async def _answer(endpoint: Endpoint, request: Request, caller: Principal | None
         refuse_query(request)
     query = query_params(request, endpoint.query) if endpoint.query else None
     body = await json_body(request, endpoint.body) if endpoint.body and not endpoint.raw_body else None
+    if endpoint.kept and request.method == "GET":
+        return await _kept(endpoint, Call(request, body, query, caller))
     result = await endpoint.handler(Call(request, body, query, caller))
     return result if isinstance(result, Response) else json_response(result, endpoint.status)
+
+
+async def _kept(endpoint: Endpoint, call: Call[Any, Any]) -> Response:
+    """The answer kept for the same route, path, query and caller while the database is unchanged;
+    computed (and kept) otherwise."""
+    request = call.request
+    pages = kernel_services(request.app.state).kept_pages
+    key = (endpoint.path, tuple(request.path_params.items()), request.scope["query_string"], call.principal)
+    mark = db.change_mark() if pages.size else None  # before reading: a commit from here on means not kept
+    kept = pages.get(key, mark)
+    if kept is not None:
+        return Response(kept, status_code=endpoint.status, media_type="application/json")
+    result = await endpoint.handler(call)
+    if isinstance(result, Response):
+        return result
+    response = json_response(result, endpoint.status)
+    pages.put(key, mark, bytes(response.body))
+    return response

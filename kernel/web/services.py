@@ -2,7 +2,7 @@
 
 The composition root builds one frozen services object and keeps it as ``app.state.services``.
 The kernel cannot name its type (it imports no room), so it states here the few parts it reads
-itself (settings, rate limits, who a token is, metrics) and reads them through ``kernel_services``.
+itself (settings, rate limits, who a token is, metrics, kept answers) and reads them through ``kernel_services``.
 Each room does the same in its ``interfaces.py``: a Protocol of exactly the parts it uses, and one
 ``services_of(call)`` that narrows ``Call.services`` to it.
 """
@@ -15,6 +15,7 @@ from starlette.datastructures import State
 
 from kernel.settings import Settings
 from kernel.web.auth import Authenticator
+from kernel.web.kept import KeptPages
 from kernel.web.observability import Metrics
 from kernel.web.ratelimit import RateLimiter
 
@@ -33,6 +34,9 @@ class KernelServices(Protocol):
 
     @property
     def metrics(self) -> Metrics: ...
+
+    @property
+    def kept_pages(self) -> KeptPages: ...
 
 
 class Carrier(Protocol):

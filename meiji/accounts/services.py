@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from content.visibility import forget_author
 from kernel import db
 from kernel.clock import now, today_in_china
 from kernel.rows import as_datetime, fetch
@@ -239,6 +240,7 @@ async def update_me(account: Account, *, handle: str | None, bio: str | None,
                     raise conflict(TAKEN)
         except IntegrityError:
             raise conflict(TAKEN) from None
+        forget_author(account.id)  # author views cached in this process show the change at once
         await account.refresh_from_db()
     return account
 
