@@ -1,7 +1,9 @@
 """Questions, answers, votes, likes, comments and the encyclopedia over HTTP, beside the floors.
 
 Run: ``.venv/bin/python bench/community.py [--seconds 5]``. Prints a Markdown table and ratios: each
-endpoint's throughput against one Tortoise row read measured in the same run.
+endpoint's throughput against one Tortoise row read measured in the same run. Each list is also
+measured from a second server on the same data that computes every answer (", computed"), where the
+first gives a page asked again with nothing written since from its kept answer (``MEIJI_LISTS_KEPT``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bench.harness import (
     post_json,
     report,
     serve,
+    serve_computing,
 )
 
 CORPUS = chinese_reviews("reviews_pos.txt")
@@ -61,7 +64,7 @@ def main() -> None:
                    stdout=subprocess.DEVNULL)
     texts = [t for t in CORPUS.read_text(encoding="utf-8").splitlines() if 20 < len(t) < 400][:300]
     ours: dict[str, Measure] = {}
-    with serve(env=env) as (base, _):
+    with serve(env=env) as (base, _), serve_computing(env) as (computed, _):
         for handle in ("提问者", "回答者", "读者"):
             post_json(base + "/v1/accounts", {"handle": handle, "password": PASSWORD, "birth_date": "1992-04-01"})
         asker, helper, reader = sign_in(base, "提问者"), sign_in(base, "回答者"), sign_in(base, "读者")
@@ -86,6 +89,12 @@ def main() -> None:
                 base + f"/v1/questions/{first}/answers?limit=20", c, s, headers=reader),
             "GET /v1/comments (20 items)": lambda c, s: load(
                 base + f"/v1/comments?target_type=answer&target_id={answers[0]}&limit=20", c, s),
+            # The same lists computed for every request, as they are while members write.
+            "GET /v1/questions (20 items), computed": lambda c, s: load(computed + "/v1/questions?limit=20", c, s),
+            "GET /v1/questions/{id}/answers (20 items), computed": lambda c, s: load(
+                computed + f"/v1/questions/{first}/answers?limit=20", c, s, headers=reader),
+            "GET /v1/comments (20 items), computed": lambda c, s: load(
+                computed + f"/v1/comments?target_type=answer&target_id={answers[0]}&limit=20", c, s),
             "GET /v1/wiki/{slug}": lambda c, s: load(base + "/v1/wiki/thermage", c, s),
             "PUT /v1/answers/{id}/vote (same vote again)": lambda c, s: load(
                 base + f"/v1/answers/{answers[1]}/vote", c, s, "PUT", {"value": 1}, reader),

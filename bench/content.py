@@ -6,7 +6,10 @@ Run: ``.venv/bin/python bench/content.py [--seconds 5] [--rounds 3] [--postgres]
 started from the installed binaries; wrk in another process; floors and endpoints in interleaved
 rounds. Goals at 8 connections: diary detail at least 0.9× the strict floor, the lists at least 0.7×
 with p99 under 20 ms; entries, comments and likes at least 500 writes/s with p99 under 100 ms, their
-outbox rows (search, notifications) included.
+outbox rows (search, notifications) included. Each list is measured twice: from the server as it
+runs, where a page asked again with nothing written since is given from its kept answer
+(``MEIJI_LISTS_KEPT``), and from a second server on the same data that computes every answer
+(", computed"), as members writing meanwhile would have it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from bench.harness import (
     post_json,
     report,
     serve,
+    serve_computing,
     throwaway_postgres,
 )
 
@@ -101,7 +105,7 @@ def run(args: argparse.Namespace, database: dict[str, str]) -> None:
                    stdout=subprocess.DEVNULL)
     texts = [t for t in CORPUS.read_text(encoding="utf-8").splitlines() if 20 < len(t) < 300 and "<" not in t]
     ours: dict[str, Measure] = {}
-    with serve(env=env) as (base, _):
+    with serve(env=env) as (base, _), serve_computing(env) as (computed, _):
         for handle in ("日记作者", "读者"):
             post_json(base + "/v1/accounts", {"handle": handle, "password": PASSWORD, "birth_date": "1995-06-01"})
         author, reader, editor = sign_in(base, "日记作者"), sign_in(base, "读者"), sign_in(base, "资料编辑")
@@ -134,6 +138,14 @@ def run(args: argparse.Namespace, database: dict[str, str]) -> None:
             "GET /v1/diaries (20 items)": lambda c, s: load(base + "/v1/diaries?limit=20", c, s),
             "GET /v1/diaries?sort=popular (20 items)": lambda c, s: load(base + "/v1/diaries?limit=20&sort=popular",
                                                                          c, s),
+            # The same lists computed for every request, as they are while members write.
+            "GET /v1/diaries/{id}/entries (20 of 30), computed": lambda c, s: load(
+                computed + f"/v1/diaries/{big}/entries?limit=20", c, s),
+            "GET /v1/diaries/{id}/entries (20 of 30, signed in), computed": lambda c, s: load(
+                computed + f"/v1/diaries/{big}/entries?limit=20", c, s, headers=reader),
+            "GET /v1/diaries (20 items), computed": lambda c, s: load(computed + "/v1/diaries?limit=20", c, s),
+            "GET /v1/diaries?sort=popular (20 items), computed": lambda c, s: load(
+                computed + "/v1/diaries?limit=20&sort=popular", c, s),
             # Entries go to the author's 60 diaries at random, as many members writing at once would.
             "POST /v1/diaries/{id}/entries": lambda c, s: settled(load(
                 base + f"/v1/diaries/{write_target}/entries", c, s, "POST",

@@ -6,8 +6,11 @@ questions and answers by 2,000 authors over a year, a fifth anonymous), signs a 
 follows 200 sources through the API (100 diaries, 40 accounts, 5 of 20 procedures, 20 clinics, 20
 doctors, 15 questions), then drives the first page and a page ten pages deep with wrk at 8
 connections on one uvicorn worker, beside the bare floor and a one-row Tortoise read of the same
-run. Prints a Markdown table; the goal is p99 under 30 ms at 8 connections. Then what fan-out on
-write costs on the same data: a page's SQL, a post's writes (``bench/feed_fanout.py``).
+run, and the same two pages from a second server on the same data that computes every answer
+(", computed"), where the first gives a page asked again with nothing written since from its kept
+answer (``MEIJI_LISTS_KEPT``). Prints a Markdown table; the goal is p99 under 30 ms at 8 connections.
+Then what fan-out on write costs on the same data: a page's SQL, a post's writes
+(``bench/feed_fanout.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.feed_fanout import compare
-from bench.harness import PYTHON, ROOT, Measure, bench_env, get_json, interleaved, load, post_json, report, serve
+from bench.harness import (
+    PYTHON,
+    ROOT,
+    Measure,
+    bench_env,
+    get_json,
+    interleaved,
+    load,
+    post_json,
+    report,
+    serve,
+    serve_computing,
+)
 
 PASSWORD = "bench-password-1"
 SENTENCES = ["术后第三天还是有点肿，每天冰敷三次。", "医生很耐心，把风险都讲清楚了。",
@@ -141,7 +156,7 @@ def main() -> None:
     print(f"seeded {args.posts} posts in {time.monotonic() - began:.1f} s", file=sys.stderr)
     connections = (8,)
     ours: dict[str, Measure] = {}
-    with serve(env=env) as (base, _):
+    with serve(env=env) as (base, _), serve_computing(env) as (computed, _):
         post_json(base + "/v1/accounts", {"handle": "关注者", "password": PASSWORD, "birth_date": "1995-03-08"})
         token = post_json(base + "/v1/sessions", {"handle": "关注者", "password": PASSWORD})["token"]
         me = {"Authorization": f"Bearer {token}"}
@@ -163,6 +178,11 @@ def main() -> None:
                                                                          headers=me),
             "GET /v1/me/feed (11th page, 20 items)": lambda c, s: load(
                 base + f"/v1/me/feed?limit=20&cursor={cursor}", c, s, headers=me),
+            # The same pages computed for every request, as they are while members write.
+            "GET /v1/me/feed (first page, 20 items), computed": lambda c, s: load(
+                computed + "/v1/me/feed?limit=20", c, s, headers=me),
+            "GET /v1/me/feed (11th page, 20 items), computed": lambda c, s: load(
+                computed + f"/v1/me/feed?limit=20&cursor={cursor}", c, s, headers=me),
         }
         runs = interleaved(data, ours, connections, args.seconds, args.rounds)
     report(runs)

@@ -125,6 +125,24 @@ def bench_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return {"MEIJI_DATA_DIR": str(data_dir), "MEIJI_RATE_LIMITS": "off", "MEIJI_LOG_LEVEL": "warning", **extra}
 
 
+# A second server on the same data whose lists are computed for every request, beside the one that
+# keeps them until the next write (``MEIJI_LISTS_KEPT``): a benchmark that reads one page over and over
+# with nothing written meanwhile measures kept pages; apps writing as they read meet the computed ones.
+COMPUTED = {"MEIJI_LISTS_KEPT": "0"}
+
+
+def computing_app() -> Any:
+    """The service as that second process: it reads the embedded search index the first one writes."""
+    from meiji.app import create_app
+
+    return create_app(index_owner=False)
+
+
+def serve_computing(env: Mapping[str, str]) -> contextlib.AbstractContextManager[tuple[str, Any]]:
+    """The second server (``COMPUTED``) on the data of ``env``, beside the one ``serve(env=env)`` runs."""
+    return serve("bench.harness:computing_app", {**env, **COMPUTED})
+
+
 @contextlib.contextmanager
 def floors(data_dir: Path) -> Iterator[dict[str, str]]:
     """The three floors as URLs: a three-column row read (the strict one), a single account-row read

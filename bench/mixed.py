@@ -17,7 +17,8 @@ Seeded first: the demo (``meiji demo``), then 32 members each with diaries, entr
 real Chinese text (``../shared/corpora/zh`` when present, else ``tests/corpus/zh``). Reported: per
 route count, errors, p50/p99, req/s, and its p50 alone on one connection before the load and again
 after it (on the data the run wrote); the req/s of each minute; the share of searches answered from
-kept pages and of indexed lines taken from kept tokens; the RSS of the server processes at start,
+kept pages, of list answers given from pages kept since the last write and of indexed lines taken
+from kept tokens; the RSS of the server processes at start,
 peak and end; their CPU. With ``--profile``, where the server's event loop spends its time, by route
 and by layer, sampled from outside with py-spy (``bench/loop_profile.py``). With ``--writer-beside
 N``, a job writes N short transactions a second to the embedded database during the measured time,
@@ -593,16 +594,18 @@ Deployment = Callable[[Path], contextlib.AbstractContextManager[tuple[str, dict[
 def search_counts(base: str) -> dict[str, dict[str, int]]:
     """Counters of the answering process (``/metrics``, open to the loopback address): how many
     searches its kept pages answered and how many reached the engine (``answers``, empty when it
-    keeps no pages), and how many lines of documents its indexer took from kept tokens or analysed
-    (``lines``)."""
+    keeps no pages), how many lines of documents its indexer took from kept tokens or analysed
+    (``lines``), and how many list answers were kept ones or computed (``lists``)."""
     try:
         with urllib.request.urlopen(base + "/metrics", timeout=5) as answer:
             text = answer.read().decode()
     except OSError:
-        return {"answers": {}, "lines": {}}
+        return {"answers": {}, "lines": {}, "lists": {}}
     answers = re.findall(r'meiji_search_answers_total\{answer="(\w+)"\} (\d+)', text)
     lines = re.findall(r'meiji_search_lines_total\{line="(\w+)"\} (\d+)', text)
-    return {"answers": {kind: int(n) for kind, n in answers}, "lines": {kind: int(n) for kind, n in lines}}
+    lists = re.findall(r'meiji_list_answers_total\{answer="(\w+)"\} (\d+)', text)
+    return {"answers": {kind: int(n) for kind, n in answers}, "lines": {kind: int(n) for kind, n in lines},
+            "lists": {kind: int(n) for kind, n in lists}}
 
 
 def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -> dict[str, Any]:
@@ -649,15 +652,15 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         client.wait()  # the routes probed alone again, on the data the run wrote
         if client.returncode != 0:
             raise RuntimeError(f"the load client exited with {client.returncode}")
-        answers, lines = ({kind: n - counts_start[what].get(kind, 0) for kind, n in counts_end[what].items()}
-                          for what in ("answers", "lines"))
+        answers, lines, lists = ({kind: n - counts_start[what].get(kind, 0) for kind, n in counts_end[what].items()}
+                                 for what in ("answers", "lines", "lists"))
         loop = profiled(spy, work / "loop.txt", args) if args.profile else None
         load_end = os.getloadavg()[0]
         result = json.loads((work / "out.json").read_text(encoding="utf-8"))
     used = {proc: memory.cpu[1][proc] - memory.cpu[0][proc] for proc in memory.cpu[0]}
     return {"name": name, "result": result, "memory": memory.samples, "cpu_s": used, "waits": waits.summary(),
             "seeded_s": seeded, "diaries": len(plan["diaries"]), "load": (load_start, load_end), "work": str(work),
-            "search_answers": answers, "indexed_lines": lines, "loop": loop,
+            "search_answers": answers, "indexed_lines": lines, "list_answers": lists, "loop": loop,
             "beside": beside.summary() if beside is not None else None}
 
 
@@ -727,6 +730,11 @@ def report(run_: dict[str, Any], connections: int) -> bool:
         kept, searched = answers.get("kept", 0), answers.get("searched", 0)
         print(f"searches answered from kept pages of hits: {kept:,} of {kept + searched:,} "
               f"({kept / (kept + searched):.0%}; one process's count: the one that answered /metrics)")
+    lists = run_.get("list_answers") or {}
+    if sum(lists.values()):
+        kept, computed = lists.get("kept", 0), lists.get("computed", 0)
+        print(f"list answers given from a page kept since the last write: {kept:,} of {kept + computed:,} "
+              f"({kept / (kept + computed):.0%}; the answering process, MEIJI_LISTS_KEPT)")
     lines = run_.get("indexed_lines") or {}
     if sum(lines.values()):
         kept, analysed = lines.get("kept", 0), lines.get("analysed", 0)

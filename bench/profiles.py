@@ -4,7 +4,8 @@ an upload of a phone-sized photo (its rendering in the image workers counts as t
 Run: ``.venv/bin/python bench/profiles.py [--calls 300]``. Builds the embedded default (SQLite) in a
 temporary directory, fills it through the API (a diary of 30 entries among 60, reviews of a clinic,
 questions and answers, comments, a member's follows), then calls each endpoint ``--calls`` times in
-this process, with no socket, once timed and once under cProfile. Prints, per endpoint, the
+this process, with no socket, once timed and once under cProfile; lists are computed for every
+call (``MEIJI_LISTS_KEPT=0``), as they are while members write. Prints, per endpoint, the
 microseconds one request costs beside the strict floor's (``bench/floors.py``: one three-column
 row read through Tortoise, measured in a child process the same way), the SQL statements it runs
 (reads, writes, BEGIN and COMMIT) and the share of its time in:
@@ -261,7 +262,9 @@ def main() -> None:
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="meiji-bench-profiles-"))
     # The author uploads more photos than a person's daily quota allows.
-    os.environ.update(bench_env(data, MEIJI_UPLOADS_PER_DAY="100000000", MEIJI_UPLOAD_BYTES_PER_DAY="1000000000000"))
+    # Every list computed for every call: a kept answer (MEIJI_LISTS_KEPT) would profile nothing.
+    os.environ.update(bench_env(data, MEIJI_UPLOADS_PER_DAY="100000000", MEIJI_UPLOAD_BYTES_PER_DAY="1000000000000",
+                                MEIJI_LISTS_KEPT="0"))
     subprocess.run([PYTHON, "-m", "meiji", "accounts", "create", "资料编辑", "--role", "editor", "--password",
                     PASSWORD], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     floor = floor_micros()
