@@ -83,6 +83,12 @@ def found(api: httpx.Client, text: str) -> set[tuple[str, str]]:
     return {(hit["type"], hit["id"]) for hit in r.json()["items"]}
 
 
+def listed(api: httpx.Client, path: str) -> list[str]:
+    r = api.get(path)
+    assert r.status_code == 200, r.text
+    return [item["id"] for item in r.json()["items"]]
+
+
 def queue_item(api: httpx.Client, moderator: dict[str, str], question: str) -> dict[str, Any]:
     r = api.get("/v1/moderation/queue?limit=100", headers=moderator)
     assert r.status_code == 200, r.text
@@ -143,11 +149,16 @@ def test_every_command_works_beside_a_running_server(server: Server, api: httpx.
     decide(api, moderator, queue_item(api, moderator, question)["id"], "forward_counter", "反通知要素齐全")
     time.sleep(1.5)  # the waiting period after the counter-notice is one second here
 
+    # The public list, read twice (the second answer is the one the server kept), lacks it.
+    assert question not in listed(api, "/v1/questions") and question not in listed(api, "/v1/questions")
+
     # The restoration cron runs beside the server: it may not open the index the server writes.
     ticked = server.run("moderation", "tick")
     assert ticked.returncode == 0, ticked.stderr
     assert "1 cases restored" in ticked.stdout
     assert api.get(f"/v1/questions/{question}").status_code == 200
+    # The list the server kept before the command is not given again: the next reader sees it back.
+    assert question in listed(api, "/v1/questions")
     # The server applies the outbox the command wrote: a stranger finds the question again.
     server.until(lambda: ("question", question) in found(api, "脸颊发红"), "the restored question is findable")
 
