@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
@@ -114,8 +115,9 @@ def _check_ints(value: Any, path: str) -> None:
         if abs(value) > MAX_INT:
             raise invalid(path or "body", "number out of range")
     elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            _check_ints(getattr(value, name), f"{path}.{name}" if path else name)
+        for name, item in value.__dict__.items():  # the fields' values (pydantic keeps them there)
+            if item is not None and not isinstance(item, str):  # most of a query: nothing to walk
+                _check_ints(item, f"{path}.{name}" if path else name)
     elif isinstance(value, list | tuple | set | frozenset):
         for index, item in enumerate(value):
             _check_ints(item, f"{path}.{index}" if path else str(index))
@@ -144,10 +146,14 @@ def query_params(request: Request, model: type[M]) -> M:
             if "\x00" in item:
                 raise Problem(422, f"{key}: NUL characters are not allowed.",
                               errors=[{"field": key, "message": "NUL characters are not allowed"}])
-        field = model.model_fields.get(key)
-        wants_list = field is not None and "list" in str(field.annotation)
-        values[key] = items if wants_list else items[-1]
+        values[key] = items if key in _list_fields(model) else items[-1]
     return validate(model, values)
+
+
+@functools.cache
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of a query model that take a repeated key as a list."""
+    return frozenset(name for name, field in model.model_fields.items() if "list" in str(field.annotation))
 
 
 def path_params(request: Request) -> Mapping[str, str]:
