@@ -15,8 +15,8 @@ its 200 answer kept per (route, path, query string, caller) and given again whil
 The caller is part of the key, the whole ``Principal`` (id, role, suspension): a member's page,
 with their likes and their own anonymous posts marked as theirs, is never given to anyone else.
 Where the database cannot tell cheaply that it changed (PostgreSQL) nothing is kept. At most
-``MEIJI_LISTS_KEPT`` answers are kept (256 by default; 0 keeps none), all dropped at once when
-full (``kernel.caches.Kept``).
+``MEIJI_LISTS_KEPT`` answers are kept (256 by default; 0 keeps none) and at most ``KEPT_BYTES`` of
+them, all dropped at once when either is reached (as ``kernel.caches.Kept`` drops its values).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Hashable
 from kernel.caches import MISSING, Kept
 
 KEPT_SECONDS = 1.0
+KEPT_BYTES = 8 * 1024 * 1024  # a page of 100 diaries with two photos each is about 145 KB
 
 
 class KeptPages:
@@ -36,6 +37,7 @@ class KeptPages:
         self.size = size
         self.mark: Hashable | None = None
         self._pages: Kept[Hashable, bytes] = Kept(max(size, 1), KEPT_SECONDS)
+        self._bytes = 0  # of the pages kept now
         self.outcomes: Counter[str] = Counter()  # kept, computed: for /metrics
 
     def get(self, key: Hashable, mark: Hashable | None) -> bytes | None:
@@ -43,7 +45,7 @@ class KeptPages:
         if mark is None or self.size == 0:
             return None
         if mark != self.mark:  # something was committed: every page may have changed
-            self._pages.clear()
+            self._drop()
             self.mark = mark
         found = self._pages.get(key)
         self.outcomes["computed" if found is MISSING else "kept"] += 1
@@ -51,5 +53,13 @@ class KeptPages:
 
     def put(self, key: Hashable, mark: Hashable | None, body: bytes) -> None:
         """Keep ``body``, computed from the database at ``mark``, unless it changed meanwhile."""
-        if mark is not None and mark == self.mark and self.size > 0:
-            self._pages.put(key, body)
+        if mark is None or mark != self.mark or self.size == 0:
+            return
+        if len(self._pages) >= self.size or self._bytes + len(body) > KEPT_BYTES:
+            self._drop()  # full: all go at once, as ``Kept`` drops them
+        self._pages.put(key, body)
+        self._bytes += len(body)
+
+    def _drop(self) -> None:
+        self._pages.clear()
+        self._bytes = 0
