@@ -591,7 +591,7 @@ def percentile(values: list[float], p: float) -> float:
 Deployment = Callable[[Path], contextlib.AbstractContextManager[tuple[str, dict[str, int], str | None]]]
 
 
-def search_counts(base: str) -> dict[str, dict[str, int]]:
+def kept_counts(base: str) -> dict[str, dict[str, int]]:
     """Counters of the answering process (``/metrics``, open to the loopback address): how many
     searches its kept pages answered and how many reached the engine (``answers``, empty when it
     keeps no pages), how many lines of documents its indexer took from kept tokens or analysed
@@ -636,7 +636,7 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         if beside is not None:
             beside.start()
         spy = loop_profile.start(roots["server"], args.seconds, work / "loop.txt") if args.profile else None
-        counts_start = search_counts(base)
+        counts_start = kept_counts(base)
         load_start = os.getloadavg()[0]
         # Sampled each second until the load ends (the client says so on its output).
         done = threading.Event()
@@ -648,7 +648,7 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         waits.stop()
         if beside is not None:
             beside.stop()
-        counts_end = search_counts(base)
+        counts_end = kept_counts(base)
         client.wait()  # the routes probed alone again, on the data the run wrote
         if client.returncode != 0:
             raise RuntimeError(f"the load client exited with {client.returncode}")

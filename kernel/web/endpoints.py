@@ -270,9 +270,10 @@ async def _answer(endpoint: Endpoint, request: Request, caller: Principal | None
         refuse_query(request)
     query = query_params(request, endpoint.query) if endpoint.query else None
     body = await json_body(request, endpoint.body) if endpoint.body and not endpoint.raw_body else None
+    call = Call(request, body, query, caller)
     if endpoint.kept and request.method == "GET":
-        return await _kept(endpoint, Call(request, body, query, caller))
-    result = await endpoint.handler(Call(request, body, query, caller))
+        return await _kept(endpoint, call)
+    result = await endpoint.handler(call)
     return result if isinstance(result, Response) else json_response(result, endpoint.status)
 
 
