@@ -77,6 +77,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     logscan.finish(session)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow group first (stable otherwise): with one worker per core, the long tests start early
+    and the short ones fill in around them, instead of one worker finishing the last long test alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 # --- databases -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

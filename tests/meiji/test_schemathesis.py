@@ -53,8 +53,11 @@ def fuzz(url: str, tmp_path: Path, token: str | None, examples: int) -> None:
     assert done.returncode == 0, summary
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           ) -> Iterator[tuple[str, dict[str, str]]]:
+    """One live server per database for the four roles' runs (each role signs up an account of its own):
+    what one role's run wrote, the next one meets."""
     extra = {"MEIJI_RATE_LIMITS": "off"}
     if request.param == "postgres":
         pg: Postgres = request.getfixturevalue("pg")
@@ -62,7 +65,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
         from tests.conftest import fresh_pg_url
 
         extra["MEIJI_DATABASE_URL"] = fresh_pg_url(pg, template)
-    with live_meiji(tmp_path / "data", extra) as (url, env):
+    with live_meiji(tmp_path_factory.mktemp("served") / "data", extra) as (url, env):
         yield url, env
 
 
