@@ -595,17 +595,19 @@ def kept_counts(base: str) -> dict[str, dict[str, int]]:
     """Counters of the answering process (``/metrics``, open to the loopback address): how many
     searches its kept pages answered and how many reached the engine (``answers``, empty when it
     keeps no pages), how many lines of documents its indexer took from kept tokens or analysed
-    (``lines``), and how many list answers were kept ones or computed (``lists``)."""
+    (``lines``), how many list answers were kept ones or computed (``lists``), and the bytes its C
+    allocator holds by part (``memory``: a gauge, not a counter)."""
     try:
         with urllib.request.urlopen(base + "/metrics", timeout=5) as answer:
             text = answer.read().decode()
     except OSError:
-        return {"answers": {}, "lines": {}, "lists": {}}
+        return {"answers": {}, "lines": {}, "lists": {}, "memory": {}}
     answers = re.findall(r'meiji_search_answers_total\{answer="(\w+)"\} (\d+)', text)
     lines = re.findall(r'meiji_search_lines_total\{line="(\w+)"\} (\d+)', text)
     lists = re.findall(r'meiji_list_answers_total\{answer="(\w+)"\} (\d+)', text)
+    memory = re.findall(r'meiji_memory_bytes\{part="(\w+)"\} (\d+)', text)
     return {"answers": {kind: int(n) for kind, n in answers}, "lines": {kind: int(n) for kind, n in lines},
-            "lists": {kind: int(n) for kind, n in lists}}
+            "lists": {kind: int(n) for kind, n in lists}, "memory": {part: int(n) for part, n in memory}}
 
 
 def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -> dict[str, Any]:
@@ -661,6 +663,7 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
     return {"name": name, "result": result, "memory": memory.samples, "cpu_s": used, "waits": waits.summary(),
             "seeded_s": seeded, "diaries": len(plan["diaries"]), "load": (load_start, load_end), "work": str(work),
             "search_answers": answers, "indexed_lines": lines, "list_answers": lists, "loop": loop,
+            "held": {part: (counts_start["memory"].get(part, 0), n) for part, n in counts_end["memory"].items()},
             "beside": beside.summary() if beside is not None else None}
 
 
@@ -765,6 +768,10 @@ def report(run_: dict[str, Any], connections: int) -> bool:
         print(f"RSS {process}: {start:.0f} MB at start, peak {peak:.0f} MB, {end:.0f} MB at the end: growth "
               f"{growth:+.1%} (after the first tenth of the run {(end - warm) / warm if warm else 0:+.1%}); "
               f"goal < {RSS_GOAL:.0%}: {'met' if ok else 'NOT met'}")
+    held = run_.get("held") or {}
+    if held:  # where private memory went: C allocations (SQLite, tantivy, Pillow) or Python's own arenas
+        print("C allocator of the answering process, MB at the start and the end: " + ", ".join(
+            f"{part} {start / 1e6:.0f} -> {end / 1e6:.0f}" for part, (start, end) in held.items()))
     if samples and samples[-1][0] - samples[0][0] >= 120:
         # Whether memory levels off (caches filling) or keeps rising with the data written.
         for process in (p for p in names if p in GOVERNED):

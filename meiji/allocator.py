@@ -1,9 +1,12 @@
-"""The C allocator's settings for a long-lived server process (glibc; elsewhere nothing is changed)."""
+"""The C allocator's settings for a long-lived server process, and what it holds (glibc; elsewhere
+nothing is changed and nothing is reported)."""
 
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import os
+from collections.abc import Callable
 
 M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
 ARENAS = 2
@@ -24,3 +27,59 @@ def limit_arenas(environ: dict[str, str] | None = None) -> bool:
     except (OSError, AttributeError):  # no C library symbols to look up, or not glibc (macOS)
         return False
     return bool(mallopt(M_ARENA_MAX, ARENAS))
+
+
+class _Mallinfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (2.33 and later): ten ``size_t``."""
+
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _mallinfo2() -> Callable[[], _Mallinfo2] | None:
+    try:
+        function = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):  # not glibc, or older than 2.33
+        return None
+    function.restype = _Mallinfo2
+    function.argtypes = []
+    return function
+
+
+def _sqlite_memory_used() -> Callable[[], int] | None:
+    """SQLite's own count of what it holds (page caches, statements), when Python's ``sqlite3``
+    uses the shared library, which is then the same copy in this process."""
+    name = ctypes.util.find_library("sqlite3")
+    if name is None:
+        return None
+    try:
+        function = ctypes.CDLL(name).sqlite3_memory_used
+    except (OSError, AttributeError):
+        return None
+    function.restype = ctypes.c_int64
+    function.argtypes = []
+    return function
+
+
+class Holdings:
+    """Bytes held by the C allocator, by part, read when asked (for ``/metrics``).
+
+    ``malloc_in_use``: what C code holds now (SQLite, the search engine, Pillow, Python's larger
+    objects); ``malloc_free``: what was freed but the allocator keeps for later (RSS counts it);
+    ``sqlite``: SQLite's share of what is in use. Python's small objects live in its own arenas,
+    outside these. Parts this platform cannot tell are left out.
+    """
+
+    def __init__(self) -> None:
+        self._mallinfo = _mallinfo2()
+        self._sqlite = _sqlite_memory_used()
+
+    def __call__(self) -> dict[str, int]:
+        parts: dict[str, int] = {}
+        if self._mallinfo is not None:
+            info = self._mallinfo()
+            parts["malloc_in_use"] = info.uordblks + info.hblkhd
+            parts["malloc_free"] = info.fordblks
+        if self._sqlite is not None:
+            parts["sqlite"] = self._sqlite()
+        return parts

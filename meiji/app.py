@@ -270,6 +270,8 @@ def create_app(settings: Settings | None = None, *, index_owner: bool = True) ->
     metrics_store.count("meiji_list_answers_total", "Answers of list routes given again from a kept page or "
                         "computed, by answer, for tuning MEIJI_LISTS_KEPT.", "answer",
                         lambda: services.kept_pages.outcomes)
+    metrics_store.gauge("meiji_memory_bytes", "Bytes the C allocator holds, by part: in use, freed but kept, and "
+                        "SQLite's share of what is in use.", "part", allocator.Holdings())
     lines = search.services.analysed_lines(services.search)
     if lines is not None:  # what the kept line tokens save the indexer, for tuning MEIJI_SEARCH_LINES_KEPT
         metrics_store.count("meiji_search_lines_total", "Lines of documents indexed in this process, by whether "

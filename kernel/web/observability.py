@@ -29,10 +29,15 @@ class Metrics:
         self.hist: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * (len(BUCKETS) + 1))
         self.sums: dict[tuple[str, str], float] = defaultdict(float)
         self.counters: list[tuple[str, str, str, Callable[[], Mapping[str, int]]]] = []
+        self.gauges: list[tuple[str, str, str, Callable[[], Mapping[str, int]]]] = []
 
     def count(self, name: str, description: str, label: str, read: Callable[[], Mapping[str, int]]) -> None:
         """A counter a room keeps, one value per ``label`` value, read each time the metrics are rendered."""
         self.counters.append((name, description, label, read))
+
+    def gauge(self, name: str, description: str, label: str, read: Callable[[], Mapping[str, int]]) -> None:
+        """A value that goes up and down, one per ``label`` value, read each time the metrics are rendered."""
+        self.gauges.append((name, description, label, read))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.counts[(method, route, status)] += 1
@@ -62,9 +67,10 @@ class Metrics:
             lines.append(f'meiji_request_seconds_bucket{{{labels},le="+Inf"}} {running}')
             lines.append(f"meiji_request_seconds_sum{{{labels}}} {self.sums[(method, route)]:.6f}")
             lines.append(f"meiji_request_seconds_count{{{labels}}} {running}")
-        for name, description, label, read in self.counters:
-            lines += [f"# HELP {name} {description}", f"# TYPE {name} counter"]
-            lines += [f'{name}{{{label}="{value}"}} {n}' for value, n in read().items()]
+        for kind, kept in (("counter", self.counters), ("gauge", self.gauges)):
+            for name, description, label, read in kept:
+                lines += [f"# HELP {name} {description}", f"# TYPE {name} {kind}"]
+                lines += [f'{name}{{{label}="{value}"}} {n}' for value, n in read().items()]
         return "\n".join(lines) + "\n"
 
 

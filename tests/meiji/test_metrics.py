@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import platform
 import re
 import shutil
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from meiji.app import create_app
@@ -135,3 +137,28 @@ def test_probes_and_the_scraper_are_answered_when_their_address_is_out_of_reques
             assert client.get("/metrics").status_code == 200
         assert client.get("/readyz").status_code == 429  # it asks the database, storage and index: limited
         assert 'route="/healthz",status="200"} 10' in client.get("/metrics").text
+
+
+def held(client: TestClient) -> dict[str, int]:
+    r = client.get("/metrics")
+    assert "# TYPE meiji_memory_bytes gauge" in r.text
+    return {part: int(n) for part, n in re.findall(r'meiji_memory_bytes\{part="(\w+)"\} (\d+)', r.text)}
+
+
+def test_the_operator_sees_what_the_c_allocator_holds_and_sqlite_s_share(tmp_path: Path, sqlite_url: str) -> None:
+    """Where a server's private memory goes: C allocations in use and kept free, SQLite's share."""
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("the parts are read from glibc's mallinfo2")
+    with app_from(tmp_path, sqlite_url, "127.0.0.1") as client:
+        before = held(client)
+        assert set(before) == {"malloc_in_use", "malloc_free", "sqlite"}
+        assert 0 < before["sqlite"] < before["malloc_in_use"]
+        # A member writing 120 entries grows SQLite's page cache by what it reads back.
+        member = sign_up(client)
+        book = diary(client, member, reference(client), title="热玛吉第一次，记录一下恢复过程")["id"]
+        for day in range(120):
+            entry(client, member, book, body=f"<p>{f'术后第{day}天，脸还有点紧，按医生说的多喝水。' * 8}</p>")
+        for _ in range(3):
+            assert client.get(f"/v1/diaries/{book}/entries?limit=100").status_code == 200
+        after = held(client)
+        assert after["sqlite"] > before["sqlite"]
