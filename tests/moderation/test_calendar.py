@@ -3,7 +3,10 @@ first working day after it, on China's statutory holiday and adjusted-working-da
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,3 +158,24 @@ def test_the_plain_clock_says_so(client: TestClient, moderator: Member) -> None:
     case_id, token = file_notice(client, [{"type": "question", "id": post}])
     decide(client, moderator, item_of(client, moderator, "question", post)["id"], "remove")
     assert case(client, case_id, token)["close_calendar"] == "clock"
+
+
+LOADED = """
+import sys
+from meiji.app import create_app
+create_app()
+before = any(name.startswith("holidays") for name in sys.modules)
+from datetime import UTC, datetime
+from moderation.services.calendar import STATUTORY, period_end
+end = period_end(datetime(2026, 9, 25, 4, tzinfo=UTC), 10 * 86400, STATUTORY)
+print(before, any(name.startswith("holidays") for name in sys.modules), end.isoformat())
+"""
+
+
+def test_the_calendar_is_loaded_by_the_first_period_counted_not_by_the_app(tmp_path: Path) -> None:
+    """A server that handles no notice does without every country's calendar (12 MB of RSS); the first
+    period counted loads it and still moves past the National Day holiday (25 Sep + 10 days is 5 Oct,
+    a day off: the period ends with Thursday 8 Oct, at 24:00 China time)."""
+    done = subprocess.run([sys.executable, "-c", LOADED], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).parents[2], env={"PATH": "", "MEIJI_DATA_DIR": str(tmp_path)})
+    assert done.stdout.split() == ["False", "True", "2026-10-08T16:00:00+00:00"]
