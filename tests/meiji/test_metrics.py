@@ -162,3 +162,15 @@ def test_the_operator_sees_what_the_c_allocator_holds_and_sqlite_s_share(tmp_pat
             assert client.get(f"/v1/diaries/{book}/entries?limit=100").status_code == 200
         after = held(client)
         assert after["sqlite"] > before["sqlite"]
+
+
+def test_every_series_the_scraper_sees_is_explained_in_the_operations_guide(tmp_path: Path, sqlite_url: str) -> None:
+    """An operator who meets a series in their dashboard finds its meaning in docs/operations.md."""
+    guide = (Path(__file__).parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    with app_from(tmp_path, sqlite_url, "127.0.0.1") as client:
+        client.get("/healthz")
+        client.get("/v1/search", params={"q": "双眼皮"})
+        series = re.findall(r"^# TYPE (\w+) (\w+)$", client.get("/metrics").text, flags=re.MULTILINE)
+    assert {name for name, _ in series} >= {"meiji_requests_total", "meiji_list_answers_total", "meiji_memory_bytes"}
+    for name, kind in series:
+        assert f"| `{name}` | {kind}" in guide, f"{name} ({kind}) is not in docs/operations.md's table"
