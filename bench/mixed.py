@@ -591,23 +591,23 @@ def percentile(values: list[float], p: float) -> float:
 Deployment = Callable[[Path], contextlib.AbstractContextManager[tuple[str, dict[str, int], str | None]]]
 
 
-def kept_counts(base: str) -> dict[str, dict[str, int]]:
-    """Counters of the answering process (``/metrics``, open to the loopback address): how many
-    searches its kept pages answered and how many reached the engine (``answers``, empty when it
-    keeps no pages), how many lines of documents its indexer took from kept tokens or analysed
-    (``lines``), how many list answers were kept ones or computed (``lists``), and the bytes its C
-    allocator holds by part (``memory``: a gauge, not a counter)."""
+# What ``scraped`` reads from ``/metrics``: its key, the series, the series' label.
+SCRAPED = {"answers": ("meiji_search_answers_total", "answer"), "lines": ("meiji_search_lines_total", "line"),
+           "lists": ("meiji_list_answers_total", "answer"), "memory": ("meiji_memory_bytes", "part")}
+
+
+def scraped(base: str) -> dict[str, dict[str, int]]:
+    """Series of the answering process (``/metrics``, open to the loopback address), by label value:
+    searches its kept pages answered or the engine did (``answers``, empty when it keeps no pages),
+    lines its indexer took from kept tokens or analysed (``lines``), list answers kept or computed
+    (``lists``), and the bytes its C allocator holds by part (``memory``: a gauge, not a counter)."""
     try:
         with urllib.request.urlopen(base + "/metrics", timeout=5) as answer:
             text = answer.read().decode()
     except OSError:
-        return {"answers": {}, "lines": {}, "lists": {}, "memory": {}}
-    answers = re.findall(r'meiji_search_answers_total\{answer="(\w+)"\} (\d+)', text)
-    lines = re.findall(r'meiji_search_lines_total\{line="(\w+)"\} (\d+)', text)
-    lists = re.findall(r'meiji_list_answers_total\{answer="(\w+)"\} (\d+)', text)
-    memory = re.findall(r'meiji_memory_bytes\{part="(\w+)"\} (\d+)', text)
-    return {"answers": {kind: int(n) for kind, n in answers}, "lines": {kind: int(n) for kind, n in lines},
-            "lists": {kind: int(n) for kind, n in lists}, "memory": {part: int(n) for part, n in memory}}
+        return {key: {} for key in SCRAPED}
+    return {key: {value: int(n) for value, n in re.findall(rf'{name}\{{{label}="(\w+)"\}} (\d+)', text)}
+            for key, (name, label) in SCRAPED.items()}
 
 
 def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -> dict[str, Any]:
@@ -638,7 +638,7 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         if beside is not None:
             beside.start()
         spy = loop_profile.start(roots["server"], args.seconds, work / "loop.txt") if args.profile else None
-        counts_start = kept_counts(base)
+        counts_start = scraped(base)
         load_start = os.getloadavg()[0]
         # Sampled each second until the load ends (the client says so on its output).
         done = threading.Event()
@@ -650,7 +650,7 @@ def run(key: str, name: str, deployment: Deployment, args: argparse.Namespace) -
         waits.stop()
         if beside is not None:
             beside.stop()
-        counts_end = kept_counts(base)
+        counts_end = scraped(base)
         client.wait()  # the routes probed alone again, on the data the run wrote
         if client.returncode != 0:
             raise RuntimeError(f"the load client exited with {client.returncode}")

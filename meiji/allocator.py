@@ -7,6 +7,7 @@ import ctypes
 import ctypes.util
 import os
 from collections.abc import Callable
+from typing import Any
 
 M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
 ARENAS = 2
@@ -22,11 +23,19 @@ def limit_arenas(environ: dict[str, str] | None = None) -> bool:
     """
     if "MALLOC_ARENA_MAX" in (os.environ if environ is None else environ):
         return False  # the operator's choice, already applied by glibc
+    mallopt = _function(None, "mallopt", ctypes.c_int)
+    return mallopt is not None and bool(mallopt(M_ARENA_MAX, ARENAS))
+
+
+def _function(library: str | None, name: str, returns: Any) -> Any:
+    """A C function of ``library`` (None: this process's own symbols, the C library's among them)
+    returning ``returns``, or None when there is no such library or symbol (not glibc, macOS)."""
     try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # no C library symbols to look up, or not glibc (macOS)
-        return False
-    return bool(mallopt(M_ARENA_MAX, ARENAS))
+        function = getattr(ctypes.CDLL(library), name)
+    except (OSError, AttributeError):
+        return None
+    function.restype = returns
+    return function
 
 
 class _Mallinfo2(ctypes.Structure):
@@ -34,31 +43,6 @@ class _Mallinfo2(ctypes.Structure):
 
     _fields_ = [(name, ctypes.c_size_t) for name in (
         "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-
-def _mallinfo2() -> Callable[[], _Mallinfo2] | None:
-    try:
-        function = ctypes.CDLL(None).mallinfo2
-    except (OSError, AttributeError):  # not glibc, or older than 2.33
-        return None
-    function.restype = _Mallinfo2
-    function.argtypes = []
-    return function
-
-
-def _sqlite_memory_used() -> Callable[[], int] | None:
-    """SQLite's own count of what it holds (page caches, statements), when Python's ``sqlite3``
-    uses the shared library, which is then the same copy in this process."""
-    name = ctypes.util.find_library("sqlite3")
-    if name is None:
-        return None
-    try:
-        function = ctypes.CDLL(name).sqlite3_memory_used
-    except (OSError, AttributeError):
-        return None
-    function.restype = ctypes.c_int64
-    function.argtypes = []
-    return function
 
 
 class Holdings:
@@ -71,8 +55,12 @@ class Holdings:
     """
 
     def __init__(self) -> None:
-        self._mallinfo = _mallinfo2()
-        self._sqlite = _sqlite_memory_used()
+        self._mallinfo: Callable[[], _Mallinfo2] | None = _function(None, "mallinfo2", _Mallinfo2)  # glibc 2.33+
+        # SQLite's own count (page caches, statements), when Python's ``sqlite3`` uses the shared
+        # library: the same copy is then loaded in this process.
+        sqlite = ctypes.util.find_library("sqlite3")
+        self._sqlite: Callable[[], int] | None = (
+            _function(sqlite, "sqlite3_memory_used", ctypes.c_int64) if sqlite else None)
 
     def __call__(self) -> dict[str, int]:
         parts: dict[str, int] = {}
